@@ -1,0 +1,194 @@
+"""The headless command line: ``python main.py train|predict ...``.
+
+Every user error (bad option, bad file, bad setting) prints one line on stderr and exits
+with status 2; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn, Sequence, TextIO
+
+from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
+from .data import DataError
+from .experiment import Experiment, load_dataset, network_spec, parse_layers
+from .files import FileFormatError, load_inputs_npz, load_model, save_model, write_history_csv
+from .layers import SpecError
+from .losses import LOSSES
+from .network import Network
+from .optimizers import OPTIMIZERS
+from .synthetic import SYNTHETIC
+from .trainer import ConfigError, Report, Trainer, TrainingConfig
+
+DEFAULT_HIDDEN = "8:tanh,8:tanh"
+USER_ERRORS = (ConfigError, SpecError, DataError, FileFormatError, BackendUnavailable, ValueError, OSError)
+
+
+class UsageError(Exception):
+    """A command line that cannot run; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python main.py", description="Epoch Lab: train and use networks without the window.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a network and report every epoch")
+    source = train.add_argument_group("data and network")
+    source.add_argument("--config", help="experiment JSON file (dataset, network, training); other options override it")
+    source.add_argument("--dataset", choices=sorted(SYNTHETIC), help="a built-in dataset")
+    source.add_argument("--samples", type=int, help="samples to generate for a built-in dataset")
+    source.add_argument("--noise", type=float, help="noise of a built-in dataset")
+    source.add_argument("--data", help="data file: .npz with arrays X and y")
+    source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh" or "32:relu,dropout:0.2"; "" or none: no hidden layer')
+    source.add_argument("--output-activation", choices=["linear", "sigmoid", "softmax", "tanh", "relu"], help="override the output layer's activation")
+    source.add_argument("--init", metavar="MODEL.npz", help="start from the weights (and standardization) in this model file")
+    settings = train.add_argument_group("training")
+    settings.add_argument("--loss", choices=LOSSES, help="default: suggested by the data")
+    settings.add_argument("--optimizer", choices=OPTIMIZERS)
+    settings.add_argument("--lr", type=float, help="learning rate α")
+    settings.add_argument("--batch-size", type=int)
+    settings.add_argument("--epochs", type=int)
+    settings.add_argument("--l1", type=float)
+    settings.add_argument("--l2", type=float)
+    settings.add_argument("--val-split", type=float, help="validation fraction in [0, 1); 0: none")
+    settings.add_argument("--seed", type=int)
+    settings.add_argument("--no-standardize", action="store_true", help="feed raw inputs (default: standardize on the training part)")
+    settings.add_argument("--no-shuffle", action="store_true", help="keep the sample order in every epoch")
+    settings.add_argument("--backend", choices=BACKENDS, default="numpy")
+    settings.add_argument("--dtype", choices=list(DTYPES), default="float32")
+    output = train.add_argument_group("output")
+    output.add_argument("--save", metavar="MODEL.npz", help="write the trained model here")
+    output.add_argument("--history", metavar="FILE.csv", help="write one CSV row per epoch here")
+    output.add_argument("--json", action="store_true", help="print one JSON object per epoch instead of the progress bar")
+
+    predict = commands.add_parser("predict", help="print a model's outputs for every sample of a data file")
+    predict.add_argument("model", help="model file written by train --save")
+    predict.add_argument("--data", required=True, help=".npz data file with an array X")
+    predict.add_argument("--json", action="store_true", help="print one JSON list per sample")
+    return parser
+
+
+def _training_config(args: argparse.Namespace, base: TrainingConfig) -> TrainingConfig:
+    overrides = {
+        "loss": args.loss, "optimizer": args.optimizer, "learning_rate": args.lr, "batch_size": args.batch_size,
+        "epochs": args.epochs, "l1": args.l1, "l2": args.l2, "val_fraction": args.val_split, "seed": args.seed,
+    }
+    merged = {**base.to_json(), **{k: v for k, v in overrides.items() if v is not None}}
+    if args.no_standardize:
+        merged["standardize"] = False
+    if args.no_shuffle:
+        merged["shuffle"] = False
+    return TrainingConfig.from_json(merged)
+
+
+def _experiment(args: argparse.Namespace) -> tuple[Experiment, str]:
+    """The experiment the options describe, and the folder relative data paths start from."""
+    if args.config:
+        experiment, base = Experiment.load(args.config), str(Path(args.config).parent)
+    else:
+        experiment, base = Experiment({"name": "spiral"}, {}), "."
+    if args.data and args.dataset:
+        raise UsageError("give either --dataset or --data, not both")
+    if args.data:
+        experiment.dataset = {"path": args.data}
+        base = "."
+    elif args.dataset:
+        experiment.dataset = {"name": args.dataset}
+    if args.samples is not None:
+        experiment.dataset["samples"] = args.samples
+    if args.noise is not None:
+        experiment.dataset["noise"] = args.noise
+    experiment.training = _training_config(args, experiment.training)
+    if "path" not in experiment.dataset:
+        experiment.dataset.setdefault("seed", experiment.training.seed)
+    elif experiment.training.loss:  # the loss decides whether float labels are classes
+        experiment.dataset["task"] = "regression" if experiment.training.loss == "mse" else "classes"
+    return experiment, base
+
+
+def _progress(report: Report, total: int, stream: TextIO) -> None:
+    width = 30
+    filled = int(width * report.epoch / max(total, 1))
+    val = f" val {report.val_loss:.4f}" if report.val_loss is not None else ""
+    metric = f" {report.metric_name} {report.train_metric:.3f}"
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] epoch {report.epoch}/{total} loss {report.train_loss:.4f}{val}{metric}  ")
+    stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    experiment, base = _experiment(args)
+    config = experiment.training
+    backend = get_backend(args.backend, args.dtype)
+    dataset = load_dataset(experiment.dataset, base)
+    if args.init:
+        network = load_model(args.init, backend)
+    else:
+        spec = experiment.network
+        if args.layers is not None or args.output_activation or not spec:
+            if args.layers is not None:
+                hidden = parse_layers(args.layers)
+            else:
+                hidden = spec["layers"][:-1] if spec else parse_layers(DEFAULT_HIDDEN)
+            spec = network_spec(dataset, hidden, args.output_activation)
+        network = Network(spec, backend, seed=config.seed)
+    trainer = Trainer(network, dataset, config)
+    interactive = not args.json and sys.stderr.isatty()
+
+    def on_report(report: Report) -> None:
+        if args.json:
+            print(json.dumps(_finite_or_none(report.to_json())), flush=True)
+        elif interactive:
+            _progress(report, config.epochs, sys.stderr)
+
+    reports = trainer.run(config.epochs, on_report)
+    if interactive:
+        sys.stderr.write("\n")
+    if args.history:
+        write_history_csv(args.history, (r.to_json() for r in trainer.history))
+    if args.save:
+        save_model(args.save, network)
+    if reports and reports[-1].diverged:
+        print(f"training stopped: {reports[-1].diverged}", file=sys.stderr)
+        return 1
+    if not args.json and reports:
+        last = reports[-1]
+        val = f", validation loss {last.val_loss:.4f} {last.metric_name} {last.val_metric:.4f}" if last.val_loss is not None else ""
+        print(f"epoch {last.epoch}: training loss {last.train_loss:.4f} {last.metric_name} {last.train_metric:.4f}{val}")
+    return 0
+
+
+def _finite_or_none(record: dict) -> dict:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    network = load_model(args.model)
+    X = load_inputs_npz(args.data)
+    if X.shape[1:] != network.input_shape:
+        raise UsageError(f"{args.data}: X has {X.shape[1:]} features per sample but the model takes {network.input_shape}")
+    outputs = network.predict(X)
+    for row in outputs:
+        print(json.dumps([float(v) for v in row]) if args.json else " ".join(f"{v:.6g}" for v in row))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (2 for any user error)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return cmd_train(args) if args.command == "train" else cmd_predict(args)
+    except (UsageError, *USER_ERRORS) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

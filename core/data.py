@@ -1,0 +1,153 @@
+"""Datasets as the engine sees them, and how targets become network outputs.
+
+A :class:`Dataset` holds raw host arrays: ``X`` (m, n) float64 and ``y`` either (m,)
+integer class labels 0..k−1 or (m, t) float targets. The task decides the output layer:
+two classes → 1 sigmoid unit; k classes → k softmax units; regression → t linear units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+class DataError(ValueError):
+    """Data the engine cannot use; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Raw samples and what they mean.
+
+    Attributes:
+        name: short name, e.g. "spiral".
+        X: (m, n) float64 features.
+        y: (m,) int64 class labels, or (m, t) float64 regression targets.
+        task: "binary", "multiclass" or "regression".
+        feature_names: n names. class_names: k names (classification).
+        target_names: t names (regression).
+        true_weights: (t, n) weights that generated a synthetic regression, and
+            true_bias (t,), in the raw units of X; None for real data.
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    task: str
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...] = ()
+    target_names: tuple[str, ...] = ()
+    true_weights: np.ndarray | None = None
+    true_bias: np.ndarray | None = None
+    description: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the suggested output layer."""
+        if self.task == "binary":
+            return 1
+        if self.task == "multiclass":
+            return len(self.class_names)
+        return int(self.y.shape[1])
+
+    def summary(self) -> str:
+        """One line: samples, features, task, and classes or target range."""
+        text = f"{self.n_samples} samples × {self.n_features} features, {self.task}"
+        if self.task == "regression":
+            return text + f", target range {self.y.min():.3g} … {self.y.max():.3g}"
+        return text + f", {len(self.class_names)} classes ({', '.join(self.class_names)})"
+
+
+def make_dataset(X, y, *, name: str = "data", task: str | None = None, feature_names=None, class_names=None, target_names=None, **extra) -> Dataset:
+    """Check and normalise raw arrays into a :class:`Dataset`, inferring the task.
+
+    Integer labels (m,) mean classes; float targets (m,) or (m, t) mean regression,
+    unless ``task`` says otherwise ("regression", or "classes" to force labels).
+    ``extra`` passes Dataset fields such as true_weights. Raises DataError on anything
+    inconsistent.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise DataError(f"X must be a 2-D array (samples × features), got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"X is empty (shape {X.shape})")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise DataError(f"X must hold real numbers, got dtype {X.dtype}")
+    X = X.astype(np.float64)
+    if not np.isfinite(X).all():
+        raise DataError("X holds missing or infinite values")
+    if y.shape[0] != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
+    if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
+        raise DataError(f"y must hold numbers, got dtype {y.dtype}")
+    if task is None:
+        task = "regression" if np.issubdtype(y.dtype, np.floating) else "classes"
+    if task == "regression":
+        y = y.astype(np.float64).reshape(len(y), -1)
+        if not np.isfinite(y).all():
+            raise DataError("y holds missing or infinite values")
+        names = tuple(target_names or (["y"] if y.shape[1] == 1 else [f"y{j}" for j in range(y.shape[1])]))
+        return Dataset(name, X, y, "regression", tuple(feature_names or _default_features(X)), target_names=names, **extra)
+    if y.ndim != 1:
+        raise DataError(f"class labels must be one column, got shape {y.shape}")
+    if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise DataError("class labels must be whole numbers")
+    values, labels = np.unique(y.astype(np.int64), return_inverse=True)
+    if len(values) < 2:
+        raise DataError(f"the target has only one class ({values[0] if len(values) else 'none'}); a classifier needs at least two")
+    names = tuple(class_names) if class_names else tuple(str(v) for v in values)
+    if len(names) != len(values):
+        raise DataError(f"{len(names)} class names for {len(values)} classes")
+    kind = "binary" if len(values) == 2 else "multiclass"
+    return Dataset(name, X, labels.astype(np.int64), kind, tuple(feature_names or _default_features(X)), class_names=names, **extra)
+
+
+def _default_features(X: np.ndarray) -> list[str]:
+    return [f"x{j + 1}" for j in range(X.shape[1])]
+
+
+def encode_targets(dataset: Dataset, n_outputs: int) -> np.ndarray:
+    """Targets as the network's output shape (m, k) float64.
+
+    Binary with one output: the labels as a column. Classes with k outputs: one-hot.
+    Regression: the targets themselves.
+    """
+    y = dataset.y
+    if dataset.task == "regression":
+        if y.shape[1] != n_outputs:
+            raise DataError(f"the data has {y.shape[1]} targets but the output layer has {n_outputs} units")
+        return y.astype(np.float64)
+    k = len(dataset.class_names)
+    if n_outputs == 1 and k == 2:
+        return y.astype(np.float64)[:, None]
+    if n_outputs != k:
+        raise DataError(f"the data has {k} classes but the output layer has {n_outputs} units")
+    return np.eye(k)[y]
+
+
+def suggested_head(task: str, n_outputs: int) -> tuple[dict, str]:
+    """The output layer spec and loss that suit ``task``.
+
+    binary → Dense(1, sigmoid) + binary_crossentropy; multiclass → Dense(k, softmax) +
+    categorical_crossentropy; regression → Dense(t, linear) + mse.
+    """
+    if task == "binary":
+        return {"type": "dense", "units": 1, "activation": "sigmoid", "initializer": "glorot_uniform"}, "binary_crossentropy"
+    if task == "multiclass":
+        return {"type": "dense", "units": n_outputs, "activation": "softmax", "initializer": "glorot_uniform"}, "categorical_crossentropy"
+    return {"type": "dense", "units": n_outputs, "activation": "linear", "initializer": "glorot_uniform"}, "mse"

@@ -1,0 +1,240 @@
+"""Layers: each knows its output shape and parameters before any data flows.
+
+A layer is built from a JSON-serialisable spec (``{"type": "dense", "units": 8, ...}``).
+``build(input_shape)`` infers the per-sample output shape; ``param_specs()`` lists the
+parameters the network must allocate; ``bind()`` hands the layer views of the network's
+flat parameter and gradient vectors. ``forward``/``backward`` work on samples-first
+batches: an input of shape (m, *input_shape) gives an output of shape (m, *output_shape).
+
+New kinds (Conv2D, MaxPool2D, Flatten, BatchNorm, recurrent layers) subclass
+:class:`Layer` and register in ``LAYER_TYPES``; the network and trainer need no change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .activations import ACTIVATIONS, get_activation
+from .backend import Backend
+from .initializers import INITIALIZERS, initialize
+
+Array = Any
+
+
+class SpecError(ValueError):
+    """A layer or network spec that cannot be built; the message says which layer and why."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter a layer owns: its name, shape, and whether L1/L2 penalties apply."""
+
+    name: str
+    shape: tuple[int, ...]
+    regularized: bool
+
+
+class Layer:
+    """Base class. Subclasses set ``kind`` and override the methods that apply."""
+
+    kind: ClassVar[str] = ""
+    activation_name: str | None = None
+
+    def __init__(self) -> None:
+        self.input_shape: tuple[int, ...] = ()
+        self.output_shape: tuple[int, ...] = ()
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self.backend: Backend | None = None
+
+    def build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Record ``input_shape`` (per sample) and return the output shape (per sample)."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.infer_output_shape(self.input_shape)
+        return self.output_shape
+
+    def infer_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape
+
+    def param_specs(self) -> list[ParamSpec]:
+        return []
+
+    def initial_values(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Host arrays for every parameter in ``param_specs()``, drawn from ``rng``."""
+        return {}
+
+    def bind(self, params: dict[str, Array], grads: dict[str, Array], backend: Backend, seed: int) -> None:
+        """Take views of the network's parameters and gradients; ``seed`` feeds any RNG."""
+        self.params, self.grads, self.backend = params, grads, backend
+
+    def forward(self, x: Array, training: bool) -> Array:
+        """(m, *input_shape) → (m, *output_shape). In training, keep what backward needs."""
+        raise NotImplementedError
+
+    def backward(self, grad: Array, need_input_grad: bool, grad_is_dz: bool = False) -> Array | None:
+        """Fill ``self.grads`` from dL/d(output) (m, *output_shape); return dL/d(input).
+
+        ``grad_is_dz`` says ``grad`` is already dL/dZ (a loss fused with this layer's
+        activation). The returned array may be a reused buffer: use it before the next call.
+        """
+        raise NotImplementedError
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(math.prod(p.shape) for p in self.param_specs())
+
+    def describe(self) -> str:
+        """A short label for summaries, e.g. ``Dense(8, tanh)``."""
+        return self.kind
+
+    def to_spec(self) -> dict:
+        raise NotImplementedError
+
+
+class Dense(Layer):
+    """Z = X·Wᵀ + b, A = g(Z), with W of shape (units, inputs) and b of shape (units,).
+
+    Samples-first, this is the course's Z = W·X + b transposed. Backward, for m samples:
+    dW = dZᵀ·X (units, inputs), db = Σ_rows dZ (units,), dX = dZ·W (m, inputs). The 1/m
+    of the mean loss is already inside dZ.
+    """
+
+    kind = "dense"
+
+    def __init__(self, units: int, activation: str = "linear", initializer: str = "glorot_uniform", slope: float = 0.01):
+        super().__init__()
+        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+            raise SpecError(f"units must be a whole number ≥ 1, got {units!r}")
+        if activation not in ACTIVATIONS:
+            raise SpecError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if initializer not in INITIALIZERS:
+            raise SpecError(f"unknown initializer {initializer!r}; choose one of {', '.join(INITIALIZERS)}")
+        try:
+            self.activation = get_activation(activation, slope)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+        self.units, self.activation_name, self.initializer, self.slope = units, activation, initializer, float(slope)
+        self._buffers: dict[int, tuple[Array, Array, Array]] = {}
+        self._x: Array = None
+        self._a: Array = None
+
+    def infer_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise SpecError(f"Dense needs a flat input (features,), got shape {input_shape}; add a Flatten layer first")
+        return (self.units,)
+
+    def param_specs(self):
+        return [ParamSpec("W", (self.units, self.input_shape[0]), True), ParamSpec("b", (self.units,), False)]
+
+    def initial_values(self, rng):
+        fan_in = self.input_shape[0]
+        return {
+            "W": initialize(self.initializer, (self.units, fan_in), fan_in, self.units, rng),
+            "b": np.zeros(self.units),
+        }
+
+    def bind(self, params, grads, backend, seed):
+        super().bind(params, grads, backend, seed)
+        self._buffers.clear()
+
+    def _buffers_for(self, m: int) -> tuple[Array, Array, Array]:
+        """(Z/A buffer (m, units), dZ buffer (m, units), dX buffer (m, inputs)) for batch size m."""
+        bufs = self._buffers.get(m)
+        if bufs is None:
+            xp, dtype = self.backend.xp, self.backend.dtype
+            if len(self._buffers) >= 4:  # batch size and last partial batch; drop stale sizes
+                self._buffers.clear()
+            bufs = (xp.empty((m, self.units), dtype), xp.empty((m, self.units), dtype), xp.empty((m, self.input_shape[0]), dtype))
+            self._buffers[m] = bufs
+        return bufs
+
+    def forward(self, x, training):
+        xp = self.backend.xp
+        w, b = self.params["W"], self.params["b"]
+        if not training:
+            z = x @ w.T
+            z += b
+            return self.activation.forward(z, xp)
+        z = self._buffers_for(x.shape[0])[0]
+        xp.matmul(x, w.T, out=z)
+        xp.add(z, b, out=z)
+        self._x, self._a = x, self.activation.forward(z, xp)
+        return self._a
+
+    def backward(self, grad, need_input_grad, grad_is_dz=False):
+        xp = self.backend.xp
+        _, dz_buf, dx_buf = self._buffers_for(grad.shape[0])
+        dz = grad if grad_is_dz else self.activation.backward(self._a, grad, dz_buf, xp)
+        xp.matmul(dz.T, self._x, out=self.grads["W"])
+        dz.sum(axis=0, out=self.grads["b"])
+        if need_input_grad:
+            return xp.matmul(dz, self.params["W"], out=dx_buf)
+        return None
+
+    def describe(self):
+        return f"Dense({self.units}, {self.activation_name})"
+
+    def to_spec(self):
+        spec = {"type": "dense", "units": self.units, "activation": self.activation_name, "initializer": self.initializer}
+        if self.activation_name == "leaky_relu":
+            spec["slope"] = self.slope
+        return spec
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input with probability ``rate`` and scale
+    the rest by 1 / (1 − rate); at prediction time, pass inputs through unchanged."""
+
+    kind = "dropout"
+
+    def __init__(self, rate: float = 0.5):
+        super().__init__()
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0.0 <= rate < 1.0:
+            raise SpecError(f"dropout rate must be in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self._mask: Array = None
+        self._rng: Any = None
+
+    def bind(self, params, grads, backend, seed):
+        super().bind(params, grads, backend, seed)
+        self._rng = backend.xp.random.default_rng(seed)
+
+    def forward(self, x, training):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = self._rng.random(x.shape, dtype=x.dtype) >= self.rate
+        self._mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
+        return x * self._mask
+
+    def backward(self, grad, need_input_grad, grad_is_dz=False):
+        if not need_input_grad:
+            return None
+        return grad if self._mask is None else grad * self._mask
+
+    def describe(self):
+        return f"Dropout({self.rate:g})"
+
+    def to_spec(self):
+        return {"type": "dropout", "rate": self.rate}
+
+
+LAYER_TYPES: dict[str, type[Layer]] = {"dense": Dense, "dropout": Dropout}
+
+
+def layer_from_spec(spec: dict) -> Layer:
+    """Build an (unbuilt) layer from its spec dict; raise SpecError on anything wrong."""
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise SpecError(f"a layer spec must be an object with a 'type', got {spec!r}")
+    kind = spec["type"]
+    if kind not in LAYER_TYPES:
+        raise SpecError(f"unknown layer type {kind!r}; choose one of {', '.join(LAYER_TYPES)}")
+    kwargs = {k: v for k, v in spec.items() if k != "type"}
+    try:
+        return LAYER_TYPES[kind](**kwargs)
+    except TypeError as exc:
+        raise SpecError(f"bad settings for a {kind} layer: {exc}") from None

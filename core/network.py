@@ -1,0 +1,224 @@
+"""A feed-forward network built from a JSON-serialisable spec.
+
+Spec::
+
+    {"input_shape": [2],
+     "layers": [{"type": "dense", "units": 8, "activation": "tanh", "initializer": "glorot_uniform"},
+                {"type": "dropout", "rate": 0.1},
+                {"type": "dense", "units": 1, "activation": "sigmoid"}]}
+
+All parameters live in one flat vector ``params`` (and gradients in ``grads``, same
+layout): the penalised weights first, in layer order, then the rest (biases). Each layer
+holds reshaped views into them, so an optimizer updates everything in a few operations
+and ``weights`` (the first ``n_regularized`` elements) is where L1/L2 penalties apply.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .backend import Backend, get_backend
+from .layers import Layer, SpecError, layer_from_spec
+
+Array = Any
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Input standardization x' = (x − mean) / std, each (n,) on the host."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> Preprocess:
+        """Means and standard deviations of ``x`` (m, n); a constant column gets std 1."""
+        mean = x.mean(axis=0)
+        std = x.std(axis=0)
+        return cls(mean, np.where(std > 0, std, 1.0))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean) / self.std
+
+    def to_json(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Preprocess:
+        return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["std"], dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of :meth:`Network.summary`: a layer's label, output shape and parameters."""
+
+    index: int
+    label: str
+    output_shape: tuple[int, ...]
+    parameters: int
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(None, " + ", ".join(str(s) for s in shape) + ")"
+
+
+class Network:
+    """Layers, their parameters in one flat vector, forward/backward passes and prediction.
+
+    Args:
+        spec: the network spec (see the module docstring).
+        backend: where arrays live; NumPy float32 by default.
+        seed: seeds the initial weights (drawn on the host) and dropout masks.
+    """
+
+    def __init__(self, spec: dict, backend: Backend | None = None, seed: int = 0):
+        self.backend = backend or get_backend()
+        self.seed = int(seed)
+        self.layers: list[Layer] = []
+        self.preprocess: Preprocess | None = None
+        if not isinstance(spec, dict) or "input_shape" not in spec or "layers" not in spec:
+            raise SpecError("a network spec needs 'input_shape' and 'layers'")
+        shape = tuple(spec["input_shape"])
+        if not shape or not all(isinstance(s, int) and s >= 1 for s in shape):
+            raise SpecError(f"input_shape must list whole numbers ≥ 1, got {spec['input_shape']!r}")
+        self.input_shape = shape
+        if not spec["layers"]:
+            raise SpecError("the network has no layers; it needs at least an output layer")
+        for i, layer_spec in enumerate(spec["layers"]):
+            try:
+                layer = layer_from_spec(layer_spec)
+                shape = layer.build(shape)
+            except SpecError as exc:
+                raise SpecError(f"layer {i + 1} ({layer_spec.get('type', '?') if isinstance(layer_spec, dict) else '?'}): {exc}") from None
+            self.layers.append(layer)
+        self.output_shape = shape
+        self._allocate()
+        self.initialize(self.seed)
+
+    # ----- parameters -------------------------------------------------------------------
+    def _allocate(self) -> None:
+        xp, dtype = self.backend.xp, self.backend.dtype
+        entries = [(i, p) for i, layer in enumerate(self.layers) for p in layer.param_specs()]
+        entries.sort(key=lambda e: not e[1].regularized)  # stable: penalised weights first
+        self.n_regularized = sum(math.prod(p.shape) for _, p in entries if p.regularized)
+        total = sum(math.prod(p.shape) for _, p in entries)
+        self.params = xp.zeros(total, dtype)
+        self.grads = xp.zeros(total, dtype)
+        self._slots: list[dict[str, tuple[int, tuple[int, ...]]]] = [{} for _ in self.layers]
+        offset = 0
+        for i, p in entries:
+            self._slots[i][p.name] = (offset, p.shape)
+            offset += math.prod(p.shape)
+        for i, layer in enumerate(self.layers):
+            views = {n: self.params[o : o + math.prod(s)].reshape(s) for n, (o, s) in self._slots[i].items()}
+            grads = {n: self.grads[o : o + math.prod(s)].reshape(s) for n, (o, s) in self._slots[i].items()}
+            layer.bind(views, grads, self.backend, seed=self.seed * 1000 + i)
+
+    def initialize(self, seed: int) -> None:
+        """Draw fresh initial weights from a NumPy generator seeded with ``seed``."""
+        rng = np.random.default_rng(seed)
+        self.set_parameters([layer.initial_values(rng) for layer in self.layers])
+
+    @property
+    def weights(self) -> Array:
+        """The penalised weights, a flat (n_regularized,) view of ``params``."""
+        return self.params[: self.n_regularized]
+
+    @property
+    def parameter_count(self) -> int:
+        return int(self.params.size)
+
+    def parameters_by_layer(self) -> list[dict[str, np.ndarray]]:
+        """Host copies of every layer's parameters, e.g. [{"W": (8, 2), "b": (8,)}, {}, ...]."""
+        return [{n: self.backend.to_host(v).copy() for n, v in layer.params.items()} for layer in self.layers]
+
+    def gradients_by_layer(self) -> list[dict[str, np.ndarray]]:
+        """Host copies of the gradients of the last backward pass, shaped like the parameters."""
+        return [{n: self.backend.to_host(v).copy() for n, v in layer.grads.items()} for layer in self.layers]
+
+    def set_parameters(self, values: list[dict[str, np.ndarray]]) -> None:
+        """Copy host arrays into the parameters; shapes must match layer by layer."""
+        if len(values) != len(self.layers):
+            raise ValueError(f"expected parameters for {len(self.layers)} layers, got {len(values)}")
+        for i, (layer, given) in enumerate(zip(self.layers, values, strict=True)):
+            if set(given) != set(layer.params):
+                raise ValueError(f"layer {i + 1}: expected parameters {sorted(layer.params)}, got {sorted(given)}")
+            for name, view in layer.params.items():
+                arr = np.asarray(given[name])
+                if arr.shape != view.shape:
+                    raise ValueError(f"layer {i + 1} parameter {name}: expected shape {view.shape}, got {arr.shape}")
+                view[...] = self.backend.asarray(arr)
+
+    # ----- passes -----------------------------------------------------------------------
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """Output (m, *output_shape) for an already preprocessed batch x (m, *input_shape).
+
+        In training mode the result is a buffer reused by the next training pass.
+        """
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def forward_all(self, x: Array) -> list[Array]:
+        """Every layer's output (prediction mode) for a preprocessed batch x (m, ...)."""
+        outputs = []
+        for layer in self.layers:
+            x = layer.forward(x, False)
+            outputs.append(x)
+        return outputs
+
+    def backward(self, grad: Array, grad_is_dz: bool) -> None:
+        """Fill ``grads`` from the output gradient (m, *output_shape) of the last training pass.
+
+        ``grad_is_dz`` says the gradient is dL/dZ of the output layer (a fused loss).
+        """
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            grad = self.layers[i].backward(grad, i > 0, grad_is_dz and i == last)
+
+    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Host outputs (m, k) for raw host inputs x (m, *input_shape), preprocess applied."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"the network takes inputs of shape {self.input_shape}, got {x.shape[1:]}")
+        if self.preprocess is not None:
+            x = self.preprocess.apply(x)
+        parts = [self.backend.to_host(self.forward(self.backend.asarray(x[s : s + batch_size])))
+                 for s in range(0, len(x), batch_size)]
+        if not parts:
+            return np.zeros((0, *self.output_shape), dtype=self.backend.dtype)
+        return np.concatenate(parts)
+
+    # ----- description ------------------------------------------------------------------
+    @property
+    def output_activation(self) -> str | None:
+        """The activation of the last layer that has one (the output layer)."""
+        for layer in reversed(self.layers):
+            if layer.activation_name:
+                return layer.activation_name
+        return None
+
+    def spec(self) -> dict:
+        return {"input_shape": list(self.input_shape), "layers": [layer.to_spec() for layer in self.layers]}
+
+    def summary(self) -> list[SummaryRow]:
+        """One row per layer: label, output shape (per sample) and parameter count."""
+        return [SummaryRow(i + 1, layer.describe(), layer.output_shape, layer.parameter_count) for i, layer in enumerate(self.layers)]
+
+    def summary_text(self) -> str:
+        """A Keras-like table: layer, output shape, parameters, then the totals."""
+        rows = [("Layer", "Output shape", "Param #"), ("Input", _shape_text(self.input_shape), "0")]
+        rows += [(f"{r.index}. {r.label}", _shape_text(r.output_shape), f"{r.parameters:,}") for r in self.summary()]
+        widths = [max(len(r[c]) for r in rows) for c in range(3)]
+        line = "─" * (sum(widths) + 6)
+        out = [line]
+        for j, r in enumerate(rows):
+            out.append(f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}")
+            if j == 0:
+                out.append(line)
+        out += [line, f"Total parameters: {self.parameter_count:,}", f"Trainable parameters: {self.parameter_count:,}"]
+        return "\n".join(out)

@@ -1,0 +1,170 @@
+"""Seeded synthetic datasets: 2-D classification, 1-D/2-D regression and ``housing``.
+
+Every generator takes ``samples``, ``noise`` and ``seed`` and returns a
+:class:`core.data.Dataset`; the same arguments always give the same arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .data import Dataset, make_dataset
+
+
+@dataclass(frozen=True)
+class SyntheticInfo:
+    """A generator and its defaults, for menus and the CLI."""
+
+    make: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+    samples: int
+    noise: float
+    description: str
+
+
+def _split_counts(samples: int, k: int) -> list[int]:
+    return [samples // k + (1 if i < samples % k else 0) for i in range(k)]
+
+
+def _circle(samples, noise, rng):
+    """Class 1 inside radius 2, class 0 on a ring from 3.5 to 5 (TensorFlow Playground style)."""
+    n_in, n_out = _split_counts(samples, 2)
+    r = np.concatenate([rng.uniform(0, 2.0, n_in), rng.uniform(3.5, 5.0, n_out)])
+    angle = rng.uniform(0, 2 * np.pi, samples)
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)]) + rng.normal(0, noise, (samples, 2))
+    return X, np.concatenate([np.ones(n_in, np.int64), np.zeros(n_out, np.int64)])
+
+
+def _xor(samples, noise, rng):
+    """Uniform on [−5, 5]² (kept away from the axes); class 1 where x1·x2 > 0."""
+    X = rng.uniform(-5, 5, (samples, 2))
+    X += np.where(X > 0, 0.3, -0.3)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return X + rng.normal(0, noise, X.shape), y
+
+
+def _gaussian(samples, noise, rng):
+    """Two Gaussian clouds centred on (2, 2) and (−2, −2); noise widens them."""
+    n1, n0 = _split_counts(samples, 2)
+    spread = 1.0 + noise
+    X = np.concatenate([rng.normal(2, spread, (n1, 2)), rng.normal(-2, spread, (n0, 2))])
+    return X, np.concatenate([np.ones(n1, np.int64), np.zeros(n0, np.int64)])
+
+
+def _spiral_arms(samples, noise, rng, arms):
+    counts = _split_counts(samples, arms)
+    parts, labels = [], []
+    for arm, n in enumerate(counts):
+        t = np.linspace(0, 1, n, endpoint=False) + 0.5 / max(n, 1)
+        r = 5 * t
+        angle = 1.75 * 2 * np.pi * t + arm * 2 * np.pi / arms
+        parts.append(np.column_stack([r * np.sin(angle), r * np.cos(angle)]))
+        labels.append(np.full(n, arm, np.int64))
+    X = np.concatenate(parts)
+    return X + rng.normal(0, noise, X.shape), np.concatenate(labels)
+
+
+def _spiral(samples, noise, rng):
+    """Two interleaved spiral arms, 1.75 turns each."""
+    return _spiral_arms(samples, noise, rng, 2)
+
+
+def _spiral3(samples, noise, rng):
+    """Three interleaved spiral arms, one class each."""
+    return _spiral_arms(samples, noise, rng, 3)
+
+
+def _moons(samples, noise, rng):
+    """Two interleaving half circles (scaled ×2.5 to the ±5 plane)."""
+    n0, n1 = _split_counts(samples, 2)
+    a0 = rng.uniform(0, np.pi, n0)
+    a1 = rng.uniform(0, np.pi, n1)
+    upper = np.column_stack([np.cos(a0), np.sin(a0)])
+    lower = np.column_stack([1 - np.cos(a1), 0.5 - np.sin(a1)])
+    X = (np.concatenate([upper, lower]) - [0.5, 0.25]) * 2.5
+    return X + rng.normal(0, noise, X.shape), np.concatenate([np.zeros(n0, np.int64), np.ones(n1, np.int64)])
+
+
+def _blobs(samples, noise, rng):
+    """Four Gaussian blobs on a square of side 6, one class each."""
+    centres = np.array([[-3.0, -3.0], [3.0, -3.0], [-3.0, 3.0], [3.0, 3.0]])
+    counts = _split_counts(samples, len(centres))
+    X = np.concatenate([rng.normal(c, 1.0 + noise, (n, 2)) for c, n in zip(centres, counts, strict=True)])
+    return X, np.concatenate([np.full(n, k, np.int64) for k, n in enumerate(counts)])
+
+
+PLANE_WEIGHTS = np.array([[2.0, -3.0]])
+PLANE_BIAS = np.array([1.0])
+
+
+def _plane(samples, noise, rng):
+    """y = 2·x1 − 3·x2 + 1 + noise, x uniform on [−5, 5]²."""
+    X = rng.uniform(-5, 5, (samples, 2))
+    return X, X @ PLANE_WEIGHTS[0] + PLANE_BIAS[0] + rng.normal(0, noise, samples)
+
+
+def _sine(samples, noise, rng):
+    """y = sin(x) + noise, x uniform on [−2π, 2π]."""
+    x = np.sort(rng.uniform(-2 * np.pi, 2 * np.pi, samples))
+    return x[:, None], np.sin(x) + rng.normal(0, noise, samples)
+
+
+HOUSING_FEATURES = ("area_m2", "rooms", "age_years", "distance_km", "pollution", "garden")
+HOUSING_WEIGHTS = np.array([[1.5, 12.0, -0.8, -2.0, -2.5, 20.0]])  # thousands per unit
+HOUSING_BIAS = np.array([90.0])
+
+
+def _housing_features(samples, rng):
+    area = rng.uniform(40, 220, samples)
+    rooms = np.clip(np.round(area / 30 + rng.normal(0, 0.8, samples)), 1, 9)
+    age = rng.uniform(0, 80, samples)
+    distance = rng.gamma(2.0, 4.0, samples)
+    pollution = rng.uniform(0, 10, samples)
+    garden = (rng.random(samples) < 0.4).astype(float)
+    return np.column_stack([area, rooms, age, distance, pollution, garden])
+
+
+def _housing(samples, noise, rng):
+    """Price in thousands = true weights · features + 90 + noise·20 (noise 1 → ±20k)."""
+    X = _housing_features(samples, rng)
+    return X, X @ HOUSING_WEIGHTS[0] + HOUSING_BIAS[0] + rng.normal(0, 20.0 * noise, samples)
+
+
+SYNTHETIC: dict[str, SyntheticInfo] = {
+    "circle": SyntheticInfo(_circle, 400, 0.1, "two classes: a disc inside a ring"),
+    "xor": SyntheticInfo(_xor, 400, 0.1, "two classes: the four quadrants, like the XOR truth table"),
+    "gaussian": SyntheticInfo(_gaussian, 400, 0.2, "two classes: two Gaussian clouds"),
+    "spiral": SyntheticInfo(_spiral, 500, 0.1, "two classes: interleaved spiral arms"),
+    "moons": SyntheticInfo(_moons, 400, 0.1, "two classes: two interleaving half moons"),
+    "blobs": SyntheticInfo(_blobs, 400, 0.2, "four classes: Gaussian blobs"),
+    "spiral3": SyntheticInfo(_spiral3, 600, 0.1, "three classes: three spiral arms"),
+    "plane": SyntheticInfo(_plane, 300, 0.5, "regression: y = 2·x1 − 3·x2 + 1 + noise"),
+    "sine": SyntheticInfo(_sine, 300, 0.1, "regression: y = sin(x) + noise"),
+    "housing": SyntheticInfo(_housing, 500, 1.0, "regression: house price from six features, known true weights"),
+}
+
+
+def synthetic(name: str, samples: int | None = None, noise: float | None = None, seed: int = 0) -> Dataset:
+    """Generate the synthetic dataset ``name`` (see SYNTHETIC) with m = ``samples`` rows."""
+    if name not in SYNTHETIC:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(SYNTHETIC)}")
+    info = SYNTHETIC[name]
+    samples = info.samples if samples is None else int(samples)
+    noise = info.noise if noise is None else float(noise)
+    if samples < 4:
+        raise ValueError(f"a dataset needs at least 4 samples, got {samples}")
+    if noise < 0:
+        raise ValueError(f"noise must be ≥ 0, got {noise}")
+    X, y = info.make(samples, noise, np.random.default_rng(seed))
+    meta = {"samples": samples, "noise": noise, "seed": seed}
+    if name == "housing":
+        return make_dataset(X, y, name=name, feature_names=HOUSING_FEATURES, target_names=("price_k",),
+                            true_weights=HOUSING_WEIGHTS, true_bias=HOUSING_BIAS, description=info.description, meta=meta)
+    if name == "plane":
+        return make_dataset(X, y, name=name, feature_names=("x1", "x2"), true_weights=PLANE_WEIGHTS,
+                            true_bias=PLANE_BIAS, description=info.description, meta=meta)
+    if name == "sine":
+        return make_dataset(X, y, name=name, feature_names=("x",), description=info.description, meta=meta)
+    return make_dataset(X, y, name=name, feature_names=("x1", "x2"), description=info.description, meta=meta)
