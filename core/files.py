@@ -62,13 +62,16 @@ def save_model(path: str | os.PathLike, network: Network) -> None:
 
 def _open_npz(path: str | os.PathLike) -> Any:
     try:
-        return np.load(path, allow_pickle=False)
+        npz = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise FileFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise FileFormatError(f"{path}: is a folder, not a .npz file") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise FileFormatError(f"{path}: not a readable .npz file ({exc})") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):  # a plain .npy array, not a set of named arrays
+        raise FileFormatError(f"{path}: holds a single array (a .npy file), not named arrays in a .npz file")
+    return npz
 
 
 def _read_array(npz: Any, key: str, path: Any) -> np.ndarray:

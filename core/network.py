@@ -82,6 +82,8 @@ class Network:
         self.preprocess: Preprocess | None = None
         if not isinstance(spec, dict) or "input_shape" not in spec or "layers" not in spec:
             raise SpecError("a network spec needs 'input_shape' and 'layers'")
+        if not isinstance(spec["input_shape"], (list, tuple)) or not isinstance(spec["layers"], (list, tuple)):
+            raise SpecError("a network spec's 'input_shape' and 'layers' must be lists")
         shape = tuple(spec["input_shape"])
         if not shape or not all(isinstance(s, int) and s >= 1 for s in shape):
             raise SpecError(f"input_shape must list whole numbers ≥ 1, got {spec['input_shape']!r}")

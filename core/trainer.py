@@ -65,13 +65,14 @@ class TrainingConfig:
             (self.loss is None or self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (_positive(self.learning_rate), "learning_rate must be a positive number"),
-            (isinstance(self.batch_size, int) and self.batch_size >= 1, "batch_size must be a whole number ≥ 1"),
-            (isinstance(self.epochs, int) and self.epochs >= 0, "epochs must be a whole number ≥ 0"),
+            (_whole(self.batch_size) and self.batch_size >= 1, "batch_size must be a whole number ≥ 1"),
+            (_whole(self.epochs) and self.epochs >= 0, "epochs must be a whole number ≥ 0"),
             (_non_negative(self.l1) and _non_negative(self.l2), "l1 and l2 must be ≥ 0"),
-            (0.0 <= self.val_fraction < 1.0, "val_fraction must be in [0, 1)"),
-            (0.0 <= self.momentum < 1.0, "momentum must be in [0, 1)"),
-            (0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0 and 0.0 <= self.rho < 1.0, "beta1, beta2 and rho must be in [0, 1)"),
+            (_unit_interval(self.val_fraction), "val_fraction must be in [0, 1)"),
+            (_unit_interval(self.momentum), "momentum must be in [0, 1)"),
+            (_unit_interval(self.beta1) and _unit_interval(self.beta2) and _unit_interval(self.rho), "beta1, beta2 and rho must be in [0, 1)"),
             (_positive(self.epsilon), "epsilon must be a positive number"),
+            (_whole(self.seed) and self.seed >= 0, "seed must be a whole number ≥ 0"),
         ]
         for ok, message in checks:
             if not ok:
@@ -99,6 +100,15 @@ def _positive(x: Any) -> bool:
 
 def _non_negative(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 and math.isfinite(x)
+
+
+def _whole(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _unit_interval(x: Any) -> bool:
+    """A real number in [0, 1)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x < 1.0
 
 
 @dataclass(frozen=True)
@@ -233,17 +243,19 @@ class Trainer:
         self._stop.clear()
         start, first = time.perf_counter(), self.cursor
         stop = self._stop
-        while self.cursor < self.batches_per_epoch:
-            if stop.is_set():
-                break
-            self._train_batch()
-        return self._finish(start, first, stopped=self.cursor < self.batches_per_epoch)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is checked in _finish
+            while self.cursor < self.batches_per_epoch:
+                if stop.is_set():
+                    break
+                self._train_batch()
+            return self._finish(start, first, stopped=self.cursor < self.batches_per_epoch)
 
     def step_batch(self) -> Report:
         """Run the next mini-batch of the current epoch (starting a new epoch if needed)."""
         start, first = time.perf_counter(), self.cursor
-        self._train_batch()
-        return self._finish(start, first, stopped=False)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is checked in _finish
+            self._train_batch()
+            return self._finish(start, first, stopped=False)
 
     def run(self, epochs: int, on_report: Callable[[Report], None] | None = None) -> list[Report]:
         """Run up to ``epochs`` epochs, calling ``on_report`` after each; stop on divergence."""
