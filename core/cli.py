@@ -1,4 +1,4 @@
-"""The headless command line: ``python main.py train|predict ...``.
+"""The headless command line: ``python main.py train|predict|data ...``.
 
 Every user error (bad option, bad file, bad setting) prints one line on stderr and exits
 with status 2; nothing prints a traceback.
@@ -10,21 +10,26 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence, TextIO
+from typing import NoReturn, TextIO
 
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
 from .data import DataError
 from .experiment import Experiment, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
+from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, parse_image_size
 from .losses import LOSSES
 from .network import Network
 from .optimizers import OPTIMIZERS
+from .realdata import REAL_DATASETS
 from .synthetic import SYNTHETIC
 from .trainer import ConfigError, Report, Trainer, TrainingConfig
 
 DEFAULT_HIDDEN = "8:tanh,8:tanh"
+DATASET_NAMES = sorted(set(SYNTHETIC) | set(REAL_DATASETS))
+DATA_HELP = "data file: CSV/TSV or other delimited text (.gz too), .npz with arrays X and y, an MNIST IDX images file, or a folder with one subfolder of PNG/JPEG images per class"
 USER_ERRORS = (ConfigError, SpecError, DataError, FileFormatError, BackendUnavailable, ValueError, OSError)
 
 
@@ -44,10 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network and report every epoch")
     source = train.add_argument_group("data and network")
     source.add_argument("--config", help="experiment JSON file (dataset, network, training); other options override it")
-    source.add_argument("--dataset", choices=sorted(SYNTHETIC), help="a built-in dataset")
+    source.add_argument("--dataset", choices=DATASET_NAMES, help="a built-in dataset (synthetic or real)")
     source.add_argument("--samples", type=int, help="samples to generate for a built-in dataset")
     source.add_argument("--noise", type=float, help="noise of a built-in dataset")
-    source.add_argument("--data", help="data file: .npz with arrays X and y")
+    source.add_argument("--data", help=DATA_HELP)
+    _add_file_options(source)
     source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh" or "32:relu,dropout:0.2"; "" or none: no hidden layer')
     source.add_argument("--output-activation", choices=["linear", "sigmoid", "softmax", "tanh", "relu"], help="override the output layer's activation")
     source.add_argument("--init", metavar="MODEL.npz", help="start from the weights (and standardization) in this model file")
@@ -74,7 +80,37 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="model file written by train --save")
     predict.add_argument("--data", required=True, help=".npz data file with an array X")
     predict.add_argument("--json", action="store_true", help="print one JSON list per sample")
+
+    data = commands.add_parser("data", help="show what a data file (or built-in dataset) holds, without training")
+    data.add_argument("file", metavar="FILE", help=DATA_HELP + "; or a built-in dataset name")
+    _add_file_options(data)
     return parser
+
+
+def _add_file_options(group: argparse._ActionsContainer) -> None:
+    group.add_argument("--target", metavar="COLUMN", help="the target column of a table: its name or 0-based position "
+                       "(default: a column named target/label/class/y, else the last)")
+    group.add_argument("--labels", metavar="FILE", help="the labels file of an IDX images file (default: found beside it)")
+    group.add_argument("--missing", choices=MISSING_POLICIES, help="rows with missing values: drop them (default), "
+                       "or fill with the column mean / most frequent value")
+    group.add_argument("--image-size", metavar="HxW", type=_image_size, help="resize the images of a folder, e.g. 28x28")
+    group.add_argument("--rgb", action="store_true", help="read the images of a folder in colour (default: grey)")
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    try:
+        return parse_image_size(text)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _file_options(args: argparse.Namespace) -> dict:
+    """The dataset keys (see core.experiment.dataset_options) the file options set."""
+    given = {"target": args.target, "labels": args.labels, "missing": args.missing, "image_size": args.image_size}
+    options = {k: v for k, v in given.items() if v is not None}
+    if args.rgb:
+        options["grey"] = False
+    return options
 
 
 def _training_config(args: argparse.Namespace, base: TrainingConfig) -> TrainingConfig:
@@ -103,6 +139,10 @@ def _experiment(args: argparse.Namespace) -> tuple[Experiment, str]:
         base = "."
     elif args.dataset:
         experiment.dataset = {"name": args.dataset}
+    file_options = _file_options(args)
+    if "path" not in experiment.dataset and set(file_options) - {"missing"}:
+        raise UsageError("--target, --labels, --image-size and --rgb apply to --data files")
+    experiment.dataset.update(file_options)
     if args.samples is not None:
         experiment.dataset["samples"] = args.samples
     if args.noise is not None:
@@ -124,11 +164,11 @@ def _progress(report: Report, total: int, stream: TextIO) -> None:
     stream.flush()
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
     experiment, base = _experiment(args)
     config = experiment.training
     backend = get_backend(args.backend, args.dtype)
-    dataset = load_dataset(experiment.dataset, base)
+    dataset = load_dataset(experiment.dataset, base, read_image=read_image)
     if args.init:
         network = load_model(args.init, backend)
     else:
@@ -181,11 +221,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (2 for any user error)."""
+def cmd_data(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
+    """Print what ``args.file`` would load as: rows, features, task, classes, missing values."""
+    file_options = _file_options(args)
+    if not Path(args.file).exists() and args.file in DATASET_NAMES:
+        if set(file_options) - {"missing"}:
+            raise UsageError("--target, --labels, --image-size and --rgb apply to data files, not built-in datasets")
+        choice = {"name": args.file, **file_options}
+    else:
+        choice = {"path": args.file, **file_options}
+    dataset = load_dataset(choice, read_image=read_image)
+    for line in describe_dataset(dataset):
+        print(line)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, read_image: ReadImage | None = None) -> int:
+    """Run the command line; return the exit status (2 for any user error).
+
+    ``read_image`` decodes images for image folders (core never imports Qt; app/main.py
+    passes app.image_reader.read_image).
+    """
     try:
         args = build_parser().parse_args(argv)
-        return cmd_train(args) if args.command == "train" else cmd_predict(args)
+        if args.command == "train":
+            return cmd_train(args, read_image)
+        if args.command == "data":
+            return cmd_data(args, read_image)
+        return cmd_predict(args)
     except (UsageError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

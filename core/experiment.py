@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import Dataset, suggested_head
-from .files import FileFormatError, atomic_write, load_data_npz
+from .data import DataError, Dataset, suggested_head
+from .files import FileFormatError, atomic_write
 from .layers import SpecError
+from .loaders import LoadOptions, ProgressCallback, ReadImage, load_file, parse_image_size
+from .realdata import REAL_DATASETS, load_real
 from .synthetic import SYNTHETIC, synthetic
 from .trainer import ConfigError, TrainingConfig
+
+FILE_OPTIONS = ("target", "roles", "types", "task", "missing", "scale", "header", "delimiter", "decimal", "encoding",
+                "labels", "image_size", "grey")
 
 
 def parse_layers(text: str) -> list[dict]:
@@ -58,17 +64,50 @@ def network_spec(dataset: Dataset, hidden: list[dict], output_activation: str | 
     return {"input_shape": [dataset.n_features], "layers": [*hidden, head]}
 
 
-def load_dataset(choice: dict, base: str | os.PathLike = ".") -> Dataset:
-    """The dataset an experiment's ``dataset`` object names: a built-in or a data file."""
-    if "path" in choice:
-        return load_data_npz(Path(base) / choice["path"], task=choice.get("task"))
-    name = choice.get("name")
-    if name not in SYNTHETIC:
-        raise ConfigError(f"unknown dataset {name!r}; choose one of {', '.join(SYNTHETIC)}")
+def dataset_options(choice: dict, base: str | os.PathLike = ".") -> LoadOptions:
+    """The loader options a file ``choice`` sets: any of FILE_OPTIONS (see LoadOptions);
+    ``task`` "classes" means classification; ``labels`` is relative to ``base``;
+    ``image_size`` is [height, width] or "HxW"."""
+    given = {key: choice[key] for key in FILE_OPTIONS if choice.get(key) is not None}
+    if given.get("task") == "classes":
+        given["task"] = "classification"
+    if "labels" in given:
+        given["labels"] = Path(base) / given["labels"]
+    if isinstance(given.get("image_size"), str):
+        given["image_size"] = parse_image_size(given["image_size"])
+    elif "image_size" in given:
+        given["image_size"] = tuple(given["image_size"])
     try:
-        return synthetic(name, choice.get("samples"), choice.get("noise"), int(choice.get("seed", 0)))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"dataset {name}: {exc}") from None
+        return LoadOptions(**given)
+    except TypeError as exc:
+        raise ConfigError(f"dataset options: {exc}") from None
+
+
+def load_dataset(choice: dict, base: str | os.PathLike = ".", *, read_image: ReadImage | None = None,
+                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Dataset:
+    """The dataset an experiment's ``dataset`` object names: a synthetic or real built-in
+    (see core.synthetic, core.realdata), or a data file or image folder of any format
+    core.loaders reads (``path`` relative to ``base``). ``read_image`` decodes images of
+    an image folder; ``progress`` and ``cancel`` are passed to the loader."""
+    if "path" in choice:
+        return load_file(Path(base) / choice["path"], dataset_options(choice, base), read_image=read_image,
+                         progress=progress, cancel=cancel)
+    name = choice.get("name")
+    if name in SYNTHETIC:
+        try:
+            return synthetic(name, choice.get("samples"), choice.get("noise"), int(choice.get("seed", 0)))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"dataset {name}: {exc}") from None
+    if name in REAL_DATASETS:
+        if choice.get("samples") is not None or choice.get("noise") is not None:
+            raise ConfigError(f"{name} is a real dataset: samples and noise apply only to synthetic ones")
+        try:
+            return load_real(name, missing=choice.get("missing", "drop"), scale=choice.get("scale", "none"),
+                             progress=progress, cancel=cancel)
+        except DataError as exc:
+            raise ConfigError(f"dataset {name}: {exc}") from None
+    names = sorted(set(SYNTHETIC) | set(REAL_DATASETS))
+    raise ConfigError(f"unknown dataset {name!r}; choose one of {', '.join(names)}")
 
 
 @dataclass

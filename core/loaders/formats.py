@@ -1,0 +1,205 @@
+"""One entry point for every format: detect it, preview it, load it.
+
+Formats: ``table`` (delimited text, optionally ``.gz``), ``npz``, ``idx`` (MNIST-style
+images + labels, optionally ``.gz``) and ``images`` (a folder with one subfolder per
+class). The format is recognised by content first (zip, IDX and .npy magic numbers, also
+inside gzip; a folder), then by name (.npz; .csv/.tsv/.txt/… tables; idx1/idx3/-ubyte);
+anything else is read as a text table.
+
+Every problem with the file is a :class:`LoaderError` whose message names the file;
+a cancelled load raises :class:`LoadCancelled`. Nothing else escapes for a bad file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data import DataError, Dataset
+from .columns import ColumnInfo, analyse_columns, format_number
+from .dialect import Dialect, sniff
+from .errors import LoaderError
+from .idx import GZIP_MAGIC, load_idx, looks_like_idx, read_idx
+from .images import ReadImage, load_image_folder, scan_folder
+from .npz import load_npz, read_npz
+from .options import LoadOptions
+from .progress import Monitor, ProgressCallback
+from .tables import read_frame
+from .tabular import table_dataset
+
+FORMATS = ("table", "npz", "idx", "images")
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".dat", ".psv")
+PREVIEW_SAMPLE_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a file holds, before loading it (the loader panel's model).
+
+    Attributes:
+        path: the file or folder. format: one of FORMATS.
+        columns: the columns with inferred type and default role (tables, NPZ); their
+            missing, distinct and bad-cell counts cover the rows read (≤ 1000).
+        rows: the first rows as text, one string per column (tables, NPZ).
+        dialect: how a text table is written (tables only).
+        summary: one line, e.g. "≈ 200,000 rows × 51 columns" or "3 classes, 150 images".
+        approx_rows: rows (exact for NPZ/IDX/images, estimated from the sample for tables).
+    """
+
+    path: Path
+    format: str
+    columns: tuple[ColumnInfo, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    dialect: Dialect | None = None
+    summary: str = ""
+    approx_rows: int | None = None
+
+
+def _head(path: Path, size: int = 8) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(size)
+            if head[:2] == GZIP_MAGIC:
+                f.seek(0)
+                with gzip.GzipFile(fileobj=f) as g:
+                    return g.read(size)
+            return head
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LoaderError(f"{path}: cannot be read ({exc})") from None
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """The format of ``path`` (one of FORMATS); LoaderError when it does not exist."""
+    path = Path(path)
+    if path.is_dir():
+        return "images"
+    if not path.exists():
+        raise LoaderError(f"{path}: no such file or folder")
+    head = _head(path)
+    if head.startswith(b"\x93NUMPY"):
+        raise LoaderError(f"{path}: a single .npy array, not an .npz with arrays X and y (save with np.savez(path, X=X, y=y))")
+    name = path.name.lower().removesuffix(".gz")
+    if head[:2] == b"PK" or name.endswith(".npz"):
+        return "npz"
+    if looks_like_idx(head):
+        return "idx"
+    if Path(name).suffix in TABLE_SUFFIXES:
+        return "table"
+    return "idx" if any(tag in name for tag in ("idx1", "idx3", "-ubyte", ".idx")) else "table"
+
+
+def load_file(path: str | os.PathLike, options: LoadOptions | None = None, *, read_image: ReadImage | None = None,
+              progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Dataset:
+    """Load the data file or image folder ``path`` as a Dataset.
+
+    Args:
+        options: target, roles, types, missing values, scaling, … (see LoadOptions).
+        read_image: the image decoder for image folders (see core.loaders.images).
+        progress: ``progress(fraction, message)``, called from the loading thread;
+            return False to cancel.
+        cancel: set it (from any thread) to cancel; the load raises LoadCancelled.
+
+    Raises:
+        LoaderError: the file cannot be used; the message says why and where.
+        LoadCancelled: cancelled through ``progress`` or ``cancel``.
+    """
+    path, options = Path(path), options or LoadOptions()
+    monitor = Monitor(progress, cancel)
+    monitor.update(0.0, "opening")
+    kind = detect_format(path)
+    try:
+        if kind == "images":
+            dataset = load_image_folder(path, options, read_image, monitor)
+        elif kind == "npz":
+            dataset = load_npz(path, options, monitor)
+        elif kind == "idx":
+            dataset = load_idx(path, options, monitor)
+        else:
+            table = read_frame(path, sniff(path, options), monitor)
+            dataset = table_dataset(table, options, _stem(path), monitor)
+    except DataError as exc:
+        raise LoaderError(f"{path}: {exc}") from None
+    monitor.update(1.0, f"loaded {dataset.n_samples:,} samples")
+    return dataset
+
+
+def _stem(path: Path) -> str:
+    return path.name.split(".")[0] or path.name
+
+
+def preview_file(path: str | os.PathLike, options: LoadOptions | None = None, *, rows: int = 20) -> Preview:
+    """A quick look at ``path``: format, columns with inferred types and default roles,
+    and the first ``rows`` rows (tables read at most 1000 rows for this)."""
+    path, options = Path(path), options or LoadOptions()
+    kind = detect_format(path)
+    try:
+        if kind == "table":
+            return _preview_table(path, options, rows)
+        if kind == "npz":
+            return _preview_npz(path, rows)
+        if kind == "idx":
+            images = read_idx(path)
+            return Preview(path, kind, summary=f"{images.shape[0]:,} arrays of shape {images.shape[1:]} ({images.dtype})",
+                           approx_rows=int(images.shape[0]))
+        classes = scan_folder(path)
+        counts = ", ".join(f"{name} ({len(files)})" for name, files in classes)
+        total = sum(len(files) for _, files in classes)
+        return Preview(path, kind, summary=f"{len(classes)} classes, {total:,} images: {counts}", approx_rows=total)
+    except DataError as exc:
+        raise LoaderError(f"{path}: {exc}") from None
+
+
+def _preview_table(path: Path, options: LoadOptions, rows: int) -> Preview:
+    dialect = sniff(path, options)
+    table = read_frame(path, dialect, nrows=max(rows, PREVIEW_SAMPLE_ROWS))
+    columns = tuple(analyse_columns(table.frame, options, table.lines))
+    head = _text_rows(table.frame, rows)
+    approx = len(table.frame)
+    if len(table.frame) >= PREVIEW_SAMPLE_ROWS:
+        size = os.path.getsize(path)
+        read = max(int(table.lines[-1]), 1)
+        approx = int(len(table.frame) * size / max(_sample_bytes(path, dialect, read), 1))
+    summary = f"{'≈ ' if approx != len(table.frame) else ''}{approx:,} rows × {len(columns)} columns ({dialect.describe()})"
+    return Preview(path, "table", columns, head, dialect, summary, approx)
+
+
+def _text_rows(frame, rows: int) -> tuple[tuple[str, ...], ...]:
+    """The first ``rows`` rows as text; missing cells as "", whole floats without ".0"."""
+
+    def text(value) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return ""
+        return format_number(value) if isinstance(value, (float, np.floating)) else str(value)
+
+    return tuple(tuple(text(v) for v in row) for row in frame.head(rows).itertuples(index=False))
+
+
+def _sample_bytes(path: Path, dialect: Dialect, lines: int) -> int:
+    """Bytes of the file (compressed, if it is) taken by its first ``lines`` lines, estimated."""
+    with open(path, "rb") as f:
+        stream = gzip.GzipFile(fileobj=f) if dialect.compressed else f
+        for _ in range(lines):
+            if not stream.readline():
+                break
+        return f.tell()
+
+
+def _preview_npz(path: Path, rows: int) -> Preview:
+    arrays = read_npz(path)
+    X, y = arrays["X"], arrays["y"]
+    flat = X.reshape(len(X), -1) if X.ndim > 1 else X[:, None]
+    names = arrays["feature_names"] or [f"x{j + 1}" for j in range(flat.shape[1])]
+    frame = pd.DataFrame(flat[:PREVIEW_SAMPLE_ROWS], columns=names)
+    target = y[:PREVIEW_SAMPLE_ROWS]
+    frame["y"] = target if target.ndim == 1 else target[:, 0]
+    columns = tuple(analyse_columns(frame, LoadOptions(target="y")))
+    head = _text_rows(frame, rows)
+    shape = f"images {X.shape[1:]}" if X.ndim > 2 else f"{flat.shape[1]} features"
+    return Preview(path, "npz", columns, head, None, f"{len(X):,} samples, {shape}, y {y.shape[1:] or 'labels'} {y.dtype}", len(X))

@@ -1,0 +1,130 @@
+"""NPZ data files: ``X`` and ``y`` arrays, read without unpickling (see core.files).
+
+``X`` is (m, n) numbers, or (m, h, w) / (m, h, w, c) images that are flattened to
+(m, h·w·c) with ``meta["image_shape"]`` = (h, w) / (h, w, c); uint8 images are divided
+by 255. ``y`` is (m,) or (m, t). As in core.files, integer ``y`` means classes and float
+``y`` regression unless ``task`` says otherwise. Optional string arrays
+``feature_names`` and ``class_names`` name the columns and classes. NaN in ``X`` are
+missing values (dropped or filled as ``options.missing`` says); rows with NaN in ``y``
+are dropped.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..data import Dataset, make_dataset
+from ..files import FileFormatError, _open_npz, _read_array
+from .errors import LoaderError
+from .missing import handle_missing
+from .options import LoadOptions
+from .progress import Monitor
+from .scaling import scale_features
+
+# what numpy and zipfile raise for damaged files (encrypted or unsupported members, bad headers, …)
+READ_ERRORS = (FileFormatError, zlib.error, zipfile.BadZipFile, EOFError, OSError, ValueError, MemoryError, RuntimeError,
+               NotImplementedError, struct.error, IndexError, TypeError, OverflowError)
+
+
+def _member_shape(npz, key: str, path: Path) -> tuple[int, ...]:
+    """Check that ``key``'s header is sound and its data all there, before reading it."""
+    try:
+        info = npz.zip.getinfo(f"{key}.npy")
+        with npz.zip.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f"unsupported .npy format version {version}")
+            shape, _, dtype = read_header(f)
+            header_size = f.tell()
+    except KeyError:
+        raise LoaderError(f"{path}: has no array '{key}' (it has: {', '.join(npz.files) or 'nothing'})") from None
+    except READ_ERRORS as exc:
+        raise LoaderError(f"{path}: array '{key}' cannot be read ({exc})") from None
+    if dtype.hasobject:
+        raise LoaderError(f"{path}: array '{key}' holds Python objects, which are never unpickled; save numbers")
+    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize + header_size
+    if expected != info.file_size:
+        raise LoaderError(f"{path}: array '{key}' is truncated or damaged: shape {shape} needs {expected} bytes, "
+                          f"the file holds {info.file_size}")
+    return shape
+
+
+def _read(npz, key: str, path: Path) -> np.ndarray:
+    _member_shape(npz, key, path)
+    try:
+        return _read_array(npz, key, path)
+    except READ_ERRORS as exc:
+        raise LoaderError(str(exc) if isinstance(exc, FileFormatError) else f"{path}: array '{key}' cannot be read ({exc})") from None
+
+
+def _optional_names(npz, key: str, path: Path, count: int) -> list[str] | None:
+    if key not in npz.files:
+        return None
+    names = _read(npz, key, path)
+    if names.dtype.kind not in "US" or names.shape != (count,):
+        raise LoaderError(f"{path}: '{key}' must be {count} strings, got shape {names.shape} of {names.dtype}")
+    return [str(n) for n in names]
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray | list[str] | None]:
+    """The arrays ``X``, ``y`` and the optional names of the data file at ``path``."""
+    try:
+        npz = _open_npz(path)
+    except FileFormatError as exc:
+        raise LoaderError(str(exc)) from None
+    except READ_ERRORS as exc:
+        raise LoaderError(f"{path}: not a readable .npz file ({exc})") from None
+    if not hasattr(npz, "files"):
+        raise LoaderError(f"{path}: a single .npy array, not an .npz with arrays X and y (save with np.savez(path, X=X, y=y))")
+    with npz:
+        X = _read(npz, "X", path)
+        y = _read(npz, "y", path)
+        n_features = int(np.prod(X.shape[1:])) if X.ndim > 1 else 1
+        return {"X": X, "y": y, "feature_names": _optional_names(npz, "feature_names", path, n_features),
+                "class_names": _optional_names(npz, "class_names", path, len(np.unique(y)) if y.ndim == 1 and y.size else -1)}
+
+
+def _features(X: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """(m, n) float64 features and the image shape (None for a table)."""
+    if X.dtype.kind not in "biuf":
+        raise LoaderError(f"{path}: X must hold real numbers, got dtype {X.dtype}")
+    if X.ndim == 0 or X.ndim > 4 or X.shape[0] == 0 or X.size == 0:
+        raise LoaderError(f"{path}: X must be (samples, features) or (samples, height, width[, channels]), got shape {X.shape}")
+    if X.ndim == 1:
+        return X.astype(np.float64)[:, None], None
+    if X.ndim == 2:
+        return X.astype(np.float64), None
+    image_shape = tuple(int(s) for s in X.shape[1:])
+    flat = X.reshape(X.shape[0], -1).astype(np.float64)
+    return (flat / 255.0 if X.dtype == np.uint8 else flat), image_shape
+
+
+def load_npz(path: Path, options: LoadOptions | None = None, monitor: Monitor | None = None) -> Dataset:
+    """The Dataset in the NPZ data file ``path`` (see the module docstring)."""
+    options, monitor = options or LoadOptions(), monitor or Monitor()
+    monitor.update(0.0, "reading arrays")
+    arrays = read_npz(path)
+    X, image_shape = _features(arrays["X"], path)
+    y = arrays["y"]
+    if y.dtype.kind not in "biuf" or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise LoaderError(f"{path}: y must be numbers of shape ({X.shape[0]},) or ({X.shape[0]}, t), got {y.shape} of {y.dtype}")
+    monitor.update(0.6, "checking values")
+    names = arrays["feature_names"] or [f"x{j + 1}" for j in range(X.shape[1])]
+    no_target = np.isnan(y).reshape(len(y), -1).any(axis=1) if y.dtype.kind == "f" else None
+    X, keep, report = handle_missing(X, names, np.zeros(X.shape[1], bool), policy=options.missing,
+                                     positions=np.arange(1, len(X) + 1), target_missing=no_target)
+    y = y[keep]
+    X, scaling = scale_features(X, options.scale)
+    task = {"auto": None, "classification": "classes", "regression": "regression"}[options.task]
+    meta = {"source": str(path), "format": "npz", "missing": report.to_json(), "missing_summary": report.summary("sample"),
+            "scaling": scaling, "rows_read": int(len(keep))}
+    if image_shape:
+        meta["image_shape"] = image_shape
+    monitor.update(0.9, "checking values")
+    return make_dataset(X, y, name=path.stem, task=task, feature_names=names, class_names=arrays["class_names"], meta=meta)

@@ -1,0 +1,49 @@
+"""What a loaded Dataset holds, as lines of text (the CLI's ``data`` command, the panel's summary)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import Dataset
+
+NAMES_SHOWN = 8
+
+
+def _names(names: tuple[str, ...] | list[str]) -> str:
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown + (f", … ({len(names)} in all)" if len(names) > NAMES_SHOWN else "")
+
+
+def describe_dataset(dataset: Dataset) -> list[str]:
+    """Rows, features, task, classes (with counts) or target range, missing values,
+    image shape, and where the data come from."""
+    meta = dataset.meta
+    lines = []
+    if "source" in meta:
+        how = f" ({meta['dialect']})" if "dialect" in meta else ""
+        lines.append(f"source: {meta['source']} [{meta.get('format', '?')}]{how}")
+    if "title" in meta:
+        lines.append(f"dataset: {meta['title']}")
+    read = meta.get("rows_read")
+    rows = f"rows: {dataset.n_samples:,}" + (f" used of {read:,} read" if read is not None and read != dataset.n_samples else "")
+    lines.append(rows)
+    lines.append(f"features: {dataset.n_features} ({_names(dataset.feature_names)})")
+    if "image_shape" in meta:
+        lines.append(f"images: {' × '.join(str(s) for s in meta['image_shape'])} pixels, scaled to [0, 1]")
+    target = f", target column {meta['target']!r}" if "target" in meta else ""
+    if dataset.task == "regression":
+        lines.append(f"task: regression{target}, {dataset.y.shape[1]} output(s), range {dataset.y.min():.4g} … {dataset.y.max():.4g}")
+    else:
+        kind = "binary classification" if dataset.task == "binary" else f"{len(dataset.class_names)}-class classification"
+        lines.append(f"task: {kind}{target}")
+        counts = np.bincount(dataset.y, minlength=len(dataset.class_names))
+        lines.append("classes: " + ", ".join(f"{i}={name} ({n:,})" for i, (name, n) in enumerate(zip(dataset.class_names, counts, strict=True))))
+    lines.append(f"missing values: {meta.get('missing_summary', 'none')}")
+    ignored = [c["name"] for c in meta.get("columns", []) if c["role"] == "ignore"]
+    if ignored:
+        lines.append(f"ignored columns: {_names(ignored)}")
+    if meta.get("scaling", {}).get("method", "none") != "none":
+        lines.append(f"scaling: {meta['scaling']['method']}")
+    if "attribution" in meta:
+        lines.append(f"attribution: {meta['attribution']}")
+    return lines
