@@ -17,13 +17,14 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from .backend import Backend
-from .data import Dataset, DataError, make_dataset
+from .data import DataError, Dataset, make_dataset
 from .layers import SpecError
 from .network import Network, Preprocess
 

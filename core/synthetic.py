@@ -6,8 +6,8 @@ Every generator takes ``samples``, ``noise`` and ``seed`` and returns a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

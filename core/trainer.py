@@ -20,12 +20,13 @@ import dataclasses
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .data import Dataset, DataError, encode_targets, suggested_head
+from .data import DataError, Dataset, encode_targets, suggested_head
 from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
 from .network import Network, Preprocess
 from .optimizers import OPTIMIZERS, make_optimizer
