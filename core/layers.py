@@ -170,7 +170,7 @@ class Dense(Layer):
         _, dz_buf, dx_buf = self._buffers_for(grad.shape[0])
         dz = grad if grad_is_dz else self.activation.backward(self._a, grad, dz_buf, xp)
         xp.matmul(dz.T, self._x, out=self.grads["W"])
-        dz.sum(axis=0, out=self.grads["b"])
+        xp.add.reduce(dz, axis=0, out=self.grads["b"])
         if need_input_grad:
             return xp.matmul(dz, self.params["W"], out=dx_buf)
         return None

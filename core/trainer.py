@@ -31,7 +31,7 @@ from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
 from .network import Network, Preprocess
 from .optimizers import OPTIMIZERS, make_optimizer
 
-PROBE_SAMPLES = 512  # training samples used to count dead ReLU units each epoch
+PROBE_SAMPLES = 128  # training samples used to count dead ReLU units each epoch
 EVAL_CHUNK = 4096
 
 
@@ -216,6 +216,7 @@ class Trainer:
         self._shuffle_rng = np.random.default_rng([config.seed, 1])
         self._stop = threading.Event()
         self._delta_buffers: dict[int, Any] = {}
+        self._output_activation = network.output_activation
         self._relu_layers = [i for i, layer in enumerate(network.layers) if layer.activation_name in ("relu", "leaky_relu")]
         self.epoch = 0  # completed epochs
         self.cursor = 0  # mini-batches done in the current epoch
@@ -292,7 +293,7 @@ class Trainer:
         delta_buffer = self._delta_buffers.get(end - start)
         if delta_buffer is None:
             delta_buffer = self._delta_buffers[end - start] = xp.empty(out.shape, out.dtype)
-        delta, is_dz = self.loss.output_delta(out, self._epoch_y[start:end], net.output_activation, delta_buffer, xp)
+        delta, is_dz = self.loss.output_delta(out, self._epoch_y[start:end], self._output_activation, delta_buffer, xp)
         net.backward(delta, is_dz)
         if self.config.l1 or self.config.l2:
             add_penalty_gradient(net.weights, net.grads[: net.n_regularized], self.config.l1, self.config.l2, xp)
