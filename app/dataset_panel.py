@@ -1,0 +1,302 @@
+"""The Data tab: choose and generate a dataset, preview it, read its summary.
+
+The panel works on a ``core.data.Dataset`` plus a *source*: the JSON object an experiment
+file stores for it (``{"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}`` for a
+built-in set, ``{"path": "data.npz"}`` for a file). Built-in sets are generated here;
+anything else — the file loaders of a later issue (CSV, NPZ, IDX, image folders) — plugs in
+through one method, :meth:`DatasetPanel.set_dataset`, which shows the data as a "loaded"
+entry at the top of the list. The panel never builds networks: it emits
+``datasetChanged`` and the window decides what follows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.data import Dataset
+from core.synthetic import SYNTHETIC, synthetic
+from core.trainer import split_indices
+
+from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
+from .widgets import hint_label
+
+LOADED = "__loaded__"  # combo item data of a dataset set from elsewhere
+TITLES = {"xor": "XOR", "spiral3": "Spiral, three arms", "blobs": "Blobs (four classes)", "housing": "Housing prices"}
+
+
+def dataset_title(name: str) -> str:
+    """The name a user sees for the built-in dataset ``name``."""
+    return TITLES.get(name, name.capitalize())
+
+
+class DataPreview(pg.PlotWidget):
+    """A static scatter of the data: training points filled, validation points hollow.
+
+    2+ features: the first two features, coloured by class (or by target for regression);
+    one feature: the target against it, points joined by a faint line in x order.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("dataPreview")
+        self.setMinimumHeight(220)
+        item = self.getPlotItem()
+        item.setMouseEnabled(False, False)
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        self.legend = item.addLegend(offset=(-6, 6), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 210))
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 280)
+
+    def show_data(self, dataset: Dataset, validation: np.ndarray) -> None:
+        """Draw ``dataset``; ``validation`` is a (m,) bool mask of its validation rows."""
+        item = self.getPlotItem()
+        item.clear()
+        self.legend.clear()
+        X, y = dataset.X, dataset.y
+        one_feature = dataset.n_features == 1
+        if one_feature and dataset.task == "regression":
+            x_values, y_values = X[:, 0], y[:, 0]
+            order = np.argsort(x_values)
+            item.plot(x_values[order], y_values[order], pen=pg.mkPen("#9aa1ab", width=1))
+            self._scatter(x_values, y_values, validation, [pg.mkColor(TRAIN_COLOR)] * len(x_values), None)
+            style_plot_item(item, dataset.feature_names[0], dataset.target_names[0], grid=True)
+            item.setAspectLocked(False)
+        else:
+            x_values = X[:, 0]
+            y_values = X[:, 1] if not one_feature else np.zeros(len(X))
+            if dataset.task == "regression":
+                target = y[:, 0]
+                span = float(np.ptp(target)) or 1.0
+                colors = pg.colormap.get(TARGET_COLORMAP).map((target - target.min()) / span, mode="qcolor")
+                self._scatter(x_values, y_values, validation, colors, None)
+            else:
+                for k, name in enumerate(dataset.class_names):
+                    members = y == k
+                    color = pg.mkColor(CLASS_COLORS[k % len(CLASS_COLORS)])
+                    self._scatter(x_values[members], y_values[members], validation[members], [color] * int(members.sum()), f"class {name}")
+            style_plot_item(item, dataset.feature_names[0], dataset.feature_names[1] if not one_feature else "", grid=True)
+            item.setAspectLocked(dataset.task != "regression" or dataset.n_features == 2)
+        self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, brush=None, pen=pg.mkPen("#30363d", width=1.6)), "validation")
+        if dataset.n_features > 2:
+            item.setTitle(f"first 2 of {dataset.n_features} features, coloured by {dataset.target_names[0] if dataset.target_names else 'class'}",
+                          size="9pt", color="#5b6472")
+        else:
+            item.setTitle(None)
+        item.autoRange()
+
+    def _scatter(self, x: np.ndarray, y: np.ndarray, validation: np.ndarray, colors: list[QColor], name: str | None) -> None:
+        """Training points (~validation) filled, validation points as rings; colors per point."""
+        train = ~validation
+        item = self.getPlotItem()
+        filled = pg.ScatterPlotItem(x[train], y[train], size=7, pen=pg.mkPen(255, 255, 255, 160, width=0.6),
+                                    brush=[pg.mkBrush(c) for c, t in zip(colors, train, strict=True) if t])
+        rings = pg.ScatterPlotItem(x[validation], y[validation], size=8, brush=None,
+                                   pen=[pg.mkPen(c, width=1.8) for c, v in zip(colors, validation, strict=True) if v])
+        item.addItem(filled)
+        item.addItem(rings)
+        if name:
+            self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush(colors[0]) if colors else None, pen=None), name)
+
+
+class DatasetPanel(QWidget):
+    """Dataset choice, generation settings, validation share, preview and summary.
+
+    Attributes:
+        dataset: the current ``core.data.Dataset``.
+        source: the JSON object that reproduces it (see the module docstring).
+    """
+
+    datasetChanged = Signal()  # the user asked for other data; read .dataset and .source
+    validationFractionChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.source: dict = {}
+        self._split_seed = 0
+
+        self.combo = QComboBox()
+        self.combo.setObjectName("datasetCombo")
+        tasks_seen: set[str] = set()
+        for name in SYNTHETIC:
+            kind = "regression" if SYNTHETIC[name].description.startswith("regression") else "classification"
+            if kind not in tasks_seen and tasks_seen:
+                self.combo.insertSeparator(self.combo.count())
+            tasks_seen.add(kind)
+            self.combo.addItem(dataset_title(name), name)
+            self.combo.setItemData(self.combo.count() - 1, SYNTHETIC[name].description, Qt.ItemDataRole.ToolTipRole)
+        self.description = hint_label()
+        self.description.setObjectName("datasetDescription")
+
+        self.samples = QSpinBox()
+        self.samples.setObjectName("samplesSpin")
+        self.samples.setRange(20, 200_000)
+        self.samples.setSingleStep(50)
+        self.noise = QDoubleSpinBox()
+        self.noise.setObjectName("noiseSpin")
+        self.noise.setRange(0.0, 5.0)
+        self.noise.setSingleStep(0.05)
+        self.noise.setDecimals(2)
+        self.seed = QSpinBox()
+        self.seed.setObjectName("dataSeedSpin")
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("The random seed that draws the samples: the same seed gives the same data")
+        self.regenerate = QPushButton("Regenerate")
+        self.regenerate.setObjectName("regenerateButton")
+        self.regenerate.setToolTip("Draw a new sample of this dataset (next seed)")
+        self.validation = QSpinBox()
+        self.validation.setObjectName("validationSpin")
+        self.validation.setRange(0, 90)
+        self.validation.setSingleStep(5)
+        self.validation.setSuffix(" %")
+        self.validation.setToolTip("The share of samples held out to measure how well the network generalises")
+        for spin in (self.samples, self.noise, self.seed, self.validation):
+            spin.setKeyboardTracking(False)
+
+        settings = QGroupBox("Dataset")
+        form = QFormLayout(settings)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Dataset", self.combo)
+        form.addRow(self.description)
+        form.addRow("Samples", self.samples)
+        form.addRow("Noise", self.noise)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.regenerate)
+        form.addRow("Seed", seed_row)
+        form.addRow("Validation", self.validation)
+
+        self.preview = DataPreview()
+        self.summary = QLabel()
+        self.summary.setObjectName("datasetSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        preview_box = QGroupBox("Preview")
+        preview_layout = QVBoxLayout(preview_box)
+        preview_layout.addWidget(self.preview, 1)
+        preview_layout.addWidget(self.summary)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(settings)
+        layout.addWidget(preview_box, 1)
+
+        self.combo.currentIndexChanged.connect(self._on_choice)
+        for spin in (self.samples, self.noise, self.seed):
+            spin.valueChanged.connect(self._generate)
+        self.regenerate.clicked.connect(self._on_regenerate)
+        self.validation.valueChanged.connect(self._on_validation)
+
+    # ----- state from outside -------------------------------------------------------------------
+    def set_dataset(self, dataset: Dataset, source: dict, label: str | None = None) -> None:
+        """Show ``dataset`` (from ``source``, see the module docstring) without emitting.
+
+        A built-in source selects its entry and settings; any other source (a file, a
+        loader) becomes a "loaded" entry named ``label`` (default: the dataset's name).
+        """
+        self.dataset, self.source = dataset, dict(source)
+        name = source.get("name")
+        built_in = "path" not in source and name in SYNTHETIC
+        widgets = (self.combo, self.samples, self.noise, self.seed)
+        for widget in widgets:
+            widget.blockSignals(True)
+        loaded_index = self.combo.findData(LOADED)
+        if built_in:
+            if loaded_index >= 0:
+                self.combo.removeItem(loaded_index)
+            self.combo.setCurrentIndex(self.combo.findData(name))
+            self.samples.setValue(dataset.n_samples)
+            self.noise.setValue(float(source.get("noise", SYNTHETIC[name].noise)))
+            self.seed.setValue(int(source.get("seed", 0)))
+        else:
+            text = f"{label or dataset.name} (loaded)"
+            if loaded_index < 0:
+                self.combo.insertItem(0, text, LOADED)
+                loaded_index = 0
+            self.combo.setItemText(loaded_index, text)
+            self.combo.setCurrentIndex(loaded_index)
+        for widget in widgets:
+            widget.blockSignals(False)
+        for widget in (self.samples, self.noise, self.seed, self.regenerate):
+            widget.setEnabled(built_in)
+        self._refresh()
+
+    def set_validation_fraction(self, fraction: float) -> None:
+        self.validation.blockSignals(True)
+        self.validation.setValue(round(fraction * 100))
+        self.validation.blockSignals(False)
+        self._refresh()
+
+    def validation_fraction(self) -> float:
+        return self.validation.value() / 100
+
+    def set_split_seed(self, seed: int) -> None:
+        """The training seed, which decides the training/validation split the preview shows."""
+        self._split_seed = seed
+        self._refresh()
+
+    # ----- user actions -------------------------------------------------------------------------
+    def _on_choice(self) -> None:
+        name = self.combo.currentData()
+        if name == LOADED:
+            return
+        info = SYNTHETIC[name]
+        for spin, value in ((self.samples, info.samples), (self.noise, info.noise)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self._generate()
+
+    def _on_regenerate(self) -> None:
+        self.seed.blockSignals(True)
+        self.seed.setValue(self.seed.value() + 1)
+        self.seed.blockSignals(False)
+        self._generate()
+
+    def _generate(self) -> None:
+        name = self.combo.currentData()
+        if name == LOADED:
+            return
+        source = {"name": name, "samples": self.samples.value(), "noise": round(self.noise.value(), 6), "seed": self.seed.value()}
+        self.dataset = synthetic(name, source["samples"], source["noise"], source["seed"])
+        self.source = source
+        for widget in (self.samples, self.noise, self.seed, self.regenerate):
+            widget.setEnabled(True)
+        self._refresh()
+        self.datasetChanged.emit()
+
+    def _on_validation(self) -> None:
+        self._refresh()
+        self.validationFractionChanged.emit(self.validation_fraction())
+
+    def _refresh(self) -> None:
+        dataset = self.dataset
+        if dataset is None:
+            return
+        name = self.source.get("name")
+        self.description.setText((SYNTHETIC[name].description if name in SYNTHETIC and "path" not in self.source else dataset.description)
+                                 .capitalize() or "Loaded data")
+        _, val_idx = split_indices(dataset.n_samples, self.validation_fraction(), self._split_seed)
+        validation = np.zeros(dataset.n_samples, bool)
+        validation[val_idx] = True
+        self.preview.show_data(dataset, validation)
+        origin = f"from {self.source['path']}" if "path" in self.source else f"built-in, seed {self.source.get('seed', 0)}"
+        self.summary.setText(f"<b>{dataset.name}</b> ({origin}): {dataset.summary()}.<br>"
+                             f"Training {dataset.n_samples - len(val_idx)} samples, validation {len(val_idx)}.")

@@ -1,0 +1,387 @@
+"""The Network tab: hidden layers in an editable table, the output head, and a live summary.
+
+The input layer comes from the data and the output layer from its task
+(``core.data.suggested_head``); the user edits the hidden layers in between and may
+override the output activation and the loss. The builder only edits and shows: it emits
+``architectureChanged``, the window builds the network, and the builder then shows the
+network's summary (:meth:`LayerBuilder.show_network`) or why it cannot be built
+(:meth:`LayerBuilder.show_problem`).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.activations import ACTIVATIONS
+from core.data import Dataset, suggested_head
+from core.initializers import INITIALIZERS
+from core.losses import LOSSES
+from core.network import Network
+
+from .widgets import hint_label
+
+TYPE, SIZE, ACTIVATION, INITIALIZER = range(4)
+HEADERS = ("Type", "Units / rate", "Activation", "Initializer")
+KINDS = {"dense": "Dense", "dropout": "Dropout"}
+LOSS_TITLES = {"mse": "mean squared error", "binary_crossentropy": "binary cross-entropy", "categorical_crossentropy": "categorical cross-entropy"}
+NEW_DENSE = {"type": "dense", "units": 8, "activation": "tanh", "initializer": "glorot_uniform"}
+NEW_DROPOUT = {"type": "dropout", "rate": 0.2}
+MAX_UNITS = 4096
+
+
+class LayerDelegate(QStyledItemDelegate):
+    """Editors for the layer table: a list for type, activation and initializer, a number box for size."""
+
+    CHOICES = {TYPE: tuple(KINDS), ACTIVATION: ACTIVATIONS, INITIALIZER: INITIALIZERS}
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
+        column = index.column()
+        if column in self.CHOICES:
+            combo = QComboBox(parent)
+            for value in self.CHOICES[column]:
+                combo.addItem(KINDS.get(value, value) if column == TYPE else value, value)
+            combo.activated.connect(lambda _index, editor=combo: self._commit(editor))
+            return combo
+        if index.siblingAtColumn(TYPE).data(Qt.ItemDataRole.UserRole) == "dropout":
+            spin = QDoubleSpinBox(parent)
+            spin.setRange(0.0, 0.95)
+            spin.setSingleStep(0.05)
+        else:
+            spin = QSpinBox(parent)
+            spin.setRange(1, MAX_UNITS)
+        return spin
+
+    def _commit(self, editor: QWidget) -> None:
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor)
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        value = index.data(Qt.ItemDataRole.UserRole)
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(value)))
+        else:
+            editor.setValue(value)
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: QModelIndex) -> None:
+        value = editor.currentData() if isinstance(editor, QComboBox) else editor.value()
+        model.setData(index, value, Qt.ItemDataRole.UserRole)
+
+
+class LayerBuilder(QWidget):
+    """Hidden layers (add, remove, duplicate, reorder, edit), output head, loss, summary."""
+
+    architectureChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._hidden: list[dict] = []
+        self._dataset: Dataset | None = None
+        self._output_activation: str | None = None  # None: the task's suggestion
+        self._loss: str | None = None  # None: the task's suggestion
+
+        self.input_label = QLabel()
+        self.input_label.setObjectName("inputLabel")
+        self.input_label.setWordWrap(True)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("layerTable")
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.SelectedClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.setItemDelegate(LayerDelegate(self.table))
+        self.table.setMinimumHeight(150)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(TYPE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(SIZE, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Double-click a cell to change it. Layers run top to bottom, from the input to the output.")
+
+        self.add_button = QPushButton("Add")
+        self.add_button.setObjectName("addLayerButton")
+        self.add_button.setToolTip("Add a dense layer after the selected one")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button.setObjectName("duplicateLayerButton")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setObjectName("removeLayerButton")
+        self.up_button = QToolButton()
+        self.up_button.setObjectName("moveLayerUpButton")
+        self.up_button.setArrowType(Qt.ArrowType.UpArrow)
+        self.up_button.setToolTip("Move the selected layer up")
+        self.down_button = QToolButton()
+        self.down_button.setObjectName("moveLayerDownButton")
+        self.down_button.setArrowType(Qt.ArrowType.DownArrow)
+        self.down_button.setToolTip("Move the selected layer down")
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.duplicate_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.up_button)
+        buttons.addWidget(self.down_button)
+
+        hidden_box = QGroupBox("Hidden layers")
+        hidden_layout = QVBoxLayout(hidden_box)
+        hidden_layout.addWidget(self.input_label)
+        hidden_layout.addWidget(self.table, 1)
+        hidden_layout.addLayout(buttons)
+
+        self.output_label = QLabel()
+        self.output_label.setObjectName("outputLabel")
+        self.output_activation = QComboBox()
+        self.output_activation.setObjectName("outputActivationCombo")
+        self.loss_combo = QComboBox()
+        self.loss_combo.setObjectName("lossCombo")
+        self.metric_label = QLabel()
+        output_box = QGroupBox("Output layer and loss")
+        output_form = QFormLayout(output_box)
+        output_form.addRow("Units", self.output_label)
+        output_form.addRow("Activation", self.output_activation)
+        output_form.addRow("Loss", self.loss_combo)
+        output_form.addRow("Metric", self.metric_label)
+
+        self.summary = QTableWidget(0, 3)
+        self.summary.setObjectName("summaryTable")
+        self.summary.setHorizontalHeaderLabels(("Layer", "Output shape", "Parameters"))
+        self.summary.verticalHeader().hide()
+        self.summary.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.summary.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.summary.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.summary.verticalHeader().setDefaultSectionSize(26)
+        summary_header = self.summary.horizontalHeader()
+        summary_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        summary_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.summary.setMinimumHeight(140)
+        self.totals = QLabel()
+        self.totals.setObjectName("summaryTotals")
+        self.problem = hint_label()
+        self.problem.setObjectName("problemLabel")
+        self.problem.hide()
+        summary_box = QGroupBox("Summary")
+        summary_layout = QVBoxLayout(summary_box)
+        summary_layout.addWidget(self.summary, 1)
+        summary_layout.addWidget(self.totals)
+        summary_layout.addWidget(self.problem)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(hidden_box, 3)
+        layout.addWidget(output_box)
+        layout.addWidget(summary_box, 2)
+
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.add_button.clicked.connect(self._add)
+        self.duplicate_button.clicked.connect(self._duplicate)
+        self.remove_button.clicked.connect(self._remove)
+        self.up_button.clicked.connect(lambda: self._move(-1))
+        self.down_button.clicked.connect(lambda: self._move(1))
+        self.output_activation.activated.connect(self._on_head_changed)
+        self.loss_combo.activated.connect(self._on_head_changed)
+
+    # ----- state ----------------------------------------------------------------------------------
+    def set_dataset(self, dataset: Dataset) -> None:
+        """The data the network is for; a new task drops output overrides. Does not emit."""
+        if self._dataset is not None and (self._dataset.task, self._dataset.n_outputs) != (dataset.task, dataset.n_outputs):
+            self._output_activation = self._loss = None
+        self._dataset = dataset
+        features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
+        self.input_label.setText(f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})")
+        self._fill_head()
+
+    def architecture(self) -> tuple[list[dict], str | None, str | None]:
+        """(hidden layer specs, output activation override or None, loss override or None)."""
+        return copy.deepcopy(self._hidden), self._output_activation, self._loss
+
+    def set_architecture(self, hidden: list[dict], output_activation: str | None, loss: str | None) -> None:
+        """Show these hidden layers and overrides (see :meth:`architecture`). Does not emit."""
+        self._hidden = copy.deepcopy(hidden)
+        self._output_activation, self._loss = output_activation, loss
+        self._fill_table(self.table.currentRow())
+        self._fill_head()
+
+    def spec(self) -> dict:
+        """The full network spec: the data's input, the hidden layers, the output head."""
+        assert self._dataset is not None
+        head, _ = suggested_head(self._dataset.task, self._dataset.n_outputs)
+        if self._output_activation:
+            head = {**head, "activation": self._output_activation}
+        return {"input_shape": [self._dataset.n_features], "layers": [*copy.deepcopy(self._hidden), head]}
+
+    def loss(self) -> str | None:
+        """The loss override, or None for the task's suggestion."""
+        return self._loss
+
+    def show_network(self, network: Network) -> None:
+        """Fill the summary from a built network and clear any problem."""
+        rows = [("Input", f"(None, {', '.join(map(str, network.input_shape))})", "0", "")]
+        for layer, row in zip(network.layers, network.summary(), strict=True):
+            shapes = " + ".join(f"{name} {'×'.join(map(str, value.shape))}" for name, value in layer.params.items())
+            rows.append((f"{row.index}. {row.label}", f"(None, {', '.join(map(str, row.output_shape))})", f"{row.parameters:,}",
+                         f"{shapes} = {row.parameters:,} parameters" if shapes else "no parameters"))
+        self.summary.setRowCount(len(rows))
+        for r, (label, shape, count, tip) in enumerate(rows):
+            for c, text in enumerate((label, shape, count)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip or "The input layer: one value per feature; None stands for any number of samples m")
+                if c == 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.summary.setItem(r, c, item)
+        self.totals.setText(f"<b>Total parameters: {network.parameter_count:,}</b> (all trainable)")
+        self.problem.hide()
+        self._mark_row(None)
+
+    def show_problem(self, message: str) -> None:
+        """Explain why the network cannot be built or trained; highlight the layer named."""
+        self.summary.setRowCount(0)
+        self.totals.setText("")
+        self.problem.setText(f"<b>This network cannot be trained:</b> {message}")
+        self.problem.show()
+        match = re.match(r"layer (\d+)", message)
+        self._mark_row(int(match.group(1)) - 1 if match else None)
+
+    # ----- editing ----------------------------------------------------------------------------------
+    def _fill_table(self, select: int) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self._hidden))
+        for row, layer in enumerate(self._hidden):
+            dense = layer["type"] == "dense"
+            values = (layer["type"], layer["units"] if dense else layer["rate"],
+                      layer.get("activation", "relu") if dense else None, layer.get("initializer", "glorot_uniform") if dense else None)
+            for column, value in enumerate(values):
+                item = QTableWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, value)
+                item.setText("—" if value is None else KINDS.get(value, str(value)) if column == TYPE else f"{value:g}" if column == SIZE else value)
+                if value is None:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    item.setForeground(QBrush(QColor("#9aa1ab")))
+                self.table.setItem(row, column, item)
+        self.table.blockSignals(False)
+        if 0 <= select < len(self._hidden):
+            self.table.selectRow(select)
+        self._update_buttons()
+
+    def _fill_head(self) -> None:
+        if self._dataset is None:
+            return
+        head, suggested_loss = suggested_head(self._dataset.task, self._dataset.n_outputs)
+        activation = self._output_activation or head["activation"]
+        self.output_label.setText(f"{head['units']} (from the data: {self._describe_outputs()})")
+        self._fill_choices(self.output_activation, ACTIVATIONS, head["activation"], activation, str)
+        self._fill_choices(self.loss_combo, LOSSES, suggested_loss, self._loss or suggested_loss, LOSS_TITLES.get)
+        self.metric_label.setText("R² (coefficient of determination)" if self._dataset.task == "regression" else "accuracy")
+
+    def _describe_outputs(self) -> str:
+        data = self._dataset
+        if data.task == "binary":
+            return "two classes → one probability"
+        if data.task == "multiclass":
+            return f"{len(data.class_names)} classes → one probability each"
+        return f"{data.n_outputs} target{'s' if data.n_outputs > 1 else ''}"
+
+    @staticmethod
+    def _fill_choices(combo: QComboBox, values: tuple[str, ...], suggested: str, current: str, title) -> None:
+        combo.blockSignals(True)
+        combo.clear()
+        for value in values:
+            combo.addItem(title(value) + (" (suggested)" if value == suggested else ""), value)
+        combo.setCurrentIndex(combo.findData(current))
+        combo.blockSignals(False)
+
+    def _on_head_changed(self) -> None:
+        head, suggested_loss = suggested_head(self._dataset.task, self._dataset.n_outputs)
+        activation, loss = self.output_activation.currentData(), self.loss_combo.currentData()
+        self._output_activation = None if activation == head["activation"] else activation
+        self._loss = None if loss == suggested_loss else loss
+        self.architectureChanged.emit()
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        row, column = item.row(), item.column()
+        value = item.data(Qt.ItemDataRole.UserRole)
+        layer = self._hidden[row]
+        if column == TYPE:
+            if value == layer["type"]:
+                return
+            self._hidden[row] = dict(NEW_DENSE if value == "dense" else NEW_DROPOUT)
+        else:
+            key = {SIZE: "units" if layer["type"] == "dense" else "rate", ACTIVATION: "activation", INITIALIZER: "initializer"}[column]
+            layer[key] = int(value) if key == "units" else float(value) if key == "rate" else value
+        self._fill_table(row)
+        self.architectureChanged.emit()
+
+    def _selected(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1
+
+    def _insert(self, index: int, layer: dict) -> None:
+        self._hidden.insert(index, layer)
+        self._fill_table(index)
+        self.architectureChanged.emit()
+
+    def _add(self) -> None:
+        row = self._selected()
+        dense = [layer for layer in self._hidden if layer["type"] == "dense"]
+        layer = {**NEW_DENSE, "activation": dense[-1]["activation"]} if dense else dict(NEW_DENSE)
+        self._insert(row + 1 if row >= 0 else len(self._hidden), layer)
+
+    def _duplicate(self) -> None:
+        row = self._selected()
+        if row >= 0:
+            self._insert(row + 1, copy.deepcopy(self._hidden[row]))
+
+    def _remove(self) -> None:
+        row = self._selected()
+        if row < 0 and self._hidden:
+            row = len(self._hidden) - 1
+        if row >= 0:
+            del self._hidden[row]
+            self._fill_table(min(row, len(self._hidden) - 1))
+            self.architectureChanged.emit()
+
+    def _move(self, offset: int) -> None:
+        row = self._selected()
+        target = row + offset
+        if row >= 0 and 0 <= target < len(self._hidden):
+            self._hidden[row], self._hidden[target] = self._hidden[target], self._hidden[row]
+            self._fill_table(target)
+            self.architectureChanged.emit()
+
+    def _update_buttons(self) -> None:
+        row = self._selected()
+        self.duplicate_button.setEnabled(row >= 0)
+        self.remove_button.setEnabled(bool(self._hidden))
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(0 <= row < len(self._hidden) - 1)
+
+    def _mark_row(self, row: int | None) -> None:
+        """Tint the table row of the layer a problem names (None: clear)."""
+        self.table.blockSignals(True)
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                if item is not None:
+                    item.setBackground(QBrush(QColor("#fdecea")) if r == row else QBrush())
+        self.table.blockSignals(False)

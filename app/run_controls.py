@@ -1,0 +1,150 @@
+"""The run toolbar: Play/Pause, Step epoch, Step batch, Reset, speed, learning rate, progress.
+
+The four commands are ``QAction``s with the keyboard shortcuts (Space, Right, Shift+Right,
+Ctrl+R); the window puts the same actions in its Training menu and connects them. The
+toolbar shows where the run is: epoch (and mini-batch) against the epochs target, the
+time spent training and the training throughput.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
+
+from .widgets import LogSpinBox
+
+SPEEDS = (("As fast as possible", 0.0), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
+          ("3 epochs/s", 3.0), ("1 epoch/s (slow motion)", 1.0), ("1 epoch every 3 s", 1 / 3))
+
+
+def _format_duration(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:04.1f}" if hours else f"{minutes}:{rest:04.1f}"
+
+
+def _format_rate(rate: float) -> str:
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if rate >= limit:
+            return f"{rate / limit:.3g}{suffix}"
+    return f"{rate:.3g}"
+
+
+class RunControls(QToolBar):
+    """The toolbar that runs training; its actions are the window's Training commands."""
+
+    speedChanged = Signal(float)  # epochs per second, 0: as fast as possible
+    learningRateChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Run", parent)
+        self.setObjectName("runToolBar")
+        self.setMovable(False)
+        self.setFloatable(False)
+        self.setIconSize(QSize(20, 20))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        style = self.style()
+        self._play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        self._pause_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+
+        self.play_action = self._action("Play", self._play_icon, "Space", "Start or pause training (Space)", "playButton")
+        self.step_epoch_action = self._action("Step epoch", style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Right",
+                                              "Train exactly one more epoch (→)", "stepEpochButton")
+        self.step_batch_action = self._action("Step batch", style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward), "Shift+Right",
+                                              "Train on one more mini-batch (Shift+→)", "stepBatchButton")
+        self.reset_action = self._action("Reset", style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Ctrl+R",
+                                         "Start again from the initial weights of this seed (Ctrl+R)", "resetButton")
+        self.addSeparator()
+
+        self.speed = QComboBox()
+        self.speed.setObjectName("speedCombo")
+        for title, value in SPEEDS:
+            self.speed.addItem(title, value)
+        self.speed.setToolTip("How fast Play runs: slow it down to watch every epoch")
+        self.addWidget(self._caption("Speed"))
+        self.addWidget(self.speed)
+        self.addSeparator()
+
+        self.learning_rate = LogSpinBox(1e-6, 100.0, 0.01)
+        self.learning_rate.setObjectName("learningRateSpin")
+        self.learning_rate.setMinimumWidth(96)
+        self.learning_rate.setToolTip("Learning rate α: the size of each step. Arrows step 1, 2, 3, 5 × 10ᵏ; "
+                                      "a change applies at the next mini-batch and is marked on the loss plot.")
+        self.addWidget(self._caption("Learning rate α"))
+        self.addWidget(self.learning_rate)
+        self.addSeparator()
+
+        self.epoch_label = QLabel()
+        self.epoch_label.setObjectName("epochLabel")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("epochProgress")
+        self.progress.setTextVisible(False)
+        self.progress.setFixedWidth(140)
+        self.progress.setMaximumHeight(14)
+        self.elapsed_label = QLabel()
+        self.elapsed_label.setObjectName("elapsedLabel")
+        self.elapsed_label.setToolTip("Time spent training this run")
+        self.throughput_label = QLabel()
+        self.throughput_label.setObjectName("throughputLabel")
+        self.throughput_label.setToolTip("Training samples processed per second (forward and backward passes)")
+        # fixed widths: a label that grows with its text would re-lay out the whole window every frame
+        for label, widest in ((self.epoch_label, "Epoch 8888888 / 8888888  · batch 8888/8888"), (self.elapsed_label, "88:88:88.8"),
+                              (self.throughput_label, "888.8M samples/s")):
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance(widest) + 16)
+        for widget in (self.epoch_label, self.progress, self.elapsed_label, self.throughput_label):
+            self.addWidget(widget)
+            widget.setContentsMargins(6, 0, 6, 0)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addWidget(spacer)
+
+        self.speed.currentIndexChanged.connect(lambda: self.speedChanged.emit(self.speed.currentData()))
+        self.learning_rate.valueChanged.connect(self.learningRateChanged)
+        self.show_progress(0, 0, 1, target=1, seconds=0.0, samples_per_second=None)
+
+    def _action(self, text: str, icon, shortcut: str, tip: str, button_name: str) -> QAction:
+        action = QAction(icon, text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip)
+        self.addAction(action)
+        button = self.widgetForAction(action)
+        assert isinstance(button, QToolButton)
+        button.setObjectName(button_name)
+        return action
+
+    @staticmethod
+    def _caption(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setContentsMargins(6, 0, 4, 0)
+        return label
+
+    def set_playing(self, playing: bool) -> None:
+        """Show the Play action as Pause while training runs."""
+        self.play_action.setText("Pause" if playing else "Play")
+        self.play_action.setIcon(self._pause_icon if playing else self._play_icon)
+
+    def set_trainable(self, trainable: bool) -> None:
+        """Enable the commands only when there is a network that can train."""
+        for action in (self.play_action, self.step_epoch_action, self.step_batch_action, self.reset_action):
+            action.setEnabled(trainable)
+
+    def set_learning_rate(self, value: float) -> None:
+        """Show ``value`` without emitting."""
+        self.learning_rate.blockSignals(True)
+        self.learning_rate.setValue(value)
+        self.learning_rate.blockSignals(False)
+
+    def speed_value(self) -> float:
+        return self.speed.currentData()
+
+    def show_progress(self, epoch: int, batch: int, batches: int, *, target: int, seconds: float, samples_per_second: float | None) -> None:
+        """Epoch ``epoch`` done (plus ``batch`` of ``batches`` mini-batches of the next) of ``target``."""
+        text = f"Epoch {epoch} / {target}"
+        if batch:
+            text += f"  · batch {batch}/{batches}"
+        self.epoch_label.setText(text)
+        self.progress.setRange(0, max(target, 1))
+        self.progress.setValue(min(epoch, target))
+        self.elapsed_label.setText(_format_duration(seconds))
+        self.throughput_label.setText(f"{_format_rate(samples_per_second)} samples/s" if samples_per_second else "— samples/s")

@@ -1,0 +1,190 @@
+"""The Training tab: optimizer, mini-batches, epochs target, penalties, seed and backend.
+
+Two kinds of change leave this panel. ``liveSettingChanged(name, value)`` carries an
+optimizer setting that applies at the next mini-batch of the running training (momentum,
+β₁, β₂, ρ; the learning rate lives in the run toolbar); ``targetChanged`` the epochs
+target; everything else needs a fresh run and emits ``settingsChanged``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
+
+from core.backend import cupy_status
+from core.trainer import TrainingConfig
+
+from .widgets import LogSpinBox, hint_label
+
+OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum", "nesterov"), "rmsprop": ("rho",), "adam": ("beta1", "beta2")}
+BACKENDS = (("numpy", "NumPy (CPU)"), ("cupy", "CuPy (CUDA GPU)"))
+
+
+def _fraction_spin(name: str, tooltip: str) -> QDoubleSpinBox:
+    """A number box for a decay rate in [0, 1)."""
+    spin = QDoubleSpinBox()
+    spin.setObjectName(name)
+    spin.setRange(0.0, 0.9999)
+    spin.setDecimals(4)
+    spin.setSingleStep(0.01)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tooltip)
+    return spin
+
+
+class TrainingSettings(QWidget):
+    """Form for the training settings the run toolbar does not hold."""
+
+    settingsChanged = Signal()  # a setting that needs a fresh run changed
+    liveSettingChanged = Signal(str, float)  # optimizer setting name, new value
+    targetChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.optimizer = QComboBox()
+        self.optimizer.setObjectName("optimizerCombo")
+        for name, title in OPTIMIZER_TITLES.items():
+            self.optimizer.addItem(title, name)
+        self.momentum = _fraction_spin("momentumSpin", "μ: how much of the previous step each update keeps (changeable while training)")
+        self.nesterov = QCheckBox("Nesterov look-ahead")
+        self.nesterov.setObjectName("nesterovCheck")
+        self.beta1 = _fraction_spin("beta1Spin", "β₁: decay of the running mean of gradients (changeable while training)")
+        self.beta2 = _fraction_spin("beta2Spin", "β₂: decay of the running mean of squared gradients (changeable while training)")
+        self.rho = _fraction_spin("rhoSpin", "ρ: decay of the running mean of squared gradients (changeable while training)")
+        optimizer_box = QGroupBox("Optimizer")
+        self._optimizer_form = QFormLayout(optimizer_box)
+        self._optimizer_form.addRow("Method", self.optimizer)
+        self._optimizer_form.addRow("Momentum μ", self.momentum)
+        self._optimizer_form.addRow("", self.nesterov)
+        self._optimizer_form.addRow("β₁", self.beta1)
+        self._optimizer_form.addRow("β₂", self.beta2)
+        self._optimizer_form.addRow("ρ", self.rho)
+        self._optimizer_form.addRow(hint_label("The learning rate α is in the toolbar: change it while training and watch the loss."))
+
+        self.batch_size = QSpinBox()
+        self.batch_size.setObjectName("batchSizeSpin")
+        self.batch_size.setRange(1, 1_000_000)
+        self.batch_size.setToolTip("Samples per mini-batch: one weight update per mini-batch")
+        self.batches_hint = hint_label()
+        self.epochs = QSpinBox()
+        self.epochs.setObjectName("epochsSpin")
+        self.epochs.setRange(1, 10_000_000)
+        self.epochs.setSingleStep(50)
+        self.epochs.setToolTip("Play stops when training reaches this many epochs")
+        self.shuffle = QCheckBox("Shuffle the samples every epoch")
+        self.shuffle.setObjectName("shuffleCheck")
+        batches_box = QGroupBox("Mini-batches and epochs")
+        batches_form = QFormLayout(batches_box)
+        batches_form.addRow("Batch size", self.batch_size)
+        batches_form.addRow(self.batches_hint)
+        batches_form.addRow("Epochs target", self.epochs)
+        batches_form.addRow(self.shuffle)
+
+        self.l1 = LogSpinBox(0.0, 10.0, 0.0, smallest_positive=1e-5)
+        self.l1.setObjectName("l1Spin")
+        self.l1.setToolTip("L1 penalty λ₁·Σ|w| on the weights (not the biases)")
+        self.l2 = LogSpinBox(0.0, 10.0, 0.0, smallest_positive=1e-5)
+        self.l2.setObjectName("l2Spin")
+        self.l2.setToolTip("L2 penalty λ₂·Σw² on the weights (not the biases)")
+        penalty_box = QGroupBox("Regularization")
+        penalty_form = QFormLayout(penalty_box)
+        penalty_form.addRow("L1 λ₁", self.l1)
+        penalty_form.addRow("L2 λ₂", self.l2)
+
+        self.seed = QSpinBox()
+        self.seed.setObjectName("trainingSeedSpin")
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seeds the initial weights, the validation split and the shuffles: same seed, same run")
+        self.standardize = QCheckBox("Standardize inputs (mean 0, std 1)")
+        self.standardize.setObjectName("standardizeCheck")
+        self.backend = QComboBox()
+        self.backend.setObjectName("backendCombo")
+        for name, title in BACKENDS:
+            self.backend.addItem(title, name)
+        available, why = cupy_status()
+        if not available:
+            cupy_item = self.backend.model().item(self.backend.findData("cupy"))
+            cupy_item.setEnabled(False)
+            cupy_item.setToolTip(f"Not available: {why}")
+            self.backend.setToolTip(f"CuPy (GPU) is not available here: {why}")
+        run_box = QGroupBox("Run")
+        run_form = QFormLayout(run_box)
+        run_form.addRow("Seed", self.seed)
+        run_form.addRow(self.standardize)
+        run_form.addRow("Backend", self.backend)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for box in (optimizer_box, batches_box, penalty_box, run_box):
+            layout.addWidget(box)
+        layout.addStretch(1)
+
+        for spin in (self.batch_size, self.epochs, self.seed):
+            spin.setKeyboardTracking(False)
+        self.optimizer.currentIndexChanged.connect(self._on_optimizer)
+        for widget in (self.batch_size, self.l1, self.l2, self.seed):
+            widget.valueChanged.connect(self.settingsChanged)
+        for check in (self.nesterov, self.shuffle, self.standardize):
+            check.toggled.connect(self.settingsChanged)
+        self.backend.currentIndexChanged.connect(self.settingsChanged)
+        self.epochs.valueChanged.connect(self.targetChanged)
+        for name, spin in self._live_spins().items():
+            spin.valueChanged.connect(lambda value, name=name: self.liveSettingChanged.emit(name, value))
+
+    def _live_spins(self) -> dict[str, QDoubleSpinBox]:
+        return {"momentum": self.momentum, "beta1": self.beta1, "beta2": self.beta2, "rho": self.rho}
+
+    def set_config(self, config: TrainingConfig, backend: str = "numpy") -> None:
+        """Show ``config`` and ``backend`` without emitting."""
+        values = {
+            self.batch_size: config.batch_size, self.epochs: config.epochs, self.l1: config.l1, self.l2: config.l2,
+            self.seed: config.seed, self.momentum: config.momentum, self.beta1: config.beta1, self.beta2: config.beta2,
+            self.rho: config.rho,
+        }
+        widgets = [*values, self.optimizer, self.nesterov, self.shuffle, self.standardize, self.backend]
+        for widget in widgets:
+            widget.blockSignals(True)
+        for spin, value in values.items():
+            spin.setValue(value)
+        self.optimizer.setCurrentIndex(self.optimizer.findData(config.optimizer))
+        self.nesterov.setChecked(config.nesterov)
+        self.shuffle.setChecked(config.shuffle)
+        self.standardize.setChecked(config.standardize)
+        self.backend.setCurrentIndex(self.backend.findData(backend))
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._show_optimizer_rows()
+
+    def values(self) -> dict:
+        """The TrainingConfig fields this form holds, as keyword arguments."""
+        return {
+            "optimizer": self.optimizer.currentData(), "batch_size": self.batch_size.value(), "epochs": self.epochs.value(),
+            "l1": self.l1.value(), "l2": self.l2.value(), "seed": self.seed.value(), "shuffle": self.shuffle.isChecked(),
+            "standardize": self.standardize.isChecked(), "momentum": self.momentum.value(), "nesterov": self.nesterov.isChecked(),
+            "beta1": self.beta1.value(), "beta2": self.beta2.value(), "rho": self.rho.value(),
+        }
+
+    def backend_name(self) -> str:
+        return self.backend.currentData()
+
+    def set_training_size(self, samples: int) -> None:
+        """Show how many mini-batches an epoch of ``samples`` training samples makes."""
+        batches = -(-samples // self.batch_size.value()) if samples else 0
+        self.batches_hint.setText(f"{batches} mini-batch{'es' if batches != 1 else ''} per epoch "
+                                  f"({samples} training samples): {batches} weight update{'s' if batches != 1 else ''} per epoch")
+
+    def _on_optimizer(self) -> None:
+        self._show_optimizer_rows()
+        self.settingsChanged.emit()
+
+    def _show_optimizer_rows(self) -> None:
+        shown = OPTIMIZER_SETTINGS[self.optimizer.currentData()]
+        rows = {"momentum": self.momentum, "nesterov": self.nesterov, "beta1": self.beta1, "beta2": self.beta2, "rho": self.rho}
+        for name, widget in rows.items():
+            self._optimizer_form.setRowVisible(widget, name in shown)
+        self.optimizer.setToolTip({"sgd": "w ← w − α·dw", "momentum": "v ← μ·v − α·dw;  w ← w + v",
+                                   "rmsprop": "s ← ρ·s + (1 − ρ)·dw²;  w ← w − α·dw / (√s + ε)",
+                                   "adam": "m ← β₁m + (1 − β₁)dw;  v ← β₂v + (1 − β₂)dw²;  w ← w − α·m̂ / (√v̂ + ε)"}
+                                  [self.optimizer.currentData()])
+

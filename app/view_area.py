@@ -1,0 +1,36 @@
+"""The centre of the window: views (plots, tables) as dock widgets that can be moved,
+tabbed, floated and hidden. A later view is one :meth:`ViewArea.add_view` call."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+
+
+class ViewArea(QMainWindow):
+    """An inner main window with no central widget: its dock areas hold every view."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Widget)
+        self.setObjectName("viewArea")
+        # no AnimatedDocks: any re-layout would animate every view's geometry, repainting plots for nothing
+        self.setDockOptions(QMainWindow.DockOption.AllowNestedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
+        self.views: dict[str, QDockWidget] = {}
+
+    def add_view(self, name: str, title: str, widget: QWidget, *, beside: str | None = None,
+                 orientation: Qt.Orientation = Qt.Orientation.Horizontal, tab_with: str | None = None) -> QDockWidget:
+        """Add ``widget`` as the view ``name``: first in the area, split off the view ``beside``
+        (to its right, or below it with a vertical ``orientation``), or tabbed with ``tab_with``."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{name}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable | QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        if tab_with is not None:
+            self.tabifyDockWidget(self.views[tab_with], dock)
+        elif beside is not None:
+            self.splitDockWidget(self.views[beside], dock, orientation)
+        self.views[name] = dock
+        return dock

@@ -1,0 +1,255 @@
+"""The lab window, driven as a user would: data, layers, Play/Pause, steps, reset, divergence, close."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableWidget, QToolButton
+
+from app.main_window import MainWindow
+from app.widgets import LogSpinBox
+from core.experiment import Experiment
+from core.files import load_model
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def window(qtbot):
+    """The default window, shown, with the discard-run question answered "yes"."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.confirm_discard = lambda change: True
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def child(win, kind, name):
+    widget = win.findChild(kind, name)
+    assert widget is not None, f"no {kind.__name__} named {name}"
+    return widget
+
+
+def epoch_shown(win) -> int:
+    return int(re.search(r"\d+", child(win, QLabel, "epochLabel").text()).group())
+
+
+def loss_points(win) -> int:
+    return win.loss_plot.curve_points()
+
+
+def click(qtbot, button) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def choose(combo: QComboBox, data) -> None:
+    """Pick the item whose data is ``data`` as a user would (``activated`` included)."""
+    index = combo.findData(data)
+    assert index >= 0
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+
+
+def wait_for_weights(qtbot, win) -> np.ndarray:
+    qtbot.waitUntil(lambda: win.weights.current_matrix() is not None, timeout=WAIT_MS)
+    return win.weights.current_matrix()
+
+
+def play_until(qtbot, win, epochs: int) -> None:
+    click(qtbot, child(win, QToolButton, "playButton"))
+    qtbot.waitUntil(lambda: win.history.count >= epochs, timeout=WAIT_MS)
+
+
+def pause(qtbot, win) -> None:
+    with qtbot.waitSignal(win.controller.playingChanged, timeout=WAIT_MS, check_params_cb=lambda playing, reason: not playing):
+        click(qtbot, child(win, QToolButton, "playButton"))
+
+
+def test_default_window_is_ready_to_play(window):
+    assert window.objectName() == "MainWindow" and "Epoch Lab" in window.windowTitle()
+    for kind, name in [(QComboBox, "datasetCombo"), (QPushButton, "regenerateButton"), (QTableWidget, "layerTable"),
+                       (QPushButton, "addLayerButton"), (QPushButton, "removeLayerButton"), (LogSpinBox, "learningRateSpin"),
+                       (QSpinBox, "batchSizeSpin"), (QToolButton, "playButton"), (QToolButton, "stepEpochButton"),
+                       (QToolButton, "stepBatchButton"), (QToolButton, "resetButton"), (QLabel, "epochLabel"),
+                       (pg.PlotWidget, "lossPlot"), (pg.PlotWidget, "metricPlot"), (pg.GraphicsLayoutWidget, "weightPlot")]:
+        child(window, kind, name)
+    assert child(window, QComboBox, "datasetCombo").currentData() == "spiral"
+    assert child(window, QTableWidget, "layerTable").rowCount() == 2
+    assert child(window, QToolButton, "playButton").text() == "Play" and child(window, QToolButton, "playButton").isEnabled()
+    assert epoch_shown(window) == 0
+    assert "105" in child(window, QLabel, "summaryTotals").text()
+
+
+def test_change_dataset_updates_summary_preview_and_head(qtbot, window):
+    summary = child(window, QLabel, "datasetSummary")
+    before = summary.text()
+    choose(child(window, QComboBox, "datasetCombo"), "blobs")
+    assert summary.text() != before and "4 classes" in summary.text()
+    assert window.dataset_panel.preview.getPlotItem().listDataItems()
+    assert "4 (from the data" in window.layer_builder.output_label.text()
+    assert child(window, QComboBox, "outputActivationCombo").currentData() == "softmax"
+    choose(child(window, QComboBox, "datasetCombo"), "sine")
+    assert "regression" in summary.text()
+    assert window.metric_plot._metric_name == "r2"
+    assert child(window, QToolButton, "playButton").isEnabled()
+    seed = child(window, QSpinBox, "dataSeedSpin").value()
+    click(qtbot, child(window, QPushButton, "regenerateButton"))
+    assert child(window, QSpinBox, "dataSeedSpin").value() == seed + 1
+    assert window.dataset_panel.source["seed"] == seed + 1
+
+
+def test_add_and_remove_layer_update_the_summary(qtbot, window):
+    table = child(window, QTableWidget, "layerTable")
+    summary = child(window, QTableWidget, "summaryTable")
+    totals = child(window, QLabel, "summaryTotals")
+    rows, text = summary.rowCount(), totals.text()
+    click(qtbot, child(window, QPushButton, "addLayerButton"))
+    assert table.rowCount() == 3 and summary.rowCount() == rows + 1 and totals.text() != text
+    assert "177" in totals.text()  # 105 + a Dense(8) after a layer of 8: 8·8 + 8 = 72
+    click(qtbot, child(window, QPushButton, "removeLayerButton"))
+    assert table.rowCount() == 2 and summary.rowCount() == rows and totals.text() == text
+
+
+def test_invalid_network_is_explained_and_play_disabled(window):
+    choose(child(window, QComboBox, "outputActivationCombo"), "linear")
+    problem = child(window, QLabel, "problemLabel")
+    assert not problem.isHidden() and "sigmoid" in problem.text()
+    assert not child(window, QToolButton, "playButton").isEnabled()
+    choose(child(window, QComboBox, "outputActivationCombo"), "sigmoid")
+    assert problem.isHidden() and child(window, QToolButton, "playButton").isEnabled()
+
+
+def test_play_then_pause_stops_the_epochs(qtbot, window):
+    with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
+        click(qtbot, child(window, QToolButton, "playButton"))
+    assert child(window, QToolButton, "playButton").text() == "Pause"
+    qtbot.waitUntil(lambda: window.history.count >= 5, timeout=WAIT_MS)
+    pause(qtbot, window)
+    assert child(window, QToolButton, "playButton").text() == "Play"
+    count = window.history.count
+    with qtbot.assertNotEmitted(window.controller.epochsReady, wait=300):
+        pass
+    assert window.history.count == count
+    assert np.array_equal(window.history.column("epoch"), np.arange(1, count + 1))  # none dropped
+    qtbot.waitUntil(lambda: epoch_shown(window) == count and loss_points(window) == count, timeout=WAIT_MS)
+
+
+def test_step_epoch_adds_exactly_one_epoch_and_one_loss_point(qtbot, window):
+    for expected in (1, 2):
+        with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
+            click(qtbot, child(window, QToolButton, "stepEpochButton"))
+        assert window.history.count == expected
+        qtbot.waitUntil(lambda expected=expected: loss_points(window) == expected and epoch_shown(window) == expected, timeout=WAIT_MS)
+
+
+def test_step_batch_moves_one_mini_batch(qtbot, window):
+    with qtbot.waitSignal(window.controller.partialReport, timeout=WAIT_MS) as blocker:
+        click(qtbot, child(window, QToolButton, "stepBatchButton"))
+    report = blocker.args[0]
+    assert (report.epoch, report.batch, report.batches) == (1, 1, 25)
+    assert window.history.count == 0
+    qtbot.waitUntil(lambda: "batch 1/25" in child(window, QLabel, "epochLabel").text(), timeout=WAIT_MS)
+    assert epoch_shown(window) == 0
+    with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):  # the rest of the epoch
+        click(qtbot, child(window, QToolButton, "stepEpochButton"))
+    assert window.history.count == 1
+
+
+def test_reset_gives_the_same_initial_weights(qtbot, window):
+    initial = wait_for_weights(qtbot, window).copy()
+    with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
+        click(qtbot, child(window, QToolButton, "stepEpochButton"))
+    qtbot.waitUntil(lambda: not np.array_equal(window.weights.current_matrix(), initial), timeout=WAIT_MS)
+    with qtbot.waitSignal(window.controller.probed, timeout=WAIT_MS):
+        click(qtbot, child(window, QToolButton, "resetButton"))
+    assert np.array_equal(window.weights.current_matrix(), initial)
+    assert window.history.count == 0
+    qtbot.waitUntil(lambda: epoch_shown(window) == 0 and loss_points(window) == 0, timeout=WAIT_MS)
+
+
+def test_learning_rate_change_while_running_applies_and_is_marked(qtbot, window):
+    play_until(qtbot, window, 3)
+    with qtbot.waitSignal(window.controller.settingApplied, timeout=WAIT_MS) as blocker:
+        child(window, LogSpinBox, "learningRateSpin").setValue(0.001)
+    name, value, position = blocker.args
+    assert (name, value) == ("learning_rate", 0.001) and position >= 3
+    qtbot.waitUntil(lambda: window.history.count > position + 1, timeout=WAIT_MS)
+    pause(qtbot, window)
+    rates = window.history.column("learning_rate")
+    epochs = window.history.column("epoch")
+    assert np.all(rates[epochs <= position] == np.float64(0.03)) and np.all(rates[epochs > position + 1] == 0.001)
+    assert [m.text for m in window.history.markers] == ["α = 0.001"]
+    qtbot.waitUntil(lambda: len(window.loss_plot._marks) == 1, timeout=WAIT_MS)
+    assert window.loss_plot._marks[0].value() == pytest.approx(position)
+
+
+def test_divergence_pauses_and_explains(qtbot, window):
+    choose(child(window, QComboBox, "datasetCombo"), "plane")
+    choose(child(window, QComboBox, "optimizerCombo"), "sgd")
+    child(window, LogSpinBox, "learningRateSpin").setValue(50.0)
+    with qtbot.waitSignal(window.controller.diverged, timeout=WAIT_MS):
+        click(qtbot, child(window, QToolButton, "playButton"))
+    qtbot.waitUntil(lambda: not window.controller.playing and child(window, QToolButton, "playButton").text() == "Play", timeout=WAIT_MS)
+    banner = window.banner
+    assert banner.isVisible() and "diverged" in banner.text.text() and "lower" in banner.text.text().lower()
+    weights = wait_for_weights(qtbot, window)
+    assert np.isfinite(weights).all()
+    assert np.isfinite(window.history.column("train_loss")).all()
+    assert window.history.markers[-1].kind == "diverged"
+
+
+def test_changing_the_network_asks_before_discarding_a_trained_run(qtbot, window):
+    with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
+        click(qtbot, child(window, QToolButton, "stepEpochButton"))
+    asked = []
+    window.confirm_discard = lambda change: asked.append(change) or False
+    click(qtbot, child(window, QPushButton, "addLayerButton"))
+    assert asked == ["Changing the network"]
+    assert child(window, QTableWidget, "layerTable").rowCount() == 2 and window.history.count == 1
+    window.confirm_discard = lambda change: True
+    click(qtbot, child(window, QPushButton, "addLayerButton"))
+    assert child(window, QTableWidget, "layerTable").rowCount() == 3 and window.history.count == 0
+
+
+def test_save_and_open_experiment_and_save_model(qtbot, window, tmp_path):
+    child(window, QSpinBox, "batchSizeSpin").setValue(32)
+    click(qtbot, child(window, QPushButton, "addLayerButton"))
+    path = tmp_path / "lesson.json"
+    assert window.save_experiment(path)
+    saved = Experiment.load(path)
+    assert saved.training.batch_size == 32 and len(saved.network["layers"]) == 4
+    fresh = MainWindow()
+    qtbot.addWidget(fresh)
+    try:
+        assert fresh.open_experiment(path)
+        assert child(fresh, QTableWidget, "layerTable").rowCount() == 3
+        assert child(fresh, QSpinBox, "batchSizeSpin").value() == 32
+    finally:
+        fresh.close()
+    model = tmp_path / "model.npz"
+    with qtbot.waitSignal(window.controller.modelSaved, timeout=WAIT_MS):
+        window.controller.save_model(str(model))
+    assert load_model(model).parameter_count == 177
+
+
+def test_open_a_broken_experiment_keeps_the_current_one(window, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    assert not window.open_experiment(path)
+    assert window.banner.isVisible() and "not valid JSON" in window.banner.text.text()
+    assert child(window, QComboBox, "datasetCombo").currentData() == "spiral"
+
+
+def test_close_while_training_stops_the_thread_quietly(qtbot, window, capfd):
+    play_until(qtbot, window, 3)
+    thread = window.controller._thread
+    window.close()
+    assert not thread.isRunning()
+    err = capfd.readouterr().err
+    assert "QThread" not in err and "Timers cannot" not in err and "Traceback" not in err
