@@ -32,6 +32,7 @@ from core.data import Dataset
 from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import split_indices
 
+from .plots import PlotCanvas
 from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
 from .widgets import hint_label
 
@@ -44,7 +45,7 @@ def dataset_title(name: str) -> str:
     return TITLES.get(name, name.capitalize())
 
 
-class DataPreview(pg.PlotWidget):
+class DataPreview(PlotCanvas):
     """A static scatter of the data: training points filled, validation points hollow.
 
     2+ features: the first two features, coloured by class (or by target for regression);

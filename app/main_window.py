@@ -58,8 +58,7 @@ from .worker import Probe, TrainerController, weight_matrices
 BUILD_ERRORS = (SpecError, ConfigError, DataError, BackendUnavailable, ValueError)
 FRAME_MS = 33  # redraw at most ~30 times a second
 MAX_FRAME_MS = 250  # and at least 4 times a second
-DRAW_SHARE = 0.1  # while training, drawing may take this share of the trainer's time
-DRAW_HOLD_MS = 60  # the longest the trainer is held back for one frame (should the view not repaint)
+GUI_SHARE = 0.1  # while training, the GUI thread may use this share of the time (it competes for the GIL)
 WEIGHT_PROBE_SECONDS = 1 / 15
 SETTING_SYMBOLS = {"learning_rate": "α", "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
 BACKEND_TITLES = dict(BACKENDS)
@@ -103,8 +102,7 @@ class MainWindow(QMainWindow):
         self._throughput: float | None = None
         self._latest: Report | None = None
         self._experiment_path: Path | None = None
-        self._holding: QWidget | None = None  # the canvas the trainer waits for while it paints
-        self._hold_started = 0.0
+        self._frame_mark = (time.perf_counter(), time.thread_time())  # wall and GUI-thread CPU time at the last frame
 
         self.controller = TrainerController(self)
         self.controller.add_probe(Probe("weights", weight_matrices, WEIGHT_PROBE_SECONDS))
@@ -161,12 +159,8 @@ class MainWindow(QMainWindow):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(FRAME_MS)
         self._redraw_timer.timeout.connect(self._redraw)
-        self._hold_timer = QTimer(self)
-        self._hold_timer.setSingleShot(True)
-        self._hold_timer.setInterval(DRAW_HOLD_MS)
-        self._hold_timer.timeout.connect(self._end_hold)
-        for _, view in self._live_views:
-            view.canvas.after_paint = self._on_canvas_painted
+        for canvas in (*(view.canvas for _, view in self._live_views), self.dataset_panel.preview):
+            canvas.paint_guard = self.controller.drawing
         self._fit_to_screen()
         self.apply_experiment(experiment or default_experiment(), base_dir)
 
@@ -467,44 +461,31 @@ class MainWindow(QMainWindow):
         """One frame: the run's numbers, and the next stale view in turn.
 
         One view per frame keeps each pause of the event loop short however many views
-        there are. While training, the trainer waits between epochs until the view has
-        painted (pyqtgraph paints from Python: both threads would fight over the GIL), and
-        the next frame comes after FRAME_MS, or later if that wait would take more than
-        DRAW_SHARE of the trainer's time.
+        there are; the trainer waits while a view updates and paints (see
+        TrainerController.drawing). While training, the next frame comes after FRAME_MS,
+        or later if the GUI thread used more than GUI_SHARE of the time since the last
+        frame: every millisecond the GUI spends in Python is one the trainer does not.
         """
         self.layer_stats.show_report(self._latest)
         epochs, batch, batches = self._position
         self.run_controls.show_progress(epochs, batch, batches, target=self._config.epochs, seconds=self.history.total("seconds"),
                                         samples_per_second=self._throughput)
+        wall, cpu = time.perf_counter(), time.thread_time()
+        used = cpu - self._frame_mark[1]
+        self._frame_mark = (wall, cpu)
+        if self.controller.playing:
+            self._redraw_timer.setInterval(round(min(MAX_FRAME_MS, max(FRAME_MS, 1000 * used / GUI_SHARE))))
+        else:
+            self._redraw_timer.setInterval(FRAME_MS)
         stale = self._stale_views()
         if not stale:
             return
         view = stale[0]
         self._next_view = (next(i for i, (_, v) in enumerate(self._live_views) if v is view) + 1) % len(self._live_views)
-        if self.controller.playing:
-            self._hold_started = time.perf_counter()
-            self._holding = view.canvas
-            self.controller.hold_for_drawing()
-            self._hold_timer.start()
-        else:
-            self._redraw_timer.setInterval(FRAME_MS)
-        view.refresh()
+        with self.controller.drawing():
+            view.refresh()
         if len(stale) > 1:
             self._schedule_redraw()
-
-    def _on_canvas_painted(self, canvas: QWidget) -> None:
-        if canvas is self._holding:
-            self._end_hold()
-
-    @Slot()
-    def _end_hold(self) -> None:
-        if self._holding is None:
-            return
-        self._hold_timer.stop()
-        self._holding = None
-        self.controller.drawing_done()
-        waited = time.perf_counter() - self._hold_started
-        self._redraw_timer.setInterval(round(min(MAX_FRAME_MS, max(FRAME_MS, 1000 * waited / DRAW_SHARE))))
 
     # ----- files ----------------------------------------------------------------------------------
     def open_experiment(self, path: str | Path) -> bool:

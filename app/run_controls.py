@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
-from .widgets import LogSpinBox
+from .widgets import LogSpinBox, ProgressStrip
 
 SPEEDS = (("As fast as possible", 0.0), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
           ("3 epochs/s", 3.0), ("1 epoch/s (slow motion)", 1.0), ("1 epoch every 3 s", 1 / 3))
@@ -77,11 +77,9 @@ class RunControls(QToolBar):
 
         self.epoch_label = QLabel()
         self.epoch_label.setObjectName("epochLabel")
-        self.progress = QProgressBar()
+        self.progress = ProgressStrip()
         self.progress.setObjectName("epochProgress")
-        self.progress.setTextVisible(False)
-        self.progress.setFixedWidth(140)
-        self.progress.setMaximumHeight(14)
+        self.progress.setToolTip("Progress towards the epochs target")
         self.elapsed_label = QLabel()
         self.elapsed_label.setObjectName("elapsedLabel")
         self.elapsed_label.setToolTip("Time spent training this run")
@@ -144,7 +142,6 @@ class RunControls(QToolBar):
         if batch:
             text += f"  · batch {batch}/{batches}"
         self.epoch_label.setText(text)
-        self.progress.setRange(0, max(target, 1))
-        self.progress.setValue(min(epoch, target))
+        self.progress.set_fraction(epoch / max(target, 1))
         self.elapsed_label.setText(_format_duration(seconds))
         self.throughput_label.setText(f"{_format_rate(samples_per_second)} samples/s" if samples_per_second else "— samples/s")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 LADDER = (1.0, 2.0, 3.0, 5.0)  # the values each decade steps through: 0.01, 0.02, 0.03, 0.05, 0.1, …
@@ -129,6 +129,41 @@ class MessageBanner(QFrame):
         if self.isVisible():
             self.hide()
             self.closed.emit()
+
+
+class ProgressStrip(QWidget):
+    """A thin progress bar. Unlike QProgressBar, whose ``setValue`` repaints at once (here,
+    with the GIL held, in the middle of training), it only schedules a repaint."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._fraction = 0.0
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(140, 10)
+
+    def set_fraction(self, fraction: float) -> None:
+        """Show ``fraction`` (clipped to 0…1) of the bar filled."""
+        fraction = min(max(fraction, 0.0), 1.0)
+        if abs(fraction - self._fraction) * self.width() >= 0.5 or (fraction in (0.0, 1.0) and fraction != self._fraction):
+            self._fraction = fraction
+            self.update()
+
+    def fraction(self) -> float:
+        return self._fraction
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        radius = rect.height() / 2
+        painter.setBrush(self.palette().mid())
+        painter.drawRoundedRect(rect, radius, radius)
+        if self._fraction > 0:
+            painter.setBrush(self.palette().highlight())
+            painter.drawRoundedRect(QRectF(rect.x(), rect.y(), max(rect.height(), rect.width() * self._fraction), rect.height()), radius, radius)
 
 
 def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:

@@ -20,10 +20,12 @@ WAIT_MS = 10_000
 
 @pytest.fixture
 def window(qtbot):
-    """The default window, shown, with the discard-run question answered "yes"."""
+    """The default window, shown, with the discard-run question answered "yes" and an
+    epochs target no test reaches (the default spiral trains ~1000 epochs a second)."""
     win = MainWindow()
     qtbot.addWidget(win)
     win.confirm_discard = lambda change: True
+    child(win, QSpinBox, "epochsSpin").setValue(1_000_000)
     win.show()
     qtbot.waitExposed(win)
     yield win
@@ -126,7 +128,8 @@ def test_invalid_network_is_explained_and_play_disabled(window):
 
 
 def test_play_then_pause_stops_the_epochs(qtbot, window):
-    with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
+    with qtbot.waitSignals([window.controller.playingChanged, window.controller.epochsReady], timeout=WAIT_MS,
+                           check_params_cbs=[lambda playing, reason: playing, None]):
         click(qtbot, child(window, QToolButton, "playButton"))
     assert child(window, QToolButton, "playButton").text() == "Pause"
     qtbot.waitUntil(lambda: window.history.count >= 5, timeout=WAIT_MS)
