@@ -72,6 +72,7 @@ class DataPreview(PlotCanvas):
         self.legend.clear()
         X, y = dataset.X, dataset.y
         one_feature = dataset.n_features == 1
+        title = None
         if one_feature and dataset.task == "regression":
             x_values, y_values = X[:, 0], y[:, 0]
             order = np.argsort(x_values)
@@ -87,6 +88,7 @@ class DataPreview(PlotCanvas):
                 span = float(np.ptp(target)) or 1.0
                 colors = pg.colormap.get(TARGET_COLORMAP).map((target - target.min()) / span, mode="qcolor")
                 self._scatter(x_values, y_values, validation, colors, None)
+                title = f"colour: {dataset.target_names[0]} from {target.min():.3g} (purple) to {target.max():.3g} (yellow)"
             else:
                 for k, name in enumerate(dataset.class_names):
                     members = y == k
@@ -96,10 +98,8 @@ class DataPreview(PlotCanvas):
             item.setAspectLocked(dataset.task != "regression" or dataset.n_features == 2)
         self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, brush=None, pen=pg.mkPen("#30363d", width=1.6)), "validation")
         if dataset.n_features > 2:
-            item.setTitle(f"first 2 of {dataset.n_features} features, coloured by {dataset.target_names[0] if dataset.target_names else 'class'}",
-                          size="9pt", color="#5b6472")
-        else:
-            item.setTitle(None)
+            title = f"first 2 of {dataset.n_features} features; {title or 'colour: class'}"
+        item.setTitle(title, size="9pt", color="#5b6472")
         item.autoRange()
 
     def _scatter(self, x: np.ndarray, y: np.ndarray, validation: np.ndarray, colors: list[QColor], name: str | None) -> None:

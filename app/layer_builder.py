@@ -220,7 +220,7 @@ class LayerBuilder(QWidget):
         """Show these hidden layers and overrides (see :meth:`architecture`). Does not emit."""
         self._hidden = copy.deepcopy(hidden)
         self._output_activation, self._loss = output_activation, loss
-        self._fill_table(self.table.currentRow())
+        self._fill_table(max(self._selected(), 0))
         self._fill_head()
 
     def spec(self) -> dict:

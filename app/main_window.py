@@ -58,7 +58,7 @@ from .worker import Probe, TrainerController, weight_matrices
 BUILD_ERRORS = (SpecError, ConfigError, DataError, BackendUnavailable, ValueError)
 FRAME_MS = 33  # redraw at most ~30 times a second
 MAX_FRAME_MS = 250  # and at least 4 times a second
-GUI_SHARE = 0.1  # while training, the GUI thread may use this share of the time (it competes for the GIL)
+GUI_SHARE = 0.08  # while training, the GUI thread may use this share of the time (it competes for the GIL)
 WEIGHT_PROBE_SECONDS = 1 / 15
 SETTING_SYMBOLS = {"learning_rate": "α", "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
 BACKEND_TITLES = dict(BACKENDS)
@@ -149,7 +149,8 @@ class MainWindow(QMainWindow):
         self._status_data = QLabel()
         self._status_network = QLabel()
         self._status_backend = QLabel()
-        for label in (self._status_data, self._status_network, self._status_backend):
+        for label in (self.run_controls.elapsed_label, self.run_controls.throughput_label, self._status_data, self._status_network,
+                      self._status_backend):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
 
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
         self.run_controls.set_trainable(trainer is not None)
         self.run_controls.set_playing(False)
         data = self._dataset
-        self._status_data.setText(f"{dataset_title(data.name)}: {data.n_samples} samples × {data.n_features} features")
+        self._status_data.setText(f"{dataset_title(data.name)}: {data.n_samples} samples × {data.n_features} feature{'s' if data.n_features != 1 else ''}")
         self._status_backend.setText(f"Backend: {BACKEND_TITLES[self._backend]}")
         self._schedule_redraw()
 
@@ -419,8 +420,7 @@ class MainWindow(QMainWindow):
         if playing:
             return
         if reason == "target":
-            self.statusBar().showMessage(
-                f"Reached the epochs target ({self._config.epochs}). Raise it on the Training tab to train further.", 8000)
+            self.statusBar().showMessage(f"Reached the epochs target ({self._config.epochs})", 8000)
         if reason:
             self.runStopped.emit(reason)
 

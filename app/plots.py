@@ -254,8 +254,9 @@ class EpochPlot(QWidget):
         color = DIVERGED_COLOR if marker.kind == "diverged" else MARKER_COLOR
         line = pg.InfiniteLine(
             pos=marker.position, angle=90, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine), label=marker.text,
-            labelOpts={"position": 0.95 - 0.07 * (len(self._marks) % 4), "color": color, "fill": pg.mkBrush(255, 255, 255, 220),
-                       "anchors": [(0, 0.5), (0, 0.5)]},
+            # the text ends at the line (the latest marks are near the right edge), at mid-height, clear of the legends
+            labelOpts={"position": 0.6 - 0.08 * (len(self._marks) % 4), "color": color, "fill": pg.mkBrush(255, 255, 255, 220),
+                       "anchors": [(1, 0.5), (1, 0.5)]},
         )
         line.setToolTip(f"{marker.text} after {marker.position:g} epochs")
         self.canvas.getPlotItem().addItem(line, ignoreBounds=True)
@@ -282,11 +283,11 @@ class EpochPlot(QWidget):
             return
         epochs = history.column("epoch")
         if self._hover is None:
-            index, prefix = history.count - 1, "Latest"
+            index, prefix = history.count - 1, "Epoch"
             self.cursor.hide()
         else:
             index = int(np.clip(np.searchsorted(epochs, self._hover - 0.5), 0, history.count - 1))
-            prefix = "Epoch"
+            prefix = "At epoch"
             self.cursor.setValue(epochs[index])
             self.cursor.show()
         row = history.row(index)

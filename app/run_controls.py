@@ -2,8 +2,9 @@
 
 The four commands are ``QAction``s with the keyboard shortcuts (Space, Right, Shift+Right,
 Ctrl+R); the window puts the same actions in its Training menu and connects them. The
-toolbar shows where the run is: epoch (and mini-batch) against the epochs target, the
-time spent training and the training throughput.
+toolbar shows where the run is: epoch (and mini-batch) against the epochs target. Two
+more readouts, the time spent training and the throughput, are made here and shown by
+the window in its status bar (the toolbar has no room for them on a 1600-pixel screen).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar, 
 
 from .widgets import LogSpinBox, ProgressStrip
 
-SPEEDS = (("As fast as possible", 0.0), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
-          ("3 epochs/s", 3.0), ("1 epoch/s (slow motion)", 1.0), ("1 epoch every 3 s", 1 / 3))
+SPEEDS = (("Full speed", 0.0), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
+          ("3 epochs/s", 3.0), ("1 epoch/s", 1.0), ("1 epoch / 3 s", 1 / 3))
 
 
 def _format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.2f} s"
     minutes, rest = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{rest:04.1f}" if hours else f"{minutes}:{rest:04.1f}"
@@ -61,7 +64,7 @@ class RunControls(QToolBar):
         self.speed.setObjectName("speedCombo")
         for title, value in SPEEDS:
             self.speed.addItem(title, value)
-        self.speed.setToolTip("How fast Play runs: slow it down to watch every epoch")
+        self.speed.setToolTip("How fast Play runs: as fast as the computer can, or in slow motion to watch every epoch")
         self.addWidget(self._caption("Speed"))
         self.addWidget(self.speed)
         self.addSeparator()
@@ -87,10 +90,10 @@ class RunControls(QToolBar):
         self.throughput_label.setObjectName("throughputLabel")
         self.throughput_label.setToolTip("Training samples processed per second (forward and backward passes)")
         # fixed widths: a label that grows with its text would re-lay out the whole window every frame
-        for label, widest in ((self.epoch_label, "Epoch 8888888 / 8888888  · batch 8888/8888"), (self.elapsed_label, "88:88:88.8"),
+        for label, widest in ((self.epoch_label, "Epoch 888888 / 888888  · batch 8888/8888"), (self.elapsed_label, "Training time 88:88:88.8"),
                               (self.throughput_label, "888.8M samples/s")):
             label.setFixedWidth(label.fontMetrics().horizontalAdvance(widest) + 16)
-        for widget in (self.epoch_label, self.progress, self.elapsed_label, self.throughput_label):
+        for widget in (self.epoch_label, self.progress):
             self.addWidget(widget)
             widget.setContentsMargins(6, 0, 6, 0)
         spacer = QWidget()
@@ -143,5 +146,5 @@ class RunControls(QToolBar):
             text += f"  · batch {batch}/{batches}"
         self.epoch_label.setText(text)
         self.progress.set_fraction(epoch / max(target, 1))
-        self.elapsed_label.setText(_format_duration(seconds))
+        self.elapsed_label.setText(f"Training time {_format_duration(seconds)}")
         self.throughput_label.setText(f"{_format_rate(samples_per_second)} samples/s" if samples_per_second else "— samples/s")

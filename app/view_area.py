@@ -19,18 +19,17 @@ class ViewArea(QMainWindow):
         self.views: dict[str, QDockWidget] = {}
 
     def add_view(self, name: str, title: str, widget: QWidget, *, beside: str | None = None,
-                 orientation: Qt.Orientation = Qt.Orientation.Horizontal, tab_with: str | None = None) -> QDockWidget:
-        """Add ``widget`` as the view ``name``: first in the area, split off the view ``beside``
-        (to its right, or below it with a vertical ``orientation``), or tabbed with ``tab_with``."""
+                 orientation: Qt.Orientation = Qt.Orientation.Horizontal) -> QDockWidget:
+        """Add ``widget`` as the view ``name``: first in the area, or split off the view
+        ``beside`` (to its right, or below it with a vertical ``orientation``). Views can be
+        tabbed onto each other with ``tabifyDockWidget`` (the user can drag them too)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"{name}Dock")
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable | QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        if tab_with is not None:
-            self.tabifyDockWidget(self.views[tab_with], dock)
-        elif beside is not None:
+        if beside is not None:
             self.splitDockWidget(self.views[beside], dock, orientation)
         self.views[name] = dock
         return dock

@@ -150,9 +150,6 @@ class ProgressStrip(QWidget):
             self._fraction = fraction
             self.update()
 
-    def fraction(self) -> float:
-        return self._fraction
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -119,6 +119,12 @@ class TrainerWorker(QObject):
         """Stop playing as soon as possible (call from any thread); the epoch in progress
         ends after its current mini-batch."""
         self._halt.set()
+        self.cut_epoch()
+
+    def cut_epoch(self) -> None:
+        """End the epoch in progress after its current mini-batch, so that a command queued
+        now runs before the next mini-batch; playing goes on with the rest of the epoch
+        (call from any thread)."""
         trainer = self._trainer
         if trainer is not None:
             trainer.request_stop()
@@ -252,7 +258,10 @@ class TrainerWorker(QObject):
         trainer = self._trainer
         if not self._playing or trainer is None:
             return
-        self.attention.clear()
+        if self.attention.is_set():  # a command was queued: let it run before any more training
+            self.attention.clear()
+            self._timer.start(0)
+            return
         started = time.perf_counter()
         while True:
             self.drawing_done.wait(DRAW_WAIT_SECONDS)
@@ -395,7 +404,10 @@ class TrainerController(QObject):
         self._send(self._step_batch)
 
     def set_setting(self, name: str, value: float) -> None:
-        """Change a live optimizer setting (see LIVE_SETTINGS); ``settingApplied`` confirms."""
+        """Change a live optimizer setting (see LIVE_SETTINGS) from the next mini-batch on;
+        ``settingApplied`` confirms, with the point in the run where it applied."""
+        if not self._closed:
+            self.worker.cut_epoch()
         self._send(self._set_setting, name, value)
 
     def set_target(self, epochs: int) -> None:

@@ -105,3 +105,165 @@ def raw_linear_weights(network: Network) -> tuple[np.ndarray, np.ndarray]:
         return w, b
     w_raw = w / network.preprocess.std
     return w_raw, b - w_raw @ network.preprocess.mean
+
+
+# ----- probe payloads (computed in the trainer's thread, consumed by the app's views) -----------
+
+HISTOGRAM_BINS = 48  # bins per layer of a weight-distribution column
+HISTOGRAM_COLUMNS = 200  # columns kept per layer (a ring): older ones are dropped
+
+
+def raw_split(trainer) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The trainer's training and validation samples in raw units: (X_train, y_train, X_val, y_val)
+    taken from its dataset with its split (host arrays; y as the dataset stores it)."""
+    from .trainer import split_indices
+
+    data, config = trainer.dataset, trainer.config
+    train_idx, val_idx = split_indices(data.n_samples, config.val_fraction, config.seed)
+    return data.X[train_idx], data.y[train_idx], data.X[val_idx], data.y[val_idx]
+
+
+@dataclass(frozen=True)
+class BoundaryData:
+    """A decision-boundary payload: ``outputs`` (r, r, k) over ``grid``; ``reason`` says why
+    there is none (then the arrays are None)."""
+
+    grid: PlaneGrid | None
+    outputs: np.ndarray | None
+    classes: np.ndarray | None
+    epoch: int
+    reason: str = ""
+
+
+def boundary_data(trainer, resolution: int = 80) -> BoundaryData:
+    """The network's outputs over a grid around all the samples of a 2-D classification set."""
+    data = trainer.dataset
+    if data.task == "regression" or data.n_features != 2:
+        why = "regression data" if data.task == "regression" else f"{data.n_features} input features"
+        return BoundaryData(None, None, None, trainer.epoch,
+                            f"The decision boundary needs 2-D classification data; this dataset has {why}.")
+    grid = plane_grid(data.X, resolution)
+    outputs = boundary_map(trainer.network, grid)
+    classes = predicted_classes(outputs.reshape(-1, outputs.shape[-1])).reshape(resolution, resolution)
+    return BoundaryData(grid, outputs.astype(np.float32), classes, trainer.epoch)
+
+
+@dataclass(frozen=True)
+class ConfusionData:
+    """Validation confusion matrix (k, k) with per-class precision/recall; ``reason`` when none."""
+
+    matrix: np.ndarray | None
+    precision: np.ndarray | None
+    recall: np.ndarray | None
+    class_names: tuple[str, ...]
+    epoch: int
+    reason: str = ""
+
+
+def confusion_data(trainer) -> ConfusionData:
+    """The confusion matrix of the network on the trainer's validation part (raw labels)."""
+    data = trainer.dataset
+    if data.task == "regression":
+        return ConfusionData(None, None, None, (), trainer.epoch, "A confusion matrix needs classification data; this dataset is a regression.")
+    _, _, x_val, y_val = raw_split(trainer)
+    if len(y_val) == 0:
+        return ConfusionData(None, None, None, (), trainer.epoch,
+                             "There is no validation part: set a validation fraction above 0 on the Data tab.")
+    k = max(len(data.class_names), 2)
+    pred = predicted_classes(trainer.network.predict(x_val))
+    matrix = confusion_matrix(np.asarray(y_val, dtype=np.int64), pred, k)
+    precision, recall = precision_recall(matrix)
+    names = tuple(data.class_names) or tuple(str(i) for i in range(k))
+    return ConfusionData(matrix, precision, recall, names, trainer.epoch)
+
+
+@dataclass(frozen=True)
+class HistogramData:
+    """Weight distributions over time, per dense layer: ``layers[i]`` = (label, edges (b+1,),
+    epochs (c,), counts (c, b) as densities in [0, 1] per column)."""
+
+    layers: tuple[tuple[str, np.ndarray, np.ndarray, np.ndarray], ...]
+    epoch: int
+
+
+class WeightHistogramRing:
+    """A bounded ring of weight-histogram columns per dense layer, with fixed bin edges.
+
+    Call it with a trainer (in the trainer's thread): it adds one column per layer (or
+    replaces the last when the epoch has not moved) and returns a :class:`HistogramData`.
+    A different trainer (a reset) starts over. Edges are fixed from the first weights seen:
+    ±max(3·|w|max, 0.5), so a column never shifts; values outside go to the end bins.
+    """
+
+    def __init__(self, bins: int = HISTOGRAM_BINS, columns: int = HISTOGRAM_COLUMNS):
+        self.bins, self.columns = bins, columns
+        self._trainer = None
+        self._edges: list[np.ndarray] = []
+        self._labels: list[str] = []
+        self._epochs: list[list[int]] = []
+        self._counts: list[list[np.ndarray]] = []
+
+    def __call__(self, trainer) -> HistogramData:
+        network = trainer.network
+        layers = [(i, p["W"]) for i, p in enumerate(network.parameters_by_layer()) if "W" in p]
+        if trainer is not self._trainer or len(layers) != len(self._edges):
+            self._trainer = trainer
+            self._edges = [np.linspace(-lim, lim, self.bins + 1) for lim in
+                           (max(3.0 * float(np.abs(w).max(initial=0.0)), 0.5) for _, w in layers)]
+            self._labels = [f"layer {i + 1}: {network.layers[i].describe()}" for i, _ in layers]
+            self._epochs = [[] for _ in layers]
+            self._counts = [[] for _ in layers]
+        for n, (_, w) in enumerate(layers):
+            counts = histogram_counts(w, self._edges[n]).astype(np.float32)
+            counts /= max(float(counts.max()), 1.0)
+            epochs, cols = self._epochs[n], self._counts[n]
+            if epochs and epochs[-1] == trainer.epoch:
+                cols[-1] = counts
+            else:
+                epochs.append(trainer.epoch)
+                cols.append(counts)
+                if len(epochs) > self.columns:
+                    del epochs[0], cols[0]
+        return HistogramData(tuple((self._labels[n], self._edges[n], np.array(self._epochs[n]), np.array(self._counts[n]))
+                                   for n in range(len(layers))), trainer.epoch)
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """What the network-graph view draws: per dense layer its weights W (n[l], n[l-1]) and
+    biases b (n[l],) with a label; ``inputs`` the input names; for 2-D data ``maps[l]`` the
+    outputs (n[l], r, r) of each unit of dense layer l over the input plane (else None)."""
+
+    inputs: tuple[str, ...]
+    labels: tuple[str, ...]
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    maps: tuple[np.ndarray, ...] | None
+    epoch: int
+    reason: str = ""
+
+
+def graph_data(trainer, thumbnail_resolution: int = 24, max_thumbnail_units: int = 64) -> GraphData:
+    """The network's dense layers for the graph view; unit thumbnails when the data is 2-D
+    and no layer is wider than ``max_thumbnail_units``."""
+    network, data = trainer.network, trainer.dataset
+    params = network.parameters_by_layer()
+    dense = [i for i, p in enumerate(params) if "W" in p and p["W"].ndim == 2]
+    if not dense or len(dense) != sum("W" in p for p in params):
+        return GraphData((), (), (), (), None, trainer.epoch, "The network graph draws networks of dense layers only.")
+    maps = None
+    if data.n_features == 2 and max(params[i]["W"].shape[0] for i in dense) <= max_thumbnail_units:
+        grid = plane_grid(data.X, thumbnail_resolution)
+        outputs = raw_forward_all(network, grid.points)
+        # a dense layer's activation is applied in the layer itself, or by the layer that follows it
+        owner = {}
+        for i in range(len(network.layers)):
+            last_dense = max((d for d in dense if d <= i), default=None)
+            if last_dense is not None and outputs[i].shape[1] == params[last_dense]["W"].shape[0]:
+                owner[last_dense] = i
+        r = thumbnail_resolution
+        maps = tuple(outputs[owner[i]].T.reshape(-1, r, r).astype(np.float32) for i in dense)
+    names = tuple(data.feature_names) if data.feature_names else tuple(f"x{j + 1}" for j in range(data.n_features))
+    return GraphData(names, tuple(f"layer {i + 1}: {network.layers[i].describe()}" for i in dense),
+                     tuple(params[i]["W"].astype(np.float64) for i in dense),
+                     tuple(params[i]["b"].astype(np.float64).ravel() for i in dense), maps, trainer.epoch)

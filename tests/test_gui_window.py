@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from gui_helpers import WAIT_MS, child, choose, click
+from PySide6.QtCore import Qt, QtMsgType
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableWidget, QToolButton
 
 from app.main_window import MainWindow
@@ -15,7 +16,7 @@ from app.widgets import LogSpinBox
 from core.experiment import Experiment
 from core.files import load_model
 
-WAIT_MS = 10_000
+QT_PLATFORM_NOISE = "does not support propagateSizeHints"  # the offscreen platform's own warning
 
 
 @pytest.fixture
@@ -32,30 +33,12 @@ def window(qtbot):
     win.close()
 
 
-def child(win, kind, name):
-    widget = win.findChild(kind, name)
-    assert widget is not None, f"no {kind.__name__} named {name}"
-    return widget
-
-
 def epoch_shown(win) -> int:
     return int(re.search(r"\d+", child(win, QLabel, "epochLabel").text()).group())
 
 
 def loss_points(win) -> int:
     return win.loss_plot.curve_points()
-
-
-def click(qtbot, button) -> None:
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def choose(combo: QComboBox, data) -> None:
-    """Pick the item whose data is ``data`` as a user would (``activated`` included)."""
-    index = combo.findData(data)
-    assert index >= 0
-    combo.setCurrentIndex(index)
-    combo.activated.emit(index)
 
 
 def wait_for_weights(qtbot, win) -> np.ndarray:
@@ -249,10 +232,27 @@ def test_open_a_broken_experiment_keeps_the_current_one(window, tmp_path):
     assert child(window, QComboBox, "datasetCombo").currentData() == "spiral"
 
 
-def test_close_while_training_stops_the_thread_quietly(qtbot, window, capfd):
+def test_close_while_training_stops_the_thread_quietly(qtbot, window, capfd, qtlog):
     play_until(qtbot, window, 3)
     thread = window.controller._thread
     window.close()
     assert not thread.isRunning()
     err = capfd.readouterr().err
     assert "QThread" not in err and "Timers cannot" not in err and "Traceback" not in err
+    warnings = [r.message for r in qtlog.records if r.type != QtMsgType.QtDebugMsg and QT_PLATFORM_NOISE not in r.message]
+    assert not warnings
+
+
+def test_keyboard_steps_and_plays(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    window.layer_builder.setFocus()  # no text field focused: keys reach the window's shortcuts
+    with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    with qtbot.waitSignal(window.controller.partialReport, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert window.history.count == 1
+    with qtbot.waitSignal(window.controller.playingChanged, timeout=WAIT_MS, check_params_cb=lambda playing, reason: playing):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    with qtbot.waitSignal(window.controller.playingChanged, timeout=WAIT_MS, check_params_cb=lambda playing, reason: not playing):
+        qtbot.keyClick(window, Qt.Key.Key_Space)

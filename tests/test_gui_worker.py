@@ -99,3 +99,18 @@ def test_log_spin_box_steps_on_a_log_ladder(qtbot):
     spin.stepBy(1)
     assert spin.value() == pytest.approx(1e-5)
     assert spin.textFromValue(0.0003) == "0.0003" and np.isclose(spin.valueFromText("3e-4"), 3e-4)
+
+
+def test_a_setting_changed_mid_epoch_applies_at_the_next_mini_batch(qtbot, controller):
+    controller.load(make_trainer(), 10)
+    with qtbot.waitSignal(controller.partialReport, timeout=WAIT_MS):
+        controller.step_batch()
+    with qtbot.waitSignal(controller.settingApplied, timeout=WAIT_MS) as blocker:
+        controller.set_setting("beta1", 0.5)
+    assert blocker.args == ["beta1", 0.5, pytest.approx(1 / 25)]
+    with qtbot.waitSignal(controller.settingApplied, timeout=WAIT_MS) as blocker:
+        controller.set_setting("learning_rate", 0.001)
+    reports = collect(controller)
+    with qtbot.waitSignal(controller.epochsReady, timeout=WAIT_MS):
+        controller.step_epoch()
+    assert reports[0].learning_rate == 0.001 and reports[0].epoch == 1

@@ -1,0 +1,182 @@
+"""The inspection views in the real window: each shows data once training starts, follows a
+step, agrees with the model, explains itself when it does not apply, and exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_helpers import WAIT_MS, child, choose, click
+from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton
+
+from app.main_window import MainWindow
+from core import insight
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.confirm_discard = lambda change: True
+    child(win, QSpinBox, "epochsSpin").setValue(1_000_000)
+    if not hasattr(win, "insight"):  # until the window installs the views itself
+        from app.views.manager import InsightViews
+        win.insight = InsightViews(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def trainer(win):
+    """The trainer (only read while paused: the worker thread is idle then)."""
+    return win.controller.worker._trainer
+
+
+def show(qtbot, win, name):
+    win.insight.docks[name].raise_()
+    qtbot.waitUntil(lambda: win.controller.worker._probes[name].enabled, timeout=WAIT_MS)
+
+
+def step(qtbot, win, times=1):
+    for _ in range(times):
+        with qtbot.waitSignal(win.controller.epochsReady, timeout=WAIT_MS):
+            click(qtbot, child(win, QToolButton, "stepEpochButton"))
+
+
+def test_boundary_matches_predict_and_follows_steps(qtbot, window):
+    view = window.insight.boundary
+    for epoch in (1, 2):
+        step(qtbot, window)
+        qtbot.waitUntil(lambda epoch=epoch: view._data is not None and view._data.epoch == epoch, timeout=WAIT_MS)
+        assert not view.showing_note()
+        grid = view._data.grid
+        expected = insight.predicted_classes(trainer(window).network.predict(grid.points))
+        assert np.array_equal(view.classes.ravel(), expected)
+        for index in (0, grid.resolution * 40 + 17, len(grid.points) - 1):
+            assert view.class_at(index) == expected[index]
+    # the axes are in the data's raw units and the samples are drawn on top
+    x = trainer(window).dataset.X
+    assert grid.x_range[0] < x[:, 0].min() and grid.x_range[1] > x[:, 0].max()
+    assert len(view.train_points.data) == trainer(window).train_size and len(view.val_points.data) == trainer(window).val_size
+    child(window, type(view.train_check), "boundaryTrainCheck").setChecked(False)
+    assert not view.train_points.isVisible() and view.val_points.isVisible()
+    shaded = view.image.image.copy()
+    view.discrete_check.setChecked(True)
+    assert not np.array_equal(view.image.image, shaded)
+    assert np.array_equal(view.classes.ravel(), expected)
+
+
+def test_boundary_and_confusion_explain_regression(qtbot, window):
+    choose(child(window, QComboBox, "datasetCombo"), "sine")
+    qtbot.waitUntil(lambda: "2-D classification" in window.insight.boundary.note.text(), timeout=WAIT_MS)
+    assert window.insight.boundary.showing_note()
+    show(qtbot, window, "confusion")
+    qtbot.waitUntil(lambda: "regression" in window.insight.confusion.note.text(), timeout=WAIT_MS)
+    assert window.insight.confusion.showing_note()
+
+
+def test_confusion_matrix_counts_the_validation_part(qtbot, window):
+    choose(child(window, QComboBox, "datasetCombo"), "blobs")
+    show(qtbot, window, "confusion")
+    view = window.insight.confusion
+    step(qtbot, window, 2)
+    qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 2, timeout=WAIT_MS)
+    t = trainer(window)
+    matrix = view.data.matrix
+    assert matrix.shape == (4, 4) and matrix.sum() == t.val_size
+    _, _, x_val, y_val = insight.raw_split(t)
+    predicted = insight.predicted_classes(t.network.predict(x_val))
+    assert np.trace(matrix) == np.sum(predicted == y_val)
+    precision, recall = insight.precision_recall(matrix)
+    np.testing.assert_array_equal(view.data.recall, recall)
+    assert "P " in view.readout.text() and "R " in view.readout.text()
+    assert view.image.image.shape == (4, 4)
+
+
+def test_weight_history_columns_match_the_weights_and_reports(qtbot, window):
+    choose(child(window, QComboBox, "datasetCombo"), "blobs")
+    show(qtbot, window, "weightHistory")
+    view = window.insight.weight_history
+    step(qtbot, window, 3)
+    qtbot.waitUntil(lambda: view.histograms is not None and view.histograms.epoch == 3 and view.grad.count == 3, timeout=WAIT_MS)
+    label, edges, epochs, counts = view.histograms.layers[0]
+    assert list(epochs) == [0, 1, 2, 3]  # the probe is forced at load (shown) and after every step
+    w = trainer(window).network.parameters_by_layer()[0]["W"]
+    now = insight.histogram_counts(w, edges)
+    np.testing.assert_allclose(counts[-1], now / now.max(), rtol=1e-6)
+    reports = trainer(window).history
+    np.testing.assert_allclose(view.grad.values[:3, 0], [r.layers[0].grad_norm for r in reports])
+    qtbot.waitUntil(lambda: not view.stale(), timeout=WAIT_MS)
+    assert view.density.image.shape[0] == len(edges) - 1
+    assert view.grad_plot.ctrl.logYCheck.isChecked()
+    # hidden: its probe is off
+    window.insight.docks["boundary"].raise_()
+    window.views.views["layers"].raise_()
+    qtbot.waitUntil(lambda: not window.controller.worker._probes["weightHistory"].enabled, timeout=WAIT_MS)
+
+
+def test_views_export_png_and_svg(qtbot, window, tmp_path):
+    step(qtbot, window)
+    view = window.insight.boundary
+    qtbot.waitUntil(lambda: view._data is not None, timeout=WAIT_MS)
+    for suffix in ("png", "svg"):
+        path = tmp_path / f"boundary.{suffix}"
+        view.export(path)
+        assert path.stat().st_size > 1000
+    assert (tmp_path / "boundary.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_layout_is_remembered(qtbot, window, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
+    window.insight.docks["confusion"].setFloating(True)
+    window.insight.save_layout(settings)
+    other = MainWindow()
+    qtbot.addWidget(other)
+    try:
+        if not hasattr(other, "insight"):
+            from app.views.manager import InsightViews
+            other.insight = InsightViews(other)
+        assert not other.insight.docks["confusion"].isFloating()
+        assert other.insight.restore_layout(settings)
+        assert other.insight.docks["confusion"].isFloating()
+    finally:
+        other.close()
+
+
+def test_network_graph_edges_are_the_weights(qtbot, window):
+    show(qtbot, window, "networkGraph")
+    view = window.insight.graph
+    step(qtbot, window)
+    qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 1, timeout=WAIT_MS)
+    weights = [p["W"] for p in trainer(window).network.parameters_by_layer() if "W" in p]
+    biases = [p["b"] for p in trainer(window).network.parameters_by_layer() if "W" in p]
+    assert len(view.edges) == sum(w.size for w in weights) == 8 * 2 + 8 * 8 + 8 and view.hidden_edges == 0
+    for layer, i, j, value in view.edges:
+        assert value == pytest.approx(float(weights[int(layer)][int(i), int(j)]), abs=1e-6)
+    # hovering the middle of a connection names its weight; hovering a unit names its bias
+    layer, i, j, value = view.edges[5]
+    x0, y0, x1, y1 = view._edge_xy[5]
+    text = view.describe_at((x0 + x1) / 2, (y0 + y1) / 2, pixel=1e-3)
+    assert f"{value:.4g}" in text and text.startswith("W[")
+    assert len(view._thumbs) == 17 and view._thumbs[0].image.shape == (24, 24)
+    unit = view._node_info[2]  # the first unit of layer 1
+    assert f"b = {float(biases[0][0]):.4g}" in view.describe_at(unit[0], unit[1], pixel=1e-3)
+    before = view.edges.copy()
+    step(qtbot, window)
+    qtbot.waitUntil(lambda: view.data.epoch == 2, timeout=WAIT_MS)
+    assert not np.array_equal(before[:, 3], view.edges[:, 3])
+
+
+def test_network_graph_summarises_a_wide_network(qtbot, window):
+    from core.network import Network
+    show(qtbot, window, "networkGraph")
+    view = window.insight.graph
+    data = insight.graph_data(type("T", (), {"network": Network({"input_shape": [2], "layers": [
+        {"type": "dense", "units": 64, "activation": "relu"}, {"type": "dense", "units": 64, "activation": "relu"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"}]}, seed=0), "dataset": trainer(window).dataset, "epoch": 0})())
+    view.show_data(data)
+    assert len(view.edges) == 300 and view.hidden_edges == 2 * 64 + 64 * 64 + 64 - 300
+    assert view.hidden_units == 2 * (64 - 16)
+    assert "hidden" in view.readout.text()
