@@ -52,6 +52,7 @@ from .plots import EpochPlot, LiveView, WeightHeatmap
 from .run_controls import RunControls
 from .training_controls import BACKENDS, TrainingSettings
 from .view_area import ViewArea
+from .views.manager import InsightViews, layout_settings
 from .widgets import MessageBanner
 from .worker import Probe, TrainerController, weight_matrices
 
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.views.resizeDocks([self.views.views["loss"], self.views.views["metric"]], [600, 400], Qt.Orientation.Horizontal)
         self.views.resizeDocks([self.views.views["weights"], self.views.views["layers"]], [600, 400], Qt.Orientation.Horizontal)
         self._live_views: list[tuple[str, LiveView]] = [("loss", self.loss_plot), ("metric", self.metric_plot), ("weights", self.weights)]
+        self.insight = InsightViews(self)  # decision boundary, confusion matrix, network graph, weights and gradients, ...
         self._next_view = 0  # where the redraw rotation goes on
         central = QWidget()
         central_layout = QVBoxLayout(central)
@@ -164,6 +166,7 @@ class MainWindow(QMainWindow):
             canvas.paint_guard = self.controller.drawing
         self._fit_to_screen()
         self.apply_experiment(experiment or default_experiment(), base_dir)
+        self.insight.restore_layout(layout_settings())  # the views as the user arranged them last time
 
     # ----- construction ---------------------------------------------------------------------------
     def _fit_to_screen(self) -> None:
@@ -559,6 +562,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop training and join the trainer thread before the window goes."""
         self._redraw_timer.stop()
+        self.insight.save_layout(layout_settings())
         self.controller.shutdown()
         super().closeEvent(event)
 

@@ -180,7 +180,8 @@ def confusion_data(trainer) -> ConfusionData:
 @dataclass(frozen=True)
 class HistogramData:
     """Weight distributions over time, per dense layer: ``layers[i]`` = (label, edges (b+1,),
-    epochs (c,), counts (c, b) as densities in [0, 1] per column)."""
+    epochs (c,), density (c, b) in [0, 1] per column: log(1 + count) / log(1 + the column's
+    largest count), so that sparse tails stay visible next to a dense centre)."""
 
     layers: tuple[tuple[str, np.ndarray, np.ndarray, np.ndarray], ...]
     epoch: int
@@ -192,7 +193,7 @@ class WeightHistogramRing:
     Call it with a trainer (in the trainer's thread): it adds one column per layer (or
     replaces the last when the epoch has not moved) and returns a :class:`HistogramData`.
     A different trainer (a reset) starts over. Edges are fixed from the first weights seen:
-    ±max(3·|w|max, 0.5), so a column never shifts; values outside go to the end bins.
+    ±max(2·|w|max, 0.5), so a column never shifts; values outside go to the end bins.
     """
 
     def __init__(self, bins: int = HISTOGRAM_BINS, columns: int = HISTOGRAM_COLUMNS):
@@ -209,13 +210,13 @@ class WeightHistogramRing:
         if trainer is not self._trainer or len(layers) != len(self._edges):
             self._trainer = trainer
             self._edges = [np.linspace(-lim, lim, self.bins + 1) for lim in
-                           (max(3.0 * float(np.abs(w).max(initial=0.0)), 0.5) for _, w in layers)]
+                           (max(2.0 * float(np.abs(w).max(initial=0.0)), 0.5) for _, w in layers)]
             self._labels = [f"layer {i + 1}: {network.layers[i].describe()}" for i, _ in layers]
             self._epochs = [[] for _ in layers]
             self._counts = [[] for _ in layers]
         for n, (_, w) in enumerate(layers):
-            counts = histogram_counts(w, self._edges[n]).astype(np.float32)
-            counts /= max(float(counts.max()), 1.0)
+            counts = np.log1p(histogram_counts(w, self._edges[n]).astype(np.float32))
+            counts /= max(float(counts.max()), 1e-9)
             epochs, cols = self._epochs[n], self._counts[n]
             if epochs and epochs[-1] == trainer.epoch:
                 cols[-1] = counts
@@ -267,3 +268,96 @@ def graph_data(trainer, thumbnail_resolution: int = 24, max_thumbnail_units: int
     return GraphData(names, tuple(f"layer {i + 1}: {network.layers[i].describe()}" for i in dense),
                      tuple(params[i]["W"].astype(np.float64) for i in dense),
                      tuple(params[i]["b"].astype(np.float64).ravel() for i in dense), maps, trainer.epoch)
+
+
+@dataclass(frozen=True)
+class FitData:
+    """A regression payload. ``kind``: "curve" (1-D input: ``curve_x`` (c,), ``curve_y`` (c,) of
+    the first target over the input's range) or "scatter" (predicted vs actual); always the
+    validation (or, without one, training) targets ``actual`` (m,) and predictions
+    ``predicted`` (m,) of the first target with their inputs ``x`` (m, n), the data's R² over
+    them, and, when the data come with true weights and the network is one dense layer,
+    ``learned`` and ``true`` (n,) raw-unit weights of the first target."""
+
+    kind: str
+    x: np.ndarray | None
+    actual: np.ndarray | None
+    predicted: np.ndarray | None
+    curve_x: np.ndarray | None
+    curve_y: np.ndarray | None
+    r2: float
+    learned: np.ndarray | None
+    true: np.ndarray | None
+    feature_names: tuple[str, ...]
+    target_name: str
+    part: str
+    epoch: int
+    reason: str = ""
+
+
+def r2_score(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """1 − SS_res/SS_tot of one target (NaN when the targets do not vary)."""
+    ss_tot = float(((actual - actual.mean()) ** 2).sum())
+    return float("nan") if ss_tot <= 0 else 1.0 - float(((actual - predicted) ** 2).sum()) / ss_tot
+
+
+def fit_data(trainer, curve_points: int = 200) -> FitData:
+    data = trainer.dataset
+    names = tuple(data.feature_names)
+    if data.task != "regression":
+        return FitData("", None, None, None, None, None, float("nan"), None, None, names, "", "", trainer.epoch,
+                       "The regression fit needs regression data; this dataset is a classification.")
+    x_train, y_train, x_val, y_val = raw_split(trainer)
+    x, y, part = (x_val, y_val, "validation") if len(y_val) else (x_train, y_train, "training")
+    actual = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
+    predicted = trainer.network.predict(x)[:, 0].astype(np.float64)
+    curve_x = curve_y = None
+    kind = "scatter"
+    if data.n_features == 1:
+        kind = "curve"
+        low, high = float(data.X[:, 0].min()), float(data.X[:, 0].max())
+        pad = (high - low) * 0.05
+        curve_x = np.linspace(low - pad, high + pad, curve_points)
+        curve_y = trainer.network.predict(curve_x[:, None])[:, 0].astype(np.float64)
+    learned = true = None
+    if data.true_weights is not None:
+        try:
+            learned = raw_linear_weights(trainer.network)[0][0]
+            true = np.asarray(data.true_weights, dtype=np.float64)[0]
+        except ValueError:
+            learned = true = None
+    target = data.target_names[0] if data.target_names else "y"
+    return FitData(kind, x, actual, predicted, curve_x, curve_y, r2_score(actual, predicted), learned, true, names, target, part,
+                   trainer.epoch)
+
+
+@dataclass(frozen=True)
+class ActivationData:
+    """Every layer's output A[l] (units,) for the dataset's sample ``index`` (raw ``x``)."""
+
+    index: int
+    x: np.ndarray
+    target: str
+    labels: tuple[str, ...]
+    activations: tuple[np.ndarray, ...]
+    epoch: int
+
+
+class ActivationProbe:
+    """The activations of one chosen sample; set ``index`` from any thread (an int)."""
+
+    def __init__(self) -> None:
+        self.index = 0
+
+    def __call__(self, trainer) -> ActivationData:
+        data = trainer.dataset
+        index = min(max(int(self.index), 0), data.n_samples - 1)
+        x = data.X[index: index + 1]
+        outputs = raw_forward_all(trainer.network, x)
+        y = data.y[index]
+        if data.task == "regression":
+            target = ", ".join(f"{v:.4g}" for v in np.ravel(y))
+        else:
+            target = data.class_names[int(y)] if data.class_names else str(int(y))
+        labels = tuple(f"layer {i + 1}: {layer.describe()}" for i, layer in enumerate(trainer.network.layers))
+        return ActivationData(index, x[0].copy(), target, labels, tuple(a.reshape(-1).astype(np.float32) for a in outputs), trainer.epoch)

@@ -43,3 +43,20 @@ def no_leftover_qthreads(monkeypatch):
         except RuntimeError:  # the C++ thread object is gone, so it is not running
             pass
     assert not running, f"QThreads left running: {running}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_qt_settings(tmp_path_factory):
+    """Keep every test away from the user's stored settings (window layout): QSettings files
+    go to a fresh folder per test, and QStandardPaths is in test mode."""
+    try:
+        from PySide6.QtCore import QSettings, QStandardPaths
+    except ImportError:  # Qt not installed: nothing to isolate
+        yield
+        return
+    QStandardPaths.setTestModeEnabled(True)
+    folder = str(tmp_path_factory.mktemp("qsettings"))
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, folder)
+        QSettings.setPath(QSettings.Format.NativeFormat, scope, folder)
+    yield

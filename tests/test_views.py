@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_helpers import WAIT_MS, child, choose, click
-from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton
+from PySide6.QtWidgets import QComboBox, QPushButton, QSpinBox, QTableWidget, QToolButton
 
 from app.main_window import MainWindow
 from core import insight
@@ -103,7 +103,7 @@ def test_weight_history_columns_match_the_weights_and_reports(qtbot, window):
     assert list(epochs) == [0, 1, 2, 3]  # the probe is forced at load (shown) and after every step
     w = trainer(window).network.parameters_by_layer()[0]["W"]
     now = insight.histogram_counts(w, edges)
-    np.testing.assert_allclose(counts[-1], now / now.max(), rtol=1e-6)
+    np.testing.assert_allclose(counts[-1], np.log1p(now) / np.log1p(now.max()), rtol=1e-6)
     reports = trainer(window).history
     np.testing.assert_allclose(view.grad.values[:3, 0], [r.layers[0].grad_norm for r in reports])
     qtbot.waitUntil(lambda: not view.stale(), timeout=WAIT_MS)
@@ -180,3 +180,73 @@ def test_network_graph_summarises_a_wide_network(qtbot, window):
     assert len(view.edges) == 300 and view.hidden_edges == 2 * 64 + 64 * 64 + 64 - 300
     assert view.hidden_units == 2 * (64 - 16)
     assert "hidden" in view.readout.text()
+
+
+def test_regression_fit_curve_and_learned_weights(qtbot, window):
+    show(qtbot, window, "regressionFit")
+    view = window.insight.fit
+    qtbot.waitUntil(lambda: view.showing_note() and "classification" in view.note.text(), timeout=WAIT_MS)
+    choose(child(window, QComboBox, "datasetCombo"), "sine")
+    step(qtbot, window)
+    qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 1, timeout=WAIT_MS)
+    t = trainer(window)
+    assert view.data.kind == "curve" and not view.showing_note()
+    np.testing.assert_allclose(view.curve.yData, t.network.predict(view.data.curve_x[:, None])[:, 0], rtol=1e-6)
+    assert len(view.points.data) == t.val_size and "R² =" in view.readout.text()
+    # housing with one dense layer: predicted vs actual, and learned vs true weights
+    choose(child(window, QComboBox, "datasetCombo"), "housing")
+    table = child(window, QTableWidget, "layerTable")
+    while table.rowCount() > 0:  # a single dense layer: linear regression
+        rows = table.rowCount()
+        click(qtbot, child(window, QPushButton, "removeLayerButton"))
+        assert table.rowCount() == rows - 1
+    step(qtbot, window, 2)
+    qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 2 and view.data.kind == "scatter", timeout=WAIT_MS)
+    assert view.data.learned is not None and len(view.data.true) == 6
+    np.testing.assert_allclose(view.data.learned, insight.raw_linear_weights(trainer(window).network)[0][0])
+    assert view.weights_plot.isVisible()
+    assert view.data.r2 == pytest.approx(insight.r2_score(view.data.actual, view.data.predicted))
+
+
+def test_activations_of_a_chosen_sample(qtbot, window):
+    show(qtbot, window, "activations")
+    view = window.insight.activations
+    step(qtbot, window)
+    qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 1, timeout=WAIT_MS)
+    child(window, QSpinBox, "activationSampleSpin").setValue(7)
+    qtbot.waitUntil(lambda: view.data.index == 7, timeout=WAIT_MS)
+    t = trainer(window)
+    expected = insight.raw_forward_all(t.network, t.dataset.X[7:8])
+    assert len(view.data.activations) == len(expected) == 3
+    for shown, want in zip(view.data.activations, expected, strict=True):
+        np.testing.assert_allclose(shown, want[0], rtol=1e-5)
+    np.testing.assert_allclose(view._items[0].opts["height"], expected[0][0], rtol=1e-5)
+    assert "sample 7" in view.readout.text()
+
+
+def test_reset_shows_the_initial_weights_again(qtbot, window):
+    view = window.insight.boundary
+    qtbot.waitUntil(lambda: view._data is not None and view._data.epoch == 0, timeout=WAIT_MS)
+    initial = view.classes.copy()
+    step(qtbot, window, 3)
+    qtbot.waitUntil(lambda: view._data.epoch == 3, timeout=WAIT_MS)
+    click(qtbot, child(window, QToolButton, "resetButton"))
+    qtbot.waitUntil(lambda: view._data is not None and view._data.epoch == 0, timeout=WAIT_MS)
+    assert np.array_equal(view.classes, initial)
+
+
+def test_window_remembers_the_layout_between_runs(qtbot):
+    from app import main_window
+
+    if not hasattr(main_window, "layout_settings"):
+        pytest.skip("the window does not install the views itself yet")
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.insight.docks["networkGraph"].setFloating(True)
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    try:
+        assert second.insight.docks["networkGraph"].isFloating()
+    finally:
+        second.close()

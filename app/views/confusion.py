@@ -53,13 +53,13 @@ class ConfusionView(ViewPanel):
         self.image.setImage(share, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(-0.5, -0.5, k, k))
         if k <= TEXT_LIMIT:
-            for (i, j), text in zip(np.ndindex(k, k), self._texts):
+            for (i, j), text in zip(np.ndindex(k, k), self._texts, strict=False):
                 text.setText(str(int(matrix[i, j])))
                 text.setColor("#ffffff" if share[i, j] > 0.55 else "#1f2328")
         if k <= TEXT_LIMIT:
-            for text, value in zip(self._recall_texts, data.recall):
+            for text, value in zip(self._recall_texts, data.recall, strict=False):
                 text.setText(f"R {_pct(value)}")
-            for text, value in zip(self._precision_texts, data.precision):
+            for text, value in zip(self._precision_texts, data.precision, strict=False):
                 text.setText(f"P {_pct(value)}")
         total = int(matrix.sum())
         correct = int(np.trace(matrix))

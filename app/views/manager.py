@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Slot
+from PySide6.QtCore import QObject, QSettings, Slot
 
 from core import insight
 
 from ..worker import Probe
+from .activations import ActivationsView
 from .boundary import BoundaryView
 from .confusion import ConfusionView
 from .network_graph import NetworkGraphView
+from .regression_fit import RegressionFitView
 from .weight_history import WeightHistoryView
 
 BOUNDARY_PROBE_SECONDS = 0.2
 CONFUSION_PROBE_SECONDS = 0.25
 HISTOGRAM_PROBE_SECONDS = 0.2
 GRAPH_PROBE_SECONDS = 0.25
-HISTORY_FRAME_MS = 150  # redraw the gradient curves at most this often
+FIT_PROBE_SECONDS = 0.25
+ACTIVATION_PROBE_SECONDS = 0.25
 LAYOUT_VERSION = 1
 LAYOUT_KEY = "views/layout"
 
@@ -58,38 +61,55 @@ class InsightViews(QObject):
         self.weight_history = WeightHistoryView()
         self.confusion = ConfusionView()
         self.graph = NetworkGraphView()
+        self.fit = RegressionFitView()
+        self.activations = ActivationsView()
         self.docks = {}
         for name, title, view, tab_with in (("boundary", "Decision boundary", self.boundary, "metric"),
                                             ("confusion", "Confusion matrix", self.confusion, "metric"),
+                                            ("regressionFit", "Regression fit", self.fit, "metric"),
                                             ("networkGraph", "Network graph", self.graph, "weights"),
+                                            ("activations", "Activations", self.activations, "weights"),
                                             ("weightHistory", "Weights and gradients", self.weight_history, "layers")):
             dock = self.docks[name] = area.add_view(name, title, view)
             area.tabifyDockWidget(area.views[tab_with], dock)
+        # the decision boundary in front of the accuracy plot; the weights heatmap and the layer table stay in front of theirs
+        for name in ("weights", "layers"):
+            area.views[name].raise_()
         self.docks["boundary"].raise_()
+        self._activation_probe = insight.ActivationProbe()
         probes = {
             "boundary": Probe("boundary", _BoundaryProbe(), BOUNDARY_PROBE_SECONDS),
             "confusion": Probe("confusion", insight.confusion_data, CONFUSION_PROBE_SECONDS),
             "weightHistory": Probe("weightHistory", insight.WeightHistogramRing(), HISTOGRAM_PROBE_SECONDS),
             "networkGraph": Probe("networkGraph", insight.graph_data, GRAPH_PROBE_SECONDS),
+            "regressionFit": Probe("regressionFit", insight.fit_data, FIT_PROBE_SECONDS),
+            "activations": Probe("activations", self._activation_probe, ACTIVATION_PROBE_SECONDS),
         }
         for name, probe in probes.items():
             controller.add_probe(probe)
             self.docks[name].visibilityChanged.connect(partial(self._visibility, name))
-        for view in (self.boundary, self.weight_history, self.confusion, self.graph):
+        for view in (self.boundary, self.weight_history, self.confusion, self.graph, self.fit, self.activations):
             view.canvas.paint_guard = controller.drawing
         self._run = -1
-        self._history_timer = QTimer(self)
-        self._history_timer.setSingleShot(True)
-        self._history_timer.setInterval(HISTORY_FRAME_MS)
-        self._history_timer.timeout.connect(self._redraw_history)
+        # drawn by the window's redraw timer, one stale view per frame, like the loss and weight views
+        window._live_views.extend([("boundary", self.boundary), ("confusion", self.confusion),
+                                   ("networkGraph", self.graph), ("weightHistory", self.weight_history),
+                                   ("regressionFit", self.fit), ("activations", self.activations)])
+        self.activations.sampleChanged.connect(self._on_sample)
         controller.probed.connect(self._on_probed)
         controller.epochsReady.connect(self._on_epochs)
 
     # ----- feeding --------------------------------------------------------------------------------
     def _visibility(self, name: str, visible: bool) -> None:
         self.window.controller.set_probe_enabled(name, visible)
-        if visible and name == "weightHistory":
-            self._history_timer.start()
+        if visible:
+            self.window._schedule_redraw()
+
+    def _on_sample(self, index: int) -> None:
+        """Show another sample's activations: the probe reads the index (an int) in the worker."""
+        self._activation_probe.index = index
+        if not self.activations.visibleRegion().isEmpty():
+            self.window.controller.set_probe_enabled("activations", True)  # runs the probe now
 
     def _check_run(self) -> None:
         """A reset started a new run: forget what the views gathered."""
@@ -100,37 +120,34 @@ class InsightViews(QObject):
             self.boundary.clear()
             self.confusion.clear()
             self.graph.clear()
+            self.fit.clear()
+            self.activations.clear()
+            dataset = self.window._dataset
+            self.activations.set_sample_count(dataset.n_samples if dataset is not None else 0)
 
     @Slot(str, object)
     def _on_probed(self, name: str, data: object) -> None:
         self._check_run()
-        with self.window.controller.drawing():
-            if name == "boundary":
-                grid, points, names = data
-                self.boundary.show_data(grid, points, names)
-            elif name == "confusion":
-                self.confusion.show_data(data)
-            elif name == "networkGraph":
-                self.graph.show_data(data)
-            elif name == "weightHistory":
-                self.weight_history.show_histograms(data)
-                self._schedule_history()
+        if name == "boundary":
+            self.boundary.set_pending(*data)
+        elif name == "confusion":
+            self.confusion.set_pending(data)
+        elif name == "networkGraph":
+            self.graph.set_pending(data)
+        elif name == "regressionFit":
+            self.fit.set_pending(data)
+        elif name == "activations":
+            self.activations.set_pending(data)
+        elif name == "weightHistory":
+            self.weight_history.show_histograms(data)
+        else:
+            return
+        self.window._schedule_redraw()
 
     @Slot(object)
     def _on_epochs(self, reports) -> None:
         self._check_run()
         self.weight_history.add_reports(reports)
-        self._schedule_history()
-
-    def _schedule_history(self) -> None:
-        if not self._history_timer.isActive():
-            self._history_timer.start()
-
-    @Slot()
-    def _redraw_history(self) -> None:
-        if self.docks["weightHistory"].isVisible() and self.weight_history.stale():
-            with self.window.controller.drawing():
-                self.weight_history.refresh()
 
     # ----- layout ---------------------------------------------------------------------------------
     def save_layout(self, settings: QSettings) -> None:
@@ -139,3 +156,8 @@ class InsightViews(QObject):
     def restore_layout(self, settings: QSettings) -> bool:
         state = settings.value(LAYOUT_KEY)
         return bool(state) and self.window.views.restoreState(state, LAYOUT_VERSION)
+
+
+def layout_settings() -> QSettings:
+    """Where the window keeps its view layout: an INI file in the user's config folder."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "EpochLab", "EpochLab")
