@@ -11,6 +11,8 @@ entry at the top of the list. The panel never builds networks: it emits
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data import Dataset
+from core.realdata import REAL_DATASETS, dataset_metadata, load_real
 from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import split_indices
 
@@ -37,6 +40,7 @@ from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
 from .widgets import hint_label
 
 LOADED = "__loaded__"  # combo item data of a dataset set from elsewhere
+REAL_ONLY = tuple(name for name in REAL_DATASETS if name not in SYNTHETIC)  # shipped real data, no generator settings
 TITLES = {"xor": "XOR", "spiral3": "Spiral, three arms", "blobs": "Blobs (four classes)", "housing": "Housing prices"}
 
 
@@ -143,6 +147,15 @@ class DatasetPanel(QWidget):
             tasks_seen.add(kind)
             self.combo.addItem(dataset_title(name), name)
             self.combo.setItemData(self.combo.count() - 1, SYNTHETIC[name].description, Qt.ItemDataRole.ToolTipRole)
+        self.combo.insertSeparator(self.combo.count())
+        for name in REAL_ONLY:
+            meta = dataset_metadata(name)
+            self.combo.addItem(meta["title"], name)
+            self.combo.setItemData(self.combo.count() - 1, meta.get("citation", ""), Qt.ItemDataRole.ToolTipRole)
+        self.load_file = QPushButton("Load file…")
+        self.load_file.setObjectName("loadDataButton")
+        self.load_file.setToolTip("Load a CSV/TSV table, an .npz file, MNIST IDX files or a folder of images (Ctrl+L)")
+        self.load_file.setShortcut("Ctrl+L")
         self.description = hint_label()
         self.description.setObjectName("datasetDescription")
 
@@ -174,7 +187,10 @@ class DatasetPanel(QWidget):
         settings = QGroupBox("Dataset")
         form = QFormLayout(settings)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Dataset", self.combo)
+        choice_row = QHBoxLayout()
+        choice_row.addWidget(self.combo, 1)
+        choice_row.addWidget(self.load_file)
+        form.addRow("Dataset", choice_row)
         form.addRow(self.description)
         form.addRow("Samples", self.samples)
         form.addRow("Noise", self.noise)
@@ -203,6 +219,7 @@ class DatasetPanel(QWidget):
         for spin in (self.samples, self.noise, self.seed):
             spin.valueChanged.connect(self._generate)
         self.regenerate.clicked.connect(self._on_regenerate)
+        self.load_file.clicked.connect(self.open_loader)
         self.validation.valueChanged.connect(self._on_validation)
 
     # ----- state from outside -------------------------------------------------------------------
@@ -215,6 +232,7 @@ class DatasetPanel(QWidget):
         self.dataset, self.source = dataset, dict(source)
         name = source.get("name")
         built_in = "path" not in source and name in SYNTHETIC
+        real = "path" not in source and name in REAL_ONLY
         widgets = (self.combo, self.samples, self.noise, self.seed)
         for widget in widgets:
             widget.blockSignals(True)
@@ -226,6 +244,10 @@ class DatasetPanel(QWidget):
             self.samples.setValue(dataset.n_samples)
             self.noise.setValue(float(source.get("noise", SYNTHETIC[name].noise)))
             self.seed.setValue(int(source.get("seed", 0)))
+        elif real:
+            if loaded_index >= 0:
+                self.combo.removeItem(loaded_index)
+            self.combo.setCurrentIndex(self.combo.findData(name))
         else:
             text = f"{label or dataset.name} (loaded)"
             if loaded_index < 0:
@@ -258,12 +280,28 @@ class DatasetPanel(QWidget):
         name = self.combo.currentData()
         if name == LOADED:
             return
+        if name in REAL_ONLY:
+            self.dataset, self.source = load_real(name), {"name": name}
+            for widget in (self.samples, self.noise, self.seed, self.regenerate):
+                widget.setEnabled(False)
+            self._refresh()
+            self.datasetChanged.emit()
+            return
         info = SYNTHETIC[name]
         for spin, value in ((self.samples, info.samples), (self.noise, info.noise)):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
         self._generate()
+
+    def open_loader(self) -> None:
+        """Ask for a file or image folder with the Load data dialog; show what it loads."""
+        from .data_loader import LoadDataDialog
+
+        dialog = LoadDataDialog(self)
+        if dialog.exec() and dialog.dataset is not None:
+            self.set_dataset(dialog.dataset, dialog.source, Path(dialog.source["path"]).name)
+            self.datasetChanged.emit()
 
     def _on_regenerate(self) -> None:
         self.seed.blockSignals(True)
@@ -298,6 +336,11 @@ class DatasetPanel(QWidget):
         validation = np.zeros(dataset.n_samples, bool)
         validation[val_idx] = True
         self.preview.show_data(dataset, validation)
-        origin = f"from {self.source['path']}" if "path" in self.source else f"built-in, seed {self.source.get('seed', 0)}"
+        if "path" in self.source:
+            origin = f"from {self.source['path']}"
+        elif "attribution" in dataset.meta:
+            origin = f"built-in real data — {dataset.meta['attribution']}"
+        else:
+            origin = f"built-in, seed {self.source.get('seed', 0)}"
         self.summary.setText(f"<b>{dataset.name}</b> ({origin}): {dataset.summary()}.<br>"
                              f"Training {dataset.n_samples - len(val_idx)} samples, validation {len(val_idx)}.")

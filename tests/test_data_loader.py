@@ -72,3 +72,18 @@ def test_cancel_stops_a_large_load(qtbot, dialog, tmp_path):
     dialog.reject()  # first Cancel stops the load and keeps the dialog
     assert dialog._thread is None and dialog.dataset is None
     assert "cancelled" in dialog.message.text()
+
+
+def test_real_dataset_from_the_panel_shows_its_attribution(qtbot):
+    from PySide6.QtWidgets import QComboBox, QLabel
+
+    from app.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    combo = window.findChild(QComboBox, "datasetCombo")
+    combo.setCurrentIndex(combo.findData("iris"))
+    summary = window.findChild(QLabel, "datasetSummary").text()
+    assert "150 samples × 4 features" in summary and "CC BY 4.0" in summary
+    assert window.dataset_panel.source == {"name": "iris"}
+    window.close()
