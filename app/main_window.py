@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         if available is not None and available.width() > 200:
             width, height = min(width, int(available.width() * 0.95)), min(height, int(available.height() * 0.95))
         self.resize(width, height)
-        self.resizeDocks([self.setup_dock], [450], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.setup_dock], [max(450, self.setup_dock.widget().sizeHint().width())], Qt.Orientation.Horizontal)
 
     def _build_menus(self) -> None:
         menu = self.menuBar()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtCore import Qt, QObject, QSettings, Slot
 
 from core import insight
 
@@ -76,6 +76,8 @@ class InsightViews(QObject):
         for name in ("weights", "layers"):
             area.views[name].raise_()
         self.docks["boundary"].raise_()
+        # tabbing wide views beside the accuracy plot must not squeeze the loss plot
+        area.resizeDocks([area.views["loss"], area.views["metric"]], [1, 1], Qt.Orientation.Horizontal)
         self._activation_probe = insight.ActivationProbe()
         probes = {
             "boundary": Probe("boundary", _BoundaryProbe(), BOUNDARY_PROBE_SECONDS),
