@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt, QObject, QSettings, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Slot
 
 from core import insight
 
