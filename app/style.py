@@ -92,11 +92,18 @@ def style_plot_item(item: pg.PlotItem, bottom: str, left: str, grid: bool = Fals
     A grid costs as much to draw as the rest of a plot together (pyqtgraph draws it as
     part of the axes, over the whole plot), so live plots go without it. Axes are cached
     as pixmaps: a frame that only moves curves repaints them without re-rendering text.
+
+    Tick values are never rescaled by an SI prefix. Disabling the prefix alone is not
+    enough in pyqtgraph 0.14: ``enableAutoSIPrefix(False)`` still runs one
+    ``updateAutoSIPrefix()``, which (for an axis without units whose visible range lies
+    in 0..1, e.g. a loss of 0.68) stores a tick scale of 1000 that nothing resets, while
+    the label shows no prefix. With no range in which a prefix applies, that update
+    computes a scale of 1.
     """
     for name, text in (("bottom", bottom), ("left", left)):
         axis = item.getAxis(name)
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.setTickFont(plot_font())
+        axis.setLabel(text, siPrefixEnableRanges=(), **{"font-size": f"{PLOT_FONT_POINTS + 1}pt"})
         axis.enableAutoSIPrefix(False)
-        axis.setLabel(text, **{"font-size": f"{PLOT_FONT_POINTS + 1}pt"})
     item.showGrid(x=grid, y=grid, alpha=0.18)
