@@ -410,11 +410,9 @@ class MainWindow(QMainWindow):
     def _on_diverged(self, report: Report) -> None:
         self._position = (report.epoch - 1, 0, report.batches)
         self.history.add_marker(Marker(report.epoch - 1 + report.batch / report.batches, "diverged", "diverged"))
-        suggestion = report.learning_rate / 10
         self.banner.show_message(
             f"<b>Training diverged and has paused.</b> {report.diverged[0].upper()}{report.diverged[1:]}.<br>"
-            f"The weights are back where they were after epoch {report.epoch - 1}. Lower the learning rate α "
-            f"(for example to {suggestion:g}) and press Play again.", "warning")
+            f"The weights are back where they were after epoch {report.epoch - 1}: change that, then press Play again.", "warning")
         self._schedule_redraw()
 
     @Slot(bool, str)

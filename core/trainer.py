@@ -33,11 +33,11 @@ from .optimizers import OPTIMIZERS, make_optimizer
 
 PROBE_SAMPLES = 128  # training samples used to count dead ReLU units each epoch
 EVAL_CHUNK = 4096
+RAW_INPUT_LIMIT = 10.0  # an unstandardized input beyond this size is named as the cause of a divergence
 
 
 class ConfigError(ValueError):
     """Training settings that cannot work; the message says which and why."""
-
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -310,8 +310,7 @@ class Trainer:
         epoch_number, batch = self.epoch + 1, self.cursor
         diverged = None
         if not math.isfinite(train_loss) or not bool(xp.isfinite(self.network.params).all()):
-            diverged = (f"the loss became {train_loss:g} in epoch {epoch_number}: the learning rate "
-                        f"{self.learning_rate:g} is too high for this network; try a lower one")
+            diverged = self._divergence_finding(train_loss, epoch_number)
             params, optimizer_state = self._snapshot
             self.network.params[...] = params
             self.optimizer.restore(optimizer_state)
@@ -331,6 +330,26 @@ class Trainer:
             self.cursor = 0
             self.history.append(report)
         return report
+
+    def _divergence_finding(self, train_loss: float, epoch_number: int) -> str:
+        """What was found when epoch ``epoch_number`` went non-finite, and what to change.
+
+        Inputs far from unit scale (no standardization, features reaching |x| > ``RAW_INPUT_LIMIT``)
+        are named first: they make the first layer's gradients huge whatever the learning rate.
+        """
+        xp = self.backend.xp
+        broken = [f"layer {i + 1}" for i, layer in enumerate(self.network.layers)
+                  if any(not bool(xp.isfinite(v).all()) for v in layer.params.values())]
+        found = f"the loss became {train_loss:g} in epoch {epoch_number}"
+        if broken:
+            found += f" and the weights of {', '.join(broken)} overflowed"
+        peak = float(xp.abs(self.x_train).max()) if self.train_size else 0.0
+        if self.network.preprocess is None and peak > RAW_INPUT_LIMIT:
+            column = int(xp.argmax(xp.abs(self.x_train).max(axis=0)))
+            name = self.dataset.feature_names[column] if column < len(self.dataset.feature_names) else f"feature {column + 1}"
+            return (f"{found}. The inputs are not standardized: {name} reaches |x| = {peak:.3g}, which makes the "
+                    f"gradients huge; standardize the inputs (or lower the learning rate α = {self.learning_rate:g} a lot)")
+        return f"{found}: the learning rate α = {self.learning_rate:g} is too high for this network; try a lower one"
 
     def _evaluate_validation(self) -> tuple[float | None, float | None]:
         if self.val_size == 0:

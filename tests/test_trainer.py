@@ -197,6 +197,21 @@ def test_run_stops_at_the_first_diverged_epoch():
     assert trainer.history == []
 
 
+def test_divergence_names_unstandardized_inputs_instead_of_the_learning_rate():
+    data = synthetic("housing", samples=100, seed=0)  # area_m2 up to ~220
+    _, trainer = make(data, hidden=[], optimizer="sgd", learning_rate=0.01, batch_size=8, l2=0.0, standardize=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = trainer.run(20)[-1]
+    assert report.diverged
+    assert "not standardized" in report.diverged and "area_m2" in report.diverged and "too high for this network" not in report.diverged
+    _, standardized = make(data, hidden=[], optimizer="sgd", learning_rate=1e6, batch_size=8, l2=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = standardized.run(5)[-1].diverged
+    assert "learning rate α = 1e+06 is too high" in found and "not standardized" not in found
+
+
 # ----- reports --------------------------------------------------------------------------------
 def test_validation_fraction_zero_gives_no_validation_numbers():
     _, trainer = make(val_fraction=0.0)
