@@ -45,6 +45,7 @@ from core.loaders.errors import LoadCancelled
 from core.loaders.formats import Preview, load_file, preview_file
 from core.loaders.options import KINDS, MISSING_POLICIES, ROLES
 
+from .accessibility import describe
 from .image_reader import read_image
 from .widgets import hint_label
 
@@ -100,10 +101,13 @@ class LoadDataDialog(QDialog):
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("dataPathEdit")
         self.path_edit.setPlaceholderText("A CSV/TSV table, an .npz file, an MNIST IDX images file, or a folder of class folders")
+        describe(self.path_edit, "Data file or folder", "The file or image folder to load: type a path and press Enter, or browse")
         browse_file = QPushButton("File…")
         browse_file.setObjectName("browseFileButton")
+        describe(browse_file, "Choose a file", "Choose a CSV/TSV table, an .npz file or an MNIST IDX file (also .gz)")
         browse_folder = QPushButton("Image folder…")
         browse_folder.setObjectName("browseFolderButton")
+        describe(browse_folder, "Choose an image folder", "Choose a folder with one subfolder of images per class")
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(browse_file)
@@ -114,18 +118,22 @@ class LoadDataDialog(QDialog):
         self.rows_table = QTableWidget()
         self.rows_table.setObjectName("previewTable")
         self.rows_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        describe(self.rows_table, "First rows", "The first rows of the file as it is read")
         self.columns_table = QTableWidget(0, 4)
         self.columns_table.setObjectName("columnsTable")
         self.columns_table.setHorizontalHeaderLabels(["Column", "Type", "Role", "Missing"])
         self.columns_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.columns_table.verticalHeader().setVisible(False)
+        describe(self.columns_table, "Columns", "Each column's type and role: set the target (what to predict), features, and columns to ignore")
 
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("taskCombo")
+        describe(self.task_combo, "Task", "Classification (the target names classes) or regression (the target is a number)")
         for key, label in TASK_LABELS.items():
             self.task_combo.addItem(label, key)
         self.missing_combo = QComboBox()
         self.missing_combo.setObjectName("missingCombo")
+        describe(self.missing_combo, "Missing values", "What to do with rows that miss a feature value (rows without a target are dropped)")
         for key in MISSING_POLICIES:
             self.missing_combo.addItem(MISSING_LABELS[key], key)
         self.image_size = QSpinBox()
@@ -133,9 +141,10 @@ class LoadDataDialog(QDialog):
         self.image_size.setRange(0, 256)
         self.image_size.setSpecialValueText("keep")
         self.image_size.setSuffix(" px")
-        self.image_size.setToolTip("Resize every image to a square of this size (keep: all images must have one size)")
+        describe(self.image_size, "Image size", "Resize every image to a square of this size (keep: all images must have one size)")
         self.colour_combo = QComboBox()
         self.colour_combo.setObjectName("colourCombo")
+        describe(self.colour_combo, "Image colour", "Read images as grey levels (one feature per pixel) or in colour (three per pixel)")
         self.colour_combo.addItem("Grey", True)
         self.colour_combo.addItem("Colour (RGB)", False)
         options = QGroupBox("How to read it")
@@ -153,8 +162,12 @@ class LoadDataDialog(QDialog):
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setObjectName("cancelLoadButton")
+        describe(cancel, "Cancel", "Stop a running load; otherwise close without loading")
         self.load_button = self.buttons.addButton("Load", QDialogButtonBox.ButtonRole.AcceptRole)
         self.load_button.setObjectName("loadButton")
+        describe(self.load_button, "Load", "Load the data with these choices (in the background; Cancel stops it)")
         self.load_button.setEnabled(False)
 
         columns_box = QGroupBox("Columns")
@@ -238,9 +251,11 @@ class LoadDataDialog(QDialog):
             kind = QComboBox()
             kind.addItems(KINDS)
             kind.setCurrentText(column.kind)
+            describe(kind, f"Type of {column.name}", f"Read {column.name!r} as numbers, or as categories (one-hot encoded)")
             role = QComboBox()
             role.addItems(ROLES)
             role.setCurrentText(column.role)
+            describe(role, f"Role of {column.name}", f"Use {column.name!r} as a feature, as the target to predict, or ignore it")
             role.currentTextChanged.connect(lambda text, row=r: self._on_role(row, text))
             self.columns_table.setCellWidget(r, 1, kind)
             self.columns_table.setCellWidget(r, 2, role)

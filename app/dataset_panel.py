@@ -35,21 +35,28 @@ from core.realdata import REAL_DATASETS, dataset_metadata, load_real
 from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import split_indices
 
-from .plots import PlotCanvas
+from .accessibility import describe
 from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
 from .widgets import hint_label
 
 LOADED = "__loaded__"  # combo item data of a dataset set from elsewhere
 REAL_ONLY = tuple(name for name in REAL_DATASETS if name not in SYNTHETIC)  # shipped real data, no generator settings
-TITLES = {"xor": "XOR", "spiral3": "Spiral, three arms", "blobs": "Blobs (four classes)", "housing": "Housing prices"}
+TITLES = {  # every built-in dataset of core.synthetic and core.realdata, as a user sees it
+    "circle": "Circle", "xor": "XOR", "gaussian": "Gaussian clouds", "spiral": "Spiral", "moons": "Moons",
+    "blobs": "Blobs (four classes)", "spiral3": "Spiral, three arms", "plane": "Plane", "sine": "Sine", "housing": "Housing prices",
+    "iris": "Iris", "wine": "Wine", "breast_cancer": "Breast cancer (diagnostic)", "breast_cancer_original": "Breast cancer (original)",
+    "spambase": "Spambase (spam e-mail)", "digits": "Digits (8×8 images)", "mnist_5k": "MNIST (5,000 images)",
+}
+SAMPLES_RANGE = (20, 200_000)  # what the generators are offered
+SAMPLES_TIP = "How many samples the generator draws"
 
 
 def dataset_title(name: str) -> str:
-    """The name a user sees for the built-in dataset ``name``."""
-    return TITLES.get(name, name.capitalize())
+    """The name a user sees for the built-in dataset ``name``; any other name (a loaded file's) as it is."""
+    return TITLES.get(name, name)
 
 
-class DataPreview(PlotCanvas):
+class DataPreview(pg.PlotWidget):
     """A static scatter of the data: training points filled, validation points hollow.
 
     2+ features: the first two features, coloured by class (or by target for regression);
@@ -150,52 +157,54 @@ class DatasetPanel(QWidget):
         self.combo.insertSeparator(self.combo.count())
         for name in REAL_ONLY:
             meta = dataset_metadata(name)
-            self.combo.addItem(meta["title"], name)
-            self.combo.setItemData(self.combo.count() - 1, meta.get("citation", ""), Qt.ItemDataRole.ToolTipRole)
+            self.combo.addItem(dataset_title(name), name)
+            self.combo.setItemData(self.combo.count() - 1, f"{meta['title']}. {meta.get('citation', '')}", Qt.ItemDataRole.ToolTipRole)
+        describe(self.combo, "Dataset", "The data to learn from: generated toy sets (choose their size, noise and seed) or real data")
         self.load_file = QPushButton("Load file…")
         self.load_file.setObjectName("loadDataButton")
-        self.load_file.setToolTip("Load a CSV/TSV table, an .npz file, MNIST IDX files or a folder of images (Ctrl+L)")
-        self.load_file.setShortcut("Ctrl+L")
+        describe(self.load_file, "Load a data file", "Load a CSV/TSV table, an .npz file, MNIST IDX files or a folder of images (Ctrl+L)")
         self.description = hint_label()
         self.description.setObjectName("datasetDescription")
 
         self.samples = QSpinBox()
         self.samples.setObjectName("samplesSpin")
-        self.samples.setRange(20, 200_000)
+        self.samples.setRange(*SAMPLES_RANGE)
         self.samples.setSingleStep(50)
+        describe(self.samples, "Samples", SAMPLES_TIP)
         self.noise = QDoubleSpinBox()
         self.noise.setObjectName("noiseSpin")
         self.noise.setRange(0.0, 5.0)
         self.noise.setSingleStep(0.05)
         self.noise.setDecimals(2)
+        describe(self.noise, "Noise", "How much random noise the generator adds to each sample")
         self.seed = QSpinBox()
         self.seed.setObjectName("dataSeedSpin")
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("The random seed that draws the samples: the same seed gives the same data")
+        describe(self.seed, "Data seed", "The random seed that draws the samples: the same seed gives the same data")
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setObjectName("regenerateButton")
-        self.regenerate.setToolTip("Draw a new sample of this dataset (next seed)")
+        describe(self.regenerate, "Regenerate", "Draw a new sample of this dataset (next seed)")
         self.validation = QSpinBox()
         self.validation.setObjectName("validationSpin")
         self.validation.setRange(0, 90)
         self.validation.setSingleStep(5)
         self.validation.setSuffix(" %")
-        self.validation.setToolTip("The share of samples held out to measure how well the network generalises")
+        describe(self.validation, "Validation share", "The share of samples held out to measure how well the network generalises")
         for spin in (self.samples, self.noise, self.seed, self.validation):
             spin.setKeyboardTracking(False)
 
         settings = QGroupBox("Dataset")
-        form = QFormLayout(settings)
+        form = self._form = QFormLayout(settings)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Dataset", self.combo)
         form.addRow("Your data", self.load_file)
         form.addRow(self.description)
         form.addRow("Samples", self.samples)
         form.addRow("Noise", self.noise)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(self.regenerate)
-        form.addRow("Seed", seed_row)
+        self._seed_row = QHBoxLayout()
+        self._seed_row.addWidget(self.seed, 1)
+        self._seed_row.addWidget(self.regenerate)
+        form.addRow("Seed", self._seed_row)
         form.addRow("Validation", self.validation)
 
         self.preview = DataPreview()
@@ -229,9 +238,9 @@ class DatasetPanel(QWidget):
         """
         self.dataset, self.source = dataset, dict(source)
         name = source.get("name")
-        built_in = "path" not in source and name in SYNTHETIC
+        built_in = self._generated()
         real = "path" not in source and name in REAL_ONLY
-        widgets = (self.combo, self.samples, self.noise, self.seed)
+        widgets = (self.combo, self.noise, self.seed)
         for widget in widgets:
             widget.blockSignals(True)
         loaded_index = self.combo.findData(LOADED)
@@ -239,7 +248,6 @@ class DatasetPanel(QWidget):
             if loaded_index >= 0:
                 self.combo.removeItem(loaded_index)
             self.combo.setCurrentIndex(self.combo.findData(name))
-            self.samples.setValue(dataset.n_samples)
             self.noise.setValue(float(source.get("noise", SYNTHETIC[name].noise)))
             self.seed.setValue(int(source.get("seed", 0)))
         elif real:
@@ -255,8 +263,6 @@ class DatasetPanel(QWidget):
             self.combo.setCurrentIndex(loaded_index)
         for widget in widgets:
             widget.blockSignals(False)
-        for widget in (self.samples, self.noise, self.seed, self.regenerate):
-            widget.setEnabled(built_in)
         self._refresh()
 
     def set_validation_fraction(self, fraction: float) -> None:
@@ -280,8 +286,6 @@ class DatasetPanel(QWidget):
             return
         if name in REAL_ONLY:
             self.dataset, self.source = load_real(name), {"name": name}
-            for widget in (self.samples, self.noise, self.seed, self.regenerate):
-                widget.setEnabled(False)
             self._refresh()
             self.datasetChanged.emit()
             return
@@ -314,8 +318,6 @@ class DatasetPanel(QWidget):
         source = {"name": name, "samples": self.samples.value(), "noise": round(self.noise.value(), 6), "seed": self.seed.value()}
         self.dataset = synthetic(name, source["samples"], source["noise"], source["seed"])
         self.source = source
-        for widget in (self.samples, self.noise, self.seed, self.regenerate):
-            widget.setEnabled(True)
         self._refresh()
         self.datasetChanged.emit()
 
@@ -323,10 +325,29 @@ class DatasetPanel(QWidget):
         self._refresh()
         self.validationFractionChanged.emit(self.validation_fraction())
 
+    def _generated(self) -> bool:
+        """Whether the current data comes from a generator (and its settings apply)."""
+        return "path" not in self.source and self.source.get("name") in SYNTHETIC
+
+    def _show_generator_settings(self) -> None:
+        """Samples, Noise and Seed are a generator's settings. For other data Samples shows
+        the real count, read-only, and the Noise and Seed rows are hidden."""
+        generated, count = self._generated(), self.dataset.n_samples
+        low, high = SAMPLES_RANGE if generated else (min(SAMPLES_RANGE[0], count), max(SAMPLES_RANGE[1], count))
+        self.samples.blockSignals(True)
+        self.samples.setRange(low, high)
+        self.samples.setValue(count)
+        self.samples.blockSignals(False)
+        self.samples.setEnabled(generated)
+        self.samples.setToolTip(SAMPLES_TIP if generated else f"This data has {count:,} samples; only generated datasets can change it")
+        self._form.setRowVisible(self.noise, generated)
+        self._form.setRowVisible(self._seed_row, generated)
+
     def _refresh(self) -> None:
         dataset = self.dataset
         if dataset is None:
             return
+        self._show_generator_settings()
         name = self.source.get("name")
         self.description.setText((SYNTHETIC[name].description if name in SYNTHETIC and "path" not in self.source else dataset.description)
                                  .capitalize() or "Loaded data")
@@ -340,5 +361,5 @@ class DatasetPanel(QWidget):
             origin = f"built-in real data — {dataset.meta['attribution']}"
         else:
             origin = f"built-in, seed {self.source.get('seed', 0)}"
-        self.summary.setText(f"<b>{dataset.name}</b> ({origin}): {dataset.summary()}.<br>"
+        self.summary.setText(f"<b>{dataset_title(dataset.name)}</b> ({origin}): {dataset.summary()}.<br>"
                              f"Training {dataset.n_samples - len(val_idx)} samples, validation {len(val_idx)}.")

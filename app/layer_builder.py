@@ -41,15 +41,24 @@ from core.initializers import INITIALIZERS
 from core.losses import LOSSES
 from core.network import Network
 
+from .accessibility import describe
 from .widgets import hint_label
 
 TYPE, SIZE, ACTIVATION, INITIALIZER = range(4)
 HEADERS = ("Type", "Units / rate", "Activation", "Initializer")
+EDITOR_TIPS = ("Dense: a fully connected layer; Dropout: drops a share of its inputs while training",
+               "Dense: how many units n[l]; Dropout: the share of inputs dropped", "The activation g of the layer: A = g(Z)",
+               "How the layer's initial weights are drawn")
 KINDS = {"dense": "Dense", "dropout": "Dropout"}
 LOSS_TITLES = {"mse": "mean squared error", "binary_crossentropy": "binary cross-entropy", "categorical_crossentropy": "categorical cross-entropy"}
 NEW_DENSE = {"type": "dense", "units": 8, "activation": "tanh", "initializer": "glorot_uniform"}
 NEW_DROPOUT = {"type": "dropout", "rate": 0.2}
 MAX_UNITS = 4096
+PROBLEM_COLOR = "#b3261e"
+HEAD_HINTS = {  # why the task's own output activation fits, by activation
+    "sigmoid": "For two classes use one sigmoid unit: it gives the probability of the second class.",
+    "linear": "A regression output is linear: it can give any number.",
+}
 
 
 class LayerDelegate(QStyledItemDelegate):
@@ -60,19 +69,19 @@ class LayerDelegate(QStyledItemDelegate):
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
         column = index.column()
         if column in self.CHOICES:
-            combo = QComboBox(parent)
+            editor = QComboBox(parent)
             for value in self.CHOICES[column]:
-                combo.addItem(KINDS.get(value, value) if column == TYPE else value, value)
-            combo.activated.connect(lambda _index, editor=combo: self._commit(editor))
-            return combo
-        if index.siblingAtColumn(TYPE).data(Qt.ItemDataRole.UserRole) == "dropout":
-            spin = QDoubleSpinBox(parent)
-            spin.setRange(0.0, 0.95)
-            spin.setSingleStep(0.05)
+                editor.addItem(KINDS.get(value, value) if column == TYPE else value, value)
+            editor.activated.connect(lambda _index, combo=editor: self._commit(combo))
+        elif index.siblingAtColumn(TYPE).data(Qt.ItemDataRole.UserRole) == "dropout":
+            editor = QDoubleSpinBox(parent)
+            editor.setRange(0.0, 0.95)
+            editor.setSingleStep(0.05)
         else:
-            spin = QSpinBox(parent)
-            spin.setRange(1, MAX_UNITS)
-        return spin
+            editor = QSpinBox(parent)
+            editor.setRange(1, MAX_UNITS)
+        describe(editor, HEADERS[column], EDITOR_TIPS[column])
+        return editor
 
     def _commit(self, editor: QWidget) -> None:
         self.commitData.emit(editor)
@@ -119,23 +128,25 @@ class LayerBuilder(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(TYPE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setToolTip("Double-click a cell to change it. Layers run top to bottom, from the input to the output.")
+        describe(self.table, "Hidden layers", "Double-click a cell to change it. Layers run top to bottom, from the input to the output.")
 
         self.add_button = QPushButton("Add")
         self.add_button.setObjectName("addLayerButton")
-        self.add_button.setToolTip("Add a dense layer after the selected one")
+        describe(self.add_button, "Add layer", "Add a dense layer after the selected one")
         self.duplicate_button = QPushButton("Duplicate")
         self.duplicate_button.setObjectName("duplicateLayerButton")
+        describe(self.duplicate_button, "Duplicate layer", "Add a copy of the selected layer after it")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("removeLayerButton")
+        describe(self.remove_button, "Remove layer", "Remove the selected layer (the last one when none is selected)")
         self.up_button = QToolButton()
         self.up_button.setObjectName("moveLayerUpButton")
         self.up_button.setArrowType(Qt.ArrowType.UpArrow)
-        self.up_button.setToolTip("Move the selected layer up")
+        describe(self.up_button, "Move layer up", "Move the selected layer up")
         self.down_button = QToolButton()
         self.down_button.setObjectName("moveLayerDownButton")
         self.down_button.setArrowType(Qt.ArrowType.DownArrow)
-        self.down_button.setToolTip("Move the selected layer down")
+        describe(self.down_button, "Move layer down", "Move the selected layer down")
         buttons = QHBoxLayout()
         for button in (self.add_button, self.duplicate_button, self.remove_button):
             buttons.addWidget(button)
@@ -153,13 +164,26 @@ class LayerBuilder(QWidget):
         self.output_label.setObjectName("outputLabel")
         self.output_activation = QComboBox()
         self.output_activation.setObjectName("outputActivationCombo")
+        describe(self.output_activation, "Output activation", "The output layer's activation g: the data's task suggests one")
+        self.head_note = hint_label()
+        self.head_note.setObjectName("headNote")
+        self.head_note.setStyleSheet(f"color: {PROBLEM_COLOR};")
+        self.head_fix = QPushButton()
+        self.head_fix.setObjectName("headFixButton")
+        self.head_note.hide()
+        self.head_fix.hide()
         self.loss_combo = QComboBox()
         self.loss_combo.setObjectName("lossCombo")
+        describe(self.loss_combo, "Loss", "The loss the training minimises: the data's task suggests one")
         self.metric_label = QLabel()
         output_box = QGroupBox("Output layer and loss")
         output_form = QFormLayout(output_box)
         output_form.addRow("Units", self.output_label)
         output_form.addRow("Activation", self.output_activation)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.head_note, 1)
+        note_row.addWidget(self.head_fix, 0, Qt.AlignmentFlag.AlignTop)
+        output_form.addRow(note_row)
         output_form.addRow("Loss", self.loss_combo)
         output_form.addRow("Metric", self.metric_label)
 
@@ -175,6 +199,7 @@ class LayerBuilder(QWidget):
         summary_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         summary_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.summary.setMinimumHeight(140)
+        describe(self.summary, "Network summary", "Each layer's output shape and parameter count; hover a row for its W and b shapes")
         self.totals = QLabel()
         self.totals.setObjectName("summaryTotals")
         self.problem = hint_label()
@@ -199,6 +224,7 @@ class LayerBuilder(QWidget):
         self.remove_button.clicked.connect(self._remove)
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(1))
+        self.head_fix.clicked.connect(self._use_suggested_activation)
         self.output_activation.activated.connect(self._on_head_changed)
         self.loss_combo.activated.connect(self._on_head_changed)
 
@@ -292,6 +318,7 @@ class LayerBuilder(QWidget):
         self.output_label.setText(f"{head['units']} (from the data: {self._describe_outputs()})")
         self._fill_choices(self.output_activation, ACTIVATIONS, head["activation"], activation, str)
         self._fill_choices(self.loss_combo, LOSSES, suggested_loss, self._loss or suggested_loss, LOSS_TITLES.get)
+        self._explain_head(head, activation)
         self.metric_label.setText("R² (coefficient of determination)" if self._dataset.task == "regression" else "accuracy")
 
     def _describe_outputs(self) -> str:
@@ -316,6 +343,26 @@ class LayerBuilder(QWidget):
         activation, loss = self.output_activation.currentData(), self.loss_combo.currentData()
         self._output_activation = None if activation == head["activation"] else activation
         self._loss = None if loss == suggested_loss else loss
+        self._explain_head(head, activation)
+        self.architectureChanged.emit()
+
+    def _explain_head(self, head: dict, activation: str) -> None:
+        """Beside the activation box: why a softmax over one output unit cannot learn (it
+        always gives 1), with a button for the task's own activation."""
+        stuck = activation == "softmax" and head["units"] == 1
+        self.head_note.setVisible(stuck)
+        self.head_fix.setVisible(stuck)
+        if stuck:
+            suggested = head["activation"]
+            self.head_note.setText(f"Softmax over one unit is always 1 (e^z / e^z), so this network cannot learn: "
+                                   f"the loss stays where it starts. {HEAD_HINTS.get(suggested, '')}")
+            self.head_fix.setText(f"Use {suggested}")
+            describe(self.head_fix, f"Use {suggested}", f"Set the output activation to {suggested}, the one this task suggests")
+
+    def _use_suggested_activation(self) -> None:
+        """The one-click fix: the task's suggested output activation."""
+        self._output_activation = None
+        self._fill_head()
         self.architectureChanged.emit()
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:

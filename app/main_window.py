@@ -3,8 +3,9 @@ watch it in the views.
 
 Layout: a run toolbar on top; an "Experiment" dock on the left with the Data, Network
 and Training tabs; the centre is a :class:`~app.view_area.ViewArea` whose views (loss,
-metric, weights, layer statistics) are dock widgets; a message banner above them
-explains divergence and errors; a status bar below.
+decision boundary, metric, weights, …: :mod:`app.views.manager`) are dock widgets; a
+message banner above them explains divergence and errors; a status bar below. Every
+command is an action of :mod:`app.actions`; the views are drawn by :mod:`app.redraw`.
 
 The window owns the *committed* experiment (dataset and its source, architecture,
 training settings). A panel edit that needs fresh weights asks before discarding a
@@ -16,14 +17,13 @@ the trainer is then handed to the trainer thread and never touched here again.
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -44,23 +44,22 @@ from core.layers import SpecError
 from core.network import Network
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
 
-from .dataset_panel import DatasetPanel, dataset_title
+from .actions import Actions
+from .dataset_panel import DatasetPanel
 from .history import Marker, RunHistory
+from .keys import KeysForFocusedWidget
 from .layer_builder import LOSS_TITLES, LayerBuilder
-from .layer_stats import LayerStatsView
-from .plots import EpochPlot, LiveView, WeightHeatmap
+from .redraw import RedrawScheduler
 from .run_controls import RunControls
 from .training_controls import BACKENDS, TrainingSettings
 from .view_area import ViewArea
-from .views.manager import InsightViews, layout_settings
+from .views.manager import ViewRegistry, layout_settings
 from .widgets import MessageBanner
-from .worker import Probe, TrainerController, weight_matrices
+from .worker import TrainerController
 
 BUILD_ERRORS = (SpecError, ConfigError, DataError, BackendUnavailable, ValueError)
-FRAME_MS = 33  # redraw at most ~30 times a second
-MAX_FRAME_MS = 250  # and at least 4 times a second
-GUI_SHARE = 0.08  # while training, the GUI thread may use this share of the time (it competes for the GIL)
-WEIGHT_PROBE_SECONDS = 1 / 15
+SETUP_SHARE = 0.27  # of the window's width for the Experiment panel (at least SETUP_MIN_WIDTH)
+SETUP_MIN_WIDTH = 330
 SETTING_SYMBOLS = {"learning_rate": "α", "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
 BACKEND_TITLES = dict(BACKENDS)
 EXPERIMENT_FILTER = "Epoch Lab experiments (*.json);;All files (*)"
@@ -72,7 +71,7 @@ def _scrolling(widget: QWidget) -> QScrollArea:
     area.setWidget(widget)
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # with large fonts nothing is out of reach
     widget.setContentsMargins(8, 8, 8, 8)
     return area
 
@@ -84,6 +83,8 @@ class MainWindow(QMainWindow):
     Attributes:
         history: the per-epoch record of the current run (GUI thread).
         controller: the handle on the trainer thread.
+        actions: every command (:class:`app.actions.Actions`).
+        registry: every view (:class:`app.views.manager.ViewRegistry`).
     """
 
     runStopped = Signal(str)  # training stopped by itself: "target", "diverged" or "error"
@@ -103,13 +104,15 @@ class MainWindow(QMainWindow):
         self._throughput: float | None = None
         self._latest: Report | None = None
         self._experiment_path: Path | None = None
-        self._frame_mark = (time.perf_counter(), time.thread_time())  # wall and GUI-thread CPU time at the last frame
 
         self.controller = TrainerController(self)
-        self.controller.add_probe(Probe("weights", weight_matrices, WEIGHT_PROBE_SECONDS))
         QCoreApplication.instance().aboutToQuit.connect(self.controller.shutdown)
+        self.actions = Actions(self)
+        self.scheduler = RedrawScheduler(self)
+        self._keys = KeysForFocusedWidget(self)
+        QCoreApplication.instance().installEventFilter(self._keys)
 
-        self.run_controls = RunControls(self)
+        self.run_controls = RunControls(self.actions, self)
         self.addToolBar(self.run_controls)
         self.dataset_panel = DatasetPanel()
         self.layer_builder = LayerBuilder()
@@ -127,19 +130,11 @@ class MainWindow(QMainWindow):
 
         self.banner = MessageBanner()
         self.views = ViewArea()
-        self.loss_plot = EpochPlot("lossPlot", "loss", self.history)
-        self.metric_plot = EpochPlot("metricPlot", "metric", self.history)
-        self.weights = WeightHeatmap()
-        self.layer_stats = LayerStatsView()
-        self.views.add_view("loss", "Loss", self.loss_plot)
-        self.views.add_view("weights", "Weights", self.weights, beside="loss", orientation=Qt.Orientation.Vertical)
-        self.views.add_view("metric", "Accuracy", self.metric_plot, beside="loss")
-        self.views.add_view("layers", "Layers", self.layer_stats, beside="weights")
-        self.views.resizeDocks([self.views.views["loss"], self.views.views["metric"]], [600, 400], Qt.Orientation.Horizontal)
-        self.views.resizeDocks([self.views.views["weights"], self.views.views["layers"]], [600, 400], Qt.Orientation.Horizontal)
-        self._live_views: list[tuple[str, LiveView]] = [("loss", self.loss_plot), ("metric", self.metric_plot), ("weights", self.weights)]
-        self.insight = InsightViews(self)  # decision boundary, confusion matrix, network graph, weights and gradients, ...
-        self._next_view = 0  # where the redraw rotation goes on
+        self.registry = ViewRegistry(self.views, self.controller, self.scheduler, self.history)
+        registry = self.registry
+        self.loss_plot, self.metric_plot, self.weights, self.layer_stats = (
+            registry.loss_plot, registry.metric_plot, registry.weights, registry.layer_stats)
+        self.scheduler.add_frame_callback(self._show_run_numbers)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(6, 6, 6, 0)
@@ -148,82 +143,44 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.views, 1)
         self.setCentralWidget(central)
 
-        self._status_data = QLabel()
         self._status_network = QLabel()
-        self._status_backend = QLabel()
-        for label in (self.run_controls.elapsed_label, self.run_controls.throughput_label, self._status_data, self._status_network,
-                      self._status_backend):
+        self._status_network.setToolTip("The network's size and the array backend it trains on")
+        for label in (self.run_controls.elapsed_label, self.run_controls.throughput_label, self._status_network):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
 
-        self._build_menus()
+        self.actions.build_menus(self.menuBar(), {"View": [self.setup_dock.toggleViewAction(),
+                                                           *(dock.toggleViewAction() for dock in registry.docks.values())]})
         self._connect()
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(FRAME_MS)
-        self._redraw_timer.timeout.connect(self._redraw)
-        for canvas in (*(view.canvas for _, view in self._live_views), self.dataset_panel.preview):
-            canvas.paint_guard = self.controller.drawing
         self._fit_to_screen()
         self.apply_experiment(experiment or default_experiment(), base_dir)
-        self.insight.restore_layout(layout_settings())  # the views as the user arranged them last time
+        self._fit_views_on_show = not registry.restore_layout(layout_settings())  # as the user arranged them last time
 
     # ----- construction ---------------------------------------------------------------------------
     def _fit_to_screen(self) -> None:
+        """1600×1000, or 95 % of a smaller screen; the Experiment panel takes SETUP_SHARE of the width."""
         screen = QGuiApplication.primaryScreen()
         available = screen.availableGeometry() if screen else None
         width, height = 1600, 1000
         if available is not None and available.width() > 200:
             width, height = min(width, int(available.width() * 0.95)), min(height, int(available.height() * 0.95))
         self.resize(width, height)
-        self.resizeDocks([self.setup_dock], [max(450, self.setup_dock.widget().sizeHint().width())], Qt.Orientation.Horizontal)
+        self._fit_setup_dock()
 
-    def _build_menus(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.new_action = self._menu_action(file_menu, "&New experiment", QKeySequence.StandardKey.New, self._on_new)
-        self.open_action = self._menu_action(file_menu, "&Open experiment…", QKeySequence.StandardKey.Open, self._on_open)
-        self.save_action = self._menu_action(file_menu, "&Save experiment…", QKeySequence.StandardKey.Save, self._on_save_experiment)
-        self.save_model_action = self._menu_action(file_menu, "Save &model…", QKeySequence("Ctrl+Shift+S"), self._on_save_model)
-        file_menu.addSeparator()
-        self._menu_action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
-
-        run = self.run_controls
-        training_menu = menu.addMenu("&Training")
-        for action in (run.play_action, run.step_epoch_action, run.step_batch_action):
-            training_menu.addAction(action)
-        training_menu.addSeparator()
-        training_menu.addAction(run.reset_action)
-
-        view_menu = menu.addMenu("&View")
-        view_menu.addAction(self.setup_dock.toggleViewAction())
-        for dock in self.views.views.values():
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addSeparator()
-        self.log_action = QAction("&Log-scale loss", self, checkable=True)
-        self.log_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.log_action.toggled.connect(self.loss_plot.set_log_scale)
-        self.loss_plot.log_check.toggled.connect(self.log_action.setChecked)
-        view_menu.addAction(self.log_action)
-
-        help_menu = menu.addMenu("&Help")
-        self._menu_action(help_menu, "&Keyboard shortcuts", QKeySequence("F1"), self._on_shortcuts)
-        self._menu_action(help_menu, "&About Epoch Lab", None, self._on_about)
-
-    def _menu_action(self, menu, text: str, shortcut, slot) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
+    def _fit_setup_dock(self) -> None:
+        self.resizeDocks([self.setup_dock], [max(SETUP_MIN_WIDTH, round(self.width() * SETUP_SHARE))], Qt.Orientation.Horizontal)
 
     def _connect(self) -> None:
+        self.actions.connect({
+            "new": self._on_new, "open": self._on_open, "save": self._on_save_experiment, "saveModel": self._on_save_model,
+            "loadData": self.dataset_panel.load_file.click, "quit": self.close,
+            "play": self._on_play, "stepEpoch": self.controller.step_epoch, "stepBatch": self.controller.step_batch, "reset": self.reset,
+            "logLoss": self.loss_plot.set_log_scale, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
+            "shortcuts": self._on_shortcuts, "about": self._on_about,
+        })
+        self.loss_plot.log_check.toggled.connect(self.actions["logLoss"].setChecked)
         run = self.run_controls
-        run.play_action.triggered.connect(self._on_play)
-        run.step_epoch_action.triggered.connect(self.controller.step_epoch)
-        run.step_batch_action.triggered.connect(self.controller.step_batch)
-        run.reset_action.triggered.connect(self.reset)
+        run.editingDone.connect(self.focus_plots)
         run.speedChanged.connect(self.controller.set_speed)
         run.learningRateChanged.connect(lambda value: self._on_live_setting("learning_rate", value))
         self.dataset_panel.datasetChanged.connect(self._on_dataset_changed)
@@ -232,10 +189,6 @@ class MainWindow(QMainWindow):
         self.training_settings.settingsChanged.connect(self._on_settings_changed)
         self.training_settings.liveSettingChanged.connect(self._on_live_setting)
         self.training_settings.targetChanged.connect(self._on_target_changed)
-        self.weights.layer_combo.currentIndexChanged.connect(self._schedule_redraw)
-        self.views.views["weights"].visibilityChanged.connect(lambda visible: self.controller.set_probe_enabled("weights", visible))
-        for dock in self.views.views.values():
-            dock.visibilityChanged.connect(self._schedule_redraw)
 
         controller = self.controller
         controller.epochsReady.connect(self._on_epochs)
@@ -243,7 +196,6 @@ class MainWindow(QMainWindow):
         controller.diverged.connect(self._on_diverged)
         controller.playingChanged.connect(self._on_playing)
         controller.settingApplied.connect(self._on_setting_applied)
-        controller.probed.connect(self._on_probed)
         controller.modelSaved.connect(self._on_model_saved)
         controller.failed.connect(self._on_failed)
 
@@ -287,19 +239,18 @@ class MainWindow(QMainWindow):
         except BUILD_ERRORS as exc:
             self.controller.load(None, config.epochs)
             self.layer_builder.show_problem(str(exc))
-            self.weights.set_layers([])
             self.layer_stats.set_layers([])
             self._start_run(None, "accuracy", 1)
-            self._status_network.setText("Network: invalid")
+            self._status_network.setText(f"Network: invalid · {BACKEND_TITLES[self._backend]}")
             return
         self.layer_builder.show_network(network)
-        self.weights.set_layers([(i, layer.describe(), layer.params["W"].shape) for i, layer in enumerate(network.layers) if "W" in layer.params])
         self.layer_stats.set_layers([layer.describe() for layer in network.layers])
+        self.weights.set_layers([(i, layer.describe(), layer.params["W"].shape) for i, layer in enumerate(network.layers) if "W" in layer.params])
         self.loss_plot.set_quantity(LOSS_TITLES[trainer.loss.name])
         self.metric_plot.set_quantity(trainer.metric_name)
         self.views.views["metric"].setWindowTitle("R²" if trainer.metric_name == "r2" else "Accuracy")
         self.training_settings.set_training_size(trainer.train_size)
-        self._status_network.setText(f"{len(network.layers)} layers, {network.parameter_count:,} parameters")
+        self._status_network.setText(f"{len(network.layers)} layers, {network.parameter_count:,} parameters · {BACKEND_TITLES[self._backend]}")
         self.controller.load(trainer, config.epochs)
         self._start_run(trainer, trainer.metric_name, trainer.batches_per_epoch)
 
@@ -308,14 +259,13 @@ class MainWindow(QMainWindow):
         self._position = (0, 0, batches)
         self._throughput = None
         self._latest = None
+        self.registry.new_run(self._dataset)
+        self.statusBar().clearMessage()  # "Reached the epochs target" was about the run just discarded
         if self.banner.property("level") == "warning":
             self.banner.dismiss()
         self.run_controls.set_trainable(trainer is not None)
         self.run_controls.set_playing(False)
-        data = self._dataset
-        self._status_data.setText(f"{dataset_title(data.name)}: {data.n_samples} samples × {data.n_features} feature{'s' if data.n_features != 1 else ''}")
-        self._status_backend.setText(f"Backend: {BACKEND_TITLES[self._backend]}")
-        self._schedule_redraw()
+        self.scheduler.schedule()
 
     def confirm_discard(self, change: str) -> bool:
         """Ask before ``change`` (e.g. "Changing the network") throws away a trained run;
@@ -377,7 +327,7 @@ class MainWindow(QMainWindow):
     def _on_target_changed(self, epochs: int) -> None:
         self._config = dataclasses.replace(self._config, epochs=epochs)
         self.controller.set_target(epochs)
-        self._schedule_redraw()
+        self.scheduler.schedule()
 
     # ----- running --------------------------------------------------------------------------------
     @Slot()
@@ -398,13 +348,13 @@ class MainWindow(QMainWindow):
             self._throughput = sum(r.samples_per_second * r.seconds for r in reports) / seconds
         self._position = (last.epoch, 0, last.batches)
         self._latest = last
-        self._schedule_redraw()
+        self.scheduler.schedule()
 
     @Slot(object)
     def _on_partial(self, report: Report) -> None:
         self._position = (report.epoch - 1, report.batch, report.batches)
         self._latest = report
-        self._schedule_redraw()
+        self.scheduler.schedule()
 
     @Slot(object)
     def _on_diverged(self, report: Report) -> None:
@@ -413,7 +363,7 @@ class MainWindow(QMainWindow):
         self.banner.show_message(
             f"<b>Training diverged and has paused.</b> {report.diverged[0].upper()}{report.diverged[1:]}.<br>"
             f"The weights are back where they were after epoch {report.epoch - 1}: change that, then press Play again.", "warning")
-        self._schedule_redraw()
+        self.scheduler.schedule()
 
     @Slot(bool, str)
     def _on_playing(self, playing: bool, reason: str) -> None:
@@ -430,14 +380,8 @@ class MainWindow(QMainWindow):
         text = f"{SETTING_SYMBOLS.get(name, name)} = {value:g}"
         if position > 0:
             self.history.add_marker(Marker(position, text, "setting"))
-            self._schedule_redraw()
+            self.scheduler.schedule()
         self.statusBar().showMessage(f"{text} from the next mini-batch on", 4000)
-
-    @Slot(str, object)
-    def _on_probed(self, name: str, data: object) -> None:
-        if name == "weights":
-            self.weights.show_weights(data)
-            self._schedule_redraw()
 
     @Slot(str)
     def _on_model_saved(self, path: str) -> None:
@@ -447,46 +391,25 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.banner.show_message(message[0].upper() + message[1:], "error")
 
-    def _schedule_redraw(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
-
-    def _stale_views(self) -> list[LiveView]:
-        """The visible live views with something new to draw, in redraw order from the rotation point."""
-        count = len(self._live_views)
-        order = [self._live_views[(self._next_view + i) % count] for i in range(count)]
-        return [view for name, view in order if self.views.views[name].isVisible() and view.stale()]
-
-    @Slot()
-    def _redraw(self) -> None:
-        """One frame: the run's numbers, and the next stale view in turn.
-
-        One view per frame keeps each pause of the event loop short however many views
-        there are; the trainer waits while a view updates and paints (see
-        TrainerController.drawing). While training, the next frame comes after FRAME_MS,
-        or later if the GUI thread used more than GUI_SHARE of the time since the last
-        frame: every millisecond the GUI spends in Python is one the trainer does not.
-        """
+    def _show_run_numbers(self) -> None:
+        """At the start of each frame: the toolbar's epoch counter and the layer table, from the
+        same latest report the loss plot draws in this frame."""
         self.layer_stats.show_report(self._latest)
         epochs, batch, batches = self._position
         self.run_controls.show_progress(epochs, batch, batches, target=self._config.epochs, seconds=self.history.total("seconds"),
                                         samples_per_second=self._throughput)
-        wall, cpu = time.perf_counter(), time.thread_time()
-        used = cpu - self._frame_mark[1]
-        self._frame_mark = (wall, cpu)
-        if self.controller.playing:
-            self._redraw_timer.setInterval(round(min(MAX_FRAME_MS, max(FRAME_MS, 1000 * used / GUI_SHARE))))
-        else:
-            self._redraw_timer.setInterval(FRAME_MS)
-        stale = self._stale_views()
-        if not stale:
-            return
-        view = stale[0]
-        self._next_view = (next(i for i, (_, v) in enumerate(self._live_views) if v is view) + 1) % len(self._live_views)
-        with self.controller.drawing():
-            view.refresh()
-        if len(stale) > 1:
-            self._schedule_redraw()
+
+    @Slot()
+    def focus_plots(self) -> None:
+        """Leave the field being edited (Escape, or Enter in the learning-rate box): focus the loss plot."""
+        self.loss_plot.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_reset_layout(self) -> None:
+        self.registry.reset_layout()
+        self.setup_dock.setFloating(False)
+        self.setup_dock.show()
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.setup_dock)
+        self._fit_setup_dock()
 
     # ----- files ----------------------------------------------------------------------------------
     def open_experiment(self, path: str | Path) -> bool:
@@ -542,10 +465,7 @@ class MainWindow(QMainWindow):
 
     # ----- help -----------------------------------------------------------------------------------
     def _on_shortcuts(self) -> None:
-        rows = [("Space", "Play / Pause"), ("→", "Step one epoch"), ("Shift+→", "Step one mini-batch"), ("Ctrl+R", "Reset to the initial weights"),
-                ("Ctrl+L", "Log-scale loss"), ("Ctrl+N / Ctrl+O / Ctrl+S", "New / open / save experiment"),
-                ("Ctrl+Shift+S", "Save the model"), ("Ctrl+Q", "Quit")]
-        table = "".join(f"<tr><td><b>{key}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for key, what in rows)
+        table = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in self.actions.shortcut_rows())
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{table}</table>")
 
     def _on_about(self) -> None:
@@ -557,10 +477,18 @@ class MainWindow(QMainWindow):
         )
 
     # ----- closing --------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time the window shows, share the view area out (sizes mean nothing before)."""
+        super().showEvent(event)
+        if self._fit_views_on_show:
+            self._fit_views_on_show = False
+            QTimer.singleShot(0, self.registry.fit_sizes)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop training and join the trainer thread before the window goes."""
-        self._redraw_timer.stop()
-        self.insight.save_layout(layout_settings())
+        self.scheduler.stop()
+        QCoreApplication.instance().removeEventFilter(self._keys)
+        self.registry.save_layout(layout_settings())
         self.controller.shutdown()
         super().closeEvent(event)
 

@@ -1,30 +1,25 @@
-"""Live plots: loss and metric per epoch, and the weight matrix of a layer as a heatmap.
+"""The live plots of the run: training and validation loss and metric per epoch.
 
-Every live view offers the same small interface (:class:`LiveView`): ``stale()`` says it
-has something new to draw, ``refresh()`` brings it up to date, ``canvas`` is the widget
-that then repaints. The window's redraw timer (≤ 30 Hz) refreshes one stale view per
-tick, in turn, so a tick's work (and the event loop's pause) is one view's, however many
-views there are. Plots are drawn in the GUI thread only. Items are created once and
-updated with ``setData`` / ``setImage``; long histories are drawn downsampled (peak) and
+They read the run's history (:class:`app.history.RunHistory`) and follow the
+:class:`app.views.common.LiveView` contract, so the window's redraw scheduler draws them in
+the same frames as every other view. Plots are drawn in the GUI thread only. Items are
+created once and updated with ``setData``; long histories are drawn downsampled (peak) and
 clipped to the view.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from .history import Marker, RunHistory
-from .style import DIVERGED_COLOR, MARKER_COLOR, TRAIN_COLOR, VAL_COLOR, WEIGHT_COLORMAP, style_plot_item
+from .style import DIVERGED_COLOR, MARKER_COLOR, TRAIN_COLOR, VAL_COLOR, style_plot_item
+from .views.common import header_row, readout_label
 
-TICK_LIMIT = 24  # label every row/column of a heatmap up to this many
 THICK_EPOCHS = 600  # curves are drawn 2 px wide up to this many epochs, 1 px beyond
 X_LADDER = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)  # epoch-axis ends: 10, 15, 20, 25, 30, 40, …
 Y_MARGIN = 0.08  # space above and below the curves, as a share of their span
@@ -36,46 +31,6 @@ def x_extent(epochs: int) -> float:
     epochs = max(epochs, 10)
     decade = 10.0 ** math.floor(math.log10(epochs))
     return next(m * decade for m in X_LADDER if m * decade >= epochs)
-
-
-class _GuardedPaint:
-    """Mixin for pyqtgraph widgets: paint inside ``paint_guard()`` when one is set.
-
-    pyqtgraph paints from Python, so a paint takes the GIL at each of its many calls; the
-    window sets the trainer controller's ``drawing`` guard, and the trainer waits between
-    epochs while a view paints instead of taking the GIL back at every call.
-    """
-
-    paint_guard: Callable[[], AbstractContextManager] | None = None
-
-    def paintEvent(self, event) -> None:
-        if self.paint_guard is None:
-            super().paintEvent(event)
-            return
-        with self.paint_guard():
-            super().paintEvent(event)
-
-
-class PlotCanvas(_GuardedPaint, pg.PlotWidget):
-    """A ``pg.PlotWidget`` that paints inside its paint guard."""
-
-
-class LayoutCanvas(_GuardedPaint, pg.GraphicsLayoutWidget):
-    """A ``pg.GraphicsLayoutWidget`` that paints inside its paint guard."""
-
-
-class LiveView(Protocol):
-    """A view the window redraws from its timer."""
-
-    canvas: QWidget
-
-    def stale(self) -> bool:
-        """Whether there is something new to draw."""
-        ...
-
-    def refresh(self) -> None:
-        """Bring the view up to date (the canvas repaints afterwards)."""
-        ...
 
 
 def _curve_style(color: str, thick: bool) -> dict:
@@ -92,16 +47,6 @@ def _curve(item: pg.PlotItem, name: str, color: str) -> pg.PlotDataItem:
     curve.setDownsampling(auto=True, method="peak")
     curve.setClipToView(True)
     return curve
-
-
-def _readout_label(name: str) -> QLabel:
-    """A one-line label whose changing text never resizes its view (it is clipped instead):
-    a label that grows with its text would re-lay out the whole window on every frame."""
-    label = QLabel()
-    label.setObjectName(name)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-    label.setMinimumWidth(0)
-    return label
 
 
 def _swatch(color: str, text: str) -> str:
@@ -133,10 +78,9 @@ class EpochPlot(QWidget):
         self._follow = True
         self._thick = True
 
-        self.readout = _readout_label(f"{object_name}Readout")
+        self.readout = readout_label(f"{object_name}Readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
-        header = QHBoxLayout()
-        header.setContentsMargins(6, 2, 6, 0)
+        header_widget, header = header_row()
         header.addWidget(self.readout, 1)
         self.log_check: QCheckBox | None = None
         if kind == "loss":
@@ -146,11 +90,11 @@ class EpochPlot(QWidget):
             self.log_check.toggled.connect(self.set_log_scale)
             header.addWidget(self.log_check)
 
-        self.canvas = PlotCanvas()
+        self.canvas = pg.PlotWidget()
         self.canvas.setObjectName(object_name)
+        self.canvas.setAccessibleName(f"{'Loss' if kind == 'loss' else 'Metric'} per epoch: training and validation curves")
         item = self.canvas.getPlotItem()
-        # the loss falls and the metric rises: keep each legend where its curves are not
-        item.addLegend(offset=(-10, 10) if kind == "loss" else (-10, -10), labelTextSize="10pt", brush=pg.mkBrush(255, 255, 255, 220))
+        # no legend over the curves: the readout above names the colours with the values
         self.train_curve = _curve(item, "training", TRAIN_COLOR)
         self.val_curve = _curve(item, "validation", VAL_COLOR)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#8a929e", width=1, style=Qt.PenStyle.DotLine))
@@ -163,7 +107,7 @@ class EpochPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(header)
+        layout.addWidget(header_widget)
         layout.addWidget(self.canvas, 1)
         self.set_quantity("loss" if kind == "loss" else "accuracy")
 
@@ -204,6 +148,9 @@ class EpochPlot(QWidget):
     def stale(self) -> bool:
         return self._history.version != self._version
 
+    def new_run(self) -> None:
+        """Nothing to forget: the curves are the history, which a new run clears."""
+
     def refresh(self) -> None:
         history = self._history
         self._version = history.version
@@ -225,6 +172,7 @@ class EpochPlot(QWidget):
             self._marks, self._run = [], history.run
         for marker in history.markers[len(self._marks):]:
             self._add_mark(marker)
+        self._place_mark_labels()
         self._show_readout()
 
     def _follow_run(self, epochs: int, values: np.ndarray) -> None:
@@ -255,12 +203,24 @@ class EpochPlot(QWidget):
         line = pg.InfiniteLine(
             pos=marker.position, angle=90, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine), label=marker.text,
             # the text ends at the line (the latest marks are near the right edge), at mid-height, clear of the legends
-            labelOpts={"position": 0.6 - 0.08 * (len(self._marks) % 4), "color": color, "fill": pg.mkBrush(255, 255, 255, 220),
-                       "anchors": [(1, 0.5), (1, 0.5)]},
+            labelOpts={"position": 0.6 - 0.08 * (len(self._marks) % 4), "color": color, "fill": pg.mkBrush(255, 255, 255, 220)},
         )
         line.setToolTip(f"{marker.text} after {marker.position:g} epochs")
         self.canvas.getPlotItem().addItem(line, ignoreBounds=True)
         self._marks.append(line)
+
+    def _place_mark_labels(self) -> None:
+        """Write each mark's text on the side of its line with room: to the left of a line in
+        the right half of the plot (the latest marks), to the right of one in the left half,
+        so no text runs off the plot (a divergence in the first epoch read "ed")."""
+        (x0, x1), _ = self.canvas.getPlotItem().getViewBox().viewRange()
+        middle = (x0 + x1) / 2
+        for line in self._marks:
+            side = 1 if line.value() > middle else 0
+            anchors = [(side, 0.5), (side, 0.5)]
+            if line.label.anchors != anchors:
+                line.label.anchors = anchors
+                line.label.updatePosition()
 
     def _on_mouse_moved(self, scene_pos) -> None:
         view = self.canvas.getPlotItem().getViewBox()
@@ -295,7 +255,7 @@ class EpochPlot(QWidget):
         parts = [f"<b>{prefix} {int(row['epoch'])}</b>", f"{_swatch(TRAIN_COLOR, 'training')} {self._format(train)}"]
         if math.isfinite(val):
             parts.append(f"{_swatch(VAL_COLOR, 'validation')} {self._format(val)}")
-        if self.kind == "loss":
+        if self.kind == "loss" and self._hover is not None:  # the latest α is in the toolbar
             parts.append(f"α {row['learning_rate']:g}")
         self.readout.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
@@ -305,126 +265,3 @@ class EpochPlot(QWidget):
         if self.kind == "loss":
             return f"{value:.4g}"
         return f"{value:.3f}" if self._metric_name == "r2" else f"{value:.1%}"
-
-
-def _nice_limit(value: float) -> float:
-    """The smallest of 1, 2, 5 × 10ᵏ that is ≥ ``value`` (≥ 1e-3)."""
-    value = max(value, 1e-3)
-    decade = 10.0 ** math.floor(math.log10(value))
-    return next(m * decade for m in (1.0, 2.0, 5.0, 10.0) if m * decade >= value * (1 - 1e-12))
-
-
-class WeightHeatmap(QWidget):
-    """The weight matrix W[l] of a chosen layer: rows = units n[l], columns = inputs n[l−1].
-
-    Diverging colours centred on 0 with symmetric levels ±L; L only grows during a run
-    (to the next 1, 2, 5 × 10ᵏ above the largest |w|), so a colour keeps its meaning
-    between frames. ``show_weights`` stores the latest matrices; ``refresh`` draws them.
-    """
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._matrices: list[np.ndarray | None] = []
-        self._dirty = False
-        self._limit = 0.0
-        self._shape: tuple[int, int] | None = None
-
-        self.layer_combo = QComboBox()
-        self.layer_combo.setObjectName("weightLayerCombo")
-        self.readout = _readout_label("weightReadout")
-        header = QHBoxLayout()
-        header.setContentsMargins(6, 2, 6, 0)
-        header.addWidget(QLabel("Layer"))
-        header.addWidget(self.layer_combo)
-        header.addWidget(self.readout, 1)
-
-        self.canvas = LayoutCanvas()
-        self.canvas.setObjectName("weightPlot")
-        self.plot_item = self.canvas.addPlot()
-        self.plot_item.invertY(True)
-        self.plot_item.setMenuEnabled(False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot_item.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(WEIGHT_COLORMAP), interactive=False,
-                                        label="weight w", colorMapMenu=False, width=18)
-        self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
-        self.plot_item.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.canvas, 1)
-        self.layer_combo.currentIndexChanged.connect(self._on_layer)
-
-    def set_layers(self, layers: list[tuple[int, str, tuple[int, int]]]) -> None:
-        """The layers that have weights: (0-based layer index, label, W shape (units, inputs))."""
-        previous = self.layer_combo.currentData()
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        for index, label, (rows, columns) in layers:
-            self.layer_combo.addItem(f"{index + 1}. {label}: W[{index + 1}] {rows}×{columns}", index)
-        found = self.layer_combo.findData(previous)
-        self.layer_combo.setCurrentIndex(found if found >= 0 else 0)
-        self.layer_combo.blockSignals(False)
-        self._matrices = []
-        self._on_layer()
-
-    def show_weights(self, matrices: list[np.ndarray | None]) -> None:
-        """The latest weights of every layer (None for layers without W); drawn on refresh."""
-        self._matrices = matrices
-        self._dirty = True
-
-    def current_matrix(self) -> np.ndarray | None:
-        """The (units, inputs) weight matrix of the chosen layer, as last received."""
-        index = self.layer_combo.currentData()
-        if index is None or index >= len(self._matrices):
-            return None
-        return self._matrices[index]
-
-    def stale(self) -> bool:
-        return self._dirty
-
-    def refresh(self) -> None:
-        self._dirty = False
-        weights = self.current_matrix()
-        if weights is None:
-            self.image.clear()
-            return
-        peak = float(np.abs(weights).max()) if weights.size else 0.0
-        if not math.isfinite(peak):
-            peak = self._limit
-        if peak > self._limit:
-            self._limit = _nice_limit(peak)
-            self.colorbar.setLevels((-self._limit, self._limit))
-        self.image.setImage(weights.astype(np.float32), autoLevels=False, levels=(-self._limit, self._limit))
-        if weights.shape != self._shape:
-            self._set_shape(weights.shape)
-
-    def _set_shape(self, shape: tuple[int, int]) -> None:
-        """Cells centred on whole numbers 1..n, labelled one by one when few."""
-        self._shape = shape
-        rows, columns = shape
-        self.image.setRect(QRectF(0.5, 0.5, columns, rows))
-        style_plot_item(self.plot_item, f"input j  (n[l−1] = {columns})", f"unit i  (n[l] = {rows})")
-        for axis, count in (("left", rows), ("bottom", columns)):
-            ticks = [[(i, str(i)) for i in range(1, count + 1)]] if count <= TICK_LIMIT else None
-            self.plot_item.getAxis(axis).setTicks(ticks)
-        self.plot_item.setRange(xRange=(0.5, columns + 0.5), yRange=(0.5, rows + 0.5), padding=0)
-
-    def _on_layer(self) -> None:
-        self._limit = 0.0
-        self._shape = None
-        self._dirty = True
-        self.readout.setText("")
-        self.refresh()
-
-    def _on_mouse_moved(self, scene_pos) -> None:
-        weights = self.current_matrix()
-        view = self.plot_item.getViewBox()
-        if weights is None or not view.sceneBoundingRect().contains(scene_pos):
-            return
-        point = view.mapSceneToView(scene_pos)
-        i, j = round(point.y()), round(point.x())
-        if 1 <= i <= weights.shape[0] and 1 <= j <= weights.shape[1]:
-            layer = self.layer_combo.currentData() + 1
-            self.readout.setText(f"W[{layer}] row {i}, column {j}: w = {weights[i - 1, j - 1]:.4g}  (unit {i} ← input {j})")

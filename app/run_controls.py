@@ -1,18 +1,18 @@
-"""The run toolbar: Play/Pause, Step epoch, Step batch, Reset, speed, learning rate, progress.
+"""The run toolbar: Play/Pause, Step epoch, Step batch, Reset, where the run is, speed, learning rate.
 
-The four commands are ``QAction``s with the keyboard shortcuts (Space, Right, Shift+Right,
-Ctrl+R); the window puts the same actions in its Training menu and connects them. The
-toolbar shows where the run is: epoch (and mini-batch) against the epochs target. Two
-more readouts, the time spent training and the throughput, are made here and shown by
-the window in its status bar (the toolbar has no room for them on a 1600-pixel screen).
+The four commands are the window's actions (:mod:`app.actions`, with their shortcuts Space,
+→, Shift+→, Ctrl+R); the toolbar shows them as buttons. Right after them it shows where
+the run is: epoch (and mini-batch) against the epochs target, so the counter stays in
+sight on a narrow screen. Two more readouts, the time spent training and the throughput,
+are made here and shown by the window in its status bar.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar, QToolButton, QWidget
 
+from .actions import Actions
 from .widgets import LogSpinBox, ProgressStrip
 
 SPEEDS = (("Full speed", 0.0), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
@@ -39,8 +39,9 @@ class RunControls(QToolBar):
 
     speedChanged = Signal(float)  # epochs per second, 0: as fast as possible
     learningRateChanged = Signal(float)
+    editingDone = Signal()  # Enter in the learning-rate box: the window gives the focus back to the plots
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, actions: Actions, parent: QWidget | None = None):
         super().__init__("Run", parent)
         self.setObjectName("runToolBar")
         self.setMovable(False)
@@ -50,14 +51,32 @@ class RunControls(QToolBar):
         style = self.style()
         self._play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         self._pause_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+        self.play_action, self.step_epoch_action, self.step_batch_action, self.reset_action = (
+            actions[name] for name in ("play", "stepEpoch", "stepBatch", "reset"))
+        for action, icon, button_name in ((self.play_action, self._play_icon, "playButton"),
+                                          (self.step_epoch_action, QStyle.StandardPixmap.SP_MediaSkipForward, "stepEpochButton"),
+                                          (self.step_batch_action, QStyle.StandardPixmap.SP_MediaSeekForward, "stepBatchButton"),
+                                          (self.reset_action, QStyle.StandardPixmap.SP_BrowserReload, "resetButton")):
+            action.setIcon(icon if action is self.play_action else style.standardIcon(icon))
+            self.addAction(action)
+            button = self.widgetForAction(action)
+            assert isinstance(button, QToolButton)
+            button.setObjectName(button_name)
+            button.setAccessibleName(action.text())
+        self.addSeparator()
 
-        self.play_action = self._action("Play", self._play_icon, "Space", "Start or pause training (Space)", "playButton")
-        self.step_epoch_action = self._action("Step epoch", style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Right",
-                                              "Train exactly one more epoch (→)", "stepEpochButton")
-        self.step_batch_action = self._action("Step batch", style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward), "Shift+Right",
-                                              "Train on one more mini-batch (Shift+→)", "stepBatchButton")
-        self.reset_action = self._action("Reset", style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Ctrl+R",
-                                         "Start again from the initial weights of this seed (Ctrl+R)", "resetButton")
+        self.epoch_label = QLabel()
+        self.epoch_label.setObjectName("epochLabel")
+        self.epoch_label.setToolTip("Epochs completed (and mini-batches into the next) of the epochs target")
+        self.epoch_label.setAccessibleName("Epochs completed")
+        self.progress = ProgressStrip()
+        self.progress.setObjectName("epochProgress")
+        self.progress.setToolTip("Progress towards the epochs target")
+        self.progress.setAccessibleName("Progress towards the epochs target")
+        self.progress.setMinimumWidth(60)
+        for widget in (self.epoch_label, self.progress):
+            self.addWidget(widget)
+            widget.setContentsMargins(6, 0, 6, 0)
         self.addSeparator()
 
         self.speed = QComboBox()
@@ -65,7 +84,7 @@ class RunControls(QToolBar):
         for title, value in SPEEDS:
             self.speed.addItem(title, value)
         self.speed.setToolTip("How fast Play runs: as fast as the computer can, or in slow motion to watch every epoch")
-        self.addWidget(self._caption("Speed"))
+        self.speed.setAccessibleName("Training speed")
         self.addWidget(self.speed)
         self.addSeparator()
 
@@ -73,16 +92,12 @@ class RunControls(QToolBar):
         self.learning_rate.setObjectName("learningRateSpin")
         self.learning_rate.setMinimumWidth(96)
         self.learning_rate.setToolTip("Learning rate α: the size of each step. Arrows step 1, 2, 3, 5 × 10ᵏ; "
-                                      "a change applies at the next mini-batch and is marked on the loss plot.")
+                                      "a change applies at the next mini-batch and is marked on the loss plot. "
+                                      "Enter returns to the plots.")
+        self.learning_rate.setAccessibleName("Learning rate alpha")
         self.addWidget(self._caption("Learning rate α"))
         self.addWidget(self.learning_rate)
-        self.addSeparator()
 
-        self.epoch_label = QLabel()
-        self.epoch_label.setObjectName("epochLabel")
-        self.progress = ProgressStrip()
-        self.progress.setObjectName("epochProgress")
-        self.progress.setToolTip("Progress towards the epochs target")
         self.elapsed_label = QLabel()
         self.elapsed_label.setObjectName("elapsedLabel")
         self.elapsed_label.setToolTip("Time spent training this run")
@@ -90,29 +105,25 @@ class RunControls(QToolBar):
         self.throughput_label.setObjectName("throughputLabel")
         self.throughput_label.setToolTip("Training samples processed per second (forward and backward passes)")
         # fixed widths: a label that grows with its text would re-lay out the whole window every frame
-        for label, widest in ((self.epoch_label, "Epoch 888888 / 888888  · batch 8888/8888"), (self.elapsed_label, "Training time 88:88:88.8"),
+        for label, widest in ((self.epoch_label, "Epoch 88888 / 88888 · batch 888/888"), (self.elapsed_label, "Training time 88:88:88.8"),
                               (self.throughput_label, "888.8M samples/s")):
             label.setFixedWidth(label.fontMetrics().horizontalAdvance(widest) + 16)
-        for widget in (self.epoch_label, self.progress):
-            self.addWidget(widget)
-            widget.setContentsMargins(6, 0, 6, 0)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.addWidget(spacer)
 
         self.speed.currentIndexChanged.connect(lambda: self.speedChanged.emit(self.speed.currentData()))
         self.learning_rate.valueChanged.connect(self.learningRateChanged)
+        self.learning_rate.lineEdit().returnPressed.connect(self.editingDone)
         self.show_progress(0, 0, 1, target=1, seconds=0.0, samples_per_second=None)
+        self._compact_buttons = [self.widgetForAction(a) for a in (self.step_epoch_action, self.step_batch_action, self.reset_action)]
+        self._full_width = self.sizeHint().width()
 
-    def _action(self, text: str, icon, shortcut: str, tip: str, button_name: str) -> QAction:
-        action = QAction(icon, text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tip)
-        self.addAction(action)
-        button = self.widgetForAction(action)
-        assert isinstance(button, QToolButton)
-        button.setObjectName(button_name)
-        return action
+    def resizeEvent(self, event) -> None:
+        """On a narrow window (a small screen, large fonts) the step and reset buttons show only
+        their icons, so that nothing moves into the toolbar's overflow menu."""
+        super().resizeEvent(event)
+        style = Qt.ToolButtonStyle.ToolButtonIconOnly if self.width() < self._full_width else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        for button in self._compact_buttons:
+            if button.toolButtonStyle() != style:
+                button.setToolButtonStyle(style)
 
     @staticmethod
     def _caption(text: str) -> QLabel:
@@ -143,7 +154,7 @@ class RunControls(QToolBar):
         """Epoch ``epoch`` done (plus ``batch`` of ``batches`` mini-batches of the next) of ``target``."""
         text = f"Epoch {epoch} / {target}"
         if batch:
-            text += f"  · batch {batch}/{batches}"
+            text += f" · batch {batch}/{batches}"
         self.epoch_label.setText(text)
         self.progress.set_fraction(epoch / max(target, 1))
         self.elapsed_label.setText(f"Training time {_format_duration(seconds)}")

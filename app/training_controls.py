@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
 from core.backend import cupy_status
 from core.trainer import TrainingConfig
 
+from .accessibility import describe
 from .widgets import LogSpinBox, hint_label
 
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
@@ -21,15 +22,15 @@ OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum", "nesterov"), "rmsprop"
 BACKENDS = (("numpy", "NumPy (CPU)"), ("cupy", "CuPy (CUDA GPU)"))
 
 
-def _fraction_spin(name: str, tooltip: str) -> QDoubleSpinBox:
-    """A number box for a decay rate in [0, 1)."""
+def _fraction_spin(name: str, title: str, tooltip: str) -> QDoubleSpinBox:
+    """A number box for a decay rate in [0, 1), with its accessible name ``title``."""
     spin = QDoubleSpinBox()
     spin.setObjectName(name)
     spin.setRange(0.0, 0.9999)
     spin.setDecimals(4)
     spin.setSingleStep(0.01)
     spin.setKeyboardTracking(False)
-    spin.setToolTip(tooltip)
+    describe(spin, title, tooltip)
     return spin
 
 
@@ -46,12 +47,14 @@ class TrainingSettings(QWidget):
         self.optimizer.setObjectName("optimizerCombo")
         for name, title in OPTIMIZER_TITLES.items():
             self.optimizer.addItem(title, name)
-        self.momentum = _fraction_spin("momentumSpin", "μ: how much of the previous step each update keeps (changeable while training)")
+        self.optimizer.setAccessibleName("Optimizer")  # its tooltip shows the chosen method's update rule
+        self.momentum = _fraction_spin("momentumSpin", "Momentum", "μ: how much of the previous step each update keeps (changeable while training)")
         self.nesterov = QCheckBox("Nesterov look-ahead")
         self.nesterov.setObjectName("nesterovCheck")
-        self.beta1 = _fraction_spin("beta1Spin", "β₁: decay of the running mean of gradients (changeable while training)")
-        self.beta2 = _fraction_spin("beta2Spin", "β₂: decay of the running mean of squared gradients (changeable while training)")
-        self.rho = _fraction_spin("rhoSpin", "ρ: decay of the running mean of squared gradients (changeable while training)")
+        describe(self.nesterov, "Nesterov look-ahead", "Take the gradient where the momentum step lands, not where the weights are")
+        self.beta1 = _fraction_spin("beta1Spin", "Beta 1", "β₁: decay of the running mean of gradients (changeable while training)")
+        self.beta2 = _fraction_spin("beta2Spin", "Beta 2", "β₂: decay of the running mean of squared gradients (changeable while training)")
+        self.rho = _fraction_spin("rhoSpin", "Rho", "ρ: decay of the running mean of squared gradients (changeable while training)")
         optimizer_box = QGroupBox("Optimizer")
         self._optimizer_form = QFormLayout(optimizer_box)
         self._optimizer_form.addRow("Method", self.optimizer)
@@ -65,15 +68,16 @@ class TrainingSettings(QWidget):
         self.batch_size = QSpinBox()
         self.batch_size.setObjectName("batchSizeSpin")
         self.batch_size.setRange(1, 1_000_000)
-        self.batch_size.setToolTip("Samples per mini-batch: one weight update per mini-batch")
+        describe(self.batch_size, "Batch size", "Samples per mini-batch: one weight update per mini-batch")
         self.batches_hint = hint_label()
         self.epochs = QSpinBox()
         self.epochs.setObjectName("epochsSpin")
         self.epochs.setRange(1, 10_000_000)
         self.epochs.setSingleStep(50)
-        self.epochs.setToolTip("Play stops when training reaches this many epochs")
+        describe(self.epochs, "Epochs target", "Play stops when training reaches this many epochs")
         self.shuffle = QCheckBox("Shuffle the samples every epoch")
         self.shuffle.setObjectName("shuffleCheck")
+        describe(self.shuffle, "Shuffle every epoch", "Draw the mini-batches in a new random order each epoch (same seed, same orders)")
         batches_box = QGroupBox("Mini-batches and epochs")
         batches_form = QFormLayout(batches_box)
         batches_form.addRow("Batch size", self.batch_size)
@@ -83,10 +87,10 @@ class TrainingSettings(QWidget):
 
         self.l1 = LogSpinBox(0.0, 10.0, 0.0, smallest_positive=1e-5)
         self.l1.setObjectName("l1Spin")
-        self.l1.setToolTip("L1 penalty λ₁·Σ|w| on the weights (not the biases)")
+        describe(self.l1, "L1 penalty", "L1 penalty λ₁·Σ|w| on the weights (not the biases)")
         self.l2 = LogSpinBox(0.0, 10.0, 0.0, smallest_positive=1e-5)
         self.l2.setObjectName("l2Spin")
-        self.l2.setToolTip("L2 penalty λ₂·Σw² on the weights (not the biases)")
+        describe(self.l2, "L2 penalty", "L2 penalty λ₂·Σw² on the weights (not the biases)")
         penalty_box = QGroupBox("Regularization")
         penalty_form = QFormLayout(penalty_box)
         penalty_form.addRow("L1 λ₁", self.l1)
@@ -95,11 +99,14 @@ class TrainingSettings(QWidget):
         self.seed = QSpinBox()
         self.seed.setObjectName("trainingSeedSpin")
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Seeds the initial weights, the validation split and the shuffles: same seed, same run")
+        describe(self.seed, "Training seed", "Seeds the initial weights, the validation split and the shuffles: same seed, same run")
         self.standardize = QCheckBox("Standardize inputs (mean 0, std 1)")
         self.standardize.setObjectName("standardizeCheck")
+        describe(self.standardize, "Standardize inputs",
+                 "Shift and scale each feature to mean 0 and standard deviation 1 (measured on the training samples)")
         self.backend = QComboBox()
         self.backend.setObjectName("backendCombo")
+        describe(self.backend, "Backend", "Where the numbers are computed: NumPy on the CPU or CuPy on a CUDA GPU")
         for name, title in BACKENDS:
             self.backend.addItem(title, name)
         available, why = cupy_status()
@@ -131,6 +138,7 @@ class TrainingSettings(QWidget):
         self.epochs.valueChanged.connect(self.targetChanged)
         for name, spin in self._live_spins().items():
             spin.valueChanged.connect(lambda value, name=name: self.liveSettingChanged.emit(name, value))
+        self._show_optimizer_rows()
 
     def _live_spins(self) -> dict[str, QDoubleSpinBox]:
         return {"momentum": self.momentum, "beta1": self.beta1, "beta2": self.beta2, "rho": self.rho}

@@ -4,7 +4,7 @@ tabbed, floated and hidden. A later view is one :meth:`ViewArea.add_view` call."
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QTabWidget, QWidget
 
 
 class ViewArea(QMainWindow):
@@ -33,3 +33,20 @@ class ViewArea(QMainWindow):
             self.splitDockWidget(self.views[beside], dock, orientation)
         self.views[name] = dock
         return dock
+
+    def tidy_tab_bars(self) -> None:
+        """Show every tab title whole (scroll arrows instead of "Wei…" when a group is narrow),
+        and hide the tab bars Qt left behind: tabbing a third dock onto a group (or restoring a
+        layout) can leave the group's earlier bar shown at its old place, drawn across another
+        view. A bar in use sits right on top of the dock it shows; any other is stray."""
+        docks = [dock for dock in self.views.values() if dock.isVisible() and not dock.isFloating()]
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
+            if not bar.isVisible() or bar.count() == 0:
+                continue
+            title = bar.tabText(bar.currentIndex())
+            used = any(dock.windowTitle() == title and not dock.visibleRegion().isEmpty()
+                       and abs(dock.x() - bar.x()) <= 2 and abs(dock.width() - bar.width()) <= 2 for dock in docks)
+            if not used:
+                bar.hide()

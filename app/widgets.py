@@ -141,7 +141,7 @@ class ProgressStrip(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
-        return QSize(140, 10)
+        return QSize(80, 10)
 
     def set_fraction(self, fraction: float) -> None:
         """Show ``fraction`` (clipped to 0…1) of the bar filled."""

@@ -1,494 +1,312 @@
-"""The trainer thread: a worker that runs a ``core.trainer.Trainer`` one epoch per turn.
+"""The trainer thread, and the trainer's process behind it.
 
 ::
 
-    GUI thread                                   worker thread (QThread event loop)
-    TrainerController  ── queued signals ──▶    TrainerWorker
-      play / pause / step / load / ...             slots; one epoch per turn, the next
-      (re-emits, GUI thread) ◀── queued ───        turn re-queued on a zero-delay timer
+    GUI thread                      trainer thread (QThread)       trainer process (app.trainer_process)
+    TrainerController  ─────────── commands, a pipe ──────────────▶  listener thread ─▶ TrainerServer:
+      play / pause / step / load / ...                                trains in its main thread,
+      _relay (@Slot) ◀── received ── TrainerWorker ◀── messages ───   runs the probes
+      re-emits epochsReady, probed, ...   reads, unpickles, a pipe
 
-Each turn of the worker's event loop runs an epoch, then returns to the loop and re-queues
-the next turn with a timer (zero delay, or the delay of the chosen speed), so the control
-slots (pause, step, set a learning rate) run between epochs with no polling. Returning to
-the event loop releases the GIL (an explicit ``time.sleep(0)`` costs ~75 µs a call here,
-7 % of a default epoch, for nothing more). When epochs are very short (the default spiral
-trains ~1000 a second) a turn at full speed runs epochs back to back for up to
-``SLICE_SECONDS``, but ends after the epoch in progress as soon as a command arrives (the
-controller raises a thread-safe flag with every command), so every command still takes
-effect at the next epoch boundary. To cut a long epoch short,
-:meth:`TrainerWorker.interrupt` (thread-safe) sets an event and asks the trainer to stop
-between mini-batches; the next epoch call continues where it stopped.
+The numerics run in a child process, one per controller (per window), reused across loads:
+in one process the trainer thread and the GUI thread take turns on the GIL (PySide6 holds
+it while painting), so any continuous painting cut training to a third of its speed. The
+window still sees what it saw before: a controller in the GUI thread whose methods are
+commands and whose signals report every epoch, fed by a worker in a ``QThread``.
 
-The GUI thread paints pyqtgraph views from Python, so it needs the GIL the trainer holds
-between NumPy calls, and a frame takes and gives it back at each of its many Python calls.
-Two things keep frames short: the controller lowers the interpreter's switch interval
-(``GIL_SWITCH_SECONDS``), so the GUI gets the GIL back within a fraction of a millisecond
-instead of 5 ms, and while the GUI draws (inside :meth:`TrainerController.drawing`) the
-worker waits between epochs instead of starting the next one, for at most
-``DRAW_WAIT_SECONDS``.
+* ``load(trainer, target)`` takes a trainer built (but not trained) in the GUI thread and
+  sends its :class:`~app.trainer_process.TrainerRecipe`, from which the child builds the
+  same trainer bit for bit; the dataset is sent only when it changes. The GUI thread never
+  holds a live trainer again.
+* Commands are tuples written to the child's command pipe from the GUI thread (small and
+  quick; the child's listener thread reads them at once). Pause, steps, settings and the
+  like cut a running epoch after its current mini-batch (see ``app.trainer_process``).
+* The worker (trainer thread) reads the child's messages ``(generation, signal, args)``
+  and emits each as ``received``; the controller's one slot :meth:`TrainerController._relay`
+  drops those about an older trainer (every load gets a new generation number, so a reset
+  never mixes two runs) and re-emits the rest as its own signal of that name. Connect only
+  GUI-thread slots to the controller's signals.
+* The child is started with the "forkserver" method where there is one (never "fork": this
+  process runs Qt threads), "spawn" elsewhere. The fork server starts with the first
+  controller (0.3-0.4 s here) and preloads NumPy and the engine (``PRELOAD``), so a later
+  child answers its first command ~30 ms after the controller is made. As in any
+  multiprocessing program, each child first imports the main script again (not a
+  ``python -m`` module): a script that opens windows needs the ``if __name__ == "__main__":``
+  guard, and its imports cost each child their time (``main.py`` imports almost nothing).
+  The child's BLAS leaves one CPU to the GUI (:func:`_trainer_environment`). A child gets
+  its own CUDA context when it uses CuPy (the fork server never touches CUDA).
+* If the child dies (killed, out of memory), ``failed`` says so and the next ``load``
+  (Reset) starts a new one with the same probes. ``shutdown`` ends the child (terminated
+  when it does not exit within ``EXIT_SECONDS``) and the thread.
 
-Completed epochs are sent in lists, flushed at most every ``FLUSH_SECONDS`` while playing
-(at once when paused or stepping), so hundreds of epochs per second cost the GUI ~30 signals
-a second and none is dropped. Views that need heavy data from the network (weights now;
-the decision boundary later) register a :class:`Probe`: its function runs in the worker at
-most every ``interval`` seconds while playing, after every step, and only while enabled.
-
-Every trainer handed to the worker carries a generation number; the controller drops
-anything the worker sent about an older trainer, so a reset never mixes two runs.
-Connect only GUI-thread slots to the controller's signals.
+Probes (:class:`Probe`) are registered here and computed in the child; each result arrives
+as a :class:`ProbeResult` that says which epoch and mini-batch it shows.
 """
 
 from __future__ import annotations
 
-import math
-import sys
+import multiprocessing
+import os
+import pickle
 import threading
-import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from core.files import FileFormatError, save_model
-from core.trainer import ConfigError, Report, Trainer
+from core.data import Dataset
+from core.trainer import Trainer
 
-FLUSH_SECONDS = 0.03  # send completed epochs to the GUI at most this often while playing
-SLICE_SECONDS = 0.005  # at full speed, run epochs back to back in one turn for up to this long
-GIL_SWITCH_SECONDS = 0.0005  # the interpreter's switch interval while the trainer thread exists (default 0.005)
-DRAW_WAIT_SECONDS = 0.1  # the longest the worker waits between epochs for the GUI to finish drawing a frame
-LIVE_SETTINGS = ("learning_rate", "momentum", "beta1", "beta2", "rho")  # optimizer settings changeable mid-run
+from . import trainer_process
+from .trainer_process import Probe, ProbeResult, TrainerRecipe, weight_matrices
 
+__all__ = ["Probe", "ProbeResult", "TrainerController", "TrainerWorker", "weight_matrices"]
 
-@dataclass
-class Probe:
-    """View data computed from the trainer in the worker thread.
-
-    ``compute(trainer)`` must return host data (copies, never live arrays); it runs at most
-    every ``interval`` seconds while playing, after every step, reset and pause, and only
-    while ``enabled``.
-    """
-
-    name: str
-    compute: Callable[[Trainer], Any]
-    interval: float
-    enabled: bool = False
-    last: float = -math.inf
+EXIT_SECONDS = 0.2  # how long shutdown waits for the trainer process to exit before terminating it
+PRELOAD = ["app.trainer_process", "core.insight"]  # imported once by the fork server, inherited by every child
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+LOST_MESSAGE = "the trainer process stopped unexpectedly (out of memory, or killed); press Reset to start again"
 
 
-def weight_matrices(trainer: Trainer) -> list[np.ndarray | None]:
-    """Host copies of each layer's weight W (units n[l], inputs n[l-1]); None for layers without one."""
-    return [params.get("W") for params in trainer.network.parameters_by_layer()]
+def _context() -> multiprocessing.context.BaseContext:
+    """The way to start a trainer process: forkserver (preloaded) where there is one, else spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # used when the server starts, the first time only
+    return context
+
+
+@contextmanager
+def _trainer_environment() -> Iterator[None]:
+    """While a trainer process (or the fork server) starts: its BLAS gets all CPUs but one,
+    which the GUI thread needs, unless the user chose a thread count. Measured here (2 CPUs,
+    digits 64-128-64-10): NumPy's OpenBLAS with 2 threads trains no faster headless than
+    with one, but in the window its threads' spinning against the GUI thread cut training
+    to 17-49 % of headless; with one thread, 80-87 %."""
+    threads = str(max(1, (os.cpu_count() or 1) - 1))
+    added = [name for name in BLAS_THREAD_VARIABLES if name not in os.environ]
+    os.environ.update(dict.fromkeys(added, threads))
+    try:
+        yield
+    finally:
+        for name in added:
+            del os.environ[name]
 
 
 class TrainerWorker(QObject):
-    """Runs a trainer in its own thread; every slot runs there, between mini-batches or epochs."""
+    """Lives in the trainer thread: reads the trainer process's messages and emits each,
+    in order, as ``received``; when the process is gone (its pipe ends) the thread ends."""
 
-    epochsReady = Signal(int, object)  # generation, list[Report] of completed epochs, in order
-    partialReport = Signal(int, object)  # generation, Report of an unfinished epoch (stepped or interrupted)
-    diverged = Signal(int, object)  # generation, Report whose ``diverged`` says why
-    playingChanged = Signal(int, bool, str)  # generation, playing, why it stopped ("", "target", "diverged", "error")
-    settingApplied = Signal(int, str, float, float)  # generation, setting name, value, epochs done when applied
-    probed = Signal(int, str, object)  # generation, probe name, its data
-    modelSaved = Signal(str)
-    failed = Signal(str)
+    received = Signal(object)  # (generation or None, controller signal name, args)
 
-    def __init__(self) -> None:
+    def __init__(self, messages: Connection) -> None:
         super().__init__()
-        self._trainer: Trainer | None = None
-        self._generation = 0
-        self._playing = False
-        self._halt = threading.Event()
-        self.attention = threading.Event()  # set by the controller with every command: end the turn
-        self.drawing_done = threading.Event()  # cleared while the GUI draws a frame
-        self.drawing_done.set()
-        self._target = 0
-        self._seconds_per_epoch = 0.0
-        self._pending: list[Report] = []
-        self._last_flush = 0.0
-        self._probes: dict[str, Probe] = {}
-        self._timer = QTimer(self)  # a child: moves to the worker thread with its parent
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._turn)
-
-    # ----- thread-safe ------------------------------------------------------------------------
-    def interrupt(self) -> None:
-        """Stop playing as soon as possible (call from any thread); the epoch in progress
-        ends after its current mini-batch."""
-        self._halt.set()
-        self.cut_epoch()
-
-    def cut_epoch(self) -> None:
-        """End the epoch in progress after its current mini-batch, so that a command queued
-        now runs before the next mini-batch; playing goes on with the rest of the epoch
-        (call from any thread)."""
-        trainer = self._trainer
-        if trainer is not None:
-            trainer.request_stop()
-
-    # ----- slots (worker thread) ----------------------------------------------------------------
-    @Slot(int, object, int)
-    def load(self, generation: int, trainer: Trainer | None, target: int) -> None:
-        """Take ``trainer`` (built in the GUI thread and never touched there again), paused."""
-        self._set_playing(False)
-        self._generation, self._trainer, self._target = generation, trainer, target
-        self._pending.clear()
-        self._playing_changed("")
-        self._run_probes(force=True)
+        self._messages = messages
+        self.stopping = threading.Event()  # set before the controller ends the process: its end is no news
+        self.ended = threading.Event()  # the process's end of the pipe has closed: it has exited, or is exiting
 
     @Slot()
-    def play(self) -> None:
-        self._halt.clear()
-        if self._playing or self._trainer is None:
-            return
-        if self._trainer.epoch >= self._target:
-            self._playing_changed("target")
-            return
-        self._set_playing(True)
-        self._playing_changed("")
-        self._timer.start(0)
-
-    @Slot()
-    def pause(self) -> None:
-        if self._playing:
-            self._stop_playing("")
-
-    @Slot()
-    def step_epoch(self) -> None:
-        self._step(lambda trainer: trainer.run_epoch())
-
-    @Slot()
-    def step_batch(self) -> None:
-        self._step(lambda trainer: trainer.step_batch())
-
-    @Slot(str, float)
-    def set_setting(self, name: str, value: float) -> None:
-        """Change a live optimizer setting (one of LIVE_SETTINGS); applies at the next mini-batch."""
-        trainer = self._trainer
-        if trainer is None:
-            return
-        try:
-            if name == "learning_rate":
-                trainer.set_learning_rate(value)
-            elif name in LIVE_SETTINGS and hasattr(trainer.optimizer, name):
-                setattr(trainer.optimizer, name, float(value))
-            else:
-                return
-        except ConfigError as exc:
-            self.failed.emit(str(exc))
-            return
-        position = trainer.epoch + trainer.cursor / trainer.batches_per_epoch
-        self.settingApplied.emit(self._generation, name, float(value), position)
-
-    @Slot(int)
-    def set_target(self, epochs: int) -> None:
-        self._target = epochs
-
-    @Slot(float)
-    def set_speed(self, epochs_per_second: float) -> None:
-        """Epochs per second while playing; 0 means as fast as possible."""
-        self._seconds_per_epoch = 1.0 / epochs_per_second if epochs_per_second > 0 else 0.0
-        if self._playing and self._timer.isActive():
-            self._timer.start(0)
-
-    @Slot(object)
-    def add_probe(self, probe: Probe) -> None:
-        self._probes[probe.name] = probe
-
-    @Slot(str, bool)
-    def set_probe_enabled(self, name: str, enabled: bool) -> None:
-        probe = self._probes[name]
-        probe.enabled = enabled
-        if enabled:
-            probe.last = -math.inf
-            self._run_probes(force=False)
-
-    @Slot(str)
-    def save_model(self, path: str) -> None:
-        if self._trainer is None:
-            self.failed.emit("there is no network to save: fix the network settings first")
-            return
-        try:
-            save_model(path, self._trainer.network)
-        except (FileFormatError, OSError) as exc:
-            self.failed.emit(f"the model could not be saved: {exc}")
-            return
-        self.modelSaved.emit(path)
-
-    @Slot()
-    def shutdown(self) -> None:
-        """Stop, let go of the trainer, move back to the main thread and end this thread."""
-        self._timer.stop()
-        self._playing = False
-        self._trainer = None
-        thread = QThread.currentThread()
-        self.moveToThread(QCoreApplication.instance().thread())
-        thread.quit()
-
-    # ----- work ---------------------------------------------------------------------------------
-    def _set_playing(self, playing: bool) -> None:
-        self._playing = playing
-        if not playing:
-            self._timer.stop()
-
-    def _playing_changed(self, reason: str) -> None:
-        self.playingChanged.emit(self._generation, self._playing, reason)
-
-    def _stop_playing(self, reason: str) -> None:
-        self._set_playing(False)
-        self._flush()
-        self._run_probes(force=True)
-        self._playing_changed(reason)
-
-    def _step(self, unit: Callable[[Trainer], Report]) -> None:
-        if self._trainer is None:
-            return
-        if self._playing:
-            self._stop_playing("")
-        self._run(unit)
-        self._flush()
-        self._run_probes(force=True)
-
-    @Slot()
-    def _turn(self) -> None:
-        """One turn of play: an epoch (or a slice of short ones), then the next turn is queued."""
-        trainer = self._trainer
-        if not self._playing or trainer is None:
-            return
-        if self.attention.is_set():  # a command was queued: let it run before any more training
-            self.attention.clear()
-            self._timer.start(0)
-            return
-        started = time.perf_counter()
+    def run(self) -> None:
+        """Relay until the process's end of the pipe closes, then end the thread."""
         while True:
-            self.drawing_done.wait(DRAW_WAIT_SECONDS)
-            if self._halt.is_set():
-                self._stop_playing("")
-                return
-            report = self._run(lambda t: t.run_epoch())
-            if not self._playing:  # diverged or failed: already stopped
-                return
-            if report is not None and trainer.epoch >= self._target:
-                self._stop_playing("target")
-                return
-            if self._seconds_per_epoch > 0 or self.attention.is_set() or time.perf_counter() - started >= SLICE_SECONDS:
+            try:
+                data = self._messages.recv_bytes()
+            except (EOFError, OSError):
                 break
-        if started - self._last_flush >= FLUSH_SECONDS or self._seconds_per_epoch >= FLUSH_SECONDS:
-            self._flush()
-        self._run_probes(force=False)
-        delay = self._seconds_per_epoch - (time.perf_counter() - started)
-        self._timer.start(max(0, round(delay * 1000)))
-
-    def _run(self, unit: Callable[[Trainer], Report]) -> Report | None:
-        """Run one unit of work and route its report; None when it raised."""
-        try:
-            report = unit(self._trainer)
-        except Exception as exc:  # a bug, or memory: report it, keep the window alive
-            traceback.print_exc(file=sys.stderr)
-            self._stop_playing("error")
-            self.failed.emit(f"training stopped by an internal error: {exc.__class__.__name__}: {exc}")
-            return None
-        if report.diverged:
-            self._flush()
-            self.diverged.emit(self._generation, report)
-            self._stop_playing("diverged")
-        elif report.complete:
-            self._pending.append(report)
-        else:
-            self._flush()
-            self.partialReport.emit(self._generation, report)
-        return report
-
-    def _flush(self) -> None:
-        self._last_flush = time.perf_counter()
-        if self._pending:
-            reports, self._pending = self._pending, []
-            self.epochsReady.emit(self._generation, reports)
-
-    def _run_probes(self, force: bool) -> None:
-        if self._trainer is None:
-            return
-        now = time.perf_counter()
-        for probe in self._probes.values():
-            if probe.enabled and (force or now - probe.last >= probe.interval):
-                probe.last = now
-                self.probed.emit(self._generation, probe.name, probe.compute(self._trainer))
+            try:
+                message = pickle.loads(data)
+            except Exception as exc:  # data of a class this process cannot import, say
+                message = (None, "failed", (f"a message from the trainer process could not be read: {exc.__class__.__name__}: {exc}",))
+            self.received.emit(message)
+        self._messages.close()
+        self.ended.set()
+        if not self.stopping.is_set():
+            self.received.emit((None, "playingChanged", (False, "error")))
+            self.received.emit((None, "failed", (LOST_MESSAGE,)))
+        self.moveToThread(QCoreApplication.instance().thread())
+        QThread.currentThread().quit()
 
 
 class TrainerController(QObject):
-    """The GUI thread's handle on the trainer thread: commands as methods, results as signals.
+    """The GUI thread's handle on the trainer: commands as methods, results as signals.
 
     Its signals are emitted in the GUI thread, only for the trainer loaded last.
     """
 
     epochsReady = Signal(object)  # list[Report] of completed epochs, in order
-    partialReport = Signal(object)  # Report of an unfinished epoch
+    partialReport = Signal(object)  # Report of an unfinished epoch (stepped or cut by a command)
     diverged = Signal(object)  # Report with ``diverged`` set; training has paused
     playingChanged = Signal(bool, str)  # playing, why it stopped ("", "target", "diverged", "error")
     settingApplied = Signal(str, float, float)  # setting name, value, epochs done when it applied
-    probed = Signal(str, object)  # probe name, its data
+    probed = Signal(object)  # ProbeResult
     modelSaved = Signal(str)
     failed = Signal(str)
 
-    _load = Signal(int, object, int)
-    _play = Signal()
-    _pause = Signal()
-    _step_epoch = Signal()
-    _step_batch = Signal()
-    _set_setting = Signal(str, float)
-    _set_target = Signal(int)
-    _set_speed = Signal(float)
-    _add_probe = Signal(object)
-    _set_probe_enabled = Signal(str, bool)
-    _save_model = Signal(str)
-    _shutdown = Signal()
+    RELAYED = frozenset({"epochsReady", "partialReport", "diverged", "playingChanged", "settingApplied", "probed",
+                         "modelSaved", "failed"})
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._generation = 0
         self._closed = False
         self.playing = False
-        self._holds = 0
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
-        self._thread = QThread()
-        self._thread.setObjectName("EpochLabTrainer")
-        self.worker = TrainerWorker()
-        self.worker.moveToThread(self._thread)
-        commands = {
-            self._load: self.worker.load, self._play: self.worker.play, self._pause: self.worker.pause,
-            self._step_epoch: self.worker.step_epoch, self._step_batch: self.worker.step_batch,
-            self._set_setting: self.worker.set_setting, self._set_target: self.worker.set_target,
-            self._set_speed: self.worker.set_speed, self._add_probe: self.worker.add_probe,
-            self._set_probe_enabled: self.worker.set_probe_enabled, self._save_model: self.worker.save_model,
-            self._shutdown: self.worker.shutdown,
-        }
-        for signal, slot in commands.items():
-            signal.connect(slot)
-        self.worker.epochsReady.connect(self._on_epochs)
-        self.worker.partialReport.connect(self._on_partial)
-        self.worker.diverged.connect(self._on_diverged)
-        self.worker.playingChanged.connect(self._on_playing)
-        self.worker.settingApplied.connect(self._on_setting)
-        self.worker.probed.connect(self._on_probed)
-        self.worker.modelSaved.connect(self._on_saved)
-        self.worker.failed.connect(self._on_failed)
-        self._thread.start()
+        self._probes: dict[str, Probe] = {}  # as registered, enabled and configured: a new process gets them again
+        self._speed = 0.0
+        self._start_process()
 
     # ----- commands (GUI thread) ----------------------------------------------------------------
     def load(self, trainer: Trainer | None, target: int) -> None:
-        """Hand over a new trainer (or none), paused; anything still coming from the old one is dropped."""
+        """Hand over a new trainer that has not trained yet (or none), paused; anything still
+        coming about the old one is dropped. The trainer is not used here again."""
         if self._closed:
             return
-        self.worker.interrupt()
+        if self.worker.ended.is_set():
+            self._restart_process()
+        recipe = None
+        if trainer is not None:
+            recipe = TrainerRecipe.of(trainer)
+            if trainer.dataset is not self._dataset:
+                self._dataset = trainer.dataset
+                self._send("set_dataset", trainer.dataset)
         self._generation += 1
-        self._load.emit(self._generation, trainer, target)
+        self._send("load", self._generation, recipe, target)
         if self.playing:
             self.playing = False
             self.playingChanged.emit(False, "")
 
     def play(self) -> None:
-        self._send(self._play)
+        self._send("play")
 
     def pause(self) -> None:
-        if not self._closed:
-            self.worker.interrupt()
-        self._send(self._pause)
+        """Stop playing after the current mini-batch."""
+        self._send("pause")
 
     def step_epoch(self) -> None:
-        self._send(self._step_epoch)
+        """Run the rest of the current epoch (pausing first when playing)."""
+        self._send("step_epoch")
 
     def step_batch(self) -> None:
-        self._send(self._step_batch)
+        """Run the next mini-batch (pausing first when playing)."""
+        self._send("step_batch")
 
     def set_setting(self, name: str, value: float) -> None:
-        """Change a live optimizer setting (see LIVE_SETTINGS) from the next mini-batch on;
+        """Change a live optimizer setting (``app.trainer_process.LIVE_SETTINGS``) from the next mini-batch on;
         ``settingApplied`` confirms, with the point in the run where it applied."""
-        if not self._closed:
-            self.worker.cut_epoch()
-        self._send(self._set_setting, name, value)
+        self._send("set_setting", name, value)
 
     def set_target(self, epochs: int) -> None:
-        self._send(self._set_target, epochs)
+        """Stop playing when ``epochs`` epochs are done."""
+        self._send("set_target", epochs)
 
     def set_speed(self, epochs_per_second: float) -> None:
-        self._send(self._set_speed, epochs_per_second)
+        """Epochs per second while playing; 0 means as fast as possible."""
+        self._speed = epochs_per_second
+        self._send("set_speed", epochs_per_second)
 
     def add_probe(self, probe: Probe) -> None:
-        self._send(self._add_probe, probe)
+        """Register ``probe`` (its ``compute`` must pickle: see :class:`Probe`)."""
+        try:
+            pickle.dumps(probe.compute)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise TypeError(f"probe {probe.name!r}: its compute must be a module-level function or an instance of a "
+                            f"module-level class, to run in the trainer process ({exc})") from None
+        self._probes[probe.name] = probe
+        self._send("add_probe", probe)
 
     def set_probe_enabled(self, name: str, enabled: bool) -> None:
-        self._send(self._set_probe_enabled, name, enabled)
+        """Run probe ``name`` from now on (once at once) or no more."""
+        self._probes[name].enabled = enabled
+        self._send("set_probe_enabled", name, enabled)
+
+    def configure_probe(self, name: str, **attributes: Any) -> None:
+        """Set ``attributes`` on probe ``name``'s compute object, in the trainer process where it
+        runs; the probe runs at once if enabled (e.g. ``configure_probe("activations", index=3)``)."""
+        compute = self._probes[name].compute
+        for key, value in attributes.items():
+            setattr(compute, key, value)
+        self._send("configure_probe", name, attributes)
+
+    @property
+    def enabled_probes(self) -> frozenset[str]:
+        """The names of the probes enabled now."""
+        return frozenset(name for name, probe in self._probes.items() if probe.enabled)
 
     def save_model(self, path: str) -> None:
-        self._send(self._save_model, path)
+        """Write the network as it is now to the model file ``path``; ``modelSaved`` or ``failed`` answers."""
+        self._send("save_model", path)
 
-    @contextmanager
-    def drawing(self) -> Iterator[None]:
-        """While the GUI draws in this block (nesting allowed), the worker waits before its next epoch."""
-        if self._holds == 0:
-            self.worker.drawing_done.clear()
-        self._holds += 1
-        try:
-            yield
-        finally:
-            self._holds -= 1
-            if self._holds == 0:
-                self.worker.drawing_done.set()
-
-    def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop training and join the thread (idempotent)."""
+    def shutdown(self) -> None:
+        """Stop training, end the trainer process and join the thread (idempotent; quick,
+        even in the middle of a long epoch)."""
         if self._closed:
             return
         self._closed = True
-        self.worker.interrupt()
-        self.worker.drawing_done.set()
-        self._shutdown.emit()
-        self._thread.wait(timeout_ms)
+        self._stop_process()
 
-    def _send(self, signal: Any, *args: Any) -> None:
-        if not self._closed:
-            signal.emit(*args)
-            self.worker.attention.set()
+    def _send(self, *command: Any) -> None:
+        if self._closed:
+            return
+        try:
+            self._commands.send(command)
+        except OSError:  # the process is gone: the worker says so
+            pass
+
+    # ----- the process --------------------------------------------------------------------------
+    def _start_process(self) -> None:
+        context = _context()
+        child_commands, self._commands = context.Pipe(duplex=False)
+        self._messages, child_messages = context.Pipe(duplex=False)
+        self._process = context.Process(target=trainer_process.serve, args=(child_commands, child_messages),
+                                        name="EpochLabTrainer", daemon=True)
+        with _trainer_environment():
+            self._process.start()
+        child_commands.close()  # the child holds these ends now; its exit closes the message pipe
+        child_messages.close()
+        self._dataset: Dataset | None = None  # the dataset the process has
+        self._thread = QThread()
+        self._thread.setObjectName("EpochLabTrainer")
+        self.worker = TrainerWorker(self._messages)
+        self.worker.moveToThread(self._thread)
+        self._thread.started.connect(self.worker.run)
+        self.worker.received.connect(self._relay)
+        self._thread.start()
+
+    def _stop_process(self) -> None:
+        self.worker.stopping.set()
+        try:
+            self._commands.send(("shutdown",))
+        except OSError:
+            pass
+        self._commands.close()
+        self._process.join(EXIT_SECONDS)
+        if self._process.exitcode is None:  # in a long mini-batch: nothing there needs keeping
+            self._process.terminate()
+            self._process.join(EXIT_SECONDS)
+        if self._process.exitcode is None:
+            self._process.kill()
+            self._process.join()
+        self._process.close()
+        self._thread.wait()  # the process's exit ended the pipe, so the worker has ended the thread
+
+    def _restart_process(self) -> None:
+        """A new process in place of one that died, told the speed and probes again."""
+        self._stop_process()
+        self._start_process()
+        self._send("set_speed", self._speed)
+        for probe in self._probes.values():
+            self._send("add_probe", probe)
 
     # ----- results (GUI thread) -----------------------------------------------------------------
-    @Slot(int, object)
-    def _on_epochs(self, generation: int, reports: list[Report]) -> None:
-        if generation == self._generation:
-            self.epochsReady.emit(reports)
-
-    @Slot(int, object)
-    def _on_partial(self, generation: int, report: Report) -> None:
-        if generation == self._generation:
-            self.partialReport.emit(report)
-
-    @Slot(int, object)
-    def _on_diverged(self, generation: int, report: Report) -> None:
-        if generation == self._generation:
-            self.diverged.emit(report)
-
-    @Slot(int, bool, str)
-    def _on_playing(self, generation: int, playing: bool, reason: str) -> None:
-        if generation == self._generation:
-            self.playing = playing
-            self.playingChanged.emit(playing, reason)
-
-    @Slot(int, str, float, float)
-    def _on_setting(self, generation: int, name: str, value: float, position: float) -> None:
-        if generation == self._generation:
-            self.settingApplied.emit(name, value, position)
-
-    @Slot(int, str, object)
-    def _on_probed(self, generation: int, name: str, data: Any) -> None:
-        if generation == self._generation:
-            self.probed.emit(name, data)
-
-    @Slot(str)
-    def _on_saved(self, path: str) -> None:
-        self.modelSaved.emit(path)
-
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self.failed.emit(message)
+    @Slot(object)
+    def _relay(self, message: tuple[int | None, str, tuple]) -> None:
+        """Re-emit a message of the worker as the signal it names, unless it is about an older
+        trainer (or comes from the worker of a process that died and was replaced)."""
+        generation, name, args = message
+        if self._closed or generation not in (None, self._generation) or name not in self.RELAYED or self.sender() is not self.worker:
+            return
+        if name == "playingChanged":
+            self.playing = args[0]
+        getattr(self, name).emit(*args)

@@ -13,9 +13,11 @@ leaves a half-written file. Problems raise :class:`FileFormatError` naming the f
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -28,25 +30,53 @@ from .data import DataError, Dataset, make_dataset
 from .layers import SpecError
 from .network import Network, Preprocess
 
+TEMPORARY_NAME_TRIES = 100
+
 
 class FileFormatError(ValueError):
     """A file that cannot be read or written as asked; the message names the file."""
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], mode: str = "wb") -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it: those of the
+    file it replaces, or for a new file 0o666 less the umask (applied by the system).
+    """
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _create_beside(path)
     except OSError as exc:
         raise FileFormatError(f"{path}: cannot write there ({exc.strerror})") from None
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
             write(f)
+        _keep_permissions(path, tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, Path]:
+    """Create a new, empty temporary file in ``path``'s folder, as ``open()`` would create a
+    file (mode 0o666 less the umask, unlike ``tempfile.mkstemp``'s private 0o600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(TEMPORARY_NAME_TRIES):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
+def _keep_permissions(path: Path, tmp: Path) -> None:
+    """Give ``tmp`` the permission bits of the existing file ``path`` (if there is one)."""
+    try:
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+    except FileNotFoundError:
+        pass
 
 
 def save_model(path: str | os.PathLike, network: Network) -> None:

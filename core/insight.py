@@ -343,6 +343,22 @@ class ActivationData:
     epoch: int
 
 
+class BoundaryProbe:
+    """The decision-boundary probe: the grid (:func:`boundary_data`), the raw samples
+    (:func:`raw_split`, the same arrays while the trainer stays, so a view redraws its points
+    only after a reset) and the feature names."""
+
+    def __init__(self) -> None:
+        self._trainer = None
+        self._points = None
+
+    def __call__(self, trainer) -> tuple[BoundaryData, tuple[np.ndarray, ...], tuple[str, ...]]:
+        if trainer is not self._trainer:
+            self._trainer = trainer
+            self._points = raw_split(trainer)
+        return boundary_data(trainer), self._points, tuple(trainer.dataset.feature_names)
+
+
 class ActivationProbe:
     """The activations of one chosen sample; set ``index`` from any thread (an int)."""
 

@@ -25,6 +25,10 @@ from .initializers import INITIALIZERS, initialize
 Array = Any
 
 
+ONE_UNIT_SOFTMAX = ("softmax over one unit always outputs 1 (it divides e^z by itself), so nothing before it can learn; "
+                    "for two classes use one sigmoid unit, or give the softmax one unit per class")
+
+
 class SpecError(ValueError):
     """A layer or network spec that cannot be built; the message says which layer and why."""
 
@@ -113,6 +117,8 @@ class Dense(Layer):
             raise SpecError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         if initializer not in INITIALIZERS:
             raise SpecError(f"unknown initializer {initializer!r}; choose one of {', '.join(INITIALIZERS)}")
+        if activation == "softmax" and units == 1:
+            raise SpecError(ONE_UNIT_SOFTMAX)
         try:
             self.activation = get_activation(activation, slope)
         except ValueError as exc:

@@ -1,12 +1,48 @@
-"""Test set-up: Qt runs offscreen, and no test may leave a QThread or Python thread running."""
+"""Test set-up: Qt runs offscreen; no test reads or writes the user's settings, in this
+process or in a child it starts (use the ``child_env`` fixture for every subprocess);
+property tests run the same examples every time (the "ci" hypothesis profile, or the one
+HYPOTHESIS_PROFILE names, e.g. "default" for hypothesis' own random search); and no test
+may leave a QThread or Python thread running."""
 
 import os
 import sys
 import threading
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+USER_FOLDERS = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")  # where Qt and others keep a user's settings
+
+
+def user_folders(root: Path) -> dict[str, str]:
+    """Fresh, empty XDG folders under ``root``, as environment variables."""
+    folders = {}
+    for name in USER_FOLDERS:
+        folder = root / name.removeprefix("XDG_").removesuffix("_HOME").lower()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folders[name] = str(folder)
+    return folders
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_user_folders(tmp_path_factory):
+    """Point this process's XDG folders (inherited by any child) away from the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, folder in user_folders(tmp_path_factory.mktemp("user")).items():
+            patch.setenv(name, folder)
+        yield
+
+
+@pytest.fixture
+def child_env(tmp_path) -> dict[str, str]:
+    """The environment for a subprocess a test starts: its own empty settings folders, Qt offscreen."""
+    return {**os.environ, **user_folders(tmp_path / "child-user"), "QT_QPA_PLATFORM": "offscreen"}
 
 
 @pytest.fixture(autouse=True)

@@ -240,12 +240,12 @@ def test_user_errors_exit_2_with_one_line_on_stderr(tmp_path, capsys):
         assert out == "", what
 
 
-def test_main_py_train_in_a_subprocess(tmp_path):
+def test_main_py_train_in_a_subprocess(tmp_path, child_env):
     history = tmp_path / "h.csv"
     done = subprocess.run(
         [sys.executable, "main.py", "train", "--dataset", "xor", "--samples", "40", "--layers", "3:tanh",
          "--epochs", "2", "--json", "--history", str(history)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
@@ -253,7 +253,7 @@ def test_main_py_train_in_a_subprocess(tmp_path):
     assert [r["epoch"] for r in records] == [1, 2] and all(set(r) == CLASS_KEYS for r in records)
     assert history.exists()
 
-    failed = subprocess.run([sys.executable, "main.py", "train", "--lr", "-1"], cwd=ROOT, capture_output=True,
+    failed = subprocess.run([sys.executable, "main.py", "train", "--lr", "-1"], cwd=ROOT, env=child_env, capture_output=True,
                             text=True, timeout=60, check=False)
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and "learning_rate" in failed.stderr and "Traceback" not in failed.stderr

@@ -1,5 +1,7 @@
 """The Load data dialog: preview, choose the target, load off the GUI thread, bad files."""
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -39,6 +41,15 @@ def test_preview_then_pick_another_target_and_load(qtbot, dialog, tmp_path):
     assert data.n_samples == 200 and data.n_features == 3  # age, height, and the two-level label as one 0/1 column
     assert dialog.source["target"] == "city"
     assert abs(data.X[:, 1].mean() - 170) < 3  # decimal comma read as numbers
+
+
+def test_a_gzip_table_shows_its_real_row_count(dialog, tmp_path):
+    pixels = np.random.default_rng(0).integers(0, 17, size=(1797, 65))
+    text = ",".join(f"p{j}" for j in range(64)) + ",class\n" + "".join(",".join(map(str, row)) + "\n" for row in pixels)
+    path = tmp_path / "digits.csv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    dialog.set_path(str(path))
+    assert "1,797 rows × 65 columns" in dialog.summary.text()
 
 
 def test_a_bad_file_is_explained_and_cannot_be_loaded(dialog, tmp_path):

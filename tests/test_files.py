@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -238,6 +240,38 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     assert list(tmp_path.iterdir()) == [target]
     with pytest.raises(FileFormatError, match="no-such-folder"):
         atomic_write(tmp_path / "no-such-folder" / "x.npz", lambda f: None)
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test (``umask(0o027)``); the old one comes back after."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o077], ids=oct)
+def test_saved_files_get_the_permissions_open_would_give(tmp_path, umask, mask):
+    umask(mask)
+    save_model(tmp_path / "model.npz", trained_network())
+    save_data_npz(tmp_path / "data.npz", np.zeros((2, 1)), np.array([0, 1]))
+    write_history_csv(tmp_path / "history.csv", [{"epoch": 1}])
+    default_experiment().save(tmp_path / "lesson.json")
+    with open(tmp_path / "plain.txt", "w") as f:  # what a normal open() gives
+        f.write("x")
+    expected = stat.S_IMODE(os.stat(tmp_path / "plain.txt").st_mode)
+    assert expected == 0o666 & ~mask
+    for name in ("model.npz", "data.npz", "history.csv", "lesson.json"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == expected, name
+
+
+def test_overwriting_keeps_the_permissions_of_the_existing_file(tmp_path, umask):
+    target = tmp_path / "h.csv"
+    target.write_text("old")
+    target.chmod(0o640)
+    write_history_csv(target, [{"epoch": 1}])
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640 and target.read_text().startswith("epoch")
+    assert list(tmp_path.iterdir()) == [target]
 
 
 # ----- experiments ----------------------------------------------------------------------------

@@ -235,7 +235,8 @@ def random_network(rng: np.random.Generator):
     for _ in range(int(rng.integers(0, 4))):
         act = str(rng.choice(HIDDEN_ACTIVATIONS))
         extra = {"slope": float(rng.uniform(0.05, 0.5))} if act == "leaky_relu" else {}
-        layers.append(dense(int(rng.integers(1, 6)), act, initializer=str(rng.choice(["glorot_uniform", "he_normal"])), **extra))
+        units = int(rng.integers(2 if act == "softmax" else 1, 6))  # softmax over one unit is refused
+        layers.append(dense(units, act, initializer=str(rng.choice(["glorot_uniform", "he_normal"])), **extra))
         if rng.random() < 0.3:
             layers.append({"type": "dropout", "rate": float(rng.uniform(0.1, 0.6))})
     head_act, loss = HEADS[int(rng.integers(len(HEADS)))]
@@ -277,7 +278,7 @@ def test_random_network_gradient(seed):
 )
 def test_hypothesis_network_gradient(*, n_in, hidden, head, k, m, seed):
     rng = np.random.default_rng(seed)
-    layers = [dense(u, a) for u, a in hidden] + [dense(k, head[0])]
+    layers = [dense(max(u, 2) if a == "softmax" else u, a) for u, a in hidden] + [dense(k, head[0])]  # no one-unit softmax
     net = Network(spec(n_in, layers), F64, seed=seed)
     for layer in net.layers:
         layer.params["b"][...] = rng.normal(scale=0.3, size=layer.params["b"].shape)

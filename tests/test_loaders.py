@@ -271,13 +271,36 @@ def test_scaling_options(tmp_path):
     assert minmax.min() == 0 and minmax.max() == 1
 
 
-def test_preview_shows_first_rows_types_and_estimates_rows(tmp_path):
+def test_preview_shows_first_rows_types_and_counts_rows(tmp_path):
     text = "x,colour,label\n" + "".join(f"{i / 2},{'ab'[i % 2]},{i % 3}\n" for i in range(3000))
     preview = preview_file(write(tmp_path, "p.csv", text), rows=5)
     assert preview.format == "table" and len(preview.rows) == 5 and preview.rows[2] == ("1", "a", "2")
     assert [(c.kind, c.role) for c in preview.columns] == [("numeric", "feature"), ("categorical", "feature"), ("numeric", "target")]
     assert preview.columns[1].levels == ("a", "b") and preview.columns[2].distinct == 3
-    assert 2000 < preview.approx_rows < 4500 and "≈" in preview.summary
+    assert preview.approx_rows == 3000 and preview.summary.startswith("3,000 rows × 3 columns")
+
+
+def digits_like_csv(rows: int) -> str:
+    """A table shaped like the digits data: 64 pixel columns of 0…16 and a class column."""
+    pixels = np.random.default_rng(0).integers(0, 17, size=(rows, 64))
+    header = ",".join([f"pixel_{j}" for j in range(64)] + ["class"])
+    return header + "\n" + "".join(",".join(map(str, row)) + f",{i % 10}\n" for i, row in enumerate(pixels))
+
+
+@pytest.mark.parametrize("name", ["digits.csv.gz", "digits.csv"])
+def test_preview_counts_every_row_of_a_small_table(tmp_path, name):
+    text = digits_like_csv(1797).encode()
+    preview = preview_file(write(tmp_path, name, gzip.compress(text) if name.endswith(".gz") else text))
+    assert preview.approx_rows == 1797
+    assert preview.summary.startswith("1,797 rows × 65 columns")
+    assert len(preview.rows) == 20 and all(c.missing == 0 for c in preview.columns)
+
+
+def test_preview_of_a_large_gzip_table_says_it_estimates(tmp_path, monkeypatch):
+    monkeypatch.setattr("core.loaders.formats.COUNT_ROWS_BYTES", 10_000)  # count no file: estimate every one
+    preview = preview_file(write(tmp_path, "big.csv.gz", gzip.compress(digits_like_csv(5000).encode())))
+    assert 4500 < preview.approx_rows < 5500
+    assert preview.summary.startswith("≈ ") and preview.summary.endswith("; rows estimated from the first 1,000")
 
 
 def test_options_are_checked():
@@ -743,9 +766,9 @@ def test_describe_dataset_lines(tmp_path):
     assert lines[1] == "rows: 30" and lines[-1] == "missing values: no missing values"
 
 
-def test_core_and_the_cli_entry_import_no_qt():
+def test_core_and_the_cli_entry_import_no_qt(child_env):
     code = ("import sys, core.cli, core.loaders, core.realdata, app.main, app.image_reader; "
             "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt imported'")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, env=child_env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

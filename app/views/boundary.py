@@ -3,7 +3,7 @@ data's raw units, with the training and validation samples on top.
 
 Colour: each grid point takes the colour of its predicted class; the intensity is the
 network's confidence (white where it hesitates: p = 0.5 for one sigmoid output, all
-classes equally likely for softmax). "Discretize" drops the intensity and shows only
+classes equally likely for softmax). "Regions" drops the intensity and shows only
 the predicted regions. The grid is computed in the trainer's thread by a probe
 (:func:`core.insight.boundary_data`); this view only colours and draws it.
 """
@@ -52,14 +52,17 @@ class BoundaryView(ViewPanel):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("boundaryView", parent)
-        self.train_check = QCheckBox("Training points")
-        self.train_check.setObjectName("boundaryTrainCheck")
-        self.val_check = QCheckBox("Validation points")
-        self.val_check.setObjectName("boundaryValCheck")
-        self.discrete_check = QCheckBox("Discretize")
-        self.discrete_check.setObjectName("boundaryDiscreteCheck")
-        self.discrete_check.setToolTip("Show only the predicted class regions, without the confidence shading")
-        for check in (self.train_check, self.val_check, self.discrete_check):
+        self.train_check = QCheckBox("Training")  # short: the header shares its row with the readout
+        self.val_check = QCheckBox("Validation")
+        self.discrete_check = QCheckBox("Regions")
+        for check, name, spoken, tip in (
+                (self.train_check, "boundaryTrainCheck", "Training points", "Draw the training samples (dots) over the predicted regions"),
+                (self.val_check, "boundaryValCheck", "Validation points", "Draw the validation samples (triangles) over the predicted regions"),
+                (self.discrete_check, "boundaryDiscreteCheck", "Regions only",
+                 "Show only the predicted class regions, without the confidence shading")):
+            check.setObjectName(name)
+            check.setToolTip(tip)
+            check.setAccessibleName(spoken)
             self.header.addWidget(check)
         self.train_check.setChecked(True)
         self.val_check.setChecked(True)
@@ -75,21 +78,32 @@ class BoundaryView(ViewPanel):
         self.train_check.toggled.connect(self.train_points.setVisible)
         self.val_check.toggled.connect(self.val_points.setVisible)
         self.discrete_check.toggled.connect(lambda _: self._draw())
+        self.canvas.setToolTip("The input plane coloured by the class the network predicts there (paler = less sure), "
+                               "with the training (dots) and validation (triangles) samples")
+        self.canvas.setAccessibleName("Decision boundary over the input plane")
         self._data: BoundaryData | None = None
         self._points_key = None
         self.classes: np.ndarray | None = None  # the predicted class shown at each grid point (r, r)
-        self.show_note("Press Play or step an epoch to see the decision boundary.")
+        self.clear()
 
     def clear(self) -> None:
+        """Forget the picture, the samples and the readout."""
         self._data = None
         self._points_key = None
+        self.classes = None
+        self.image.clear()
+        self.train_points.clear()
+        self.val_points.clear()
+        self.readout.setText("")
+        self.show_note("Press Play or step an epoch to see the decision boundary.")
 
     def show_data(self, data: BoundaryData, points=None, names: tuple[str, ...] = ()) -> None:
         """Show a probe's grid; ``points`` = (X_train, y_train, X_val, y_val) raw, when they changed."""
-        self._data = data
         if data.reason:
+            self.clear()
             self.show_note(data.reason)
             return
+        self._data = data
         self.show_canvas()
         if points is not None and points[0] is not self._points_key:
             self._points_key = points[0]
@@ -116,7 +130,7 @@ class BoundaryView(ViewPanel):
         (x0, x1), (y0, y1), r = grid.x_range, grid.y_range, grid.resolution
         dx, dy = (x1 - x0) / (r - 1), (y1 - y0) / (r - 1)
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy))
-        self.readout.setText(f"epoch {data.epoch} · paler = less sure")
+        self.readout.setText("paler = less sure")
         self.readout.setToolTip("Colour: the class the network predicts there; the paler, the less sure it is. "
                                 "Dots: training samples; triangles: validation samples.")
 

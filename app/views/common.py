@@ -1,31 +1,114 @@
-"""What every inspection view shares: a header (readout, export button), a pyqtgraph
-canvas, and a note that replaces the canvas when the view does not apply to the data."""
+"""What every view shares: the :class:`LiveView` contract the window's redraw scheduler
+draws through, a one-line readout label, and :class:`ViewPanel`, the base of the
+inspection views: a header (readout, the epoch shown, export button), a pyqtgraph canvas,
+and a note that replaces the canvas when the view does not apply to the data."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Protocol
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QStackedWidget, QToolButton, QVBoxLayout, QWidget
-
-from ..plots import LayoutCanvas, _readout_label
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 
 
+class LiveView(Protocol):
+    """A view (a QWidget) the window's redraw scheduler (:mod:`app.redraw`) draws.
+
+    Data reach a view as they arrive (probe results, epoch reports); it only keeps them.
+    In each frame the scheduler calls ``refresh()`` on every view that is shown and
+    ``stale()``, so all shown views draw the same moment of the run together.
+    """
+
+    def stale(self) -> bool:
+        """Whether there is something new to draw."""
+        ...
+
+    def refresh(self) -> None:
+        """Bring the view up to date (the canvas repaints afterwards)."""
+        ...
+
+    def new_run(self) -> None:
+        """A new run (or new data) starts: forget everything shown."""
+        ...
+
+
+def is_shown(view: QWidget) -> bool:
+    """Whether any part of the view widget ``view`` is on screen: a dock tabbed behind
+    another is not, though Qt calls it visible (asked of a scroll area, such as a pyqtgraph
+    canvas, the answer is about its viewport)."""
+    surface = view.viewport() if isinstance(view, QAbstractScrollArea) else view
+    return not surface.visibleRegion().isEmpty()
+
+
+def readout_label(name: str) -> QLabel:
+    """A one-line label whose changing text never resizes its view (it is clipped instead):
+    a label that grows with its text would re-lay out the whole window on every frame."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    label.setMinimumWidth(0)
+    return label
+
+
+def header_row() -> tuple[QWidget, QHBoxLayout]:
+    """The row above a view's plot, as a widget and its layout. The row never widens its
+    view: on a narrow screen its controls are cut at the right instead of squeezing the
+    plots beside it (a header's checkboxes once kept the loss plot 100 px wide)."""
+    row = QWidget()
+    row.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(6, 2, 6, 0)
+    return row, layout
+
+
+def epoch_text(epoch: int, batch: int = 0) -> str:
+    """Where in the run a view's picture comes from: "epoch 12", or "epoch 12 + 3 batches"."""
+    if batch:
+        return f"epoch {epoch} + {batch} batch{'es' if batch != 1 else ''}"
+    return f"epoch {epoch}"
+
+
+def epoch_label(name: str) -> QLabel:
+    """The header label that states the epoch a view shows."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setProperty("hint", True)
+    label.setToolTip("The moment of the run this picture shows: epochs completed (and mini-batches into the next)")
+    return label
+
+
 class ViewPanel(QWidget):
-    """Base of the views: ``self.canvas`` (a GraphicsLayoutWidget) under a header row that
-    holds ``self.readout``, any extra controls (``self.header``) and an Export button."""
+    """Base of the inspection views: ``self.canvas`` (a GraphicsLayoutWidget) under a header
+    row that holds ``self.readout``, any extra controls (``self.header``), the epoch shown
+    and an Export button.
+
+    Probe results (:class:`app.worker.ProbeResult`) arrive through :meth:`receive`; the
+    newest is drawn at the next :meth:`refresh` by the subclass's ``show_data(*data)``
+    (a tuple payload gives several arguments), and the header states its epoch."""
 
     def __init__(self, name: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName(name)
         self.name = name
-        self.canvas = LayoutCanvas()
+        self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setObjectName(f"{name}Canvas")
         self.note = QLabel()
         self.note.setObjectName(f"{name}Note")
@@ -36,43 +119,56 @@ class ViewPanel(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.canvas)
         self.stack.addWidget(self.note)
-        self.readout = _readout_label(f"{name}Readout")
+        self.readout = readout_label(f"{name}Readout")
+        self.epoch_label = epoch_label(f"{name}Epoch")
+        self._pending: Any = None
         self.export_button = QToolButton()
         self.export_button.setObjectName(f"{name}Export")
         self.export_button.setText("Export")
         self.export_button.setToolTip("Save this view as a PNG image or an SVG drawing")
+        self.export_button.setAccessibleName("Export this view")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         menu.addAction("As PNG image…", lambda: self._ask_export("png"))
         menu.addAction("As SVG drawing…", lambda: self._ask_export("svg"))
         self.export_button.setMenu(menu)
-        self.header = QHBoxLayout()
-        self.header.setContentsMargins(6, 2, 6, 0)
+        header_widget, self.header = header_row()
         self.header.addWidget(self.readout, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(self.header)
+        layout.addWidget(header_widget)
         layout.addWidget(self.stack, 1)
 
-    # ----- LiveView: the window's redraw timer draws the newest data, one view per frame ----------------
-    def set_pending(self, *data) -> None:
-        """Keep the newest probe data; it is drawn at the next :meth:`refresh`."""
-        self._pending = data
+    # ----- LiveView ------------------------------------------------------------------------------------
+    def receive(self, result) -> None:
+        """Keep the newest probe result; it is drawn at the next :meth:`refresh`."""
+        self._pending = result
 
     def stale(self) -> bool:
-        return getattr(self, "_pending", None) is not None and not self.visibleRegion().isEmpty()
+        return self._pending is not None
 
     def refresh(self) -> None:
-        data, self._pending = getattr(self, "_pending", None), None
-        if data is not None:
-            self.show_data(*data)
+        result, self._pending = self._pending, None
+        if result is None:
+            return
+        self.show_data(*(result.data if isinstance(result.data, tuple) else (result.data,)))
+        self.epoch_label.setText(epoch_text(result.epoch, result.batch))
+
+    def new_run(self) -> None:
+        self._pending = None
+        self.epoch_label.setText("")
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything the view shows (subclasses reset their pictures and texts)."""
 
     def show_data(self, *data) -> None:
         raise NotImplementedError
 
     def finish_header(self) -> None:
-        """Call after adding controls to ``self.header``: puts the Export button last."""
+        """Call after adding controls to ``self.header``: puts the epoch and the Export button last."""
+        self.header.addWidget(self.epoch_label)
         self.header.addWidget(self.export_button)
 
     def show_note(self, text: str) -> None:

@@ -1,163 +1,198 @@
-"""Puts the inspection views into the main window and feeds them.
+"""The window's views in one registry: what each is called, how its dock is placed, which
+probe feeds it, and the layout.
 
-Each view that needs the network registers a :class:`~app.worker.Probe` (computed in the
-trainer's thread at a bounded rate, forced after steps, resets and pauses) that is enabled
-only while the view's dock is visible, so a hidden view costs nothing. Epoch reports (for
-the gradient-norm and dead-ReLU curves) come from the controller's ``epochsReady``.
-The arrangement of the docks is saved with QSettings (:meth:`save_layout`).
+Every view is a :class:`~app.views.common.LiveView` in a dock of the window's
+:class:`~app.view_area.ViewArea`, drawn by the redraw scheduler. A view that needs the
+network names a :class:`~app.worker.Probe` under its own name: the probe runs in the
+trainer's process at a bounded rate only while the view's dock is visible, and its results
+(:class:`~app.worker.ProbeResult`, which carry the epoch they were computed at) come back
+to that view alone. The loss and metric plots read the run's history instead; the
+weights-and-gradients view also takes every epoch report.
+
+The default layout (also "Reset layout"), in two rows::
+
+    Loss                              | Decision boundary · Regression fit
+    Accuracy · Confusion matrix · Layers | Weights · Network graph · Activations · Weights and gradients
+
+The arrangement the user makes is saved with QSettings (:meth:`ViewRegistry.save_layout`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import QObject, QSettings, Qt, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from core import insight
+from core.data import Dataset
 
-from ..worker import Probe
+from ..history import RunHistory
+from ..layer_stats import LayerStatsView
+from ..plots import EpochPlot
+from ..redraw import RedrawScheduler
+from ..view_area import ViewArea
+from ..worker import Probe, ProbeResult, TrainerController, weight_matrices
 from .activations import ActivationsView
 from .boundary import BoundaryView
+from .common import is_shown
 from .confusion import ConfusionView
 from .network_graph import NetworkGraphView
 from .regression_fit import RegressionFitView
 from .weight_history import WeightHistoryView
+from .weights import WeightHeatmap
 
-BOUNDARY_PROBE_SECONDS = 0.2
-CONFUSION_PROBE_SECONDS = 0.25
-HISTOGRAM_PROBE_SECONDS = 0.2
-GRAPH_PROBE_SECONDS = 0.25
-FIT_PROBE_SECONDS = 0.25
-ACTIVATION_PROBE_SECONDS = 0.25
-LAYOUT_VERSION = 1
+PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
+LAYOUT_VERSION = 2
 LAYOUT_KEY = "views/layout"
+TOP_ROW_SHARE = 0.6  # of the view area's height
+LOSS_SHARE = 0.55  # of the top row's width
+PLOTS_SHARE = 0.45  # of the bottom row's width, for the accuracy group (the weights group has more tabs)
 
 
-class _BoundaryProbe:
-    """The boundary grid plus the raw samples (the same arrays for one trainer, so the view
-    redraws its points only after a reset)."""
+@dataclass
+class ViewEntry:
+    """One view of the window: ``name`` is its dock's name (objectName ``{name}Dock``) and
+    its probe's name when ``probe`` is set."""
 
-    def __init__(self) -> None:
-        self._trainer = None
-        self._points = None
-
-    def __call__(self, trainer):
-        if trainer is not self._trainer:
-            self._trainer = trainer
-            self._points = insight.raw_split(trainer)
-        data = insight.boundary_data(trainer)
-        return data, self._points, tuple(trainer.dataset.feature_names)
+    name: str
+    title: str
+    view: QWidget
+    probe: Probe | None = None
+    dock: QDockWidget | None = None
 
 
-class InsightViews(QObject):
-    """The inspection views of ``window`` (a MainWindow): docks, probes, feeding, layout."""
+class ViewRegistry(QObject):
+    """Builds, places and feeds every view of the window.
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        controller = window.controller
-        area = window.views
+    Attributes (the views, for the window and tests): ``loss_plot``, ``metric_plot``,
+    ``weights``, ``layer_stats``, ``boundary``, ``confusion``, ``fit``, ``graph``,
+    ``activations``, ``weight_history``; ``entries`` by name and ``docks`` by name.
+    """
+
+    def __init__(self, area: ViewArea, controller: TrainerController, scheduler: RedrawScheduler, history: RunHistory) -> None:
+        super().__init__(area)
+        self.area, self.controller, self.scheduler = area, controller, scheduler
+        self.loss_plot = EpochPlot("lossPlot", "loss", history)
+        self.metric_plot = EpochPlot("metricPlot", "metric", history)
+        self.weights = WeightHeatmap()
+        self.layer_stats = LayerStatsView()
         self.boundary = BoundaryView()
-        self.weight_history = WeightHistoryView()
         self.confusion = ConfusionView()
-        self.graph = NetworkGraphView()
         self.fit = RegressionFitView()
+        self.graph = NetworkGraphView()
         self.activations = ActivationsView()
-        self.docks = {}
-        for name, title, view, tab_with in (("boundary", "Decision boundary", self.boundary, "metric"),
-                                            ("confusion", "Confusion matrix", self.confusion, "metric"),
-                                            ("regressionFit", "Regression fit", self.fit, "metric"),
-                                            ("networkGraph", "Network graph", self.graph, "weights"),
-                                            ("activations", "Activations", self.activations, "weights"),
-                                            ("weightHistory", "Weights and gradients", self.weight_history, "layers")):
-            dock = self.docks[name] = area.add_view(name, title, view)
-            area.tabifyDockWidget(area.views[tab_with], dock)
-        # the decision boundary in front of the accuracy plot; the weights heatmap and the layer table stay in front of theirs
-        for name in ("weights", "layers"):
-            area.views[name].raise_()
-        self.docks["boundary"].raise_()
-        # tabbing wide views beside the accuracy plot must not squeeze the loss plot
-        area.resizeDocks([area.views["loss"], area.views["metric"]], [1, 1], Qt.Orientation.Horizontal)
+        self.weight_history = WeightHistoryView()
         self._activation_probe = insight.ActivationProbe()
-        probes = {
-            "boundary": Probe("boundary", _BoundaryProbe(), BOUNDARY_PROBE_SECONDS),
-            "confusion": Probe("confusion", insight.confusion_data, CONFUSION_PROBE_SECONDS),
-            "weightHistory": Probe("weightHistory", insight.WeightHistogramRing(), HISTOGRAM_PROBE_SECONDS),
-            "networkGraph": Probe("networkGraph", insight.graph_data, GRAPH_PROBE_SECONDS),
-            "regressionFit": Probe("regressionFit", insight.fit_data, FIT_PROBE_SECONDS),
-            "activations": Probe("activations", self._activation_probe, ACTIVATION_PROBE_SECONDS),
-        }
-        for name, probe in probes.items():
-            controller.add_probe(probe)
-            self.docks[name].visibilityChanged.connect(partial(self._visibility, name))
-        for view in (self.boundary, self.weight_history, self.confusion, self.graph, self.fit, self.activations):
-            view.canvas.paint_guard = controller.drawing
-        self._run = -1
-        # drawn by the window's redraw timer, one stale view per frame, like the loss and weight views
-        window._live_views.extend([("boundary", self.boundary), ("confusion", self.confusion),
-                                   ("networkGraph", self.graph), ("weightHistory", self.weight_history),
-                                   ("regressionFit", self.fit), ("activations", self.activations)])
+        entries = [
+            ViewEntry("loss", "Loss", self.loss_plot),
+            ViewEntry("boundary", "Decision boundary", self.boundary, Probe("boundary", insight.BoundaryProbe(), PROBE_SECONDS)),
+            ViewEntry("regressionFit", "Regression fit", self.fit, Probe("regressionFit", insight.fit_data, PROBE_SECONDS)),
+            ViewEntry("metric", "Accuracy", self.metric_plot),
+            ViewEntry("confusion", "Confusion matrix", self.confusion, Probe("confusion", insight.confusion_data, PROBE_SECONDS)),
+            ViewEntry("layers", "Layers", self.layer_stats),
+            ViewEntry("weights", "Weights", self.weights, Probe("weights", weight_matrices, PROBE_SECONDS)),
+            ViewEntry("networkGraph", "Network graph", self.graph, Probe("networkGraph", insight.graph_data, PROBE_SECONDS)),
+            ViewEntry("activations", "Activations", self.activations, Probe("activations", self._activation_probe, PROBE_SECONDS)),
+            ViewEntry("weightHistory", "Weights and gradients", self.weight_history,
+                      Probe("weightHistory", insight.WeightHistogramRing(), PROBE_SECONDS)),
+        ]
+        self.entries = {entry.name: entry for entry in entries}
+        for entry in entries:
+            entry.dock = area.add_view(entry.name, entry.title, entry.view)
+            if entry.probe is not None:
+                controller.add_probe(entry.probe)
+                entry.dock.visibilityChanged.connect(partial(controller.set_probe_enabled, entry.name))
+            entry.dock.visibilityChanged.connect(scheduler.schedule)
+            if entry.name != "layers":  # the layer table is drawn by the window's frame callback
+                scheduler.add(entry.view)
+        self.docks = {name: entry.dock for name, entry in self.entries.items()}
+        self._place_default()
+        self._default_state = area.saveState(LAYOUT_VERSION)
         self.activations.sampleChanged.connect(self._on_sample)
-        controller.probed.connect(self._on_probed)
+        controller.probed.connect(self.receive)
         controller.epochsReady.connect(self._on_epochs)
 
-    # ----- feeding --------------------------------------------------------------------------------
-    def _visibility(self, name: str, visible: bool) -> None:
-        self.window.controller.set_probe_enabled(name, visible)
-        if visible:
-            self.window._schedule_redraw()
-
-    def _on_sample(self, index: int) -> None:
-        """Show another sample's activations: the probe reads the index (an int) in the worker."""
-        self._activation_probe.index = index
-        if not self.activations.visibleRegion().isEmpty():
-            self.window.controller.set_probe_enabled("activations", True)  # runs the probe now
-
-    def _check_run(self) -> None:
-        """A reset started a new run: forget what the views gathered."""
-        run = self.window.history.run
-        if run != self._run:
-            self._run = run
-            self.weight_history.clear()
-            self.boundary.clear()
-            self.confusion.clear()
-            self.graph.clear()
-            self.fit.clear()
-            self.activations.clear()
-            dataset = self.window._dataset
-            self.activations.set_sample_count(dataset.n_samples if dataset is not None else 0)
-
-    @Slot(str, object)
-    def _on_probed(self, name: str, data: object) -> None:
-        self._check_run()
-        if name == "boundary":
-            self.boundary.set_pending(*data)
-        elif name == "confusion":
-            self.confusion.set_pending(data)
-        elif name == "networkGraph":
-            self.graph.set_pending(data)
-        elif name == "regressionFit":
-            self.fit.set_pending(data)
-        elif name == "activations":
-            self.activations.set_pending(data)
-        elif name == "weightHistory":
-            self.weight_history.show_histograms(data)
-        else:
-            return
-        self.window._schedule_redraw()
-
-    @Slot(object)
-    def _on_epochs(self, reports) -> None:
-        self._check_run()
-        self.weight_history.add_reports(reports)
-
     # ----- layout ---------------------------------------------------------------------------------
+    def reset_layout(self) -> None:
+        """Every view back where the default layout has it (see the module docstring), docked and shown."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.area.restoreState(self._default_state, LAYOUT_VERSION)
+        self.fit_sizes()
+
+    def _place_default(self) -> None:
+        area, docks = self.area, self.docks
+        area.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["loss"])
+        area.splitDockWidget(docks["loss"], docks["metric"], Qt.Orientation.Vertical)
+        area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
+        area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
+        for front, behind in (("boundary", ("regressionFit",)), ("metric", ("confusion", "layers")),
+                              ("weights", ("networkGraph", "activations", "weightHistory"))):
+            for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
+                area.tabifyDockWidget(docks[front], docks[name])
+        for name in ("boundary", "metric", "weights"):
+            docks[name].raise_()
+        self.fit_sizes()
+
+    def fit_sizes(self) -> None:
+        """Share the view area between the rows and columns of the default layout."""
+        area, docks = self.area, self.docks
+        width, height = max(area.width(), 600), max(area.height(), 400)
+        top = round(height * TOP_ROW_SHARE)
+        area.resizeDocks([docks["loss"], docks["metric"]], [top, height - top], Qt.Orientation.Vertical)
+        loss = round(width * LOSS_SHARE)
+        area.resizeDocks([docks["loss"], docks["boundary"]], [loss, width - loss], Qt.Orientation.Horizontal)
+        plots = round(width * PLOTS_SHARE)
+        area.resizeDocks([docks["metric"], docks["weights"]], [plots, width - plots], Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, area.tidy_tab_bars)  # once the new sizes are laid out
+
     def save_layout(self, settings: QSettings) -> None:
-        settings.setValue(LAYOUT_KEY, self.window.views.saveState(LAYOUT_VERSION))
+        settings.setValue(LAYOUT_KEY, self.area.saveState(LAYOUT_VERSION))
 
     def restore_layout(self, settings: QSettings) -> bool:
         state = settings.value(LAYOUT_KEY)
-        return bool(state) and self.window.views.restoreState(state, LAYOUT_VERSION)
+        restored = bool(state) and self.area.restoreState(state, LAYOUT_VERSION)
+        if restored:
+            QTimer.singleShot(0, self.area.tidy_tab_bars)
+        return restored
+
+    # ----- feeding --------------------------------------------------------------------------------
+    def new_run(self, dataset: Dataset | None) -> None:
+        """A new run starts (reset, new data or network): every view forgets what it showed at once."""
+        for entry in self.entries.values():
+            if entry.name != "layers":
+                entry.view.new_run()
+        self.activations.set_sample_count(dataset.n_samples if dataset is not None else 0)
+        if dataset is not None:
+            self._bring_forward_the_task_view(dataset.task)
+        self.scheduler.schedule()
+
+    def _bring_forward_the_task_view(self, task: str) -> None:
+        """The decision boundary in front for classification, the regression fit for regression,
+        when the other of the two is the one in front of their tab group."""
+        wanted, other = ("regressionFit", "boundary") if task == "regression" else ("boundary", "regressionFit")
+        if self.docks[wanted] in self.area.tabifiedDockWidgets(self.docks[other]) and is_shown(self.entries[other].view):
+            self.docks[wanted].raise_()
+
+    @Slot(object)
+    def receive(self, result: ProbeResult) -> None:
+        """A probe result from the trainer: to the view of the same name, drawn in the next frame."""
+        entry = self.entries.get(result.name)
+        if entry is not None:
+            entry.view.receive(result)
+            self.scheduler.schedule()
+
+    @Slot(object)
+    def _on_epochs(self, reports) -> None:
+        self.weight_history.add_reports(reports)
+
+    @Slot(int)
+    def _on_sample(self, index: int) -> None:
+        """Show another sample's activations: the probe, in the trainer's process, takes the index."""
+        self.controller.configure_probe("activations", index=index)
 
 
 def layout_settings() -> QSettings:

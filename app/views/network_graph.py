@@ -4,17 +4,26 @@ bias; hovering a unit or a connection shows its value. For 2-D data each unit sh
 thumbnail of its own output over the input plane.
 
 Big networks are summarised: each layer shows at most ``MAX_UNITS`` units (those with the
-largest incoming weights) and the view draws at most ``MAX_EDGES`` connections, the
-strongest; the header says how many are hidden. Data come from a probe
+largest incoming weights; for the inputs, those with the largest outgoing weights when the
+network first appears, so that their names stay put) and the view draws at most
+``MAX_EDGES`` connections, the strongest; the header says how many are hidden. Data come from a probe
 (:func:`core.insight.graph_data`).
+
+The graph is laid out in pixels (one view unit = one pixel, y down), again whenever the view
+is resized, so that the column titles and input names always fit beside the units. A frame
+only updates fixed items: eight line items (two signs × four widths, ``connect="pairs"``),
+one scatter item for every unit, one image per layer holding its units' thumbnails.
 """
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtWidgets import QGraphicsItem, QToolTip, QWidget
 
 from core.insight import GraphData
 
@@ -23,10 +32,24 @@ from .common import ViewPanel
 MAX_UNITS = 16  # units drawn per layer
 MAX_EDGES = 300  # connections drawn
 WIDTH_STEPS = (0.6, 1.4, 2.6, 4.2)  # line widths (px) of the magnitude quartiles of the drawn weights
+RING_LEVELS = 4  # bias rings come in this many strengths per sign (few pens: the scatter item caches each)
 POSITIVE_COLOR = "#C0392B"  # red, as in the weight heatmap
 NEGATIVE_COLOR = "#2166AC"  # blue
-THUMB = 0.42  # thumbnail size in layout units (layers are 1 apart)
+TEXT_COLOR = "#30363d"
+MAX_ROW_PX = 44  # the most pixels between two units of a column
+MAX_THUMB_PX = 40
 HOVER_PX = 6  # how near (pixels) the mouse must be to a connection
+MARGIN_PX = 4
+
+
+def column_title(label: str) -> str:
+    """A layer's column title on two lines: "layer 2: Dense(8, tanh)" → "Dense 8\\ntanh"."""
+    text = label.split(": ", 1)[-1]
+    match = re.fullmatch(r"(\w+)\((.*)\)", text)
+    if not match:
+        return text
+    args = [a.strip() for a in match.group(2).split(",")]
+    return f"{match.group(1)} {args[0]}" + (f"\n{', '.join(args[1:])}" if len(args) > 1 else "")
 
 
 class NetworkGraphView(ViewPanel):
@@ -34,61 +57,95 @@ class NetworkGraphView(ViewPanel):
         super().__init__("networkGraphView", parent)
         self.finish_header()
         self.legend = self.canvas.addLabel(
-            f'<span style="color:{POSITIVE_COLOR}">━ w &gt; 0</span> &nbsp; '
-            f'<span style="color:{NEGATIVE_COLOR}">━ w &lt; 0</span> &nbsp; thicker = larger |w| &nbsp; '
-            "ring = bias b (same colours)", row=0, col=0, size="9pt")
-        self.legend.setToolTip("Hover a unit or a connection for its value")
+            f'<span style="color:{POSITIVE_COLOR}">━ w &gt; 0</span> &nbsp;'
+            f'<span style="color:{NEGATIVE_COLOR}">━ w &lt; 0</span> &nbsp;thicker: larger |w| &nbsp;ring: bias b',
+            row=0, col=0, size="9pt")
+        self.legend.setMinimumWidth(0)  # a narrow view clips the legend rather than push the graph out of sight
+        self.legend.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.canvas.setToolTip("Hover a unit or a connection for its value")
+        self.canvas.setAccessibleName("Network graph: units by layer, connections coloured by the sign of their weight")
         self.plot = self.canvas.addPlot(row=1, col=0)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.invertY(True)
-        self.plot.setAspectLocked(True)
-        self._edge_items: dict[tuple[int, int], pg.PlotCurveItem] = {}
+        self.edge_items: dict[tuple[int, int], pg.PlotCurveItem] = {}
         for sign, color in ((1, POSITIVE_COLOR), (-1, NEGATIVE_COLOR)):
             for step, width in enumerate(WIDTH_STEPS):
-                item = pg.PlotCurveItem(pen=pg.mkPen(color, width=width), connect="pairs", antialias=width < 2)  # thick lines: no AA, 3× cheaper
+                item = pg.PlotCurveItem(pen=pg.mkPen(color, width=width), connect="pairs", antialias=False)  # no AA: 3-4× cheaper
                 self.plot.addItem(item)
-                self._edge_items[(sign, step)] = item
-        self.nodes = pg.ScatterPlotItem(size=16, pxMode=True)
+                self.edge_items[(sign, step)] = item
+        self.nodes = pg.ScatterPlotItem(pxMode=True)
         self.nodes.setZValue(10)
         self.plot.addItem(self.nodes)
+        self._input_pen, self._input_brush = pg.mkPen(TEXT_COLOR, width=1.5), pg.mkBrush("#eef1f5")
+        self._unit_brush = pg.mkBrush("#ffffff")
+        self._lut = pg.colormap.get("CET-D1A").getLookupTable(nPts=256, mode="byte", alpha=True)  # (256, 4) uint8
+        self._ring_pens = {}
+        for positive, color in ((True, POSITIVE_COLOR), (False, NEGATIVE_COLOR)):
+            for level in range(RING_LEVELS):
+                ring = pg.mkColor(color)
+                ring.setAlphaF(0.25 + 0.75 * (level + 1) / RING_LEVELS)
+                self._ring_pens[(positive, level)] = pg.mkPen(ring, width=3)
         self._thumbs: list[pg.ImageItem] = []
-        self._labels: list[pg.TextItem] = []
+        self._labels: list[pg.TextItem] = []  # the column titles, then one per drawn input
         self._layout_key = None
+        self._shown: list[np.ndarray] = []
+        self._positions: list[np.ndarray] = []  # per column (units drawn, 2) pixel positions
+        self._thumb = self._node_px = 0.0  # thumbnail and unit sizes (pixels)
+        self._thumb_gap = 1  # image pixels between two thumbnails of a layer's strip
+        self._thumb_rects: list[QRectF] = []
+        self._rings: list | None = None  # the pens of the units' rings drawn
         self.data: GraphData | None = None
         self.edges = np.zeros((0, 4))  # drawn connections: layer (0-based dense), unit i, input j, weight
         self._edge_xy = np.zeros((0, 4))  # x0, y0, x1, y1 of each drawn connection
-        self._node_info: list[tuple[float, float, str]] = []
+        self.node_xy = np.zeros((0, 2))  # every drawn unit, inputs first, column by column
         self.hidden_edges = 0
         self.hidden_units = 0
+        self.plot.vb.sigResized.connect(self._resized)
         self.canvas.scene().sigMouseMoved.connect(self._hover)
-        self.show_note("Press Play or step an epoch to see the network.")
+        self.clear()
 
     def clear(self) -> None:
+        """Forget the network: no units, connections, thumbnails, labels or readout."""
         self.data = None
+        self._layout_key = None
+        self._set_items([], 0, 0)
+        self._shown, self._positions = [], []
+        self.edges, self._edge_xy, self.node_xy = np.zeros((0, 4)), np.zeros((0, 4)), np.zeros((0, 2))
+        for item in self.edge_items.values():
+            item.setData([], [])
+        self.nodes.clear()
+        self.hidden_edges = self.hidden_units = 0
+        self.readout.setText("")
+        self.show_note("Press Play or step an epoch to see the network.")
 
     # ----- data -----------------------------------------------------------------------------------
     def show_data(self, data: GraphData) -> None:
-        self.data = data
         if data.reason:
+            self.clear()
             self.show_note(data.reason)
             return
+        if data is self.data:
+            return
+        self.data = data
         self.show_canvas()
         shown = self._shown_units(data)
         key = (data.inputs, data.labels, tuple(len(s) for s in shown), data.maps is not None)
-        if key != self._layout_key:
+        if key != self._layout_key:  # another network: new items, laid out again
             self._layout_key = key
-            self._build(data, shown)
-        spacing = max(1.0, 0.45 * max(len(s) for s in shown))  # columns far enough apart to read the connections
-        self._positions = [self._column(len(s), x * spacing) for x, s in enumerate(shown)]
-        self._draw_edges(data, shown)
-        self._draw_nodes(data, shown)
-        total_units = sum(len(b) for b in data.biases) + len(data.inputs)
-        drawn_units = sum(len(s) for s in shown)
-        self.hidden_units = total_units - drawn_units
-        parts = [f"epoch {data.epoch}", f"{len(self.edges)} connections drawn"]
+            self._set_items(["inputs", *map(column_title, data.labels)], len(shown[0]),
+                            len(data.labels) if data.maps is not None else 0)
+            for text, j in zip(self._labels[len(shown):], shown[0], strict=True):
+                text.setText(data.inputs[j])
+            self._shown = shown
+            self._place()
+        self._shown = [self._shown[0], *shown[1:]]  # the inputs drawn stay put (and their names with them)
+        self._draw()
+        self.hidden_units = sum(len(b) for b in data.biases) + len(data.inputs) - sum(len(s) for s in shown)
+        parts = [f"{len(self.edges)} connections drawn"]
         if self.hidden_edges:
             parts.append(f"{self.hidden_edges} weaker connections hidden")
         if self.hidden_units:
@@ -109,107 +166,157 @@ class NetworkGraphView(ViewPanel):
                 shown.append(np.sort(np.argsort(np.abs(w).sum(axis=1))[::-1][:MAX_UNITS]))
         return shown
 
-    @staticmethod
-    def _column(count: int, x: float) -> np.ndarray:
-        y = np.arange(count) - (count - 1) / 2.0
-        return np.column_stack([np.full(count, float(x)), y * 0.5 if count > 1 else y])
-
-    def _build(self, data: GraphData, shown: list[np.ndarray]) -> None:
+    def _set_items(self, titles: list[str], names: int, strips: int) -> None:
+        """The column ``titles``, ``names`` input-name labels and ``strips`` thumbnail images
+        (one per layer; made again only when the network's shape changes)."""
         for item in (*self._thumbs, *self._labels):
             self.plot.removeItem(item)
-        self._thumbs, self._labels = [], []
-        if data.maps is not None:
-            cmap = pg.colormap.get("CET-D1A")
-            for units in shown[1:]:
-                for _ in units:
-                    image = pg.ImageItem(axisOrder="row-major")
-                    image.setColorMap(cmap)
-                    image.setZValue(11)
-                    self.plot.addItem(image)
-                    self._thumbs.append(image)
-        titles = ["inputs", *(label.split(": ", 1)[-1] for label in data.labels)]
-        half = max(len(s) for s in shown) * 0.25 + 0.35
-        spacing = max(1.0, 0.45 * max(len(s) for s in shown))
-        for x, title in enumerate(titles):
-            text = pg.TextItem(title, color="#30363d", anchor=(0.5, 1.0))
-            text.setPos(x * spacing, -half)
-            self.plot.addItem(text)
-            self._labels.append(text)
-        for j in shown[0]:
-            text = pg.TextItem(data.inputs[j], color="#30363d", anchor=(1.0, 0.5))
-            self.plot.addItem(text)
-            self._labels.append(text)
-        self.plot.setRange(xRange=(-1.0, (len(shown) - 1) * spacing + 1.2), yRange=(-half - 0.35, half), padding=0.02)
+        self._labels = [pg.TextItem(t, color=TEXT_COLOR, anchor=(0.5, 0.0)) for t in titles]
+        self._labels += [pg.TextItem("", color=TEXT_COLOR, anchor=(1.0, 0.5)) for _ in range(names)]
+        for label in self._labels:  # drawn from a pixmap while its text stays: a third of a frame's paint otherwise
+            label.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        for title in self._labels[:len(titles)]:  # the lines of a title centred on each other
+            document = title.textItem.document()
+            option = document.defaultTextOption()
+            option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            document.setDefaultTextOption(option)
+            title.textItem.setTextWidth(document.idealWidth())
+        self._thumbs = [pg.ImageItem(axisOrder="row-major") for _ in range(strips)]
+        for image in self._thumbs:
+            image.setZValue(11)
+        for item in (*self._labels, *self._thumbs):
+            self.plot.addItem(item)
 
-    def _draw_edges(self, data: GraphData, shown: list[np.ndarray]) -> None:
-        rows = []
+    # ----- layout (pixels) ------------------------------------------------------------------------
+    def _resized(self) -> None:
+        if self._shown:
+            self._place()
+            self._draw()
+
+    def _place(self) -> None:
+        """Unit positions, thumbnails and labels for the view's size: titles on top, input names
+        left of the inputs (every n-th when rows are too close for all), nothing cut."""
+        vb = self.plot.vb
+        width, height = max(vb.width(), 60.0), max(vb.height(), 60.0)
+        vb.setRange(xRange=(0, width), yRange=(0, height), padding=0)
+        columns = len(self._shown)
+        titles, names = self._labels[:columns], self._labels[columns:]
+        title_sizes = [t.boundingRect() for t in titles]
+        name_width = max((n.boundingRect().width() for n in names), default=0.0)
+        name_height = max((n.boundingRect().height() for n in names), default=1.0)
+        top = max(r.height() for r in title_sizes) + 2 * MARGIN_PX
+        left = max(name_width + 3 * MARGIN_PX, title_sizes[0].width() / 2) + MARGIN_PX + 7
+        right = max(title_sizes[-1].width() / 2, MAX_THUMB_PX / 2) + MARGIN_PX
+        xs = np.linspace(left, max(width - right, left + 1), columns)
+        most = max(len(s) for s in self._shown)
+        span = height - top - 2 * MARGIN_PX - 8
+        row = min(span / max(most - 1, 1), MAX_ROW_PX)
+        middle = top + span / 2 + 4
+        self._node_px = float(np.clip(row * 0.7, 5, 14))
+        # a layer's thumbnails are one image: r pixels each, a gap of whole pixels between them
+        r = self.data.maps[0].shape[-1] if self.data.maps is not None else 1
+        wanted = min(row * 0.92, 0.4 * (xs[1] - xs[0]), MAX_THUMB_PX)
+        self._thumb_gap = max(1, round(r * (row - wanted) / wanted))
+        self._thumb = row * r / (r + self._thumb_gap) if most > 1 else wanted
+        self._positions = [np.column_stack([np.full(len(s), x), middle + (np.arange(len(s)) - (len(s) - 1) / 2) * row])
+                           for x, s in zip(xs, self._shown, strict=True)]
+        self.node_xy = np.concatenate(self._positions)
+        for text, size, x in zip(titles, title_sizes, xs, strict=True):
+            text.setPos(float(np.clip(x, size.width() / 2 + 1, width - size.width() / 2 - 1)), MARGIN_PX)
+        every = math.ceil(name_height * 0.9 / max(row, 1e-9)) if len(names) > 1 else 1
+        for n, (text, (x, y)) in enumerate(zip(names, self._positions[0], strict=True)):
+            text.setPos(x - self._node_px / 2 - MARGIN_PX, y)
+            text.setVisible(n % every == 0)
+        half = self._thumb / 2
+        self._thumb_rects = [QRectF(p[0, 0] - half, p[0, 1] - half, self._thumb, p[-1, 1] - p[0, 1] + self._thumb)
+                             for p in self._positions[1:]]
+        for image, rect in zip(self._thumbs, self._thumb_rects, strict=False):
+            if image.image is not None:  # else set with its first image
+                image.setRect(rect)
+        inputs = len(self._shown[0])
+        self.nodes.setData(pos=self.node_xy, size=self._node_px if not self._thumbs else min(8.0, self._node_px),
+                           brush=[self._input_brush] * inputs + [self._unit_brush] * (len(self.node_xy) - inputs))
+        self._rings = None
+
+    # ----- drawing --------------------------------------------------------------------------------
+    def _draw(self) -> None:
+        self._draw_edges()
+        self._draw_nodes()
+
+    def _draw_edges(self) -> None:
+        """The strongest ``MAX_EDGES`` connections among the drawn units, by sign and width step."""
+        data, shown = self.data, self._shown
+        blocks = []
         for layer, w in enumerate(data.weights):
-            outs, ins = shown[layer + 1], shown[layer]
-            sub = w[np.ix_(outs, ins)]
-            oi, ii = np.meshgrid(np.arange(len(outs)), np.arange(len(ins)), indexing="ij")
-            rows.append(np.column_stack([np.full(sub.size, layer), oi.ravel(), ii.ravel(), sub.ravel()]))
-        every = np.concatenate(rows) if rows else np.zeros((0, 4))
-        total = sum(w.size for w in data.weights)
+            sub = w[np.ix_(shown[layer + 1], shown[layer])]
+            out, into = np.divmod(np.arange(sub.size), sub.shape[1])
+            blocks.append(np.column_stack([np.full(sub.size, layer), out, into, sub.ravel()]))
+        every = np.concatenate(blocks)
         if len(every) > MAX_EDGES:
             every = every[np.argsort(np.abs(every[:, 3]))[::-1][:MAX_EDGES]]
-        self.hidden_edges = total - len(every)
-        layer, oi, ii = every[:, 0].astype(int), every[:, 1].astype(int), every[:, 2].astype(int)
-        start = np.array([self._positions[lay][i] for lay, i in zip(layer, ii, strict=False)]).reshape(-1, 2)
-        end = np.array([self._positions[lay + 1][o] for lay, o in zip(layer, oi, strict=False)]).reshape(-1, 2)
-        self._edge_xy = np.hstack([start, end])
-        # store the real unit indices, not the drawn positions
-        self.edges = np.column_stack([layer, [shown[lay + 1][o] for lay, o in zip(layer, oi, strict=False)],
-                                      [shown[lay][i] for lay, i in zip(layer, ii, strict=False)], every[:, 3]]) if len(every) else np.zeros((0, 4))
+        self.hidden_edges = sum(w.size for w in data.weights) - len(every)
+        layer, out, into = (every[:, c].astype(int) for c in range(3))
+        offsets = np.cumsum([0, *map(len, shown)])
+        source, target = offsets[layer] + into, offsets[layer + 1] + out
+        self._edge_xy = np.hstack([self.node_xy[source], self.node_xy[target]])
+        units = np.concatenate(shown)
+        self.edges = np.column_stack([layer, units[target], units[source], every[:, 3]])  # real unit indices
         magnitude = np.abs(every[:, 3])
-        cuts = np.quantile(magnitude, [0.25, 0.5, 0.75]) if len(magnitude) else np.zeros(3)
-        steps = np.searchsorted(cuts, magnitude)
+        steps = np.searchsorted(np.quantile(magnitude, [0.25, 0.5, 0.75]), magnitude) if len(magnitude) else magnitude
         sign = np.where(every[:, 3] >= 0, 1, -1)
-        for (s, step), item in self._edge_items.items():
-            pick = (sign == s) & (steps == step)
-            xy = self._edge_xy[pick]
+        for (s, step), item in self.edge_items.items():
+            xy = self._edge_xy[(sign == s) & (steps == step)]
             item.setData(xy[:, [0, 2]].ravel(), xy[:, [1, 3]].ravel())
 
-    def _draw_nodes(self, data: GraphData, shown: list[np.ndarray]) -> None:
-        pos, brushes, pens, info = [], [], [], []
-        for j, p in zip(shown[0], self._positions[0], strict=False):
-            pos.append(p)
-            brushes.append(pg.mkBrush("#eef1f5"))
-            pens.append(pg.mkPen("#30363d", width=1.5))
-            info.append((p[0], p[1], f"input {data.inputs[j]}"))
-        thumbs = iter(self._thumbs)
-        for layer, (units, b) in enumerate(zip(shown[1:], data.biases, strict=False)):
+    def _draw_nodes(self) -> None:
+        """Bias rings (sign colour, strength in ``RING_LEVELS`` steps of |b| / the layer's max |b|) and thumbnails."""
+        data, shown = self.data, self._shown
+        pens = [self._input_pen] * len(shown[0])
+        for units, b in zip(shown[1:], data.biases, strict=True):
             scale = max(float(np.abs(b).max(initial=0.0)), 1e-9)
-            for u, p in zip(units, self._positions[layer + 1], strict=False):
-                value = float(b[u])
-                color = pg.mkColor(POSITIVE_COLOR if value >= 0 else NEGATIVE_COLOR)
-                color.setAlphaF(0.25 + 0.75 * min(abs(value) / scale, 1.0))
-                pos.append(p)
-                brushes.append(pg.mkBrush("#ffffff"))
-                pens.append(pg.mkPen(color, width=3))
-                info.append((p[0], p[1], f"{data.labels[layer]}, unit {u + 1}: b = {value:.4g}"))
-                if data.maps is not None:
-                    image = next(thumbs)
-                    unit_map = data.maps[layer][u]
-                    low, high = float(unit_map.min()), float(unit_map.max())
-                    if low < 0:  # signed (tanh, linear): white at zero
-                        high = max(-low, high, 1e-6)
-                        low = -high
-                    elif high - low < 1e-6:
-                        high = low + 1e-6
-                    image.setImage(unit_map[::-1], autoLevels=False, levels=(low, high))  # the y axis points down here
-                    image.setRect(QRectF(p[0] - THUMB / 2, p[1] - THUMB / 2, THUMB, THUMB))
-        pos = np.array(pos)
-        self.nodes.setData(pos=pos, brush=brushes, pen=pens, size=14 if data.maps is None else 8)
-        for text, p in zip(self._labels[len(data.labels) + 1:], self._positions[0], strict=False):
-            text.setPos(p[0] - 0.08, p[1])
-        self._node_info = info
+            levels = np.clip(np.ceil(np.abs(b[units]) / scale * RING_LEVELS) - 1, 0, RING_LEVELS - 1).astype(int)
+            pens.extend(self._ring_pens[(bool(v >= 0), int(lv))] for v, lv in zip(b[units], levels, strict=True))
+        if pens != self._rings:  # the rings change strength in steps: most frames keep them
+            self._rings = pens
+            self.nodes.setPen(pens)
+        if data.maps is None:
+            return
+        for image, rect, units, maps in zip(self._thumbs, self._thumb_rects, shown[1:], data.maps, strict=True):
+            pictures = self._colored(maps[units])
+            n, r = pictures.shape[:2]
+            strip = np.zeros((n, r + self._thumb_gap, r, 4), dtype=np.uint8)  # transparent between the thumbnails
+            strip[:, :r] = pictures
+            first = image.image is None
+            image.setImage(strip.reshape(-1, r, 4)[: n * (r + self._thumb_gap) - self._thumb_gap], autoLevels=False)
+            if first:  # an image's rect scales its pixels: it needs the image
+                image.setRect(rect)
+
+    def _colored(self, maps: np.ndarray) -> np.ndarray:
+        """RGBA thumbnails (n, r, r, 4) uint8 of unit maps (n, r, r), each scaled to its own
+        range (white at zero for signed outputs), rows flipped (the y axis points down here).
+        Coloured here in one lookup: an ImageItem's own colour table costs 256 Python calls each."""
+        low, high = maps.min(axis=(1, 2)), maps.max(axis=(1, 2))
+        signed = low < 0
+        top = np.maximum(np.maximum(-low, high), 1e-6)
+        low = np.where(signed, -top, low)
+        high = np.where(signed, top, np.maximum(high, low + 1e-6))
+        index = np.clip((maps - low[:, None, None]) / (high - low)[:, None, None] * 255, 0, 255).astype(np.uint8)
+        return self._lut[index[:, ::-1]]
 
     # ----- hover ----------------------------------------------------------------------------------
-    def describe_at(self, x: float, y: float, pixel: float) -> str:
-        """What is under the layout point (x, y), with ``pixel`` layout units per screen pixel."""
-        for nx, ny, text in self._node_info:
-            if abs(nx - x) < max(THUMB / 2, 8 * pixel) and abs(ny - y) < max(THUMB / 2, 8 * pixel):
-                return text
+    def describe_at(self, x: float, y: float, pixel: float = 1.0) -> str:
+        """What is under the view point (x, y), with ``pixel`` view units per screen pixel."""
+        data = self.data
+        if data is None or not len(self.node_xy):
+            return ""
+        near = np.flatnonzero(np.all(np.abs(self.node_xy - (x, y)) < max(self._thumb / 2, 8 * pixel), axis=1))
+        if len(near):
+            offsets = np.cumsum([0, *map(len, self._shown)])
+            column = int(np.searchsorted(offsets, near[0], side="right") - 1)
+            unit = int(self._shown[column][near[0] - offsets[column]])
+            if column == 0:
+                return f"input {data.inputs[unit]}"
+            return f"{data.labels[column - 1]}, unit {unit + 1}: b = {float(data.biases[column - 1][unit]):.4g}"
         if not len(self._edge_xy):
             return ""
         a, b = self._edge_xy[:, :2], self._edge_xy[:, 2:]
@@ -220,15 +327,14 @@ class NetworkGraphView(ViewPanel):
         if dist[best] > HOVER_PX * pixel:
             return ""
         layer, i, j, w = self.edges[best]
-        source = self.data.inputs[int(j)] if layer == 0 else f"unit {int(j) + 1}"
-        return f"W[{int(layer) + 1}][{int(i) + 1},{int(j) + 1}] = {w:.4g}  ({source} → unit {int(i) + 1} of {self.data.labels[int(layer)]})"
+        source = data.inputs[int(j)] if layer == 0 else f"unit {int(j) + 1}"
+        return f"W[{int(layer) + 1}][{int(i) + 1},{int(j) + 1}] = {w:.4g}  ({source} → unit {int(i) + 1} of {data.labels[int(layer)]})"
 
     def _hover(self, scene_pos: QPointF) -> None:
-        if self.data is None or self.data.reason or not self.plot.sceneBoundingRect().contains(scene_pos):
+        if self.data is None or not self.plot.sceneBoundingRect().contains(scene_pos):
             return
         point = self.plot.vb.mapSceneToView(scene_pos)
-        pixel = self.plot.vb.viewPixelSize()[0]
-        text = self.describe_at(point.x(), point.y(), pixel)
+        text = self.describe_at(point.x(), point.y(), self.plot.vb.viewPixelSize()[0])
         if text:
             QToolTip.showText(self.canvas.mapToGlobal(self.canvas.mapFromScene(scene_pos)), text, self.canvas)
         else:

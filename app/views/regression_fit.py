@@ -35,20 +35,37 @@ class RegressionFitView(ViewPanel):
         self.weights_plot.addItem(self.learned_bars)
         legend.addItem(self.learned_bars, "learned W")
         legend.addItem(self.true_bars, "true W")
-        self.weights_plot.hide()
+        self.canvas.setToolTip("One input: the data (dots) and the network's curve. More inputs: predicted against actual "
+                               "target on the validation part; the dashed diagonal is a perfect fit. Bars, when the data "
+                               "come from known weights: the learned weights against the true ones.")
+        self.canvas.setAccessibleName("Regression fit: the network's predictions against the data")
         self._kind = ""
+        self._names: tuple[str, ...] = ()
+        self._ranges: dict[tuple[pg.PlotItem, str], tuple[float, float]] = {}  # the range each (plot, axis) shows
         self.data: FitData | None = None
-        self.show_note("Press Play or step an epoch to see the fit.")
+        self.clear()
 
     def clear(self) -> None:
+        """Forget the points, curves, weights, axis ranges and readout."""
         self.data = None
         self._kind = ""
+        self._names = ()
+        self._ranges = {}
+        for item in (self.points, self.curve, self.diagonal):
+            item.setData([], [])
+        for bars in (self.learned_bars, self.true_bars):
+            bars.setOpts(x0=[], y=[], width=[])
+        self.weights_plot.getAxis("left").setTicks(None)
+        self.weights_plot.hide()
+        self.readout.setText("")
+        self.show_note("Press Play or step an epoch to see the fit.")
 
     def show_data(self, data: FitData) -> None:
-        self.data = data
         if data.reason:
+            self.clear()
             self.show_note(data.reason)
             return
+        self.data = data
         self.show_canvas()
         if data.kind == "curve":
             self.points.setData(data.x[:, 0], data.actual)
@@ -57,6 +74,8 @@ class RegressionFitView(ViewPanel):
             if self._kind != data.kind:
                 self.plot.setLabel("bottom", data.feature_names[0] if data.feature_names else "x")
                 self.plot.setLabel("left", data.target_name)
+            x_span = (float(data.curve_x[0]), float(data.curve_x[-1]))
+            y_span = (float(min(data.actual.min(), data.curve_y.min())), float(max(data.actual.max(), data.curve_y.max())))
         else:
             self.points.setData(data.actual, data.predicted)
             self.curve.setData([], [])
@@ -66,14 +85,33 @@ class RegressionFitView(ViewPanel):
             if self._kind != data.kind:
                 self.plot.setLabel("bottom", f"actual {data.target_name}")
                 self.plot.setLabel("left", f"predicted {data.target_name}")
+            x_span = y_span = (low, high)
         self._kind = data.kind
+        self._hold(self.plot, x=x_span, y=y_span)
         if data.learned is not None:
             self.weights_plot.show()
             idx = np.arange(len(data.true))
             self.true_bars.setOpts(x0=np.zeros(len(idx)), y=idx - 0.2, width=data.true, height=0.38)
             self.learned_bars.setOpts(x0=np.zeros(len(idx)), y=idx + 0.2, width=data.learned, height=0.38)
-            self.weights_plot.getAxis("left").setTicks([[(i, n) for i, n in enumerate(data.feature_names)]])
+            if data.feature_names != self._names:
+                self._names = data.feature_names
+                self.weights_plot.getAxis("left").setTicks([list(enumerate(data.feature_names))])
+            both = np.concatenate([data.true, data.learned, [0.0]])
+            self._hold(self.weights_plot, x=(float(both.min()), float(both.max())), y=(-0.5, len(idx) - 0.5))
         else:
             self.weights_plot.hide()
-        self.readout.setText(f"epoch {data.epoch} · {data.part} part: R² = {data.r2:.3f}"
+        self.readout.setText(f"{data.part} part: R² = {data.r2:.3f}"
                              + (" · dashed: predicted = actual" if data.kind == "scatter" else ""))
+
+    def _hold(self, plot: pg.PlotItem, **spans: tuple[float, float]) -> None:
+        """Set ``plot``'s x and y ranges to hold ``spans`` (low, high), keeping each range shown
+        while it holds its span and the span fills half of it: a range that moved at every frame
+        would re-lay out the axes at every frame."""
+        ranges = {}
+        for axis, (low, high) in spans.items():
+            current = self._ranges.get((plot, axis))
+            if current is None or low < current[0] or high > current[1] or high - low < 0.5 * (current[1] - current[0]):
+                pad = 0.05 * max(high - low, 1e-9)
+                ranges[f"{axis}Range"] = self._ranges[(plot, axis)] = (low - pad, high + pad)
+        if ranges:
+            plot.setRange(**ranges, padding=0)

@@ -10,6 +10,8 @@ every epoch report (``Report.layers``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
@@ -18,10 +20,68 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from core.insight import HistogramData
 from core.trainer import Report
 
-from ..style import CLASS_COLORS
+from ..plots import x_extent
+from ..style import CLASS_COLORS, style_plot_item
 from .common import ViewPanel, plot_item
 
 DENSITY_COLORMAP = "inferno"
+LABEL_PX = 22  # at most one value label per this many pixels of a log axis
+LEFT_AXIS_PX = 58
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class EpochAxis(pg.AxisItem):
+    """An epoch axis: ticks and labels at whole epochs only."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        return [(s, o) for s, o in super().tickSpacing(minVal, maxVal, size) if s >= 1] or [(1.0, 0.0)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [str(round(v)) for v in values]
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis (values are log10 of the data) labelled at whole decades (10⁻³, 10⁻², …),
+    every few decades when they are many, and also at 2 and 5 × a decade when the view spans
+    less than two; unlabelled ticks at 2…9 × each decade."""
+
+    def __init__(self, orientation: str):
+        super().__init__(orientation)
+        self.setStyle(maxTextLevel=0)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float | None, list[float]]]:
+        if not self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        low, high = sorted((minVal, maxVal))
+        decades = range(math.floor(low), math.ceil(high) + 1)
+        for mantissas in ((1,), (1, 2, 5), range(1, 10)):
+            labelled = [v for d in decades for m in mantissas if low - 1e-9 <= (v := d + math.log10(m)) <= high + 1e-9]
+            if len(labelled) >= 2:
+                break
+        labelled = labelled[:: math.ceil(len(labelled) / max(2, int(size // LABEL_PX)))]
+        minor = [v for d in decades for m in range(2, 10) if low <= (v := d + math.log10(m)) <= high and v not in labelled]
+        return [(None, labelled), (None, minor if len(minor) < size / 4 else [])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        strings = []
+        for v in values:
+            decade = math.floor(v + 1e-9)
+            power = f"10{str(decade).translate(SUPERSCRIPT)}"
+            mantissa = round(10 ** (v - decade))
+            strings.append(power if mantissa == 1 else f"{mantissa}·{power}")
+        return strings
+
+
+def epoch_plot(canvas: pg.GraphicsLayoutWidget, left: str, row: int, left_axis: pg.AxisItem | None = None) -> pg.PlotItem:
+    """A plot in ``row`` of ``canvas`` over an :class:`EpochAxis` (and ``left_axis`` when given),
+    its value axis ``LEFT_AXIS_PX`` wide so that the plots of the view line up."""
+    plot = plot_item(canvas, "epoch", left, row=row)
+    plot.setAxisItems({"bottom": EpochAxis("bottom"), **({"left": left_axis} if left_axis else {})})
+    style_plot_item(plot, "epoch", left)
+    plot.getAxis("left").setWidth(LEFT_AXIS_PX)
+    return plot
 
 
 class _Series:
@@ -55,30 +115,46 @@ class _Series:
 
 
 class WeightHistoryView(ViewPanel):
-    """Weight distributions (probe data, :meth:`show_histograms`) and gradient norms / dead
-    ReLU fractions (epoch reports, :meth:`add_reports`); :meth:`refresh` draws."""
+    """Weight distributions (probe data, :meth:`show_data`) and gradient norms / dead ReLU
+    fractions (epoch reports, :meth:`add_reports`); :meth:`refresh` draws.
+
+    The gradient and dead-ReLU plots share the loss plot's epoch axis (0 to the next ladder
+    step); the ‖dW‖ axis spans whole decades. Only what changed since the last refresh is
+    redrawn: the curves when reports came, the density image when a probe came or another
+    layer was chosen."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("weightHistoryView", parent)
         self.layer_combo = QComboBox()
         self.layer_combo.setObjectName("weightHistoryLayerCombo")
-        self.layer_combo.setToolTip("The layer whose weight distribution is shown")
+        self.layer_combo.setToolTip("The layer whose weight distribution is shown in the top plot")
+        self.layer_combo.setAccessibleName("Layer of the weight distribution")
         self.header.addWidget(self.layer_combo)
         self.finish_header()
-        self.density_plot = plot_item(self.canvas, "epoch", "weight w", row=0)
+        self.canvas.setToolTip("Top: the chosen layer's weights over the epochs (brighter = more weights at that value). "
+                               "Middle: each layer's gradient norm ‖dW‖ per epoch, log axis. "
+                               "Bottom: the share of dead ReLU units per layer.")
+        self.canvas.setAccessibleName("Weight distribution, gradient norms and dead ReLU units over the epochs")
+        self.density_plot = epoch_plot(self.canvas, "w", 0)
         self.density = pg.ImageItem(axisOrder="row-major")
-        self.density.setColorMap(pg.colormap.get(DENSITY_COLORMAP))
+        self._lut = pg.colormap.get(DENSITY_COLORMAP).getLookupTable(nPts=256, mode="byte", alpha=True)  # (256, 4) uint8
         self.density_plot.addItem(self.density)
         self.legend = self.canvas.addLabel("", row=1, col=0, size="9pt")
-        self.grad_plot = plot_item(self.canvas, "epoch", "‖dW‖", row=2)
+        self.grad_plot = epoch_plot(self.canvas, "‖dW‖", 2, DecadeAxis("left"))
         self.grad_plot.setLogMode(y=True)
-        self.dead_plot = plot_item(self.canvas, "epoch", "dead ReLU", row=3)
+        self.dead_plot = epoch_plot(self.canvas, "dead", 3)  # short: the plots are short in a small view
+        self.dead_plot.setXLink(self.grad_plot)
+        self.grad_plot.getAxis("bottom").setStyle(showValues=False)  # the dead-ReLU plot below numbers the same epochs
+        self.grad_plot.showLabel("bottom", False)
         self.dead_plot.setYRange(0, 1)
+        self.dead_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "0.5")]])  # 0.5 only where it fits
+        self.grad_plot.disableAutoRange()
+        self.dead_plot.disableAutoRange()
         self.dead_note = pg.TextItem("no ReLU layers", color="#5b6472", anchor=(0.5, 0.5))
         self.dead_plot.addItem(self.dead_note, ignoreBounds=True)
-        self.dead_note.setPos(0.5, 0.5)
+        self.dead_note.setVisible(False)
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
-        self.canvas.ci.layout.setRowStretchFactor(2, 2)
+        self.canvas.ci.layout.setRowStretchFactor(2, 3)
         self.canvas.ci.layout.setRowStretchFactor(3, 2)
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.grad = _Series()
@@ -88,15 +164,27 @@ class WeightHistoryView(ViewPanel):
         self._labels: list[str] = []
         self._relu: list[int] = []
         self.histograms: HistogramData | None = None
+        self._drawn_counts = (0, 0)  # the (gradient, dead) table rows drawn
+        self._drawn_density: tuple[HistogramData | None, int] = (None, -1)  # the histograms and layer drawn
         self._stale = False
         self.layer_combo.currentIndexChanged.connect(self._changed)
+        self._reset_axes()
 
     # ----- feeding (GUI thread) ---------------------------------------------------------------------
     def clear(self) -> None:
+        """Forget every epoch and distribution: empty plots, no layers, no readout."""
         self.grad.clear()
         self.dead.clear()
         self.histograms = None
-        self._labels = []
+        self._set_layers([], [])
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.blockSignals(False)
+        self.density.clear()
+        self.readout.setText("")
+        self.readout.setToolTip("")
+        self._drawn_counts, self._drawn_density = (0, 0), (None, -1)
+        self._reset_axes()
         self._stale = True
 
     def add_reports(self, reports: list[Report]) -> None:
@@ -113,7 +201,8 @@ class WeightHistoryView(ViewPanel):
                                       for r in reports])
         self._stale = True
 
-    def show_histograms(self, data: HistogramData) -> None:
+    def show_data(self, data: HistogramData) -> None:
+        """Keep a probe's weight distributions (drawn by :meth:`refresh`, which calls this for a received result)."""
         self.histograms = data
         names = [label for label, *_ in data.layers]
         if [self.layer_combo.itemText(i) for i in range(self.layer_combo.count())] != names:
@@ -126,7 +215,7 @@ class WeightHistoryView(ViewPanel):
         self._stale = True
 
     def stale(self) -> bool:
-        return self._stale and not self.visibleRegion().isEmpty()
+        return self._stale or super().stale()
 
     def _changed(self) -> None:
         self._stale = True
@@ -139,52 +228,83 @@ class WeightHistoryView(ViewPanel):
                 plot.removeItem(curve)
             curves.clear()
         self.legend.setText(" &nbsp; ".join(f'<span style="color:{CLASS_COLORS[n % len(CLASS_COLORS)]}">━ {label.split(":")[0]}</span>'
-                                             for n, label in enumerate(labels)))
+                                            for n, label in enumerate(labels)))
+        self.legend.setMinimumWidth(0)  # many layers: the legend is clipped rather than widen the view
         for n, label in enumerate(labels):
-            # 1 px without antialiasing: noisy curves of thousands of points paint 5-10× faster than 2 px antialiased
-            curve = self.grad_plot.plot(name=label, pen=pg.mkPen(CLASS_COLORS[n % len(CLASS_COLORS)], width=1), connect="finite",
-                                        antialias=False, autoDownsampleFactor=1.0)
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
-            self._grad_curves.append(curve)
+            self._grad_curves.append(self._curve(self.grad_plot, label, n))
         for n in relu:
-            curve = self.dead_plot.plot(name=labels[n], pen=pg.mkPen(CLASS_COLORS[n % len(CLASS_COLORS)], width=1), antialias=False,
-                                        autoDownsampleFactor=1.0)
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
-            self._dead_curves.append(curve)
-        self.dead_note.setVisible(not relu)
+            self._dead_curves.append(self._curve(self.dead_plot, labels[n], n))
+        self.dead_note.setVisible(bool(labels) and not relu)
+
+    @staticmethod
+    def _curve(plot: pg.PlotItem, name: str, n: int) -> pg.PlotDataItem:
+        """The curve of dense layer ``n``: 1 px without antialiasing (noisy curves of thousands of
+        points paint 5-10× faster than 2 px antialiased), peak-downsampled, clipped to the view."""
+        curve = plot.plot(name=name, pen=pg.mkPen(CLASS_COLORS[n % len(CLASS_COLORS)], width=1), connect="finite",
+                          antialias=False, autoDownsampleFactor=1.0)
+        curve.setDownsampling(auto=True, method="peak")
+        curve.setClipToView(True)
+        return curve
+
+    def _reset_axes(self) -> None:
+        self.grad_plot.setRange(xRange=(0.0, x_extent(0)), yRange=(-3.0, 0.0), padding=0)
+        self.dead_note.setPos(x_extent(0) / 2, 0.5)
 
     # ----- drawing ------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        super().refresh()  # a received probe result: its distributions and epoch
         self._stale = False
+        g, d = self.grad, self.dead
+        if self._drawn_counts != (g.count, d.count):
+            self._draw_series()
+        data, index = self.histograms, self.layer_combo.currentIndex()
+        if self._drawn_density[0] is not data or self._drawn_density[1] != index:
+            self._draw_density(data, index)
+        self._drawn_counts, self._drawn_density = (g.count, d.count), (data, index)
+        if data is None or not (0 <= index < len(data.layers)):
+            self.readout.setText("")
+            return
+        last = g.values[g.count - 1] if g.count else []
+        norms = " · ".join(f"{v:.2g}" for v in last if np.isfinite(v))
+        since = " · collecting: the distribution history starts when this view is shown" if len(data.layers[index][2]) == 1 else ""
+        self.readout.setText("brighter = more weights" + (f" · ‖dW‖ now: {norms}" if norms else "") + since)
+        self.readout.setToolTip(f"Top: how the weights of {data.layers[index][0]} are spread over values, epoch by epoch (brighter "
+                                "= more weights at that value). Middle: the norm of each layer's gradient, last mini-batch of "
+                                "each epoch, on a log axis. Bottom: the share of ReLU units that output 0 for every probe sample.")
+
+    def _draw_series(self) -> None:
+        """Curves from the tables; the epoch axis to the next ladder step, ‖dW‖ to whole decades."""
         g, d = self.grad, self.dead
         for n, curve in enumerate(self._grad_curves):
             curve.setData(g.epochs[: g.count], g.values[: g.count, n] if g.values.shape[1] > n else None)
         for n, curve in enumerate(self._dead_curves):
             if d.values.shape[1] > n:
                 curve.setData(d.epochs[: d.count], d.values[: d.count, n])
-        data = self.histograms
-        index = self.layer_combo.currentIndex()
+        end = x_extent(int(g.epochs[g.count - 1]) if g.count else 0)
+        ranges = {"xRange": (0.0, end)} if self.grad_plot.vb.viewRange()[0] != [0.0, end] else {}
+        self.dead_note.setPos(end / 2, 0.5)
+        values = g.values[: g.count]
+        values = values[np.isfinite(values)]
+        if values.size:
+            low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
+            decades = [float(low), float(max(high, low + 1))]
+            if self.grad_plot.vb.viewRange()[1] != decades:
+                ranges["yRange"] = decades
+        if ranges:
+            self.grad_plot.setRange(**ranges, padding=0)
+
+    def _draw_density(self, data: HistogramData | None, index: int) -> None:
         if data is None or not (0 <= index < len(data.layers)):
             self.density.clear()
-            self.readout.setText("")
             return
-        label, edges, epochs, counts = data.layers[index]
-        image = self.density_image(epochs, counts)
-        self.density.setImage(image, autoLevels=False, levels=(0.0, 1.0))
+        _, edges, epochs, counts = data.layers[index]
+        index = (np.clip(self.density_image(epochs, counts), 0.0, 1.0) * 255).astype(np.uint8)
+        self.density.setImage(self._lut[index], autoLevels=False)  # coloured here: an ImageItem's colour table costs 256 Python calls
         e0, e1 = float(epochs[0]), float(epochs[-1])
-        width = max(e1 - e0, 1.0)
-        self.density.setRect(QRectF(e0, float(edges[0]), width, float(edges[-1] - edges[0])))
-        self.density_plot.setXRange(e0, e0 + width, padding=0)
-        self.density_plot.setYRange(float(edges[0]), float(edges[-1]), padding=0)
-        last = self.grad.values[self.grad.count - 1] if self.grad.count else []
-        norms = " · ".join(f"{v:.2g}" for v in last if np.isfinite(v))
-        since = " · collecting: the distribution history starts when this view is shown" if len(epochs) == 1 else ""
-        self.readout.setText(f"epoch {data.epoch} · brighter = more weights" + (f" · ‖dW‖ now: {norms}" if norms else "") + since)
-        self.readout.setToolTip(f"Top: how the weights of {label} are spread over values, epoch by epoch (brighter = more "
-                                "weights at that value). Middle: the norm of each layer's gradient, last mini-batch of each "
-                                "epoch, on a log axis. Bottom: the share of ReLU units that output 0 for every probe sample.")
+        if e1 - e0 < 1.0:  # one column: one epoch wide, centred on its epoch
+            e0, e1 = e0 - 0.5, e0 + 0.5
+        self.density.setRect(QRectF(e0, float(edges[0]), e1 - e0, float(edges[-1] - edges[0])))
+        self.density_plot.setRange(xRange=(e0, e1), yRange=(float(edges[0]), float(edges[-1])), padding=0)
 
     @staticmethod
     def density_image(epochs: np.ndarray, counts: np.ndarray, width: int = 200) -> np.ndarray:

@@ -31,12 +31,14 @@ from .images import ReadImage, load_image_folder, scan_folder
 from .npz import load_npz, read_npz
 from .options import LoadOptions
 from .progress import Monitor, ProgressCallback
-from .tables import read_frame
+from .tables import open_binary, read_frame
 from .tabular import table_dataset
 
 FORMATS = ("table", "npz", "idx", "images")
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".dat", ".psv")
 PREVIEW_SAMPLE_ROWS = 1000
+COUNT_ROWS_BYTES = 4 * 2**20  # a preview reads tables with up to this much text (decompressed) whole, to count the rows
+GZIP_SIZE_BYTES = 4  # a gzip file ends with the size of its text, modulo 2³², in this many bytes
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,13 @@ class Preview:
     Attributes:
         path: the file or folder. format: one of FORMATS.
         columns: the columns with inferred type and default role (tables, NPZ); their
-            missing, distinct and bad-cell counts cover the rows read (≤ 1000).
+            missing, distinct and bad-cell counts cover the first 1000 rows.
         rows: the first rows as text, one string per column (tables, NPZ).
         dialect: how a text table is written (tables only).
-        summary: one line, e.g. "≈ 200,000 rows × 51 columns" or "3 classes, 150 images".
-        approx_rows: rows (exact for NPZ/IDX/images, estimated from the sample for tables).
+        summary: one line, e.g. "1,797 rows × 65 columns (…)", "≈ 200,000 rows × 51 columns
+            (…); rows estimated from the first 1,000" or "3 classes, 150 images".
+        approx_rows: rows: exact for NPZ, IDX, images and tables of up to COUNT_ROWS_BYTES of
+            text; estimated from the first 1000 rows for larger tables (the summary says so).
     """
 
     path: Path
@@ -136,7 +140,7 @@ def _stem(path: Path) -> str:
 
 def preview_file(path: str | os.PathLike, options: LoadOptions | None = None, *, rows: int = 20) -> Preview:
     """A quick look at ``path``: format, columns with inferred types and default roles,
-    and the first ``rows`` rows (tables read at most 1000 rows for this)."""
+    and the first ``rows`` rows, and how many rows there are (see :class:`Preview`)."""
     path, options = Path(path), options or LoadOptions()
     kind = detect_format(path)
     try:
@@ -157,17 +161,23 @@ def preview_file(path: str | os.PathLike, options: LoadOptions | None = None, *,
 
 
 def _preview_table(path: Path, options: LoadOptions, rows: int) -> Preview:
+    """A table's preview: the first rows analysed; the rows counted by reading the whole
+    table when it is small (see COUNT_ROWS_BYTES), else estimated from the first rows."""
     dialect = sniff(path, options)
-    table = read_frame(path, dialect, nrows=max(rows, PREVIEW_SAMPLE_ROWS))
-    columns = tuple(analyse_columns(table.frame, options, table.lines))
-    head = _text_rows(table.frame, rows)
-    approx = len(table.frame)
-    if len(table.frame) >= PREVIEW_SAMPLE_ROWS:
-        size = os.path.getsize(path)
-        read = max(int(table.lines[-1]), 1)
-        approx = int(len(table.frame) * size / max(_sample_bytes(path, dialect, read), 1))
-    summary = f"{'≈ ' if approx != len(table.frame) else ''}{approx:,} rows × {len(columns)} columns ({dialect.describe()})"
-    return Preview(path, "table", columns, head, dialect, summary, approx)
+    text_bytes = _text_bytes(path, dialect)
+    counted = text_bytes <= COUNT_ROWS_BYTES
+    sample_rows = max(rows, PREVIEW_SAMPLE_ROWS)
+    table = read_frame(path, dialect, nrows=None if counted else sample_rows)
+    sample, lines = table.frame.head(sample_rows), table.lines[:sample_rows]
+    columns = tuple(analyse_columns(sample, options, lines))
+    shape = f"{len(columns)} columns ({dialect.describe()})"
+    if counted:
+        count = len(table.frame)
+        summary = f"{count:,} rows × {shape}"
+    else:
+        count = round(len(sample) * text_bytes / max(_sample_bytes(path, dialect, int(lines[-1])), 1))
+        summary = f"≈ {count:,} rows × {shape}; rows estimated from the first {len(sample):,}"
+    return Preview(path, "table", columns, _text_rows(sample, rows), dialect, summary, count)
 
 
 def _text_rows(frame, rows: int) -> tuple[tuple[str, ...], ...]:
@@ -181,14 +191,24 @@ def _text_rows(frame, rows: int) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(text(v) for v in row) for row in frame.head(rows).itertuples(index=False))
 
 
-def _sample_bytes(path: Path, dialect: Dialect, lines: int) -> int:
-    """Bytes of the file (compressed, if it is) taken by its first ``lines`` lines, estimated."""
+def _text_bytes(path: Path, dialect: Dialect) -> int:
+    """Bytes of text in the file: its size, or for gzip the size its trailer records (that of
+    the last member, modulo 2³²; never less than the compressed size)."""
+    size = os.path.getsize(path)
+    if not dialect.compressed or size < GZIP_SIZE_BYTES:
+        return size
     with open(path, "rb") as f:
-        stream = gzip.GzipFile(fileobj=f) if dialect.compressed else f
+        f.seek(-GZIP_SIZE_BYTES, os.SEEK_END)
+        return max(int.from_bytes(f.read(GZIP_SIZE_BYTES), "little"), size)
+
+
+def _sample_bytes(path: Path, dialect: Dialect, lines: int) -> int:
+    """Bytes of text (decompressed, for gzip) in the first ``lines`` lines of the file."""
+    with open_binary(path, dialect.compressed) as (stream, _):
         for _ in range(lines):
             if not stream.readline():
                 break
-        return f.tell()
+        return stream.tell()
 
 
 def _preview_npz(path: Path, rows: int) -> Preview:

@@ -1,0 +1,153 @@
+"""The weight matrix W[l] of a chosen layer as a heatmap, in the course's shape: rows are
+the units n[l], columns the inputs n[l−1]. Fed by the "weights" probe
+(:func:`app.worker.weight_matrices`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
+from ..style import WEIGHT_COLORMAP, style_plot_item
+from .common import epoch_label, epoch_text, header_row, readout_label
+
+TICK_LIMIT = 24  # label every row/column up to this many
+
+
+def _nice_limit(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10ᵏ that is ≥ ``value`` (≥ 1e-3)."""
+    value = max(value, 1e-3)
+    decade = 10.0 ** math.floor(math.log10(value))
+    return next(m * decade for m in (1.0, 2.0, 5.0, 10.0) if m * decade >= value * (1 - 1e-12))
+
+
+class WeightHeatmap(QWidget):
+    """The weight matrix W[l] of a chosen layer: rows = units n[l], columns = inputs n[l−1].
+
+    Diverging colours centred on 0 with symmetric levels ±L; L only grows during a run
+    (to the next 1, 2, 5 × 10ᵏ above the largest |w|), so a colour keeps its meaning
+    between frames. :meth:`receive` keeps the latest matrices (a probe result whose data
+    is a list of (units, inputs) arrays, None for layers without W); ``refresh`` draws them.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._matrices: list[np.ndarray | None] = []
+        self._dirty = False
+        self._epoch = ""
+        self._limit = 0.0
+        self._shape: tuple[int, int] | None = None
+
+        self.layer_combo = QComboBox()
+        self.layer_combo.setObjectName("weightLayerCombo")
+        self.layer_combo.setToolTip("The layer l whose weight matrix W[l] is drawn")
+        self.layer_combo.setAccessibleName("Layer of the weight heatmap")
+        self.readout = readout_label("weightReadout")
+        self.epoch_label = epoch_label("weightEpoch")
+        header_widget, header = header_row()
+        header.addWidget(QLabel("Layer"))
+        header.addWidget(self.layer_combo)
+        header.addWidget(self.readout, 1)
+        header.addWidget(self.epoch_label)
+
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setObjectName("weightPlot")
+        self.canvas.setAccessibleName("Weight heatmap: one row per unit, one column per input; blue negative, red positive")
+        self.plot_item = self.canvas.addPlot()
+        self.plot_item.invertY(True)
+        self.plot_item.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot_item.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(WEIGHT_COLORMAP), interactive=False,
+                                        label="weight w", colorMapMenu=False, width=18)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
+        self.plot_item.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(header_widget)
+        layout.addWidget(self.canvas, 1)
+        self.layer_combo.currentIndexChanged.connect(self._on_layer)
+
+    def set_layers(self, layers: list[tuple[int, str, tuple[int, int]]]) -> None:
+        """The layers that have weights: (0-based layer index, label, W shape (units, inputs))."""
+        previous = self.layer_combo.currentData()
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for index, label, (rows, columns) in layers:
+            self.layer_combo.addItem(f"{index + 1}. {label}: W[{index + 1}] {rows}×{columns}", index)
+        found = self.layer_combo.findData(previous)
+        self.layer_combo.setCurrentIndex(found if found >= 0 else 0)
+        self.layer_combo.blockSignals(False)
+        self._matrices = []
+        self._on_layer()
+
+    def receive(self, result) -> None:
+        """The latest weights of every layer (a probe result); drawn on refresh."""
+        self._matrices = result.data
+        self._epoch = epoch_text(result.epoch, result.batch)
+        self._dirty = True
+
+    def new_run(self) -> None:
+        self._matrices = []
+        self._epoch = ""
+        self._on_layer()
+
+    def current_matrix(self) -> np.ndarray | None:
+        """The (units, inputs) weight matrix of the chosen layer, as last received."""
+        index = self.layer_combo.currentData()
+        if index is None or index >= len(self._matrices):
+            return None
+        return self._matrices[index]
+
+    def stale(self) -> bool:
+        return self._dirty
+
+    def refresh(self) -> None:
+        self._dirty = False
+        self.epoch_label.setText(self._epoch)
+        weights = self.current_matrix()
+        if weights is None:
+            self.image.clear()
+            return
+        peak = float(np.abs(weights).max()) if weights.size else 0.0
+        if not math.isfinite(peak):
+            peak = self._limit
+        if peak > self._limit:
+            self._limit = _nice_limit(peak)
+            self.colorbar.setLevels((-self._limit, self._limit))
+        self.image.setImage(weights.astype(np.float32), autoLevels=False, levels=(-self._limit, self._limit))
+        if weights.shape != self._shape:
+            self._set_shape(weights.shape)
+
+    def _set_shape(self, shape: tuple[int, int]) -> None:
+        """Cells centred on whole numbers 1..n, labelled one by one when few."""
+        self._shape = shape
+        rows, columns = shape
+        self.image.setRect(QRectF(0.5, 0.5, columns, rows))
+        style_plot_item(self.plot_item, f"input j  (n[l−1] = {columns})", f"unit i  (n[l] = {rows})")
+        for axis, count in (("left", rows), ("bottom", columns)):
+            ticks = [[(i, str(i)) for i in range(1, count + 1)]] if count <= TICK_LIMIT else None
+            self.plot_item.getAxis(axis).setTicks(ticks)
+        self.plot_item.setRange(xRange=(0.5, columns + 0.5), yRange=(0.5, rows + 0.5), padding=0)
+
+    def _on_layer(self) -> None:
+        self._limit = 0.0
+        self._shape = None
+        self._dirty = True
+        self.readout.setText("")
+        self.refresh()
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        weights = self.current_matrix()
+        view = self.plot_item.getViewBox()
+        if weights is None or not view.sceneBoundingRect().contains(scene_pos):
+            return
+        point = view.mapSceneToView(scene_pos)
+        i, j = round(point.y()), round(point.x())
+        if 1 <= i <= weights.shape[0] and 1 <= j <= weights.shape[1]:
+            layer = self.layer_combo.currentData() + 1
+            self.readout.setText(f"W[{layer}] row {i}, column {j}: w = {weights[i - 1, j - 1]:.4g}  (unit {i} ← input {j})")

@@ -1,0 +1,66 @@
+"""The Data tab: generator settings only for generated data, and titles that read well."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.dataset_panel import DatasetPanel, dataset_title
+from core.data import make_dataset
+from core.realdata import REAL_DATASETS
+from core.synthetic import SYNTHETIC
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = DatasetPanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def choose(panel: DatasetPanel, name: str) -> None:
+    panel.combo.setCurrentIndex(panel.combo.findData(name))
+
+
+def generator_rows_shown(panel: DatasetPanel) -> bool:
+    return panel.noise.isVisible() and panel.seed.isVisible() and panel.regenerate.isVisible()
+
+
+@pytest.mark.parametrize("name", ["iris", "mnist_5k"])
+def test_a_real_dataset_shows_its_own_sample_count_and_no_generator_settings(panel, name):
+    choose(panel, "spiral")
+    assert panel.samples.value() == 500 and panel.samples.isEnabled() and generator_rows_shown(panel)
+    choose(panel, name)
+    assert panel.samples.value() == panel.dataset.n_samples and not panel.samples.isEnabled()
+    assert not panel.noise.isVisible() and not panel.seed.isVisible() and not panel.regenerate.isVisible()
+    choose(panel, "moons")  # back to generated data: its settings again
+    assert panel.samples.value() == SYNTHETIC["moons"].samples and panel.samples.isEnabled() and generator_rows_shown(panel)
+    assert panel.dataset.n_samples == SYNTHETIC["moons"].samples
+
+
+def test_loaded_data_shows_its_sample_count_even_past_the_generator_range(panel):
+    import numpy as np
+
+    data = make_dataset(np.zeros((300_000, 2)), np.arange(300_000) % 2, name="big")
+    panel.set_dataset(data, {"path": "big.npz"})
+    assert panel.samples.value() == 300_000 and not panel.samples.isEnabled() and not generator_rows_shown(panel)
+    small = make_dataset(np.zeros((12, 2)), np.arange(12) % 2, name="small")
+    panel.set_dataset(small, {"path": "small.npz"})
+    assert panel.samples.value() == 12
+
+
+@pytest.mark.parametrize("name", sorted(set(SYNTHETIC) | set(REAL_DATASETS)))
+def test_every_built_in_dataset_has_a_title_that_reads_well(name):
+    title = dataset_title(name)
+    assert title != name and title[0].isupper() and "_" not in title
+
+
+def test_the_mnist_title_and_a_file_name():
+    assert dataset_title("mnist_5k") == "MNIST (5,000 images)"
+    assert dataset_title("my_measurements") == "my_measurements"  # a loaded file keeps its name
+
+
+def test_the_combo_and_the_summary_use_the_titles(panel):
+    choose(panel, "mnist_5k")
+    assert panel.combo.currentText() == "MNIST (5,000 images)"
+    assert "<b>MNIST (5,000 images)</b>" in panel.summary.text()
