@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from .views.common import LiveView, is_shown
 
@@ -32,9 +32,11 @@ class RedrawScheduler(QObject):
         super().__init__(parent)
         self.views: list[LiveView] = []
         self._callbacks: list[Callable[[], None]] = []
+        self._frame_ms = frame_ms
+        self._last_frame = -float("inf")  # perf_counter() at the start of the last frame
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(frame_ms)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.draw_frame)
 
     def add(self, view: LiveView) -> None:
@@ -46,9 +48,12 @@ class RedrawScheduler(QObject):
 
     @Slot()
     def schedule(self) -> None:
-        """Ask for a frame: the next one comes within ``FRAME_MS``; asking again before it is free."""
+        """Ask for a frame: it comes ``FRAME_MS`` after the last one (at once if that was longer
+        ago), so data that arrive steadily are drawn at the full frame rate; asking again before
+        it comes is free."""
         if not self._timer.isActive():
-            self._timer.start()
+            since = (time.perf_counter() - self._last_frame) * 1000
+            self._timer.start(round(min(max(self._frame_ms - since, 0), self._frame_ms)))
 
     def stop(self) -> None:
         self._timer.stop()
@@ -56,7 +61,7 @@ class RedrawScheduler(QObject):
     @Slot()
     def draw_frame(self) -> None:
         """One frame: the callbacks, then every shown view with something new."""
-        started = time.perf_counter()
+        started = self._last_frame = time.perf_counter()
         for callback in self._callbacks:
             callback()
         for view in self.views:

@@ -96,3 +96,13 @@ def isolated_qt_settings(tmp_path_factory):
         QSettings.setPath(QSettings.Format.IniFormat, scope, folder)
         QSettings.setPath(QSettings.Format.NativeFormat, scope, folder)
     yield
+
+
+@pytest.fixture
+def window(qtbot):
+    """The default lab window, shown and ready to train (see gui_helpers.open_window)."""
+    from gui_helpers import open_window
+
+    win = open_window(qtbot)
+    yield win
+    win.close()

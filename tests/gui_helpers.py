@@ -1,9 +1,10 @@
-"""Helpers shared by the GUI tests: find a named child, click, choose a combo item."""
+"""Helpers shared by the GUI tests: open the window, find a named child, click, choose a
+combo item, play, pause and step."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton, QWidget
 
 WAIT_MS = 10_000
 
@@ -24,3 +25,42 @@ def choose(combo: QComboBox, data) -> None:
     assert index >= 0
     combo.setCurrentIndex(index)
     combo.activated.emit(index)
+
+
+def shown(qtbot, widget: QWidget) -> QWidget:
+    """``widget``, shown, closed by pytest-qt after the test."""
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def open_window(qtbot, size: tuple[int, int] | None = None):
+    """The default window, shown (at ``size`` if given), with the discard-run question answered
+    "yes" and an epochs target no test reaches (the default spiral trains ~1000 epochs a second)."""
+    from app.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.confirm_discard = lambda change: True
+    child(win, QSpinBox, "epochsSpin").setValue(1_000_000)
+    if size is not None:
+        win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def play_until(qtbot, win, epochs: int) -> None:
+    click(qtbot, child(win, QToolButton, "playButton"))
+    qtbot.waitUntil(lambda: win.history.count >= epochs, timeout=WAIT_MS)
+
+
+def pause(qtbot, win) -> None:
+    with qtbot.waitSignal(win.controller.playingChanged, timeout=WAIT_MS, check_params_cb=lambda playing, reason: not playing):
+        click(qtbot, child(win, QToolButton, "playButton"))
+
+
+def step_epochs(qtbot, win, count: int = 1) -> None:
+    for _ in range(count):
+        with qtbot.waitSignal(win.controller.epochsReady, timeout=WAIT_MS):
+            click(qtbot, child(win, QToolButton, "stepEpochButton"))

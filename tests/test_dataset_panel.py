@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from gui_helpers import shown
 
 from app.dataset_panel import DatasetPanel, dataset_title
 from core.data import make_dataset
@@ -12,10 +13,7 @@ from core.synthetic import SYNTHETIC
 
 @pytest.fixture
 def panel(qtbot):
-    widget = DatasetPanel()
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
+    return shown(qtbot, DatasetPanel())
 
 
 def choose(panel: DatasetPanel, name: str) -> None:

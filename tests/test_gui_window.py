@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from gui_helpers import WAIT_MS, child, choose, click
+from gui_helpers import WAIT_MS, child, choose, click, pause, play_until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableWidget, QToolButton
 
@@ -15,20 +15,6 @@ from app.main_window import MainWindow
 from app.widgets import LogSpinBox
 from core.experiment import Experiment
 from core.files import load_model
-
-
-@pytest.fixture
-def window(qtbot):
-    """The default window, shown, with the discard-run question answered "yes" and an
-    epochs target no test reaches (the default spiral trains ~1000 epochs a second)."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.confirm_discard = lambda change: True
-    child(win, QSpinBox, "epochsSpin").setValue(1_000_000)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 def epoch_shown(win) -> int:
@@ -42,16 +28,6 @@ def loss_points(win) -> int:
 def wait_for_weights(qtbot, win) -> np.ndarray:
     qtbot.waitUntil(lambda: win.weights.current_matrix() is not None, timeout=WAIT_MS)
     return win.weights.current_matrix()
-
-
-def play_until(qtbot, win, epochs: int) -> None:
-    click(qtbot, child(win, QToolButton, "playButton"))
-    qtbot.waitUntil(lambda: win.history.count >= epochs, timeout=WAIT_MS)
-
-
-def pause(qtbot, win) -> None:
-    with qtbot.waitSignal(win.controller.playingChanged, timeout=WAIT_MS, check_params_cb=lambda playing, reason: not playing):
-        click(qtbot, child(win, QToolButton, "playButton"))
 
 
 def test_default_window_is_ready_to_play(window):

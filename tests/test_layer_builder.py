@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from gui_helpers import shown
 
 from app.layer_builder import LayerBuilder
 from core.layers import SpecError
@@ -29,10 +30,7 @@ def choose(builder: LayerBuilder, activation: str) -> None:
 
 @pytest.fixture
 def builder(qtbot):
-    widget = LayerBuilder()
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
+    return shown(qtbot, LayerBuilder())
 
 
 def test_one_softmax_unit_on_two_classes_is_explained_and_fixed_in_one_click(qtbot, builder):

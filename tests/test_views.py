@@ -8,25 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import WAIT_MS, child, choose, click
+from gui_helpers import WAIT_MS, child, choose, click, step_epochs
 from PySide6.QtWidgets import QComboBox, QPushButton, QSpinBox, QTableWidget, QToolButton
 
 from app.main_window import MainWindow
 from core import insight
 from core.network import Network
 from core.trainer import Trainer
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.confirm_discard = lambda change: True
-    child(win, QSpinBox, "epochsSpin").setValue(1_000_000)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 def trainer(win, epochs=0):
@@ -42,16 +30,10 @@ def show(qtbot, win, name):
     qtbot.waitUntil(lambda: name in win.controller.enabled_probes, timeout=WAIT_MS)
 
 
-def step(qtbot, win, times=1):
-    for _ in range(times):
-        with qtbot.waitSignal(win.controller.epochsReady, timeout=WAIT_MS):
-            click(qtbot, child(win, QToolButton, "stepEpochButton"))
-
-
 def test_boundary_matches_predict_and_follows_steps(qtbot, window):
     view = window.registry.boundary
     for epoch in (1, 2):
-        step(qtbot, window)
+        step_epochs(qtbot, window)
         qtbot.waitUntil(lambda epoch=epoch: view._data is not None and view._data.epoch == epoch, timeout=WAIT_MS)
         assert not view.showing_note()
         grid = view._data.grid
@@ -86,7 +68,7 @@ def test_confusion_matrix_counts_the_validation_part(qtbot, window):
     choose(child(window, QComboBox, "datasetCombo"), "blobs")
     show(qtbot, window, "confusion")
     view = window.registry.confusion
-    step(qtbot, window, 2)
+    step_epochs(qtbot, window, 2)
     qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 2, timeout=WAIT_MS)
     t = trainer(window, 2)
     matrix = view.data.matrix
@@ -105,7 +87,7 @@ def test_weight_history_columns_match_the_weights_and_reports(qtbot, window):
     choose(child(window, QComboBox, "datasetCombo"), "blobs")
     show(qtbot, window, "weightHistory")
     view = window.registry.weight_history
-    step(qtbot, window, 3)
+    step_epochs(qtbot, window, 3)
     qtbot.waitUntil(lambda: view.histograms is not None and view.histograms.epoch == 3 and view.grad.count == 3, timeout=WAIT_MS)
     label, edges, epochs, counts = view.histograms.layers[0]
     assert epochs[-1] == 3 and list(epochs) == sorted(set(epochs))
@@ -124,7 +106,7 @@ def test_weight_history_columns_match_the_weights_and_reports(qtbot, window):
 
 
 def test_views_export_png_and_svg(qtbot, window, tmp_path):
-    step(qtbot, window)
+    step_epochs(qtbot, window)
     view = window.registry.boundary
     qtbot.waitUntil(lambda: view._data is not None, timeout=WAIT_MS)
     for suffix in ("png", "svg"):
@@ -153,7 +135,7 @@ def test_layout_is_remembered(qtbot, window, tmp_path):
 def test_network_graph_edges_are_the_weights(qtbot, window):
     show(qtbot, window, "networkGraph")
     view = window.registry.graph
-    step(qtbot, window)
+    step_epochs(qtbot, window)
     qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 1, timeout=WAIT_MS)
     params = trainer(window, 1).network.parameters_by_layer()
     weights = [p["W"] for p in params if "W" in p]
@@ -170,7 +152,7 @@ def test_network_graph_edges_are_the_weights(qtbot, window):
     x, y = view.node_xy[2]  # the first unit of layer 1
     assert f"b = {float(biases[0][0]):.4g}" in view.describe_at(x, y, pixel=1e-3)
     before = view.edges.copy()
-    step(qtbot, window)
+    step_epochs(qtbot, window)
     qtbot.waitUntil(lambda: view.data.epoch == 2, timeout=WAIT_MS)
     assert not np.array_equal(before[:, 3], view.edges[:, 3])
 
@@ -192,7 +174,7 @@ def test_regression_fit_curve_and_learned_weights(qtbot, window):
     view = window.registry.fit
     qtbot.waitUntil(lambda: view.showing_note() and "classification" in view.note.text(), timeout=WAIT_MS)
     choose(child(window, QComboBox, "datasetCombo"), "sine")
-    step(qtbot, window)
+    step_epochs(qtbot, window)
     qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 1, timeout=WAIT_MS)
     t = trainer(window, 1)
     assert view.data.kind == "curve" and not view.showing_note()
@@ -205,7 +187,7 @@ def test_regression_fit_curve_and_learned_weights(qtbot, window):
         rows = table.rowCount()
         click(qtbot, child(window, QPushButton, "removeLayerButton"))
         assert table.rowCount() == rows - 1
-    step(qtbot, window, 2)
+    step_epochs(qtbot, window, 2)
     qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 2 and view.data.kind == "scatter", timeout=WAIT_MS)
     assert view.data.learned is not None and len(view.data.true) == 6
     np.testing.assert_allclose(view.data.learned, insight.raw_linear_weights(trainer(window, 2).network)[0][0])
@@ -216,7 +198,7 @@ def test_regression_fit_curve_and_learned_weights(qtbot, window):
 def test_activations_of_a_chosen_sample(qtbot, window):
     show(qtbot, window, "activations")
     view = window.registry.activations
-    step(qtbot, window)
+    step_epochs(qtbot, window)
     qtbot.waitUntil(lambda: view.data is not None and view.data.epoch == 1, timeout=WAIT_MS)
     child(window, QSpinBox, "activationSampleSpin").setValue(7)
     qtbot.waitUntil(lambda: view.data.index == 7, timeout=WAIT_MS)
@@ -234,7 +216,7 @@ def test_reset_shows_the_initial_weights_again(qtbot, window):
     view = window.registry.boundary
     qtbot.waitUntil(lambda: view._data is not None and view._data.epoch == 0, timeout=WAIT_MS)
     initial = view.classes.copy()
-    step(qtbot, window, 3)
+    step_epochs(qtbot, window, 3)
     qtbot.waitUntil(lambda: view._data.epoch == 3, timeout=WAIT_MS)
     click(qtbot, child(window, QToolButton, "resetButton"))
     qtbot.waitUntil(lambda: view._data is not None and view._data.epoch == 0, timeout=WAIT_MS)

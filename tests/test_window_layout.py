@@ -4,19 +4,13 @@ off at 1280×720, and Reset layout brings it back."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import WAIT_MS, child
+from gui_helpers import WAIT_MS, child, open_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabBar, QToolBar
 
-from app.main_window import MainWindow
 
-
-def _window(qtbot, width: int, height: int) -> MainWindow:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(width, height)
-    win.show()
-    qtbot.waitExposed(win)
+def sized_window(qtbot, width: int, height: int):
+    win = open_window(qtbot, (width, height))
     qtbot.wait(100)  # the first frame shares the view area out
     return win
 
@@ -27,7 +21,7 @@ def shown_tab_bars(win) -> list[QTabBar]:
 
 @pytest.mark.parametrize("size", [(1600, 1000), (1280, 720)])
 def test_the_loss_plot_and_the_boundary_get_the_room(qtbot, size):
-    win = _window(qtbot, *size)
+    win = sized_window(qtbot, *size)
     try:
         area = win.views.width()
         assert win.loss_plot.canvas.width() >= 0.4 * area
@@ -38,7 +32,7 @@ def test_the_loss_plot_and_the_boundary_get_the_room(qtbot, size):
 
 
 def test_nothing_hides_in_the_toolbar_overflow_at_1280_by_720(qtbot):
-    win = _window(qtbot, 1280, 720)
+    win = sized_window(qtbot, 1280, 720)
     try:
         toolbar = child(win, QToolBar, "runToolBar")
         for action in toolbar.actions():
@@ -53,7 +47,7 @@ def test_nothing_hides_in_the_toolbar_overflow_at_1280_by_720(qtbot):
 
 def test_tab_bars_are_where_their_views_are_and_titles_are_whole(qtbot):
     """No tab bar is drawn across another view (Qt once left "Weights | Network graph" over the accuracy plot)."""
-    win = _window(qtbot, 1280, 720)
+    win = sized_window(qtbot, 1280, 720)
     try:
         bars = shown_tab_bars(win)
         assert len(bars) == 3  # the boundary, accuracy and weights groups
@@ -66,7 +60,7 @@ def test_tab_bars_are_where_their_views_are_and_titles_are_whole(qtbot):
 
 
 def test_reset_layout_brings_every_view_back(qtbot):
-    win = _window(qtbot, 1600, 1000)
+    win = sized_window(qtbot, 1600, 1000)
     try:
         docks = win.registry.docks
         docks["confusion"].setFloating(True)
