@@ -66,7 +66,7 @@ class DataPreview(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("dataPreview")
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(160)
         item = self.getPlotItem()
         item.setMouseEnabled(False, False)
         item.hideButtons()
@@ -74,7 +74,7 @@ class DataPreview(pg.PlotWidget):
         self.legend = item.addLegend(offset=(-6, 6), labelTextSize="9pt", brush=pg.mkBrush(255, 255, 255, 210))
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 280)
+        return QSize(320, 240)
 
     def show_data(self, dataset: Dataset, validation: np.ndarray) -> None:
         """Draw ``dataset``; ``validation`` is a (m,) bool mask of its validation rows."""
@@ -213,6 +213,13 @@ class DatasetPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         preview_box = QGroupBox("Preview")
+        preview_box.setObjectName("previewBox")
+        preview_box.setCheckable(True)  # unchecked: the plot folds away, the summary stays
+        preview_box.setChecked(True)
+        preview_box.setToolTip("The data as a scatter plot: training points filled, validation points hollow. "
+                               "Untick to fold the plot away and give the settings the room.")
+        preview_box.setAccessibleName("Show the data preview")
+        preview_box.toggled.connect(self._fold_preview)
         preview_layout = QVBoxLayout(preview_box)
         preview_layout.addWidget(self.preview, 1)
         preview_layout.addWidget(self.summary)
@@ -273,6 +280,10 @@ class DatasetPanel(QWidget):
 
     def validation_fraction(self) -> float:
         return self.validation.value() / 100
+
+    def _fold_preview(self, shown: bool) -> None:
+        self.preview.setVisible(shown)
+        self.summary.setEnabled(True)  # a folded box disables its children: the summary stays readable
 
     def set_split_seed(self, seed: int) -> None:
         """The training seed, which decides the training/validation split the preview shows."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import shown
+from PySide6.QtWidgets import QGroupBox
 
 from app.dataset_panel import DatasetPanel, dataset_title
 from core.data import make_dataset
@@ -62,3 +63,12 @@ def test_the_combo_and_the_summary_use_the_titles(panel):
     choose(panel, "mnist_5k")
     assert panel.combo.currentText() == "MNIST (5,000 images)"
     assert "<b>MNIST (5,000 images)</b>" in panel.summary.text()
+
+
+def test_the_preview_folds_away_and_the_summary_stays(panel):
+    box = panel.findChild(QGroupBox, "previewBox")
+    assert panel.preview.isVisible()
+    box.setChecked(False)
+    assert not panel.preview.isVisible() and panel.summary.isVisible() and panel.summary.isEnabled()
+    box.setChecked(True)
+    assert panel.preview.isVisible()
