@@ -246,6 +246,7 @@ def open_window(exp: Experiment, all_views: bool, settings_dir: str) -> MainWind
     if all_views:
         show_every_view(window)
     settle(0.5)  # the layout settles and the first frame draws
+    freeze_startup_objects()  # as app.gui.run_gui does once its window is built
     return window
 
 
@@ -396,7 +397,6 @@ def main() -> int:
     print(f"platform {app.platformName()}, {os.cpu_count()} CPUs; trainer process start to first answer: "
           f"{start_ms[0]:.0f} ms (first, with the fork server), then {', '.join(f'{t:.0f}' for t in start_ms[1:])} ms")
     in_window(with_epochs(experiment("spiral"), 300), all_views=True)  # warm-up, not counted: first paints, caches
-    freeze_startup_objects()  # as app.gui.run_gui does once its window is built
     ok = True
     for name in names:
         exp = sized(experiment(name), seconds)

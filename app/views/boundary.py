@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QWidget
 
 from core.insight import BoundaryData
 
@@ -73,8 +73,9 @@ class BoundaryView(ViewPanel):
         self.plot.addItem(self.image)
         self.train_points = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#1f2328", width=0.6), name="training")
         self.val_points = pg.ScatterPlotItem(size=8, symbol="t", pen=pg.mkPen("#1f2328", width=1.2), name="validation")
-        self.plot.addItem(self.train_points)
-        self.plot.addItem(self.val_points)
+        for points in (self.train_points, self.val_points):  # the samples stay put during a run: drawn from a pixmap
+            points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self.plot.addItem(points)
         self.train_check.toggled.connect(self.train_points.setVisible)
         self.val_check.toggled.connect(self.val_points.setVisible)
         self.discrete_check.toggled.connect(lambda _: self._draw())
@@ -82,14 +83,14 @@ class BoundaryView(ViewPanel):
                                "with the training (dots) and validation (triangles) samples")
         self.canvas.setAccessibleName("Decision boundary over the input plane")
         self._data: BoundaryData | None = None
-        self._points_key = None
+        self._points: tuple[np.ndarray, ...] | None = None  # the samples drawn
         self.classes: np.ndarray | None = None  # the predicted class shown at each grid point (r, r)
         self.clear()
 
     def clear(self) -> None:
         """Forget the picture, the samples and the readout."""
         self._data = None
-        self._points_key = None
+        self._points = None
         self.classes = None
         self.image.clear()
         self.train_points.clear()
@@ -100,19 +101,23 @@ class BoundaryView(ViewPanel):
     def show_data(self, data: BoundaryData, points=None, names: tuple[str, ...] = ()) -> None:
         """Show a probe's grid; ``points`` = (X_train, y_train, X_val, y_val) raw, when they changed."""
         if data.reason:
-            self.clear()
-            self.show_note(data.reason)
+            self.show_reason(data.reason)
             return
         self._data = data
         self.show_canvas()
-        if points is not None and points[0] is not self._points_key:
-            self._points_key = points[0]
+        if points is not None and not self._same_points(points):
+            self._points = points
             self._set_points(*points)
             self.plot.setLabel("bottom", names[0] if names else "x₁")
             self.plot.setLabel("left", names[1] if len(names) > 1 else "x₂")
             (x0, x1), (y0, y1) = data.grid.x_range, data.grid.y_range
             self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self._draw()
+
+    def _same_points(self, points: tuple[np.ndarray, ...]) -> bool:
+        """Whether ``points`` are the samples drawn: every probe result brings its own copy of
+        them from the trainer's process, and setting them again costs a scatter item ~5 ms."""
+        return self._points is not None and all(np.array_equal(a, b) for a, b in zip(points, self._points, strict=True))
 
     def _set_points(self, x_train, y_train, x_val, y_val) -> None:
         k = max(int(np.max(y_train, initial=0)), int(np.max(y_val, initial=0))) + 1

@@ -121,8 +121,7 @@ class ConfusionView(ViewPanel):
 
     def show_data(self, data: ConfusionData) -> None:
         if data.reason:
-            self.clear()
-            self.show_note(data.reason)
+            self.show_reason(data.reason)
             return
         self.data = data
         self.show_canvas()

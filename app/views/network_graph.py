@@ -125,8 +125,7 @@ class NetworkGraphView(ViewPanel):
     # ----- data -----------------------------------------------------------------------------------
     def show_data(self, data: GraphData) -> None:
         if data.reason:
-            self.clear()
-            self.show_note(data.reason)
+            self.show_reason(data.reason)
             return
         if data is self.data:
             return
@@ -266,7 +265,9 @@ class NetworkGraphView(ViewPanel):
         sign = np.where(every[:, 3] >= 0, 1, -1)
         for (s, step), item in self.edge_items.items():
             xy = self._edge_xy[(sign == s) & (steps == step)]
-            item.setData(xy[:, [0, 2]].ravel(), xy[:, [1, 3]].ravel())
+            x, y = xy[:, [0, 2]].ravel(), xy[:, [1, 3]].ravel()
+            if not (np.array_equal(x, item.xData) and np.array_equal(y, item.yData)):  # most probes move few connections
+                item.setData(x, y)
 
     def _draw_nodes(self) -> None:
         """Bias rings (sign colour, strength in ``RING_LEVELS`` steps of |b| / the layer's max |b|) and thumbnails."""

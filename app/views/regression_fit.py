@@ -62,8 +62,7 @@ class RegressionFitView(ViewPanel):
 
     def show_data(self, data: FitData) -> None:
         if data.reason:
-            self.clear()
-            self.show_note(data.reason)
+            self.show_reason(data.reason)
             return
         self.data = data
         self.show_canvas()

@@ -118,10 +118,14 @@ class WeightHistoryView(ViewPanel):
     """Weight distributions (probe data, :meth:`show_data`) and gradient norms / dead ReLU
     fractions (epoch reports, :meth:`add_reports`); :meth:`refresh` draws.
 
-    The gradient and dead-ReLU plots share the loss plot's epoch axis (0 to the next ladder
-    step); the ‖dW‖ axis spans whole decades. Only what changed since the last refresh is
-    redrawn: the curves when reports came, the density image when a probe came or another
-    layer was chosen."""
+    The view is drawn when a probe result comes (every ``PROBE_SECONDS`` while training,
+    and at once when training stops or steps), with the reports received until then: these
+    are trends over many epochs, and drawing them at the loss plot's rate cost a fifth of
+    the window's drawing with every view on screen. The three plots share the loss plot's
+    epoch axis (0 to the next ladder step), so it changes only at a step; the distribution
+    image covers the epochs its probe has seen. The ‖dW‖ axis spans whole decades. Only what
+    changed since the last refresh is redrawn: the curves when reports came, the density
+    image when a probe came or another layer was chosen."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("weightHistoryView", parent)
@@ -139,11 +143,16 @@ class WeightHistoryView(ViewPanel):
         self.density = pg.ImageItem(axisOrder="row-major")
         self._lut = pg.colormap.get(DENSITY_COLORMAP).getLookupTable(nPts=256, mode="byte", alpha=True)  # (256, 4) uint8
         self.density_plot.addItem(self.density)
-        self.legend = self.canvas.addLabel("", row=1, col=0, size="9pt")
+        self.legend = self.canvas.addLabel("━ layer 1", row=1, col=0, size="9pt")
+        line = self.legend.itemRect().height()
+        self.legend.setText("")
+        # as high empty as with text: a legend that changed height at the first report of a run re-laid out the view (~20 ms)
+        self.canvas.ci.layout.setRowFixedHeight(1, max(line, self.legend.itemRect().height()))
         self.grad_plot = epoch_plot(self.canvas, "‖dW‖", 2, DecadeAxis("left"))
         self.grad_plot.setLogMode(y=True)
         self.dead_plot = epoch_plot(self.canvas, "dead", 3)  # short: the plots are short in a small view
         self.dead_plot.setXLink(self.grad_plot)
+        self.density_plot.setXLink(self.grad_plot)  # one epoch axis for the three plots, stepped as the loss plot's
         self.grad_plot.getAxis("bottom").setStyle(showValues=False)  # the dead-ReLU plot below numbers the same epochs
         self.grad_plot.showLabel("bottom", False)
         self.dead_plot.setYRange(0, 1)
@@ -159,7 +168,9 @@ class WeightHistoryView(ViewPanel):
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.grad = _Series()
         self.dead = _Series()
-        self._grad_curves: list[pg.PlotDataItem] = []
+        self._grad_pool: list[pg.PlotDataItem] = []  # curves made so far, kept for the runs after (a few ms each to make)
+        self._dead_pool: list[pg.PlotDataItem] = []
+        self._grad_curves: list[pg.PlotDataItem] = []  # those in use: one per dense layer, one per ReLU layer
         self._dead_curves: list[pg.PlotDataItem] = []
         self._labels: list[str] = []
         self._relu: list[int] = []
@@ -199,7 +210,6 @@ class WeightHistoryView(ViewPanel):
         if self._relu:
             self.dead.extend(epochs, [[s.dead_fraction for s in r.layers if s.grad_norm is not None and s.dead_fraction is not None]
                                       for r in reports])
-        self._stale = True
 
     def show_data(self, data: HistogramData) -> None:
         """Keep a probe's weight distributions (drawn by :meth:`refresh`, which calls this for a received result)."""
@@ -223,28 +233,33 @@ class WeightHistoryView(ViewPanel):
 
     def _set_layers(self, labels: list[str], relu: list[int]) -> None:
         self._labels, self._relu = labels, relu
-        for plot, curves in ((self.grad_plot, self._grad_curves), (self.dead_plot, self._dead_curves)):
-            for curve in curves:
-                plot.removeItem(curve)
-            curves.clear()
+        self._grad_curves = self._curves(self.grad_plot, self._grad_pool, labels, range(len(labels)))
+        self._dead_curves = self._curves(self.dead_plot, self._dead_pool, labels, relu)
         self.legend.setText(" &nbsp; ".join(f'<span style="color:{CLASS_COLORS[n % len(CLASS_COLORS)]}">━ {label.split(":")[0]}</span>'
                                             for n, label in enumerate(labels)))
         self.legend.setMinimumWidth(0)  # many layers: the legend is clipped rather than widen the view
-        for n, label in enumerate(labels):
-            self._grad_curves.append(self._curve(self.grad_plot, label, n))
-        for n in relu:
-            self._dead_curves.append(self._curve(self.dead_plot, labels[n], n))
         self.dead_note.setVisible(bool(labels) and not relu)
 
     @staticmethod
-    def _curve(plot: pg.PlotItem, name: str, n: int) -> pg.PlotDataItem:
-        """The curve of dense layer ``n``: 1 px without antialiasing (noisy curves of thousands of
-        points paint 5-10× faster than 2 px antialiased), peak-downsampled, clipped to the view."""
-        curve = plot.plot(name=name, pen=pg.mkPen(CLASS_COLORS[n % len(CLASS_COLORS)], width=1), connect="finite",
-                          antialias=False, autoDownsampleFactor=1.0)
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
-        return curve
+    def _curves(plot: pg.PlotItem, pool: list[pg.PlotDataItem], labels: list[str], layers) -> list[pg.PlotDataItem]:
+        """The curves of dense layers ``layers`` (indices into ``labels``), taken from ``pool``
+        and made when it has too few; the rest of the pool is emptied and hidden. A curve is 1 px
+        without antialiasing (noisy curves of thousands of points paint 5-10× faster than 2 px
+        antialiased), peak-downsampled and clipped to the view."""
+        layers = list(layers)
+        while len(pool) < len(layers):
+            curve = plot.plot(connect="finite", antialias=False, autoDownsampleFactor=1.0)
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            pool.append(curve)
+        for curve, n in zip(pool, layers, strict=False):
+            curve.opts["name"] = labels[n]
+            curve.setPen(pg.mkPen(CLASS_COLORS[n % len(CLASS_COLORS)], width=1))
+            curve.show()
+        for curve in pool[len(layers):]:
+            curve.clear()
+            curve.hide()
+        return pool[: len(layers)]
 
     def _reset_axes(self) -> None:
         self.grad_plot.setRange(xRange=(0.0, x_extent(0)), yRange=(-3.0, 0.0), padding=0)
@@ -304,7 +319,9 @@ class WeightHistoryView(ViewPanel):
         if e1 - e0 < 1.0:  # one column: one epoch wide, centred on its epoch
             e0, e1 = e0 - 0.5, e0 + 0.5
         self.density.setRect(QRectF(e0, float(edges[0]), e1 - e0, float(edges[-1] - edges[0])))
-        self.density_plot.setRange(xRange=(e0, e1), yRange=(float(edges[0]), float(edges[-1])), padding=0)
+        values = [float(edges[0]), float(edges[-1])]
+        if self.density_plot.vb.viewRange()[1] != values:  # the edges are fixed for a run: the axis stays
+            self.density_plot.setYRange(*values, padding=0)
 
     @staticmethod
     def density_image(epochs: np.ndarray, counts: np.ndarray, width: int = 200) -> np.ndarray:
