@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from gui_helpers import WAIT_MS, child, choose, click, pause, play_until, step_epochs
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolButton
 
-from app.views.common import is_shown
+from app.views.common import epoch_text, is_shown
 from app.widgets import LogSpinBox
 
 
@@ -86,10 +88,17 @@ def test_new_data_clears_every_view_at_once(qtbot, window):
 
 
 def test_every_shown_view_states_the_epoch_it_shows(qtbot, window):
+    """Paused, the toolbar, the loss readout and every shown view tell the same moment of the
+    run (a pause may land inside an epoch: then "epoch N + k batches")."""
     play_until(qtbot, window, 20)
     pause(qtbot, window)
     epochs = window.history.count
+
+    def moment() -> str:
+        found = re.fullmatch(r"Epoch (\d+) / \d+(?: · batch (\d+)/\d+)?", child(window, QLabel, "epochLabel").text())
+        return epoch_text(int(found[1]), int(found[2] or 0)) if found else ""
+
     labels = [window.weights.epoch_label, window.registry.boundary.epoch_label]
-    qtbot.waitUntil(lambda: all(label.text() == f"epoch {epochs}" for label in labels), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: moment().startswith(f"epoch {epochs}") and all(label.text() == moment() for label in labels),
+                    timeout=WAIT_MS)
     assert f"Epoch {epochs}" in window.loss_plot.readout.text()
-    assert child(window, QLabel, "epochLabel").text().startswith(f"Epoch {epochs} /")
