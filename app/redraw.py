@@ -8,9 +8,10 @@ comes forward (its dock's ``visibilityChanged`` schedules a frame), at its real 
 
 A frame draws its views one per turn of the event loop: Qt paints the view just refreshed,
 and answers the keyboard, mouse and trainer, before the next is refreshed. The views of a
-frame show the same probe round and epochs within a few milliseconds of each other; no
-turn takes longer than the costliest single view (a whole frame with every view on screen
-took up to 60 ms on two CPUs when the epoch axes stepped, measured here).
+frame show the same probe round and epochs within a few milliseconds of each other, and no
+turn takes longer than the costliest single view: with every view on screen, a frame in
+which the epoch axes step draws 5-6 axes again and took 35-40 ms of GUI time, 60-75 ms
+next to the trainer on two CPUs (measured here).
 
 The trainer's numerics run in a child process (:mod:`app.worker`); the rate is capped to
 leave the GUI, which shares the machine with it, idle between frames.

@@ -24,7 +24,8 @@ best headless run, targets ≥ 85 % with the default layout and ≥ 75 % with ev
 loss plot's redraws per second (target ≥ 25) and every visible view's refreshes per second
 (target ≥ 8), the probe results each view received (a view with none was not really
 shown), the worst event-loop stall (a 5 ms timer in the GUI thread: the worst gap between
-two ticks less 5 ms; target < 50 ms), the longest frame; then, while training, the
+two ticks less 5 ms; target < 50 ms), the longest frame, each window run's stall and
+redraws next to the CPUs other work kept busy meanwhile; then, while training, the
 latency of Pause (Play pressed again each time) and, while paused, of Step epoch and Step
 mini-batch: from the action to the signal that shows its effect (target < 50 ms); and how
 long closing the window takes while training (target < 0.5 s). First of all it measures
@@ -353,6 +354,8 @@ def report_case(title: str, layout: str, bare_runs: list[Run], runs: list[Window
           f"  longest frame {max(run.longest_frame_ms for run in runs):.1f} ms")
     print(f"  loss plot redraws        {loss_rate:8.1f} /s  (target ≥ {REDRAW_TARGET:.0f})  {verdict(loss_rate >= REDRAW_TARGET)};"
           f"  frames {min(run.frames_per_second for run in runs):.1f} /s")
+    print("  each window run, worst stall / loss redraws (CPUs busy with other work meanwhile): "
+          + "; ".join(f"{run.worst_stall_ms:.0f} ms / {run.refreshes.get('loss', 0.0):.1f} /s ({cpus(run)})" for run in runs))
     ok = ratio >= TARGETS[layout] and stall < STALL_TARGET_MS and loss_rate >= REDRAW_TARGET
     shown = runs[0].shown
     for name in shown:

@@ -99,7 +99,8 @@ class BoundaryView(ViewPanel):
         self.show_note("Press Play or step an epoch to see the decision boundary.")
 
     def show_data(self, data: BoundaryData, points=None, names: tuple[str, ...] = ()) -> None:
-        """Show a probe's grid; ``points`` = (X_train, y_train, X_val, y_val) raw, when they changed."""
+        """Show a probe's grid; ``points`` = (X_train, y_train, X_val, y_val) raw, set on the
+        scatter items only when they differ from the samples shown."""
         if data.reason:
             self.show_reason(data.reason)
             return

@@ -35,7 +35,8 @@ class LiveView(Protocol):
 
     Data reach a view as they arrive (probe results, epoch reports); it only keeps them.
     In each frame the scheduler calls ``refresh()`` on every view that is shown and
-    ``stale()``, so all shown views draw the same moment of the run together.
+    ``stale()`` (one view per turn of the event loop), so all shown views draw the same
+    moment of the run, within a few milliseconds.
     """
 
     def stale(self) -> bool:
@@ -87,7 +88,7 @@ class HeaderRow(QWidget):
     the window.
 
     Qt passes every label's new text up as a layout request through each enclosing layout,
-    to the main window, which then lays out every dock again (~4 ms a frame with every view
+    to the main window, which then lays out every dock again (4-6 ms a frame with every view
     on screen, measured here). Here the row's controls sit in an inner widget that this one
     sizes itself, without a layout of its own, so such a request stops at the row unless the
     row's height changes. The row is opaque, so a changed text repaints the row alone, not
