@@ -345,8 +345,9 @@ class ActivationData:
 
 class BoundaryProbe:
     """The decision-boundary probe: the grid (:func:`boundary_data`), the raw samples
-    (:func:`raw_split`, the same arrays while the trainer stays, so a view redraws its points
-    only after a reset) and the feature names."""
+    (:func:`raw_split`, computed once per trainer; each result reaches the window as new
+    arrays, and the view compares them by value to redraw its points only after a reset)
+    and the feature names."""
 
     def __init__(self) -> None:
         self._trainer = None
