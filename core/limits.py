@@ -1,0 +1,75 @@
+"""Limits checked before acting on a file or a setting: only regular files are read, and
+nothing is allocated that the machine's memory cannot hold.
+
+Every check raises :class:`ResourceError` with one line saying what was asked and what is
+available, e.g. ``data.npz: array 'X' needs 8.0 GiB (float64 (1000000000, 1)); at most
+11.7 GiB of memory is available``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MEMORY_SHARE = 0.5  # the largest single allocation, as a share of the memory available now
+FALLBACK_MEMORY_BYTES = 4 << 30  # when the system does not say how much memory it has
+
+
+class ResourceError(ValueError):
+    """A file or setting that would need more than the machine has, or that is not a
+    regular file; the message says what was asked and what is available."""
+
+
+def available_memory_bytes() -> int:
+    """Memory available to this process now: MemAvailable on Linux, else physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return FALLBACK_MEMORY_BYTES
+
+
+def memory_limit_bytes() -> int:
+    """The most bytes one array (or one batch's activations) may ask for."""
+    return int(available_memory_bytes() * MEMORY_SHARE)
+
+
+def format_bytes(count: int | float) -> str:
+    """``1536`` → ``"1.5 KiB"``; binary units up to TiB."""
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def check_allocation(what: str, nbytes: int | float) -> None:
+    """Raise ResourceError when ``nbytes`` exceeds :func:`memory_limit_bytes`; ``what``
+    names the request, e.g. ``"data.npz: array 'X' (float64 (10⁹, 1))"``."""
+    limit = memory_limit_bytes()
+    if nbytes > limit:
+        raise ResourceError(f"{what} needs {format_bytes(nbytes)}; at most {format_bytes(limit)} of memory is available "
+                            f"for it (half of the {format_bytes(available_memory_bytes())} free now)")
+
+
+def require_regular_file(path: str | os.PathLike, what: str = "") -> Path:
+    """``path`` (symlinks followed) if it is a regular file; ResourceError for a named pipe,
+    device, socket or other non-regular file, FileNotFoundError/IsADirectoryError passed on
+    as OSError subclasses so callers keep their own messages for those."""
+    path = Path(path)
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "is a folder", str(path))
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        raise ResourceError(f"{what or path}: is {kind}; only regular files are read")
+    return path
