@@ -1,8 +1,9 @@
 """The per-epoch record of the current run, kept by the GUI thread for the plots.
 
 The worker's reports are appended here as they arrive (the GUI slot does nothing else);
-plots redraw from these arrays on a timer. Every completed epoch is kept, none dropped.
-Columns grow by doubling, so appending is amortised O(1) and a column is a NumPy view.
+plots redraw from these columns on a timer. Every completed epoch is kept, none dropped,
+as the engine keeps them (:class:`core.run_record.RunRecord`: seven float64 numbers an
+epoch, columns grown by doubling, so a million epochs take 56 MiB).
 """
 
 from __future__ import annotations
@@ -10,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
-
+from core.run_record import RunRecord
 from core.trainer import Report
-
-COLUMNS = ("epoch", "train_loss", "val_loss", "train_metric", "val_metric", "learning_rate", "seconds", "samples")
 
 
 @dataclass(frozen=True)
@@ -30,61 +28,34 @@ class Marker:
     kind: str
 
 
-class RunHistory:
+class RunHistory(RunRecord):
     """Epoch series of one run: ``column(name)`` is a float64 (count,) view, NaN where a
     report had no value (no validation part). ``version`` changes on every edit, ``run``
     on every :meth:`clear`, so views can tell what they already drew."""
 
-    def __init__(self, capacity: int = 1024):
-        self._data = np.full((len(COLUMNS), capacity), np.nan)
-        self._index = {name: i for i, name in enumerate(COLUMNS)}
-        self.count = 0
+    def __init__(self) -> None:
+        super().__init__()
         self.version = 0
         self.run = 0
         self.markers: list[Marker] = []
-        self.metric_name = "accuracy"
-        self.last: Report | None = None
+
+    @property
+    def count(self) -> int:
+        """Epochs recorded."""
+        return len(self)
 
     def clear(self, metric_name: str = "accuracy") -> None:
         """Forget everything: a new run starts (its metric is ``metric_name``)."""
-        self.count = 0
+        super().clear(metric_name)
         self.markers = []
-        self.metric_name = metric_name
-        self.last = None
         self.run += 1
         self.version += 1
 
     def extend(self, reports: Iterable[Report]) -> None:
         """Append completed epoch reports, in order."""
-        for report in reports:
-            if self.count == self._data.shape[1]:
-                grown = np.full((len(COLUMNS), 2 * self.count), np.nan)
-                grown[:, : self.count] = self._data
-                self._data = grown
-            self._data[:, self.count] = (
-                report.epoch, report.train_loss, _number(report.val_loss), report.train_metric, _number(report.val_metric),
-                report.learning_rate, report.seconds, report.samples_per_second * report.seconds,
-            )
-            self.count += 1
-            self.last = report
+        super().extend(reports)
         self.version += 1
 
     def add_marker(self, marker: Marker) -> None:
         self.markers.append(marker)
         self.version += 1
-
-    def column(self, name: str) -> np.ndarray:
-        """The (count,) values of column ``name`` (one of COLUMNS); a view, do not write."""
-        return self._data[self._index[name], : self.count]
-
-    def row(self, index: int) -> dict[str, float]:
-        """All columns of epoch row ``index`` (0-based) as a dict."""
-        return {name: float(self._data[i, index]) for i, name in enumerate(COLUMNS)}
-
-    def total(self, name: str) -> float:
-        """The sum of column ``name`` over the run (e.g. "seconds", "samples")."""
-        return float(self.column(name).sum())
-
-
-def _number(value: float | None) -> float:
-    return np.nan if value is None else value

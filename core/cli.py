@@ -1,7 +1,12 @@
 """The headless command line: ``python main.py train|predict|data ...``.
 
-Every user error (bad option, bad file, bad setting) prints one line on stderr and exits
-with status 2; nothing prints a traceback.
+Every user error (bad option, an empty path, bad file, bad setting, an output that cannot
+be written) prints one line on stderr and exits with status 2; nothing prints a traceback.
+``train`` checks that every output (``--save``, ``--history``) can be written before it
+loads or trains anything. Ctrl-C (SIGINT) and SIGTERM mean the same: before training
+starts they end the run at once; during training the current mini-batch finishes, the
+partial epoch is discarded, the outputs asked for are written for the last complete epoch,
+and the exit status is 130.
 """
 
 from __future__ import annotations
@@ -9,15 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
 from .data import DataError
 from .experiment import Experiment, load_dataset, network_spec, parse_layers
-from .files import FileFormatError, load_inputs_npz, load_model, save_model, write_history_csv
+from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
 from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, parse_image_size
 from .losses import LOSSES
@@ -31,6 +39,8 @@ DEFAULT_HIDDEN = "8:tanh,8:tanh"
 DATASET_NAMES = sorted(set(SYNTHETIC) | set(REAL_DATASETS))
 DATA_HELP = "data file: CSV/TSV or other delimited text (.gz too), .npz with arrays X and y, an MNIST IDX images file, or a folder with one subfolder of PNG/JPEG images per class"
 USER_ERRORS = (ConfigError, SpecError, DataError, FileFormatError, BackendUnavailable, ValueError, OSError)
+INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class UsageError(Exception):
@@ -42,21 +52,30 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _path(text: str) -> str:
+    """A path option's value: any non-empty text (an empty one would silently mean "none")."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; give a file name")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python main.py", description="Epoch Lab: train and use networks without the window.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a network and report every epoch")
     source = train.add_argument_group("data and network")
-    source.add_argument("--config", help="experiment JSON file (dataset, network, training); other options override it")
+    source.add_argument("--config", type=_path,
+                        help="experiment JSON file (dataset, network, training); other options override it")
     source.add_argument("--dataset", choices=DATASET_NAMES, help="a built-in dataset (synthetic or real)")
     source.add_argument("--samples", type=int, help="samples to generate for a built-in dataset")
     source.add_argument("--noise", type=float, help="noise of a built-in dataset")
-    source.add_argument("--data", help=DATA_HELP)
+    source.add_argument("--data", type=_path, help=DATA_HELP)
     _add_file_options(source)
     source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh" or "32:relu,dropout:0.2"; "" or none: no hidden layer')
     source.add_argument("--output-activation", choices=["linear", "sigmoid", "softmax", "tanh", "relu"], help="override the output layer's activation")
-    source.add_argument("--init", metavar="MODEL.npz", help="start from the weights (and standardization) in this model file")
+    source.add_argument("--init", type=_path, metavar="MODEL.npz",
+                        help="start from the weights (and standardization) in this model file")
     settings = train.add_argument_group("training")
     settings.add_argument("--loss", choices=LOSSES, help="default: suggested by the data")
     settings.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -72,17 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--backend", choices=BACKENDS, default="numpy")
     settings.add_argument("--dtype", choices=list(DTYPES), default="float32")
     output = train.add_argument_group("output")
-    output.add_argument("--save", metavar="MODEL.npz", help="write the trained model here")
-    output.add_argument("--history", metavar="FILE.csv", help="write one CSV row per epoch here")
+    output.add_argument("--save", type=_path, metavar="MODEL.npz", help="write the trained model here")
+    output.add_argument("--history", type=_path, metavar="FILE.csv", help="write one CSV row per epoch here")
     output.add_argument("--json", action="store_true", help="print one JSON object per epoch instead of the progress bar")
 
     predict = commands.add_parser("predict", help="print a model's outputs for every sample of a data file")
-    predict.add_argument("model", help="model file written by train --save")
-    predict.add_argument("--data", required=True, help=".npz data file with an array X")
+    predict.add_argument("model", type=_path, help="model file written by train --save")
+    predict.add_argument("--data", type=_path, required=True, help=".npz data file with an array X")
     predict.add_argument("--json", action="store_true", help="print one JSON list per sample")
 
     data = commands.add_parser("data", help="show what a data file (or built-in dataset) holds, without training")
-    data.add_argument("file", metavar="FILE", help=DATA_HELP + "; or a built-in dataset name")
+    data.add_argument("file", type=_path, metavar="FILE", help=DATA_HELP + "; or a built-in dataset name")
     _add_file_options(data)
     return parser
 
@@ -90,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_file_options(group: argparse._ActionsContainer) -> None:
     group.add_argument("--target", metavar="COLUMN", help="the target column of a table: its name or 0-based position "
                        "(default: a column named target/label/class/y, else the last)")
-    group.add_argument("--labels", metavar="FILE", help="the labels file of an IDX images file (default: found beside it)")
+    group.add_argument("--labels", type=_path, metavar="FILE",
+                       help="the labels file of an IDX images file (default: found beside it)")
     group.add_argument("--missing", choices=MISSING_POLICIES, help="rows with missing values: drop them (default), "
                        "or fill with the column mean / most frequent value")
     group.add_argument("--image-size", metavar="HxW", type=_image_size, help="resize the images of a folder, e.g. 28x28")
@@ -164,7 +184,59 @@ def _progress(report: Report, total: int, stream: TextIO) -> None:
     stream.flush()
 
 
-def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
+class _Interrupts:
+    """SIGINT (Ctrl-C) and SIGTERM while ``train`` runs, both handled alike.
+
+    Until a trainer is attached they raise KeyboardInterrupt: nothing is worth saving yet.
+    Once one is (:meth:`attach`), a signal asks it to stop after the current mini-batch and
+    is remembered in ``signalled``; the caller then discards the partial epoch, writes the
+    outputs and exits 130. Nothing is raised in the middle of an epoch or of a write, so a
+    repeated signal cannot cut a saved file or the trainer's bookkeeping short. The handlers
+    that were there before come back on exit. Outside the main thread (where Python handles
+    no signals) it changes nothing.
+    """
+
+    def __init__(self) -> None:
+        self.trainer: Trainer | None = None
+        self.signalled = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {number: signal.signal(number, self._handle) for number in INTERRUPT_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+    def attach(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.trainer is None:
+            raise KeyboardInterrupt
+        self.signalled = True
+        self.trainer.request_stop()
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before anything is loaded or trained, an output that cannot be written or two
+    outputs naming one file."""
+    targets: dict[str, str] = {}
+    for option, path in (("--save", args.save), ("--history", args.history)):
+        if path is None:
+            continue
+        try:
+            target = os.path.realpath(check_writable(path))
+        except FileFormatError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+        if target in targets:
+            raise UsageError(f"{targets[target]} and {option} name the same file {path}")
+        targets[target] = option
+
+
+def _build_trainer(args: argparse.Namespace, read_image: ReadImage | None) -> Trainer:
     experiment, base = _experiment(args)
     config = experiment.training
     backend = get_backend(args.backend, args.dtype)
@@ -180,30 +252,70 @@ def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> 
                 hidden = spec["layers"][:-1] if spec else parse_layers(DEFAULT_HIDDEN)
             spec = network_spec(dataset, hidden, args.output_activation)
         network = Network(spec, backend, seed=config.seed)
-    trainer = Trainer(network, dataset, config)
-    interactive = not args.json and sys.stderr.isatty()
+    return Trainer(network, dataset, config)
 
-    def on_report(report: Report) -> None:
-        if args.json:
-            print(json.dumps(_finite_or_none(report.to_json())), flush=True)
-        elif interactive:
-            _progress(report, config.epochs, sys.stderr)
 
-    reports = trainer.run(config.epochs, on_report)
-    if interactive:
-        sys.stderr.write("\n")
-    if args.history:
-        write_history_csv(args.history, (r.to_json() for r in trainer.history))
-    if args.save:
-        save_model(args.save, network)
-    if reports and reports[-1].diverged:
-        print(f"training stopped: {reports[-1].diverged}", file=sys.stderr)
+def _train(trainer: Trainer, interrupts: _Interrupts, on_report: Callable[[Report], None]) -> Report | None:
+    """Run up to ``trainer.config.epochs`` epochs, handing each finished one (complete or
+    diverged) to ``on_report``; stop on divergence or a signal. Returns the last one handed on.
+    After a signal the network and optimizer are those of the last complete epoch."""
+    last = None
+    for _ in range(trainer.config.epochs):
+        if interrupts.signalled:
+            break
+        report = trainer.run_epoch()
+        if report.stopped:
+            break
+        on_report(report)
+        last = report
+        if report.diverged:
+            break
+    if interrupts.signalled:
+        trainer.discard_partial_epoch()
+    return last
+
+
+def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
+    _check_outputs(args)
+    with _Interrupts() as interrupts:
+        trainer = _build_trainer(args, read_image)
+        epochs = trainer.config.epochs
+        interactive = not args.json and sys.stderr.isatty()
+
+        def on_report(report: Report) -> None:
+            if args.json:
+                print(json.dumps(_finite_or_none(report.to_json())), flush=True)
+            elif interactive:
+                _progress(report, epochs, sys.stderr)
+
+        interrupts.attach(trainer)
+        last = _train(trainer, interrupts, on_report)
+        if interactive:
+            sys.stderr.write("\n")
+        written = _write_outputs(args, trainer)
+    if interrupts.signalled:
+        saved = f"; wrote {' and '.join(written)}" if written else ""
+        print(f"interrupted after epoch {trainer.epoch}{saved}", file=sys.stderr)
+        return INTERRUPTED
+    if last is not None and last.diverged:
+        print(f"training stopped: {last.diverged}", file=sys.stderr)
         return 1
-    if not args.json and reports:
-        last = reports[-1]
+    if not args.json and last is not None:
         val = f", validation loss {last.val_loss:.4f} {last.metric_name} {last.val_metric:.4f}" if last.val_loss is not None else ""
         print(f"epoch {last.epoch}: training loss {last.train_loss:.4f} {last.metric_name} {last.train_metric:.4f}{val}")
     return 0
+
+
+def _write_outputs(args: argparse.Namespace, trainer: Trainer) -> list[str]:
+    """Write the history and the model asked for; return their paths."""
+    written = []
+    if args.history:
+        write_history_csv(args.history, trainer.history.records())
+        written.append(args.history)
+    if args.save:
+        save_model(args.save, trainer.network)
+        written.append(args.save)
+    return written
 
 
 def _finite_or_none(record: dict) -> dict:
@@ -254,4 +366,4 @@ def main(argv: Sequence[str] | None = None, read_image: ReadImage | None = None)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED

@@ -2,12 +2,20 @@
 
 Model file (written with ``allow_pickle=False``, read without unpickling):
     ``spec``        the network spec as a JSON string
-    ``preprocess``  JSON string {"mean": [...], "std": [...]} or "null"
+    ``preprocess``  JSON string {"mean": [...], "std": [...]} (each of length n_inputs) or "null"
     ``layer{i}.W``, ``layer{i}.b``, …  each layer i's parameters (0-based, spec order)
 Data file: ``X`` (m, n) numbers and ``y`` (m,) integer labels or (m,)/(m, t) float targets.
 
-Every write goes to a temporary file first and is renamed into place, so a crash never
-leaves a half-written file. Problems raise :class:`FileFormatError` naming the file.
+A model file is checked whole before a Network is returned: the spec against the schema
+(core.schema), every parameter array for a real-number dtype, the spec's shape and finite
+values (also after the cast to the backend's dtype), no array the spec has no place for,
+and the preprocess for one finite mean and one positive std per input.
+
+Every write goes to a temporary file beside the target first and is renamed into place, so
+a crash never leaves a half-written file; the temporary file is removed on any failure or
+interrupt. A symlink is written through (its target file is replaced, the link stays); a
+folder, device, named pipe or socket is never written. Problems raise
+:class:`FileFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -18,7 +26,6 @@ import json
 import os
 import secrets
 import stat
-import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -28,31 +35,96 @@ import numpy as np
 from .backend import Backend
 from .data import DataError, Dataset, make_dataset
 from .layers import SpecError
+from .limits import ResourceError, require_regular_file
 from .network import Network, Preprocess
+from .npz_members import READ_ERRORS, read_member
+from .schema import validate_network_spec
 
 TEMPORARY_NAME_TRIES = 100
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first entry, or an empty archive
+NPY_SIGNATURE = b"\x93NUMPY"
+PICKLE_SIGNATURE = b"\x80"  # the PROTO opcode that starts every pickle of protocol 2 or later
+MODEL_JSON_KEYS = ("spec", "preprocess")
 
 
 class FileFormatError(ValueError):
     """A file that cannot be read or written as asked; the message names the file."""
 
 
+# ----- writing --------------------------------------------------------------------------------
+def output_target(path: str | os.PathLike) -> Path:
+    """The file a write to ``path`` replaces: ``path``, or for a symlink the file it finally
+    points to (which may not exist yet), so that the link stays a link.
+
+    Raises FileFormatError for an empty path, and when the target is a folder, a device
+    (``/dev/null`` too), a named pipe or a socket: renaming a new file over it would replace
+    the device itself, and writing into it would lose what was written.
+    """
+    if not os.fspath(path):
+        raise FileFormatError("an empty path was given where a file name is needed")
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # a new file (check_writable names a missing folder)
+        return target
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot write there ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise FileFormatError(f"{path}: is a folder; give a file name")
+    if not stat.S_ISREG(mode):
+        raise FileFormatError(f"{path}: is {_kind(mode)}, not a regular file; only regular files are written "
+                              "(replacing it would remove the device, writing into it would lose the file)")
+    return target
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Before any work is done: the file a write to ``path`` would replace (see
+    :func:`output_target`), once its folder is known to exist and to take a new file (a
+    temporary file is created there and removed). FileFormatError naming ``path`` otherwise."""
+    target = output_target(path)
+    folder = target.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise FileFormatError(f"{path}: the folder {folder} {problem}")
+    try:
+        fd, probe = _create_beside(target)
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot write in the folder {folder} ({exc.strerror})") from None
+    os.close(fd)
+    probe.unlink()
+    return target
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], mode: str = "wb") -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+    """Call ``write(file)`` on a temporary file beside the target of ``path`` (see
+    :func:`output_target`), then rename it over the target; on any failure or interrupt the
+    temporary file is removed and the old file, if any, stays as it was.
 
     The file gets the permissions a plain ``open(path, "w")`` would give it: those of the
     file it replaces, or for a new file 0o666 less the umask (applied by the system).
     """
-    path = Path(path)
+    target = output_target(path)
     try:
-        fd, tmp = _create_beside(path)
+        fd, tmp = _create_beside(target)
     except OSError as exc:
         raise FileFormatError(f"{path}: cannot write there ({exc.strerror})") from None
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
             write(f)
-        _keep_permissions(path, tmp)
-        os.replace(tmp, path)
+        _keep_permissions(target, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:  # a full disk, a quota, the folder gone
+        tmp.unlink(missing_ok=True)
+        raise FileFormatError(f"{path}: could not be written ({exc.strerror or exc})") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -91,6 +163,26 @@ def save_model(path: str | os.PathLike, network: Network) -> None:
     atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
+# ----- reading --------------------------------------------------------------------------------
+def _require_npz(path: str | os.PathLike) -> None:
+    """Refuse, before NumPy opens it, a file that is neither a zip archive (.npz) nor a .npy
+    array, saying what it is: NumPy's own message for a pickle invites loading it "unsafely"."""
+    try:
+        with open(require_regular_file(path), "rb") as f:
+            start = f.read(len(NPY_SIGNATURE))
+    except (FileNotFoundError, IsADirectoryError):
+        return  # _open_npz names these
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+    if start.startswith((*ZIP_SIGNATURES, NPY_SIGNATURE)):
+        return
+    if not start:
+        raise FileFormatError(f"{path}: is empty, not a .npz file")
+    if start.startswith(PICKLE_SIGNATURE):
+        raise FileFormatError(f"{path}: holds pickled Python objects, which are never unpickled; a .npz file of arrays is needed")
+    raise FileFormatError(f"{path}: is not a .npz file (a zip archive of .npy arrays)")
+
+
 def _open_npz(path: str | os.PathLike) -> Any:
     try:
         npz = np.load(path, allow_pickle=False)
@@ -98,49 +190,108 @@ def _open_npz(path: str | os.PathLike) -> Any:
         raise FileFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise FileFormatError(f"{path}: is a folder, not a .npz file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except READ_ERRORS as exc:
         raise FileFormatError(f"{path}: not a readable .npz file ({exc})") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):  # a plain .npy array, not a set of named arrays
         raise FileFormatError(f"{path}: holds a single array (a .npy file), not named arrays in a .npz file")
     return npz
 
 
-def _read_array(npz: Any, key: str, path: Any) -> np.ndarray:
+def _read_array(npz: Any, key: str, path: Any, float64_copy: bool = False) -> np.ndarray:
+    """Array ``key`` of ``npz``, read only after its header and size are checked (see
+    core.npz_members.read_member; ``float64_copy``: the caller makes a float64 copy)."""
+    return read_member(npz, key, path, float64_copy=float64_copy)
+
+
+def _read_json(npz: Any, key: str, path: Any) -> Any:
+    """The JSON value held, as one string, by the array ``key``."""
+    text = _read_array(npz, key, path)
+    if text.shape != () or text.dtype.kind != "U":
+        raise FileFormatError(f"{path}: array '{key}' must be one JSON string, got {text.dtype} of shape {text.shape}")
     try:
-        return npz[key]
-    except KeyError:
-        raise FileFormatError(f"{path}: has no array '{key}' (it has: {', '.join(npz.files) or 'nothing'})") from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise FileFormatError(f"{path}: array '{key}' cannot be read ({exc})") from None
+        return json.loads(str(text))
+    except RecursionError:
+        raise FileFormatError(f"{path}: the model's {key} is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"{path}: the model's {key} is not valid JSON ({exc})") from None
+    except ValueError:  # Python refuses to convert integers of more than 4300 digits
+        raise FileFormatError(f"{path}: the model's {key} holds a number too long to read") from None
+
+
+def _read_parameter(npz: Any, key: str, path: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """The array ``key`` if it holds ``shape`` real numbers, all finite in ``dtype`` too."""
+    values = _read_array(npz, key, path)
+    if values.dtype.kind not in "iuf":
+        raise FileFormatError(f"{path}: array '{key}' must hold real numbers, got {values.dtype}")
+    if values.shape != shape:
+        raise FileFormatError(f"{path}: array '{key}' has shape {values.shape}, but the spec needs {shape}")
+    if not np.isfinite(values).all():
+        bad = int(values.size - np.isfinite(values).sum())
+        raise FileFormatError(f"{path}: array '{key}' holds {bad} NaN or infinite value(s); weights must be finite numbers")
+    with np.errstate(over="ignore"):
+        if not np.isfinite(values.astype(dtype)).all():
+            raise FileFormatError(f"{path}: array '{key}' holds values up to {float(np.abs(values).max()):.3g}, "
+                                  f"beyond the range of {np.dtype(dtype).name}")
+    return values
+
+
+def _preprocess(data: Any, n_inputs: int, path: Any) -> Preprocess | None:
+    """The standardization a model file's ``preprocess`` JSON describes (None for null):
+    ``mean`` and ``std`` must each list ``n_inputs`` finite numbers, every std above 0."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != {"mean", "std"}:
+        shown = json.dumps(data)[:80]
+        raise FileFormatError(f'{path}: preprocess must be null or {{"mean": [...], "std": [...]}}, got {shown}')
+    columns = {}
+    for key, values in data.items():
+        if not isinstance(values, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            raise FileFormatError(f"{path}: preprocess.{key} must be a list of numbers")
+        if len(values) != n_inputs:
+            raise FileFormatError(f"{path}: preprocess.{key} has {len(values)} values but the network takes {n_inputs} inputs")
+        columns[key] = np.array(values, dtype=np.float64)
+        if not np.isfinite(columns[key]).all():
+            raise FileFormatError(f"{path}: preprocess.{key} holds NaN or infinite values")
+    if (columns["std"] <= 0).any():
+        raise FileFormatError(f"{path}: preprocess.std must be above 0, got {float(columns['std'].min()):g}")
+    return Preprocess(columns["mean"], columns["std"])
 
 
 def load_model(path: str | os.PathLike, backend: Backend | None = None) -> Network:
     """Read a model file written by :func:`save_model` into a new Network on ``backend``."""
+    _require_npz(path)
     with _open_npz(path) as npz:
+        spec = _read_json(npz, "spec", path)
+        pre = _read_json(npz, "preprocess", path) if "preprocess" in npz.files else None
         try:
-            spec = json.loads(str(_read_array(npz, "spec", path)))
-            pre = json.loads(str(_read_array(npz, "preprocess", path))) if "preprocess" in npz.files else None
-        except json.JSONDecodeError as exc:
-            raise FileFormatError(f"{path}: the model spec is not valid JSON ({exc})") from None
+            validate_network_spec(spec, where="spec")
+        except SpecError as exc:  # core.schema.SchemaError: the message starts with the key path, "spec.…"
+            raise FileFormatError(f"{path}: {exc}") from None
         try:
             network = Network(spec, backend)
         except SpecError as exc:
             raise FileFormatError(f"{path}: the model spec is invalid: {exc}") from None
-        values = []
-        for i, layer in enumerate(network.layers):
-            values.append({name: _read_array(npz, f"layer{i}.{name}", path) for name in layer.params})
-    try:
-        network.set_parameters(values)
-        network.preprocess = Preprocess.from_json(pre) if pre else None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FileFormatError(f"{path}: {exc}") from None
+        except ResourceError as exc:
+            raise ResourceError(f"{path}: {exc}") from None
+        names = [(i, name, f"layer{i}.{name}") for i, layer in enumerate(network.layers) for name in layer.params]
+        unused = sorted(set(npz.files) - {key for *_, key in names} - set(MODEL_JSON_KEYS))
+        if unused:
+            raise FileFormatError(f"{path}: holds arrays the spec has no place for: {', '.join(unused)}")
+        values: list[dict[str, np.ndarray]] = [{} for _ in network.layers]
+        for i, name, key in names:
+            shape = network.layers[i].params[name].shape
+            values[i][name] = _read_parameter(npz, key, path, shape, network.backend.dtype)
+    n_inputs = int(np.prod(network.input_shape))
+    network.preprocess = _preprocess(pre, n_inputs, path)
+    network.set_parameters(values)
     return network
 
 
 def load_data_npz(path: str | os.PathLike, task: str | None = None) -> Dataset:
     """Read a data file with arrays ``X`` and ``y`` (never unpickled) as a Dataset."""
+    _require_npz(path)
     with _open_npz(path) as npz:
-        X, y = _read_array(npz, "X", path), _read_array(npz, "y", path)
+        X, y = _read_array(npz, "X", path, float64_copy=True), _read_array(npz, "y", path, float64_copy=True)
     try:
         return make_dataset(X, y, name=Path(path).stem, task=task)
     except DataError as exc:
@@ -148,14 +299,21 @@ def load_data_npz(path: str | os.PathLike, task: str | None = None) -> Dataset:
 
 
 def load_inputs_npz(path: str | os.PathLike) -> np.ndarray:
-    """Read just the inputs ``X`` of a data file as float64 (m, n) (``y`` may be absent)."""
+    """Read just the inputs ``X`` of a data file as float64 (m, n) (``y`` may be absent):
+    finite real numbers, one row per sample (a 1-D X is one feature per sample)."""
+    _require_npz(path)
     with _open_npz(path) as npz:
-        X = _read_array(npz, "X", path)
-    if X.ndim == 1:
-        X = X[:, None]
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise FileFormatError(f"{path}: X must hold real numbers, got dtype {X.dtype}")
-    return X.astype(np.float64)
+        X = _read_array(npz, "X", path, float64_copy=True)
+    if X.dtype.kind not in "biuf":
+        kind = "complex numbers" if X.dtype.kind == "c" else f"dtype {X.dtype}"
+        raise FileFormatError(f"{path}: X must hold real numbers, got {kind}")
+    if X.ndim not in (1, 2):
+        raise FileFormatError(f"{path}: X must be (samples, features) or (samples,), got shape {X.shape}")
+    X = (X[:, None] if X.ndim == 1 else X).astype(np.float64)
+    finite = np.isfinite(X).all(axis=1)
+    if not finite.all():
+        raise FileFormatError(f"{path}: X holds NaN or infinite values (first in sample {int(np.argmin(finite))}, 0-based)")
+    return X
 
 
 def save_data_npz(path: str | os.PathLike, X: np.ndarray, y: np.ndarray) -> None:

@@ -1,9 +1,10 @@
 """Limits checked before acting on a file or a setting: only regular files are read, and
 nothing is allocated that the machine's memory cannot hold.
 
-Every check raises :class:`ResourceError` with one line saying what was asked and what is
-available, e.g. ``data.npz: array 'X' needs 8.0 GiB (float64 (1000000000, 1)); at most
-11.7 GiB of memory is available``.
+Every check raises :class:`ResourceError` (or the error class the caller names, e.g. the
+loaders' LoaderError) with one line saying what was asked and what is available, e.g.
+``data.npz: array 'X' (float64 (1000000000, 1)) needs 7.5 GiB: too large, at most 11.7 GiB
+of memory is available (half of the 23.4 GiB free now)``.
 """
 
 from __future__ import annotations
@@ -42,28 +43,29 @@ def memory_limit_bytes() -> int:
 
 
 def format_bytes(count: int | float) -> str:
-    """``1536`` → ``"1.5 KiB"``; binary units up to TiB."""
+    """``1536`` → ``"1.5 KiB"``; binary units up to EiB (a lying header may ask for that)."""
     value = float(count)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(value) < 1024:
             return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
-    return f"{value:.1f} TiB"
+    return f"{value:,.1f} EiB"
 
 
-def check_allocation(what: str, nbytes: int | float) -> None:
-    """Raise ResourceError when ``nbytes`` exceeds :func:`memory_limit_bytes`; ``what``
-    names the request, e.g. ``"data.npz: array 'X' (float64 (10⁹, 1))"``."""
+def check_allocation(what: str, nbytes: int | float, error: type[ValueError] = ResourceError) -> None:
+    """Raise ``error`` (ResourceError by default) when ``nbytes`` exceeds :func:`memory_limit_bytes`;
+    ``what`` names the request, e.g. ``"data.npz: array 'X' (float64 (10⁹, 1))"``."""
     limit = memory_limit_bytes()
     if nbytes > limit:
-        raise ResourceError(f"{what} needs {format_bytes(nbytes)}; at most {format_bytes(limit)} of memory is available "
-                            f"for it (half of the {format_bytes(available_memory_bytes())} free now)")
+        raise error(f"{what} needs {format_bytes(nbytes)}: too large, at most {format_bytes(limit)} of memory is available "
+                    f"(half of the {format_bytes(available_memory_bytes())} free now)")
 
 
-def require_regular_file(path: str | os.PathLike, what: str = "") -> Path:
-    """``path`` (symlinks followed) if it is a regular file; ResourceError for a named pipe,
-    device, socket or other non-regular file, FileNotFoundError/IsADirectoryError passed on
-    as OSError subclasses so callers keep their own messages for those."""
+def require_regular_file(path: str | os.PathLike, what: str = "", error: type[ValueError] = ResourceError) -> Path:
+    """``path`` (symlinks followed) if it is a regular file; ``error`` (ResourceError by
+    default) for a named pipe, device, socket or other non-regular file, without opening it.
+    FileNotFoundError/IsADirectoryError are passed on as OSError subclasses so callers keep
+    their own messages for those."""
     path = Path(path)
     mode = os.stat(path).st_mode
     if stat.S_ISDIR(mode):
@@ -71,5 +73,5 @@ def require_regular_file(path: str | os.PathLike, what: str = "") -> Path:
     if not stat.S_ISREG(mode):
         kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
-        raise ResourceError(f"{what or path}: is {kind}; only regular files are read")
+        raise error(f"{what or path}: is {kind}; only regular files are read")
     return path

@@ -11,6 +11,10 @@ All parameters live in one flat vector ``params`` (and gradients in ``grads``, s
 layout): the penalised weights first, in layer order, then the rest (biases). Each layer
 holds reshaped views into them, so an optimizer updates everything in a few operations
 and ``weights`` (the first ``n_regularized`` elements) is where L1/L2 penalties apply.
+
+Sizes are checked before anything is allocated (core.limits): the parameter count comes
+from the layers' shapes, and :func:`parameter_bytes` (what training keeps per parameter) must
+fit the memory limit; :func:`activation_bytes` is what one training batch needs.
 """
 
 from __future__ import annotations
@@ -22,9 +26,16 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, get_backend
-from .layers import Layer, SpecError, layer_from_spec
+from .layers import Layer, ParamSpec, SpecError, layer_from_spec
+from .limits import check_allocation
 
 Array = Any
+
+# copies of the parameter vector that training keeps: the parameters and their gradients, an
+# optimizer's state (Adam, the largest: two moments and a scratch vector), and the trainer's
+# snapshot of the last finite parameters and moments
+TRAINING_COPIES = 8
+INITIAL_VALUE_BYTES = 16  # per parameter of the largest layer: initial values are drawn in float64 on the host, with a temporary
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,8 @@ class Network:
         entries.sort(key=lambda e: not e[1].regularized)  # stable: penalised weights first
         self.n_regularized = sum(math.prod(p.shape) for _, p in entries if p.regularized)
         total = sum(math.prod(p.shape) for _, p in entries)
+        check_allocation(f"a network of {total:,} parameters ({np.dtype(dtype).name}, with their gradients, Adam's state "
+                         "and initial values)", parameter_bytes([p for _, p in entries], dtype))
         self.params = xp.zeros(total, dtype)
         self.grads = xp.zeros(total, dtype)
         self._slots: list[dict[str, tuple[int, tuple[int, ...]]]] = [{} for _ in self.layers]
@@ -224,3 +237,19 @@ class Network:
                 out.append(line)
         out += [line, f"Total parameters: {self.parameter_count:,}", f"Trainable parameters: {self.parameter_count:,}"]
         return "\n".join(out)
+
+
+def parameter_bytes(params: list[ParamSpec], dtype: Any) -> int:
+    """Bytes that training a network with these parameters holds: TRAINING_COPIES of the
+    parameter vector in ``dtype``, and the largest layer parameter's float64 initial values."""
+    sizes = [math.prod(p.shape) for p in params]
+    return sum(sizes) * np.dtype(dtype).itemsize * TRAINING_COPIES + max(sizes, default=0) * INITIAL_VALUE_BYTES
+
+
+def activation_bytes(network: Network, batch_size: int) -> int:
+    """Bytes one training batch of ``batch_size`` samples takes, in the network's dtype: the
+    input batch (m, *input_shape), and per layer its output and the delta of its output
+    (m, *output_shape each) and the delta it passes back (m, *input_shape)."""
+    per_sample = math.prod(network.input_shape) + sum(
+        2 * math.prod(layer.output_shape) + math.prod(layer.input_shape) for layer in network.layers)
+    return int(batch_size) * per_sample * np.dtype(network.backend.dtype).itemsize

@@ -1,27 +1,35 @@
 """Seeded synthetic datasets: 2-D classification, 1-D/2-D regression and ``housing``.
 
 Every generator takes ``samples``, ``noise`` and ``seed`` and returns a
-:class:`core.data.Dataset`; the same arguments always give the same arrays.
+:class:`core.data.Dataset`; the same arguments always give the same arrays. ``samples``
+is a whole number ≥ MIN_SAMPLES whose arrays must fit the memory limit (core.limits),
+checked before anything is generated.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .data import Dataset, make_dataset
+from .limits import check_allocation
+
+MIN_SAMPLES = 4
+GENERATION_COPIES = 4  # peak memory while generating, as a multiple of the final X and y (measured: 1.4–3.7×)
 
 
 @dataclass(frozen=True)
 class SyntheticInfo:
-    """A generator and its defaults, for menus and the CLI."""
+    """A generator and its defaults, for menus and the CLI; ``features``: columns of its X."""
 
     make: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
     samples: int
     noise: float
     description: str
+    features: int = 2
 
 
 def _split_counts(samples: int, k: int) -> list[int]:
@@ -141,22 +149,44 @@ SYNTHETIC: dict[str, SyntheticInfo] = {
     "blobs": SyntheticInfo(_blobs, 400, 0.2, "four classes: Gaussian blobs"),
     "spiral3": SyntheticInfo(_spiral3, 600, 0.1, "three classes: three spiral arms"),
     "plane": SyntheticInfo(_plane, 300, 0.5, "regression: y = 2·x1 − 3·x2 + 1 + noise"),
-    "sine": SyntheticInfo(_sine, 300, 0.1, "regression: y = sin(x) + noise"),
-    "housing": SyntheticInfo(_housing, 500, 1.0, "regression: house price from six features, known true weights"),
+    "sine": SyntheticInfo(_sine, 300, 0.1, "regression: y = sin(x) + noise", features=1),
+    "housing": SyntheticInfo(_housing, 500, 1.0, "regression: house price from six features, known true weights",
+                             features=len(HOUSING_FEATURES)),
 }
 
 
+def _whole_samples(samples: object) -> int:
+    """``samples`` as an int: a whole number (500 or 500.0, not 2.5, True or "500") ≥ MIN_SAMPLES."""
+    whole = isinstance(samples, numbers.Integral) or (isinstance(samples, float) and samples.is_integer())
+    if isinstance(samples, bool) or not whole:
+        raise ValueError(f"samples must be a whole number ≥ {MIN_SAMPLES}, got {samples!r}")
+    if samples < MIN_SAMPLES:
+        raise ValueError(f"a dataset needs at least {MIN_SAMPLES} samples, got {int(samples)}")
+    return int(samples)
+
+
+def _check_memory(name: str, samples: int) -> None:
+    """ResourceError when generating ``samples`` rows of ``name`` would not fit in memory:
+    X (m, n) float64 and y (m,) of 8-byte values, GENERATION_COPIES times over."""
+    values = samples * (SYNTHETIC[name].features + 1)
+    check_allocation(f"generating {samples:,} samples", values * 8 * GENERATION_COPIES)
+
+
 def synthetic(name: str, samples: int | None = None, noise: float | None = None, seed: int = 0) -> Dataset:
-    """Generate the synthetic dataset ``name`` (see SYNTHETIC) with m = ``samples`` rows."""
+    """Generate the synthetic dataset ``name`` (see SYNTHETIC) with m = ``samples`` rows.
+
+    Raises:
+        ValueError: an unknown name, samples that are not a whole number ≥ MIN_SAMPLES,
+            negative noise; ResourceError (a ValueError) when the arrays would not fit in memory.
+    """
     if name not in SYNTHETIC:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(SYNTHETIC)}")
     info = SYNTHETIC[name]
-    samples = info.samples if samples is None else int(samples)
+    samples = info.samples if samples is None else _whole_samples(samples)
     noise = info.noise if noise is None else float(noise)
-    if samples < 4:
-        raise ValueError(f"a dataset needs at least 4 samples, got {samples}")
     if noise < 0:
         raise ValueError(f"noise must be ≥ 0, got {noise}")
+    _check_memory(name, samples)
     X, y = info.make(samples, noise, np.random.default_rng(seed))
     meta = {"samples": samples, "noise": noise, "seed": seed}
     if name == "housing":

@@ -10,8 +10,15 @@ The training loss and metric of an epoch are over the network outputs seen durin
 epoch's mini-batches (as Keras reports them); losses exclude the L1/L2 penalty so that
 training and validation losses compare. A non-finite loss or weight rolls the network
 and optimizer back to the start of the epoch (the last finite weights) and the report
-says why. :meth:`request_stop` (thread-safe) stops a running epoch between mini-batches;
-the next call continues where it stopped.
+says what it found (inputs far from unit scale, a penalty too large, or a learning rate
+too high). :meth:`request_stop` (thread-safe) stops a running epoch between mini-batches;
+the next call continues where it stopped; :meth:`discard_partial_epoch` goes back to the
+end of the last complete epoch instead.
+
+What cannot train is refused up front with a :class:`ConfigError`: a loss that does not fit
+the targets or the output layer, non-finite initial weights, inputs that overflow the
+backend's dtype. Completed epochs are kept in ``history``, a compact
+:class:`~core.run_record.RunRecord` (56 bytes an epoch).
 """
 
 from __future__ import annotations
@@ -22,18 +29,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from .data import DataError, Dataset, encode_targets, suggested_head
+from .limits import check_allocation
 from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
-from .network import Network, Preprocess
+from .network import Network, Preprocess, activation_bytes
 from .optimizers import OPTIMIZERS, make_optimizer
+from .run_record import RunRecord
 
 PROBE_SAMPLES = 128  # training samples used to count dead ReLU units each epoch
 EVAL_CHUNK = 4096
 RAW_INPUT_LIMIT = 10.0  # an unstandardized input beyond this size is named as the cause of a divergence
+CROSS_ENTROPY = ("binary_crossentropy", "categorical_crossentropy")
+PENALTY_DOMINANT = 1.0  # an L2 coefficient from which the penalty outweighs a mean loss
+UnitInterval = Annotated[float, Field(ge=0, lt=1)]  # a TrainingConfig field in [0, 1)
 
 
 class ConfigError(ValueError):
@@ -41,75 +54,52 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that decides a training run besides the network and the data."""
+    """Everything that decides a training run besides the network and the data.
 
-    loss: str | None = None  # None: the loss suggested by the data's task
-    optimizer: str = "adam"
-    learning_rate: float = 0.01
-    batch_size: int = 32
-    epochs: int = 200
-    l1: float = 0.0
-    l2: float = 0.0
-    seed: int = 0
-    val_fraction: float = 0.2
+    Each field's type declares what it takes (a choice, or a number and its range); the
+    schema of experiment files (core.schema) is derived from these fields, and every
+    TrainingConfig, read from a file or built in code, is checked against them: a wrong
+    value raises ConfigError naming the field, e.g. ``learning_rate: expected a number > 0,
+    got -1``.
+    """
+
+    loss: Literal[LOSSES] | None = None  # None: the loss suggested by the data's task
+    optimizer: Literal[OPTIMIZERS] = "adam"
+    learning_rate: Annotated[float, Field(gt=0)] = 0.01
+    batch_size: Annotated[int, Field(ge=1)] = 32
+    epochs: Annotated[int, Field(ge=0)] = 200
+    l1: Annotated[float, Field(ge=0)] = 0.0
+    l2: Annotated[float, Field(ge=0)] = 0.0
+    seed: Annotated[int, Field(ge=0)] = 0
+    val_fraction: UnitInterval = 0.2
     shuffle: bool = True
     standardize: bool = True
-    momentum: float = 0.9
+    momentum: UnitInterval = 0.9
     nesterov: bool = False
-    beta1: float = 0.9
-    beta2: float = 0.999
-    rho: float = 0.9
-    epsilon: float = 1e-7
+    beta1: UnitInterval = 0.9
+    beta2: UnitInterval = 0.999
+    rho: UnitInterval = 0.9
+    epsilon: Annotated[float, Field(gt=0)] = 1e-7
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.loss is None or self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-            (_positive(self.learning_rate), "learning_rate must be a positive number"),
-            (_whole(self.batch_size) and self.batch_size >= 1, "batch_size must be a whole number ≥ 1"),
-            (_whole(self.epochs) and self.epochs >= 0, "epochs must be a whole number ≥ 0"),
-            (_non_negative(self.l1) and _non_negative(self.l2), "l1 and l2 must be ≥ 0"),
-            (_unit_interval(self.val_fraction), "val_fraction must be in [0, 1)"),
-            (_unit_interval(self.momentum), "momentum must be in [0, 1)"),
-            (_unit_interval(self.beta1) and _unit_interval(self.beta2) and _unit_interval(self.rho), "beta1, beta2 and rho must be in [0, 1)"),
-            (_positive(self.epsilon), "epsilon must be a positive number"),
-            (_whole(self.seed) and self.seed >= 0, "seed must be a whole number ≥ 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        from .schema import check_training_config  # imported here: core.schema imports this module
+
+        check_training_config(self)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> TrainingConfig:
-        """Build from a dict; unknown keys are an error, missing keys take defaults."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ConfigError(str(exc)) from None
+    def from_json(cls, data: object, where: str = "") -> TrainingConfig:
+        """Build from a JSON object; unknown keys and wrong values are a ConfigError naming
+        the key (after ``where``), missing keys take defaults."""
+        from .schema import validate_training
+
+        return cls(**validate_training(data, where))
 
 
 def _positive(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 and math.isfinite(x)
-
-
-def _non_negative(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 and math.isfinite(x)
-
-
-def _whole(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _unit_interval(x: Any) -> bool:
-    """A real number in [0, 1)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x < 1.0
 
 
 @dataclass(frozen=True)
@@ -169,12 +159,35 @@ class Report:
         }
 
 
-def check_loss_fits(loss: str, activation: str | None) -> None:
-    """Raise ConfigError when a cross-entropy loss meets outputs that are not probabilities."""
+def check_loss_fits(loss: str, activation: str | None, units: int) -> None:
+    """Raise ConfigError when the loss cannot train an output layer of ``units`` units with
+    ``activation``: a cross-entropy on outputs that are not probabilities, or categorical
+    cross-entropy on one unit (only the samples of class 1 would count). (A softmax over one
+    unit is refused by the layer itself.)"""
     if loss == "binary_crossentropy" and activation not in ("sigmoid", "softmax"):
         raise ConfigError(f"binary cross-entropy needs probabilities: use a sigmoid output layer, not {activation}")
     if loss == "categorical_crossentropy" and activation not in ("softmax", "sigmoid"):
         raise ConfigError(f"categorical cross-entropy needs probabilities: use a softmax output layer, not {activation}")
+    if loss == "categorical_crossentropy" and units == 1:
+        raise ConfigError(f"categorical cross-entropy on one {activation} unit counts only the samples of class 1: "
+                          "use binary cross-entropy for one output unit")
+
+
+def check_targets_fit(loss: str, dataset: Dataset) -> None:
+    """Raise ConfigError when a cross-entropy loss is asked of continuous targets: regression
+    data (float targets) whose values are not class labels (0 or 1; for categorical
+    cross-entropy, one 1 per sample)."""
+    if loss not in CROSS_ENTROPY or dataset.task != "regression":
+        return
+    y = dataset.y
+    labels = np.isin(y, (0.0, 1.0))
+    if labels.all() and (loss == "binary_crossentropy" or (y.sum(axis=1) == 1).all()):
+        return
+    example = f" (values such as {y[~labels].flat[0]:g})" if not labels.all() else ""
+    kind = "binary" if loss == "binary_crossentropy" else "categorical"
+    target = ", ".join(dataset.target_names) or "the target"
+    raise ConfigError(f"{kind} cross-entropy needs class labels as targets, but {target} is continuous{example}: "
+                      "use mse for regression, or give the classes as whole-number labels")
 
 
 class Trainer:
@@ -192,8 +205,10 @@ class Trainer:
         self.backend = backend = network.backend
         if network.input_shape != (dataset.n_features,):
             raise ConfigError(f"the network takes {network.input_shape[0]} inputs but the data has {dataset.n_features} features")
+        _check_finite_weights(network)
         loss_name = config.loss or suggested_head(dataset.task, dataset.n_outputs)[1]
-        check_loss_fits(loss_name, network.output_activation)
+        check_targets_fit(loss_name, dataset)
+        check_loss_fits(loss_name, network.output_activation, network.output_shape[0])
         self.loss = get_loss(loss_name)
         try:
             targets = encode_targets(dataset, network.output_shape[0])
@@ -203,11 +218,17 @@ class Trainer:
         self._metric = r_squared if dataset.task == "regression" else accuracy
 
         train_idx, val_idx = split_indices(dataset.n_samples, config.val_fraction, config.seed)
-        if network.preprocess is None and config.standardize:
-            network.preprocess = Preprocess.fit(dataset.X[train_idx])
-        x = network.preprocess.apply(dataset.X) if network.preprocess else dataset.X
-        self.x_train, self.y_train = backend.asarray(x[train_idx]), backend.asarray(targets[train_idx])
-        self.x_val, self.y_val = backend.asarray(x[val_idx]), backend.asarray(targets[val_idx])
+        self._check_memory(len(train_idx), len(val_idx))
+        preprocess = network.preprocess
+        with np.errstate(over="ignore", invalid="ignore"):  # inputs beyond the dtype's range: refused just below
+            if preprocess is None and config.standardize:
+                preprocess = Preprocess.fit(dataset.X[train_idx])
+            x = preprocess.apply(dataset.X) if preprocess else dataset.X
+            self.x_train, self.y_train = backend.asarray(x[train_idx]), backend.asarray(targets[train_idx])
+            self.x_val, self.y_val = backend.asarray(x[val_idx]), backend.asarray(targets[val_idx])
+        del x
+        self._check_inputs_fit(preprocess)
+        network.preprocess = preprocess
         self.train_size, self.val_size = len(train_idx), len(val_idx)
         self.batches_per_epoch = math.ceil(self.train_size / config.batch_size)
 
@@ -220,9 +241,46 @@ class Trainer:
         self._relu_layers = [i for i, layer in enumerate(network.layers) if layer.activation_name in ("relu", "leaky_relu")]
         self.epoch = 0  # completed epochs
         self.cursor = 0  # mini-batches done in the current epoch
-        self.history: list[Report] = []
+        self.history = RunRecord(self.metric_name)
         self._epoch_x = self._epoch_y = self._epoch_out = None
-        self._snapshot: tuple[Any, Any] | None = None
+        self._snapshot: tuple[Any, Any, dict] | None = None  # parameters, optimizer state, shuffle state at the epoch's start
+
+    def _check_memory(self, train_size: int, val_size: int) -> None:
+        """Refuse (ResourceError) a run whose data copies and activations exceed the memory
+        limit: :func:`_data_copy_bytes`, and the activations of a training mini-batch and of a
+        validation chunk (each batch size keeps buffers of its own)."""
+        network, dataset, config = self.network, self.dataset, self.config
+        batch = min(config.batch_size, train_size)
+        needed = (_data_copy_bytes(network, dataset, config, train_size) + activation_bytes(network, batch)
+                  + activation_bytes(network, min(EVAL_CHUNK, val_size)))
+        check_allocation(f"training on {dataset.n_samples} samples × {dataset.n_features} features with mini-batches of {batch} "
+                         f"({np.dtype(self.backend.dtype).name} copies of the data and the activations of a batch)", needed)
+
+    def _check_inputs_fit(self, preprocess: Preprocess | None) -> None:
+        """Refuse inputs that are not finite in the backend's dtype, naming the first such
+        feature: values beyond its range (around 1e300 in float32), a standardization that
+        overflowed (a variance beyond float64), or standardized values beyond the range."""
+        xp = self.backend.xp
+        finite = xp.ones(self.dataset.n_features, dtype=bool)
+        for x in (self.x_train, self.x_val):
+            if len(x):
+                finite &= xp.isfinite(x).all(axis=0)
+        finite = self.backend.to_host(finite)
+        if preprocess is not None:
+            finite &= np.isfinite(preprocess.mean) & np.isfinite(preprocess.std)
+        if finite.all():
+            return
+        column = int(np.flatnonzero(~finite)[0])
+        name, dtype = _feature_name(self.dataset, column), np.dtype(self.backend.dtype)
+        peak, largest = float(np.abs(self.dataset.X[:, column]).max()), float(np.finfo(dtype).max)
+        if preprocess is not None and not (math.isfinite(preprocess.mean[column]) and math.isfinite(preprocess.std[column])):
+            raise ConfigError(f"input feature {name} reaches |x| = {peak:.3g}, too large to standardize "
+                              "(its variance overflows): rescale that feature")
+        if peak > largest:
+            raise ConfigError(f"input feature {name} reaches |x| = {peak:.3g}, beyond what {dtype.name} holds ({largest:.3g}): "
+                              "training cannot work; rescale that feature (or use float64)")
+        raise ConfigError(f"input feature {name} becomes larger than {dtype.name} holds ({largest:.3g}) once standardized: "
+                          "training cannot work; check the model's standardization or rescale that feature")
 
     # ----- control (thread-safe) ----------------------------------------------------------
     def request_stop(self) -> None:
@@ -259,6 +317,21 @@ class Trainer:
             self._train_batch()
             return self._finish(start, first, stopped=False)
 
+    def discard_partial_epoch(self) -> None:
+        """Go back to the end of the last complete epoch: the parameters, the optimizer's state
+        and the shuffle order as they were when the current epoch started, which is then
+        started again by the next call. Nothing to do between epochs. (Dropout masks drawn
+        in the discarded mini-batches are not drawn again.)"""
+        if self.cursor:
+            self._rewind()
+
+    def _rewind(self) -> None:
+        params, optimizer_state, shuffle_state = self._snapshot
+        self.network.params[...] = params
+        self.optimizer.restore(optimizer_state)
+        self._shuffle_rng.bit_generator.state = shuffle_state
+        self.cursor = 0
+
     def run(self, epochs: int, on_report: Callable[[Report], None] | None = None) -> list[Report]:
         """Run up to ``epochs`` epochs, calling ``on_report`` after each; stop on divergence."""
         reports = []
@@ -273,7 +346,7 @@ class Trainer:
 
     def _begin_epoch(self) -> None:
         xp = self.backend.xp
-        self._snapshot = (self.network.params.copy(), self.optimizer.snapshot())
+        self._snapshot = (self.network.params.copy(), self.optimizer.snapshot(), self._shuffle_rng.bit_generator.state)
         if self.config.shuffle:
             order = xp.asarray(self._shuffle_rng.permutation(self.train_size))
             self._epoch_x, self._epoch_y = self.x_train[order], self.y_train[order]
@@ -311,10 +384,7 @@ class Trainer:
         diverged = None
         if not math.isfinite(train_loss) or not bool(xp.isfinite(self.network.params).all()):
             diverged = self._divergence_finding(train_loss, epoch_number)
-            params, optimizer_state = self._snapshot
-            self.network.params[...] = params
-            self.optimizer.restore(optimizer_state)
-            self.cursor = 0
+            self._rewind()
         train_metric = self._metric(out, y, xp) if seen and diverged is None else float("nan")
         val_loss, val_metric = self._evaluate_validation()
         seconds = time.perf_counter() - start
@@ -328,14 +398,15 @@ class Trainer:
         if report.complete:
             self.epoch += 1
             self.cursor = 0
-            self.history.append(report)
+            self.history.append_report(report)
         return report
 
     def _divergence_finding(self, train_loss: float, epoch_number: int) -> str:
         """What was found when epoch ``epoch_number`` went non-finite, and what to change.
 
-        Inputs far from unit scale (no standardization, features reaching |x| > ``RAW_INPUT_LIMIT``)
-        are named first: they make the first layer's gradients huge whatever the learning rate.
+        A penalty too large is named first (:meth:`_penalty_finding`), then inputs far from
+        unit scale (no standardization, features reaching |x| > ``RAW_INPUT_LIMIT``): they
+        make the first layer's gradients huge whatever the learning rate; else the learning rate.
         """
         xp = self.backend.xp
         broken = [f"layer {i + 1}" for i, layer in enumerate(self.network.layers)
@@ -343,13 +414,56 @@ class Trainer:
         found = f"the loss became {train_loss:g} in epoch {epoch_number}"
         if broken:
             found += f" and the weights of {', '.join(broken)} overflowed"
+        penalty = self._penalty_finding()
+        if penalty:
+            return f"{found}: {penalty}"
         peak = float(xp.abs(self.x_train).max()) if self.train_size else 0.0
         if self.network.preprocess is None and peak > RAW_INPUT_LIMIT:
             column = int(xp.argmax(xp.abs(self.x_train).max(axis=0)))
-            name = self.dataset.feature_names[column] if column < len(self.dataset.feature_names) else f"feature {column + 1}"
-            return (f"{found}. The inputs are not standardized: {name} reaches |x| = {peak:.3g}, which makes the "
-                    f"gradients huge; standardize the inputs (or lower the learning rate α = {self.learning_rate:g} a lot)")
+            return (f"{found}. The inputs are not standardized: {_feature_name(self.dataset, column)} reaches |x| = {peak:.3g}, "
+                    "which makes the gradients huge; standardize the inputs "
+                    f"(or lower the learning rate α = {self.learning_rate:g} a lot)")
         return f"{found}: the learning rate α = {self.learning_rate:g} is too high for this network; try a lower one"
+
+    def _penalty_finding(self) -> str | None:
+        """Why the L1/L2 penalty alone blows the weights up, or None when it does not.
+
+        For an L2 coefficient of at least ``PENALTY_DOMINANT`` (it then outweighs a mean
+        loss), plain gradient steps make the decay w ← (1 − αλ)·w unstable: αλ beyond 2 for
+        SGD, 2(1 + μ) for momentum, 2(1 + μ)/(1 + 2μ) for Nesterov. Or its gradient
+        overflows the dtype at the epoch's starting weights (λ₂·max|w| or λ₁; √max for Adam
+        and RMSprop, which square it).
+        """
+        l1, l2, alpha = self.config.l1, self.config.l2, self.learning_rate
+        dtype = np.dtype(self.backend.dtype)
+        limit = float(np.finfo(dtype).max)
+        if self.config.optimizer in ("adam", "rmsprop"):
+            limit = math.sqrt(limit)
+        start = self._snapshot[0][: self.network.n_regularized]
+        peak = float(self.backend.xp.abs(start).max()) if start.size else 0.0
+        bound = self._stable_decay_bound()
+        if l2 >= PENALTY_DOMINANT and bound is not None and alpha * l2 >= bound:
+            return (f"the L2 penalty λ = {l2:g} is too large (with α = {alpha:g} each step alone multiplies the weights by "
+                    f"about 1 − αλ = {1 - alpha * l2:.3g}, so they grow without bound); use λ < {bound / alpha:.3g} "
+                    "(1e-4 to 1e-2 is usual)")
+        if l2 and l2 * peak >= limit:
+            return (f"the L2 penalty λ = {l2:g} is too large (its gradient λ·w overflows {dtype.name} with weights up to "
+                    f"|w| = {peak:.3g}); use a far smaller λ (1e-4 to 1e-2 is usual)")
+        if l1 and l1 >= limit:
+            return (f"the L1 penalty λ = {l1:g} is too large (its gradient overflows {dtype.name}); "
+                    "use a far smaller λ (1e-5 to 1e-3 is usual)")
+        return None
+
+    def _stable_decay_bound(self) -> float | None:
+        """The largest α·λ for which the optimizer's steps on the L2 penalty alone stay bounded;
+        None for the adaptive optimizers (their steps are normalised)."""
+        config = self.config
+        if config.optimizer == "sgd":
+            return 2.0
+        if config.optimizer == "momentum":
+            mu = config.momentum
+            return 2 * (1 + mu) / (1 + 2 * mu) if config.nesterov else 2 * (1 + mu)
+        return None
 
     def _evaluate_validation(self) -> tuple[float | None, float | None]:
         if self.val_size == 0:
@@ -375,6 +489,33 @@ class Trainer:
                 dead_fraction=dead.get(i),
             ))
         return tuple(stats)
+
+
+def _feature_name(dataset: Dataset, column: int) -> str:
+    """The name of feature ``column`` (0-based), or "feature k" (1-based) when it has none."""
+    return dataset.feature_names[column] if column < len(dataset.feature_names) else f"feature {column + 1}"
+
+
+def _check_finite_weights(network: Network) -> None:
+    """Refuse a network whose parameters hold NaN or infinity (from a model file, say), naming the first such layer."""
+    xp = network.backend.xp
+    if bool(xp.isfinite(network.params).all()):
+        return
+    index = next(i for i, layer in enumerate(network.layers)
+                 if any(not bool(xp.isfinite(v).all()) for v in layer.params.values()))
+    raise ConfigError(f"the initial weights of layer {index + 1} ({network.layers[index].describe()}) hold NaN or infinite "
+                      "values: training cannot start from them; use a model file with finite weights")
+
+
+def _data_copy_bytes(network: Network, dataset: Dataset, config: TrainingConfig, train_size: int) -> int:
+    """Bytes of the copies of the data a trainer makes: the standardized inputs (float64) while it
+    builds them, the inputs and targets of both parts in the backend's dtype, and the epoch's
+    shuffled copy of the training part with the outputs of its epoch."""
+    m, n, k = dataset.n_samples, dataset.n_features, network.output_shape[0]
+    item = np.dtype(network.backend.dtype).itemsize
+    standardized = m * n * 8 if network.preprocess is not None or config.standardize else 0
+    shuffled = train_size * (n + k) if config.shuffle else 0
+    return standardized + m * k * 8 + item * (m * (n + k) + shuffled + train_size * k)
 
 
 def split_indices(samples: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

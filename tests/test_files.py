@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from core.experiment import Experiment, default_experiment, load_dataset, networ
 from core.files import (
     FileFormatError,
     atomic_write,
+    check_writable,
     load_data_npz,
     load_inputs_npz,
     load_model,
@@ -242,6 +244,77 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         atomic_write(tmp_path / "no-such-folder" / "x.npz", lambda f: None)
 
 
+@pytest.mark.parametrize("failure", [KeyboardInterrupt(), SystemExit(1), OSError(28, "No space left on device")],
+                         ids=["interrupt", "exit", "disk full"])
+def test_atomic_write_removes_its_temporary_file_on_any_failure(tmp_path, failure):
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"old")
+
+    def failing(f):
+        f.write(b"x" * 100_000)
+        raise failure
+
+    expected = FileFormatError if isinstance(failure, OSError) else type(failure)
+    with pytest.raises(expected) as info:
+        atomic_write(target, failing)
+    if expected is FileFormatError:  # one line naming the file, not a bare errno
+        assert str(target) in str(info.value) and "No space left on device" in str(info.value)
+    assert list(tmp_path.iterdir()) == [target] and target.read_bytes() == b"old"
+
+
+def test_a_symlink_is_written_through(tmp_path):
+    real, link = tmp_path / "models" / "real.npz", tmp_path / "link.npz"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    real.chmod(0o640)
+    link.symlink_to(os.path.relpath(real, tmp_path))
+    save_model(link, trained_network())
+    assert link.is_symlink() and os.readlink(link) == os.path.relpath(real, tmp_path)
+    assert load_model(real).spec() == SPEC and stat.S_IMODE(os.stat(real).st_mode) == 0o640
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.npz"]  # the temporary file was beside the target
+    dangling = tmp_path / "new.csv"
+    dangling.symlink_to(tmp_path / "models" / "made-now.csv")
+    write_history_csv(dangling, [{"epoch": 1}])
+    assert dangling.is_symlink() and (tmp_path / "models" / "made-now.csv").read_text().startswith("epoch")
+
+
+@pytest.mark.parametrize("kind", ["device", "named pipe", "folder", "link to a device"])
+def test_a_target_that_is_not_a_regular_file_is_never_written(tmp_path, kind):
+    if kind == "named pipe":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    elif kind == "link to a device":
+        target = tmp_path / "null"
+        target.symlink_to("/dev/null")
+    else:
+        target = Path("/dev/null") if kind == "device" else tmp_path
+    before = sorted(tmp_path.iterdir())
+    message = {"folder": "is a folder", "named pipe": "is a named pipe"}.get(kind, "is a device")
+    for check in (check_writable, lambda path: save_model(path, trained_network())):
+        with pytest.raises(FileFormatError, match=message):
+            check(target)
+    assert sorted(tmp_path.iterdir()) == before
+    assert Path("/dev/null").is_char_device()
+
+
+def test_check_writable_names_what_is_wrong(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert check_writable(tmp_path / "new.npz") == tmp_path / "new.npz"
+    for path, words in [(tmp_path / "missing" / "m.npz", "does not exist"), (tmp_path / "file" / "m.npz", "is not a folder"),
+                        ("", "empty path")]:
+        with pytest.raises(FileFormatError, match=words):
+            check_writable(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the probe file is gone
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in any folder")
+def test_check_writable_refuses_a_read_only_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(FileFormatError, match="cannot write in the folder"):
+        check_writable(locked / "m.npz")
+
+
 @pytest.fixture
 def umask():
     """Set the process umask for one test (``umask(0o027)``); the old one comes back after."""
@@ -300,14 +373,14 @@ def test_experiment_with_a_data_path_relative_to_its_folder(tmp_path):
         load_dataset({"path": "points.npz"}, base=tmp_path / "elsewhere")
     with pytest.raises(ConfigError, match="unknown dataset"):
         load_dataset({"name": "mnist-but-not-really"})
-    with pytest.raises(ConfigError, match="xor"):
+    with pytest.raises(ConfigError, match="samples"):
         load_dataset({"name": "xor", "samples": 2})
 
 
 @pytest.mark.parametrize(("text", "message"), [
     (None, "no such file"), ("{broken", "not valid JSON"), ("[1, 2]", "needs 'dataset' and 'network'"),
     ('{"dataset": {"name": "xor"}}', "needs 'dataset' and 'network'"),
-    ('{"dataset": [], "network": {}}', "must be JSON objects"),
+    ('{"dataset": [], "network": {}}', "expected a JSON object"),
     ('{"dataset": {"name": "xor"}, "network": {}, "training": {"lr": 0.1}}', "unknown training setting"),
     ('{"dataset": {"name": "xor"}, "network": {}, "training": {"batch_size": -3}}', "batch_size"),
     ('{"dataset": {"name": "xor"}, "network": {}, "training": {"val_fraction": "half"}}', "val_fraction"),

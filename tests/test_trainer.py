@@ -47,7 +47,7 @@ def test_same_seed_gives_bit_identical_history_and_weights():
     for _ in range(2):
         net, trainer = make(seed=5)
         trainer.run(6)
-        runs.append((net.params.copy(), [numbers(r) for r in trainer.history]))
+        runs.append((net.params.copy(), [numbers(r) for r in trainer.history.recent]))
     (w1, h1), (w2, h2) = runs
     assert np.array_equal(w1, w2)
     assert h1 == h2  # every loss, metric, learning rate and layer statistic
@@ -68,7 +68,7 @@ def test_single_epochs_equal_one_run():
     net_b, trainer_b = make(seed=2)
     reports = trainer_b.run(5)
     assert np.array_equal(net_a.params, net_b.params)
-    assert [numbers(r) for r in trainer_a.history] == [numbers(r) for r in reports]
+    assert [numbers(r) for r in trainer_a.history.recent] == [numbers(r) for r in reports]
     assert [r.epoch for r in reports] == [1, 2, 3, 4, 5]
     assert trainer_a.epoch == trainer_b.epoch == 5
 
@@ -99,7 +99,7 @@ def test_run_epoch_finishes_a_partly_stepped_epoch():
     assert report.complete and report.epoch == 1
     trainer_b.run_epoch()
     assert np.array_equal(net_a.params, net_b.params)
-    assert numbers(report).train_loss == trainer_b.history[0].train_loss
+    assert numbers(report).train_loss == trainer_b.history.last.train_loss
 
 
 def test_request_stop_from_another_thread_stops_between_batches_and_resumes():
@@ -131,13 +131,47 @@ def test_request_stop_from_another_thread_stops_between_batches_and_resumes():
     assert len(reports) == 1
     stopped = reports[0]
     assert stopped.stopped and not stopped.complete
-    assert (stopped.epoch, stopped.batch) == (1, 5) and trainer.epoch == 0 and trainer.history == []
+    assert (stopped.epoch, stopped.batch) == (1, 5) and trainer.epoch == 0 and len(trainer.history) == 0
 
     rest = trainer.run_epoch()  # carries on from batch 6
     assert rest.complete and not rest.stopped and rest.epoch == 1
     trainer.run_epoch()
     assert np.array_equal(net.params, net_ref.params)
-    assert [numbers(r) for r in trainer.history] == [numbers(r) for r in trainer_ref.history]
+    assert [numbers(r) for r in trainer.history.recent] == [numbers(r) for r in trainer_ref.history.recent]
+
+
+@pytest.mark.parametrize("complete", [0, 2])
+def test_discard_partial_epoch_goes_back_to_the_last_complete_epoch(complete):
+    """After k complete epochs and part of the next, the weights and the optimizer are those
+    of a fresh run of k epochs, and training on from there is that run's next epoch."""
+    hidden = [{"type": "dense", "units": 6, "activation": "tanh"}]  # no dropout: its masks are not drawn again
+    net, trainer = make(hidden=hidden, seed=7, batch_size=20)
+    net_ref, trainer_ref = make(hidden=hidden, seed=7, batch_size=20)
+    trainer.run(complete)
+    trainer_ref.run(complete)
+    for _ in range(3):
+        trainer.step_batch()
+    assert not np.array_equal(net.params, net_ref.params)
+    trainer.discard_partial_epoch()
+    assert np.array_equal(net.params, net_ref.params)
+    assert trainer.optimizer.steps == trainer_ref.optimizer.steps
+    for mine, theirs in zip(trainer.optimizer.snapshot()[1], trainer_ref.optimizer.snapshot()[1], strict=True):
+        assert np.array_equal(mine, theirs)
+    assert (trainer.epoch, trainer.cursor, len(trainer.history)) == (complete, 0, complete)
+    assert numbers(trainer.run_epoch()) == numbers(trainer_ref.run_epoch())  # the same shuffle order, the same steps
+    assert np.array_equal(net.params, net_ref.params)
+
+
+def test_discard_partial_epoch_between_epochs_changes_nothing():
+    net, trainer = make(seed=8)
+    trainer.run(2)
+    params, steps = net.params.copy(), trainer.optimizer.steps
+    trainer.discard_partial_epoch()
+    assert np.array_equal(net.params, params) and trainer.optimizer.steps == steps
+    assert (trainer.epoch, trainer.cursor, len(trainer.history)) == (2, 0, 2)
+    _, fresh = make(seed=8)
+    fresh.discard_partial_epoch()  # before any epoch: nothing to do either
+    assert fresh.cursor == 0
 
 
 def test_learning_rate_change_between_batches_is_used():
@@ -194,7 +228,7 @@ def test_run_stops_at_the_first_diverged_epoch():
         reports = trainer.run(5)
     assert len(reports) == 1 and reports[0].diverged
     assert np.array_equal(net.params, initial)
-    assert trainer.history == []
+    assert len(trainer.history) == 0
 
 
 def test_divergence_names_unstandardized_inputs_instead_of_the_learning_rate():
@@ -315,7 +349,7 @@ def test_cupy_backend_follows_numpy():
     trainer_cpu.run(3)
     trainer_gpu.run(3)
     np.testing.assert_allclose(net_gpu.backend.to_host(net_gpu.params), net_cpu.params, rtol=1e-9, atol=1e-12)
-    assert trainer_gpu.history[-1].train_loss == pytest.approx(trainer_cpu.history[-1].train_loss, rel=1e-9)
+    assert trainer_gpu.history.last.train_loss == pytest.approx(trainer_cpu.history.last.train_loss, rel=1e-9)
 
 
 # ----- settings -------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ def test_clear_forgets_the_activations(qtbot, trainers):
 def test_clear_forgets_the_weight_history(qtbot, trainers):
     view = shown(qtbot, WeightHistoryView())
     t = trainers["digits"]
-    view.add_reports(t.history)
+    view.add_reports(t.history.recent)
     view.show_data(insight.WeightHistogramRing()(t))
     view.refresh()
     assert view.readout.text() and view.layer_combo.count() == 3
@@ -158,7 +158,7 @@ def test_clear_forgets_the_weight_history(qtbot, trainers):
 
 def reports_at(trainer, epochs):
     """The trainer's reports relabelled with ``epochs`` (cycling through them)."""
-    return [dataclasses.replace(trainer.history[n % len(trainer.history)], epoch=e) for n, e in enumerate(epochs)]
+    return [dataclasses.replace(trainer.history.recent[n % len(trainer.history.recent)], epoch=e) for n, e in enumerate(epochs)]
 
 
 @pytest.mark.parametrize("epochs", [[1923, 1924], list(range(1, 6)), list(range(1, 3001))])

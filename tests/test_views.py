@@ -95,7 +95,7 @@ def test_weight_history_columns_match_the_weights_and_reports(qtbot, window):
     w = t.network.parameters_by_layer()[0]["W"]
     now = insight.histogram_counts(w, edges)
     np.testing.assert_allclose(counts[-1], np.log1p(now) / np.log1p(now.max()), rtol=1e-6)
-    reports = t.history
+    reports = t.history.recent
     np.testing.assert_allclose(view.grad.values[:3, 0], [r.layers[0].grad_norm for r in reports])
     qtbot.waitUntil(lambda: not view.stale(), timeout=WAIT_MS)
     assert view.density.image.shape[0] == len(edges) - 1

@@ -115,7 +115,7 @@ def test_logistic_regression_whole_batch_step_matches_the_vectorised_course_form
     np.testing.assert_allclose(params["W"], (w - alpha * dw).T, rtol=1e-13)
     np.testing.assert_allclose(params["b"], [b - alpha * db], rtol=1e-13)
     cost = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))
-    assert trainer.history[-1].train_loss == pytest.approx(cost, rel=1e-12)
+    assert trainer.history.last.train_loss == pytest.approx(cost, rel=1e-12)
 
 
 def test_one_gradient_step_of_linear_regression():

@@ -5,7 +5,9 @@ falling or rising by decades), and the fraction of dead ReLU units per layer.
 
 The density columns come from a probe (:class:`core.insight.WeightHistogramRing`, a
 bounded ring with fixed bin edges per layer); the norms and dead fractions come free with
-every epoch report (``Report.layers``).
+every epoch report (``Report.layers``) and are kept in bounded tables
+(:class:`core.run_record.SampledRows`: every epoch up to a few thousand, then every
+2nd, 4th, … epoch), so the whole run is shown however long it is.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from core.insight import HistogramData
+from core.run_record import SampledRows
 from core.trainer import Report
 
 from ..plots import x_extent
@@ -84,36 +87,6 @@ def epoch_plot(canvas: pg.GraphicsLayoutWidget, left: str, row: int, left_axis: 
     return plot
 
 
-class _Series:
-    """Growing (epochs, layers) float64 table; NaN where a value is missing."""
-
-    def __init__(self) -> None:
-        self.epochs = np.zeros(0)
-        self.values = np.zeros((0, 0))
-        self.count = 0
-
-    def clear(self) -> None:
-        self.count = 0
-
-    def extend(self, epochs: list[int], rows: list[list[float]]) -> None:
-        if not rows:
-            return
-        width = len(rows[0])
-        need = self.count + len(rows)
-        if self.values.shape[1] != width or need > len(self.epochs):
-            capacity = max(need, 2 * len(self.epochs), 256)
-            epochs_new, values_new = np.zeros(capacity), np.full((capacity, width), np.nan)
-            if self.values.shape[1] == width:
-                epochs_new[: self.count], values_new[: self.count] = self.epochs[: self.count], self.values[: self.count]
-            else:
-                self.count = 0
-                need = len(rows)
-            self.epochs, self.values = epochs_new, values_new
-        self.epochs[self.count: need] = epochs
-        self.values[self.count: need] = rows
-        self.count = need
-
-
 class WeightHistoryView(ViewPanel):
     """Weight distributions (probe data, :meth:`show_data`) and gradient norms / dead ReLU
     fractions (epoch reports, :meth:`add_reports`); :meth:`refresh` draws.
@@ -166,8 +139,8 @@ class WeightHistoryView(ViewPanel):
         self.canvas.ci.layout.setRowStretchFactor(2, 3)
         self.canvas.ci.layout.setRowStretchFactor(3, 2)
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.grad = _Series()
-        self.dead = _Series()
+        self.grad = SampledRows()  # (epochs, dense layers) ‖dW‖, NaN where 0
+        self.dead = SampledRows()  # (epochs, ReLU layers) dead fractions
         self._grad_pool: list[pg.PlotDataItem] = []  # curves made so far, kept for the runs after (a few ms each to make)
         self._dead_pool: list[pg.PlotDataItem] = []
         self._grad_curves: list[pg.PlotDataItem] = []  # those in use: one per dense layer, one per ReLU layer
@@ -175,7 +148,8 @@ class WeightHistoryView(ViewPanel):
         self._labels: list[str] = []
         self._relu: list[int] = []
         self.histograms: HistogramData | None = None
-        self._drawn_counts = (0, 0)  # the (gradient, dead) table rows drawn
+        self._latest_epoch, self._latest_norms = 0, []  # the latest epoch reported, its ‖dW‖ per dense layer
+        self._drawn_counts = (0, 0)  # the (gradient, dead) table rows offered when drawn
         self._drawn_density: tuple[HistogramData | None, int] = (None, -1)  # the histograms and layer drawn
         self._stale = False
         self.layer_combo.currentIndexChanged.connect(self._changed)
@@ -186,6 +160,7 @@ class WeightHistoryView(ViewPanel):
         """Forget every epoch and distribution: empty plots, no layers, no readout."""
         self.grad.clear()
         self.dead.clear()
+        self._latest_epoch, self._latest_norms = 0, []
         self.histograms = None
         self._set_layers([], [])
         self.layer_combo.blockSignals(True)
@@ -205,8 +180,9 @@ class WeightHistoryView(ViewPanel):
         if labels != self._labels:
             self._set_layers(labels, [n for n, s in enumerate(dense) if s.dead_fraction is not None])
         epochs = [r.epoch for r in reports]
-        self.grad.extend(epochs, [[s.grad_norm if s.grad_norm and s.grad_norm > 0 else np.nan for s in r.layers if s.grad_norm is not None]
-                                  for r in reports])
+        norms = [[s.grad_norm if s.grad_norm > 0 else np.nan for s in r.layers if s.grad_norm is not None] for r in reports]
+        self.grad.extend(epochs, norms)
+        self._latest_epoch, self._latest_norms = epochs[-1], norms[-1]
         if self._relu:
             self.dead.extend(epochs, [[s.dead_fraction for s in r.layers if s.grad_norm is not None and s.dead_fraction is not None]
                                       for r in reports])
@@ -270,17 +246,16 @@ class WeightHistoryView(ViewPanel):
         super().refresh()  # a received probe result: its distributions and epoch
         self._stale = False
         g, d = self.grad, self.dead
-        if self._drawn_counts != (g.count, d.count):
+        if self._drawn_counts != (g.offered, d.offered):
             self._draw_series()
         data, index = self.histograms, self.layer_combo.currentIndex()
         if self._drawn_density[0] is not data or self._drawn_density[1] != index:
             self._draw_density(data, index)
-        self._drawn_counts, self._drawn_density = (g.count, d.count), (data, index)
+        self._drawn_counts, self._drawn_density = (g.offered, d.offered), (data, index)
         if data is None or not (0 <= index < len(data.layers)):
             self.readout.setText("")
             return
-        last = g.values[g.count - 1] if g.count else []
-        norms = " · ".join(f"{v:.2g}" for v in last if np.isfinite(v))
+        norms = " · ".join(f"{v:.2g}" for v in self._latest_norms if np.isfinite(v))
         since = " · collecting: the distribution history starts when this view is shown" if len(data.layers[index][2]) == 1 else ""
         self.readout.setText("brighter = more weights" + (f" · ‖dW‖ now: {norms}" if norms else "") + since)
         self.readout.setToolTip(f"Top: how the weights of {data.layers[index][0]} are spread over values, epoch by epoch (brighter "
@@ -291,15 +266,14 @@ class WeightHistoryView(ViewPanel):
         """Curves from the tables; the epoch axis to the next ladder step, ‖dW‖ to whole decades."""
         g, d = self.grad, self.dead
         for n, curve in enumerate(self._grad_curves):
-            curve.setData(g.epochs[: g.count], g.values[: g.count, n] if g.values.shape[1] > n else None)
+            curve.setData(g.epochs, g.values[:, n] if g.width > n else None)
         for n, curve in enumerate(self._dead_curves):
-            if d.values.shape[1] > n:
-                curve.setData(d.epochs[: d.count], d.values[: d.count, n])
-        end = x_extent(int(g.epochs[g.count - 1]) if g.count else 0)
+            if d.width > n:
+                curve.setData(d.epochs, d.values[:, n])
+        end = x_extent(self._latest_epoch)
         ranges = {"xRange": (0.0, end)} if self.grad_plot.vb.viewRange()[0] != [0.0, end] else {}
         self.dead_note.setPos(end / 2, 0.5)
-        values = g.values[: g.count]
-        values = values[np.isfinite(values)]
+        values = g.values[np.isfinite(g.values)]
         if values.size:
             low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
             decades = [float(low), float(max(high, low + 1))]

@@ -6,8 +6,10 @@ class). The format is recognised by content first (zip, IDX and .npy magic numbe
 inside gzip; a folder), then by name (.npz; .csv/.tsv/.txt/… tables; idx1/idx3/-ubyte);
 anything else is read as a text table.
 
-Every problem with the file is a :class:`LoaderError` whose message names the file;
-a cancelled load raises :class:`LoadCancelled`. Nothing else escapes for a bad file.
+Only regular files (and folders, for images) are opened: a named pipe, a device such as
+/dev/zero or a socket is refused before anything reads it. Every problem with the file is a
+:class:`LoaderError` whose message names the file; a cancelled load raises
+:class:`LoadCancelled`. Nothing else escapes for a bad file.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataError, Dataset
+from ..limits import require_regular_file
 from .columns import ColumnInfo, analyse_columns, format_number
 from .dialect import Dialect, sniff
 from .errors import LoaderError
-from .idx import GZIP_MAGIC, load_idx, looks_like_idx, read_idx
+from .idx import GZIP_MAGIC, GZIP_SIZE_BYTES, gzip_size_hint, load_idx, looks_like_idx, read_idx
 from .images import ReadImage, load_image_folder, scan_folder
 from .npz import load_npz, read_npz
 from .options import LoadOptions
@@ -38,7 +41,6 @@ FORMATS = ("table", "npz", "idx", "images")
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".dat", ".psv")
 PREVIEW_SAMPLE_ROWS = 1000
 COUNT_ROWS_BYTES = 4 * 2**20  # a preview reads tables with up to this much text (decompressed) whole, to count the rows
-GZIP_SIZE_BYTES = 4  # a gzip file ends with the size of its text, modulo 2³², in this many bytes
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,9 @@ class Preview:
 
 
 def _head(path: Path, size: int = 8) -> bytes:
+    """The first ``size`` bytes (decompressed, for gzip) of the regular file ``path``."""
     try:
-        with open(path, "rb") as f:
+        with open(require_regular_file(path, error=LoaderError), "rb") as f:
             head = f.read(size)
             if head[:2] == GZIP_MAGIC:
                 f.seek(0)
@@ -80,7 +83,8 @@ def _head(path: Path, size: int = 8) -> bytes:
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """The format of ``path`` (one of FORMATS); LoaderError when it does not exist."""
+    """The format of ``path`` (one of FORMATS); LoaderError when it does not exist or is
+    neither a folder nor a regular file (checked before opening it)."""
     path = Path(path)
     if path.is_dir():
         return "images"
@@ -198,8 +202,7 @@ def _text_bytes(path: Path, dialect: Dialect) -> int:
     if not dialect.compressed or size < GZIP_SIZE_BYTES:
         return size
     with open(path, "rb") as f:
-        f.seek(-GZIP_SIZE_BYTES, os.SEEK_END)
-        return max(int.from_bytes(f.read(GZIP_SIZE_BYTES), "little"), size)
+        return max(gzip_size_hint(f), size)
 
 
 def _sample_bytes(path: Path, dialect: Dialect, lines: int) -> int:

@@ -12,12 +12,15 @@ Images become (m, h·w·c) features (uint8 divided by 255) with ``meta["image_sh
 from __future__ import annotations
 
 import gzip
+import math
+import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..data import Dataset, make_dataset
+from ..limits import check_allocation, require_regular_file
 from .errors import LoaderError
 from .images import pixel_names
 from .options import LoadOptions
@@ -27,7 +30,8 @@ from .scaling import scale_features
 IDX_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_BYTES = 4 << 30
+GZIP_SIZE_BYTES = 4  # a gzip file ends with the size of its data, modulo 2³², in this many bytes
+CONVERTED_ITEMSIZE = 8  # the loader converts the values to float64 (images) or int64 (labels)
 READ_BLOCK = 1 << 20
 
 
@@ -36,52 +40,100 @@ def looks_like_idx(head: bytes) -> bool:
     return len(head) >= 4 and head[0] == 0 and head[1] == 0 and head[2] in IDX_TYPES and 1 <= head[3] <= 4
 
 
-def _read_exactly(f, count: int, monitor: Monitor | None, share: float) -> bytes:
-    """Up to ``count`` bytes, in blocks (reporting progress), fewer only at the end of the file."""
-    parts, done = [], 0
-    while done < count:
-        block = f.read(min(READ_BLOCK, count - done))
+def gzip_size_hint(f) -> int:
+    """The size of the data a gzip file holds, as its trailer records it: that of its last
+    member, modulo 2³² (a hint: exact for one member under 4 GiB). ``f`` is the open binary
+    file; its position is kept."""
+    position = f.tell()
+    try:
+        f.seek(-GZIP_SIZE_BYTES, os.SEEK_END)
+        return int.from_bytes(f.read(GZIP_SIZE_BYTES), "little")
+    finally:
+        f.seek(position)
+
+
+def _read_header(f, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
+    magic = f.read(4)
+    if not looks_like_idx(magic):
+        found = magic.hex() if magic else "nothing"
+        raise LoaderError(f"{path}: wrong magic number 0x{found}: an IDX file starts with 00 00, a type byte "
+                          "(08 uint8 … 0E float64) and the number of dimensions (1–4)")
+    dtype, ndim = IDX_TYPES[magic[2]], magic[3]
+    head = f.read(4 * ndim)
+    if len(head) < 4 * ndim:
+        raise LoaderError(f"{path}: truncated: the header promises {ndim} dimension sizes but the file ends first")
+    return dtype, tuple(int(s) for s in np.frombuffer(head, ">u4"))
+
+
+def _count_bytes(f, limit: int, monitor: Monitor | None, share: float) -> int:
+    """How many bytes are left in ``f``, reading (and dropping) at most ``limit``."""
+    done = 0
+    while done < limit:
+        block = f.read(min(READ_BLOCK, limit - done))
         if not block:
             break
-        parts.append(block)
         done += len(block)
         if monitor is not None:
-            monitor.update(share * done / max(count, 1), f"reading {done >> 20} MiB")
-    return b"".join(parts)
+            monitor.update(share * done / limit, f"checking {done >> 20} MiB")
+    return done
+
+
+def _read_values(f, values: np.ndarray, monitor: Monitor | None, share: float) -> int:
+    """Fill ``values`` from ``f`` in blocks (reporting progress); the bytes found, counting
+    at most one byte beyond ``values``."""
+    view, done = memoryview(values.reshape(-1).view(np.uint8)), 0
+    while done < len(view):
+        got = f.readinto(view[done : done + READ_BLOCK])
+        if not got:
+            return done
+        done += got
+        if monitor is not None:
+            monitor.update(share * done / len(view), f"reading {done >> 20} MiB")
+    return done + len(f.read(1))
+
+
+def _check_length(path: Path, shape: tuple[int, ...], expected: int, found: int) -> None:
+    shape_text = " × ".join(map(str, shape))
+    if found < expected:
+        raise LoaderError(f"{path}: truncated data: shape {shape_text} needs {expected} bytes after the header, found {found}")
+    if found > expected:
+        raise LoaderError(f"{path}: more data than the header's shape {shape_text} holds (is it an IDX file?)")
 
 
 def read_idx(path: Path, monitor: Monitor | None = None, share: float = 1.0) -> np.ndarray:
-    """The array in the IDX file ``path`` (native byte order). Raises LoaderError when the
-    magic number is wrong, the data are truncated or longer than the header says."""
+    """The array in the IDX file ``path`` (native byte order). Raises LoaderError when it is
+    not a regular file, the magic number is wrong, the data are truncated or longer than the
+    header says, or the declared shape (with the float64 copy the loader makes) needs more
+    memory than is available. The declared length is checked against the file's before
+    anything is allocated: the file's size, or for gzip the size its trailer records (else
+    the data counted, never reading more than the header promises and one byte)."""
     try:
-        with open(path, "rb") as raw:
+        with open(require_regular_file(path, error=LoaderError), "rb") as raw:
             compressed = raw.read(2) == GZIP_MAGIC
             raw.seek(0)
+            size_hint = gzip_size_hint(raw) if compressed else os.fstat(raw.fileno()).st_size
             f = gzip.GzipFile(fileobj=raw) if compressed else raw
-            magic = f.read(4)
-            if not looks_like_idx(magic):
-                found = magic.hex() if magic else "nothing"
-                raise LoaderError(f"{path}: wrong magic number 0x{found}: an IDX file starts with 00 00, a type byte "
-                                  "(08 uint8 … 0E float64) and the number of dimensions (1–4)")
-            dtype, ndim = IDX_TYPES[magic[2]], magic[3]
-            head = f.read(4 * ndim)
-            if len(head) < 4 * ndim:
-                raise LoaderError(f"{path}: truncated: the header promises {ndim} dimension sizes but the file ends first")
-            shape = tuple(int(s) for s in np.frombuffer(head, ">u4"))
-            expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if expected > MAX_BYTES:
-                raise LoaderError(f"{path}: the header says shape {shape}, {expected} bytes: too large (at most {MAX_BYTES >> 30} GiB)")
-            data = _read_exactly(f, expected + 1, monitor, share)
+            dtype, shape = _read_header(f, path)
+            header_bytes, count = 4 + 4 * len(shape), math.prod(shape)
+            expected = count * dtype.itemsize
+            check_allocation(f"{path}: the header's shape {' × '.join(map(str, shape))} of {dtype.name} (and its 8-byte copy)",
+                             expected + count * CONVERTED_ITEMSIZE, error=LoaderError)
+            if not compressed:
+                _check_length(path, shape, expected, size_hint - header_bytes)
+            elif (header_bytes + expected) % 2**32 != size_hint:
+                _check_length(path, shape, expected, _count_bytes(f, expected + 1, monitor, share))
+                raw.seek(0)  # the trailer only spoke for the last member: read again from the start
+                f = gzip.GzipFile(fileobj=raw)
+                f.read(header_bytes)
+            values = np.empty(shape, dtype)
+            _check_length(path, shape, expected, _read_values(f, values, monitor, share))
     except LoaderError:
         raise
     except (OSError, EOFError, zlib.error) as exc:
         raise LoaderError(f"{path}: cannot be read as an IDX file ({exc})") from None
-    if len(data) < expected:
-        raise LoaderError(f"{path}: truncated data: shape {' × '.join(map(str, shape))} needs {expected} bytes after the header, "
-                          f"found {len(data)}")
-    if len(data) > expected:
-        raise LoaderError(f"{path}: more data than the header's shape {' × '.join(map(str, shape))} holds (is it an IDX file?)")
-    return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    if not dtype.isnative:
+        values = values.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    return values
 
 
 def labels_candidates(images: Path) -> list[Path]:

@@ -7,6 +7,11 @@ built on Qt's QImageReader). Without a size every image must have the size of th
 Classes are the subfolder names in sorted order; subfolders without images are skipped;
 hidden files and folders are ignored. Pixels are divided by 255, so features are in
 [0, 1]; ``meta["image_shape"]`` is (h, w) or (h, w, 3).
+
+Sizes are checked before memory is taken: a decoder calls :func:`check_image_size` with the
+pixel size an image declares before decoding it (at most MAX_IMAGE_BYTES decoded), and the
+whole folder's pixels (count × h × w × c, as uint8 and then float64) are checked against the
+memory limit (core.limits) before they are allocated.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from ..data import Dataset, make_dataset
+from ..limits import check_allocation, format_bytes
 from .errors import LoaderError
 from .options import LoadOptions
 from .progress import Monitor
 from .scaling import scale_features
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+MAX_IMAGE_BYTES = 256 << 20  # one decoded image; Qt's own default allocation limit for a decoded image
+DECODED_BYTES_PER_PIXEL = 4  # decoders hand over 32-bit pixels
+FOLDER_BYTES_PER_VALUE = 1 + 8  # the folder's pixels as uint8, then their float64 copy
 ReadImage = Callable[[Path, "tuple[int, int] | None", bool], np.ndarray]
 """``read_image(path, size, grey) -> uint8 array (h, w) or (h, w, 3)``; raises on unreadable files."""
 
@@ -49,6 +58,16 @@ def scan_folder(root: Path) -> list[tuple[str, list[Path]]]:
         raise LoaderError(f"{root}: an image folder needs at least two subfolders (one per class) holding "
                           f"{'/'.join(s.lstrip('.').upper() for s in IMAGE_SUFFIXES)} images; found {len(classes)}")
     return classes
+
+
+def check_image_size(path: Path, width: int, height: int) -> None:
+    """LoaderError when an image of ``width`` × ``height`` pixels (as its header declares, or
+    as it is to be resized to) would take more than MAX_IMAGE_BYTES once decoded; call it
+    before decoding. (The folder's total is checked against the memory limit.)"""
+    decoded = width * height * DECODED_BYTES_PER_PIXEL
+    if decoded > MAX_IMAGE_BYTES:
+        raise LoaderError(f"{path}: an image of {width:,}×{height:,} pixels needs {format_bytes(decoded)} decoded: too large, "
+                          f"at most {format_bytes(MAX_IMAGE_BYTES)} per image")
 
 
 def _describe_size(shape: tuple[int, ...]) -> str:
@@ -86,6 +105,8 @@ def load_image_folder(root: Path, options: LoadOptions | None = None, read_image
             image = _read_one(read_image, path, options)
             if X is None:
                 first = (path, image.shape)
+                check_allocation(f"{root}: {total:,} images of {_describe_size(image.shape)} (uint8, then float64)",
+                                 total * image.size * FOLDER_BYTES_PER_VALUE, error=LoaderError)
                 X = np.empty((total, image.size), np.uint8)
                 labels = np.empty(total, np.int64)
             elif image.shape != first[1]:
@@ -95,7 +116,9 @@ def load_image_folder(root: Path, options: LoadOptions | None = None, read_image
             i += 1
             monitor.update(0.95 * i / total, f"reading images: {i:,} of {total:,}")
     image_shape = tuple(int(s) for s in first[1])
-    features, scaling = scale_features(X.astype(np.float64) / 255.0, options.scale)
+    features = X.astype(np.float64)
+    features /= 255.0
+    features, scaling = scale_features(features, options.scale)
     meta = {"source": str(root), "format": "images", "image_shape": image_shape, "scaling": scaling,
             "files": {name: len(files) for name, files in classes}}
     return make_dataset(features, labels, name=root.name, task="classes", feature_names=pixel_names(image_shape),

@@ -11,56 +11,27 @@ are dropped.
 
 from __future__ import annotations
 
-import struct
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..data import Dataset, make_dataset
-from ..files import FileFormatError, _open_npz, _read_array
+from ..files import FileFormatError, _open_npz
+from ..limits import ResourceError
+from ..npz_members import READ_ERRORS, read_member
 from .errors import LoaderError
 from .missing import handle_missing
 from .options import LoadOptions
 from .progress import Monitor
 from .scaling import scale_features
 
-# what numpy and zipfile raise for damaged files (encrypted or unsupported members, bad headers, …)
-READ_ERRORS = (FileFormatError, zlib.error, zipfile.BadZipFile, EOFError, OSError, ValueError, MemoryError, RuntimeError,
-               NotImplementedError, struct.error, IndexError, TypeError, OverflowError)
 
-
-def _member_shape(npz, key: str, path: Path) -> tuple[int, ...]:
-    """Check that ``key``'s header is sound and its data all there, before reading it."""
+def _read(npz, key: str, path: Path, float64_copy: bool = False) -> np.ndarray:
+    """Array ``key``, checked by header and size first (see core.npz_members)."""
     try:
-        info = npz.zip.getinfo(f"{key}.npy")
-        with npz.zip.open(info) as f:
-            version = np.lib.format.read_magic(f)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-            if read_header is None:
-                raise ValueError(f"unsupported .npy format version {version}")
-            shape, _, dtype = read_header(f)
-            header_size = f.tell()
-    except KeyError:
-        raise LoaderError(f"{path}: has no array '{key}' (it has: {', '.join(npz.files) or 'nothing'})") from None
-    except READ_ERRORS as exc:
-        raise LoaderError(f"{path}: array '{key}' cannot be read ({exc})") from None
-    if dtype.hasobject:
-        raise LoaderError(f"{path}: array '{key}' holds Python objects, which are never unpickled; save numbers")
-    expected = int(np.prod(shape, dtype=object)) * dtype.itemsize + header_size
-    if expected != info.file_size:
-        raise LoaderError(f"{path}: array '{key}' is truncated or damaged: shape {shape} needs {expected} bytes, "
-                          f"the file holds {info.file_size}")
-    return shape
-
-
-def _read(npz, key: str, path: Path) -> np.ndarray:
-    _member_shape(npz, key, path)
-    try:
-        return _read_array(npz, key, path)
-    except READ_ERRORS as exc:
-        raise LoaderError(str(exc) if isinstance(exc, FileFormatError) else f"{path}: array '{key}' cannot be read ({exc})") from None
+        return read_member(npz, key, path, float64_copy=float64_copy)
+    except (FileFormatError, ResourceError) as exc:
+        raise LoaderError(str(exc)) from None
 
 
 def _optional_names(npz, key: str, path: Path, count: int) -> list[str] | None:
@@ -83,8 +54,8 @@ def read_npz(path: Path) -> dict[str, np.ndarray | list[str] | None]:
     if not hasattr(npz, "files"):
         raise LoaderError(f"{path}: a single .npy array, not an .npz with arrays X and y (save with np.savez(path, X=X, y=y))")
     with npz:
-        X = _read(npz, "X", path)
-        y = _read(npz, "y", path)
+        X = _read(npz, "X", path, float64_copy=True)
+        y = _read(npz, "y", path, float64_copy=True)
         n_features = int(np.prod(X.shape[1:])) if X.ndim > 1 else 1
         return {"X": X, "y": y, "feature_names": _optional_names(npz, "feature_names", path, n_features),
                 "class_names": _optional_names(npz, "class_names", path, len(np.unique(y)) if y.ndim == 1 and y.size else -1)}
@@ -102,7 +73,9 @@ def _features(X: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[int, ...] | 
         return X.astype(np.float64), None
     image_shape = tuple(int(s) for s in X.shape[1:])
     flat = X.reshape(X.shape[0], -1).astype(np.float64)
-    return (flat / 255.0 if X.dtype == np.uint8 else flat), image_shape
+    if X.dtype == np.uint8:
+        flat /= 255.0
+    return flat, image_shape
 
 
 def load_npz(path: Path, options: LoadOptions | None = None, monitor: Monitor | None = None) -> Dataset:
