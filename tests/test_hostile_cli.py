@@ -20,7 +20,6 @@ import pytest
 from app.main import CLI_COMMANDS, mistyped_command
 from core.cli import build_parser
 from core.experiment import default_experiment, network_spec, parse_layers
-import core.files
 from core.files import load_model, save_data_npz, save_model
 from core.network import Network
 from core.synthetic import synthetic
