@@ -6,6 +6,10 @@ override the output activation and the loss. The builder only edits and shows: i
 ``architectureChanged``, the window builds the network, and the builder then shows the
 network's summary (:meth:`LayerBuilder.show_network`) or why it cannot be built
 (:meth:`LayerBuilder.show_problem`).
+
+The builder's state is an :data:`Architecture`: (hidden layer specs, output activation
+override or None, loss override or None); :func:`architecture_of` reads one from an
+experiment's network spec, refusing a spec that does not fit the data.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ from PySide6.QtWidgets import (
 
 from core.activations import ACTIVATIONS
 from core.data import Dataset, suggested_head
+from core.experiment import network_spec
 from core.initializers import INITIALIZERS
 from core.losses import LOSSES
 from core.network import Network
+from core.trainer import ConfigError
 
 from .accessibility import describe
 from .widgets import hint_label
@@ -55,10 +61,37 @@ NEW_DENSE = {"type": "dense", "units": 8, "activation": "tanh", "initializer": "
 NEW_DROPOUT = {"type": "dropout", "rate": 0.2}
 MAX_UNITS = 4096
 PROBLEM_COLOR = "#b3261e"
+Architecture = tuple[list[dict], str | None, str | None]  # hidden layer specs, output activation override, loss override
 HEAD_HINTS = {  # why the task's own output activation fits, by activation
     "sigmoid": "For two classes use one sigmoid unit: it gives the probability of the second class.",
     "linear": "A regression output is linear: it can give any number.",
 }
+
+
+def _outputs(dataset: Dataset) -> tuple[str, int]:
+    """What decides the output layer: the task and the number of outputs."""
+    return dataset.task, dataset.n_outputs
+
+
+def architecture_of(spec: dict, dataset: Dataset, loss: str | None) -> Architecture:
+    """The builder's view of an experiment's network ``spec`` for ``dataset``: every layer but
+    the last is hidden; the last is the output layer, whose activation is an override when it
+    is not the task's own; ``loss`` is the experiment's loss. The input and output sizes come
+    from the data, so a spec that says otherwise is refused (ConfigError naming the key):
+    an ``input_shape`` that is not [features], or an output layer that is not a dense layer
+    of as many units as the data has outputs."""
+    layers = list(spec.get("layers", []))
+    head, _ = suggested_head(dataset.task, dataset.n_outputs)
+    declared = spec.get("input_shape")
+    if declared is not None and declared != [dataset.n_features]:
+        raise ConfigError(f"network.input_shape: the network takes {declared} inputs but the data has "
+                          f"{dataset.n_features} feature{'s' if dataset.n_features != 1 else ''}")
+    output = layers[-1] if layers else head
+    if output.get("type") != "dense" or output.get("units", head["units"]) != head["units"]:
+        raise ConfigError(f"network.layers[{len(layers) - 1}]: the output layer must be a dense layer of {head['units']} "
+                          f"unit{'s' if head['units'] != 1 else ''} for this data ({dataset.task}), not {output}")
+    activation = output.get("activation")
+    return layers[:-1], activation if activation != head["activation"] else None, loss
 
 
 class LayerDelegate(QStyledItemDelegate):
@@ -231,16 +264,23 @@ class LayerBuilder(QWidget):
     # ----- state ----------------------------------------------------------------------------------
     def set_dataset(self, dataset: Dataset) -> None:
         """The data the network is for; a new task drops output overrides. Does not emit."""
-        if self._dataset is not None and (self._dataset.task, self._dataset.n_outputs) != (dataset.task, dataset.n_outputs):
-            self._output_activation = self._loss = None
+        _, self._output_activation, self._loss = self.architecture_for(dataset)
         self._dataset = dataset
         features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
         self.input_label.setText(f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})")
         self._fill_head()
 
-    def architecture(self) -> tuple[list[dict], str | None, str | None]:
+    def architecture(self) -> Architecture:
         """(hidden layer specs, output activation override or None, loss override or None)."""
         return copy.deepcopy(self._hidden), self._output_activation, self._loss
+
+    def architecture_for(self, dataset: Dataset) -> Architecture:
+        """What :meth:`set_dataset` would make of the architecture for ``dataset`` (changing
+        nothing): the same hidden layers; the output overrides dropped when ``dataset`` has
+        another task or number of outputs."""
+        if self._dataset is not None and _outputs(self._dataset) != _outputs(dataset):
+            return copy.deepcopy(self._hidden), None, None
+        return self.architecture()
 
     def set_architecture(self, hidden: list[dict], output_activation: str | None, loss: str | None) -> None:
         """Show these hidden layers and overrides (see :meth:`architecture`). Does not emit."""
@@ -252,10 +292,7 @@ class LayerBuilder(QWidget):
     def spec(self) -> dict:
         """The full network spec: the data's input, the hidden layers, the output head."""
         assert self._dataset is not None
-        head, _ = suggested_head(self._dataset.task, self._dataset.n_outputs)
-        if self._output_activation:
-            head = {**head, "activation": self._output_activation}
-        return {"input_shape": [self._dataset.n_features], "layers": [*copy.deepcopy(self._hidden), head]}
+        return network_spec(self._dataset, copy.deepcopy(self._hidden), self._output_activation)
 
     def loss(self) -> str | None:
         """The loss override, or None for the task's suggestion."""

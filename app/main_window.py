@@ -7,16 +7,27 @@ decision boundary, metric, weights, …: :mod:`app.views.manager`) are dock widg
 message banner above them explains divergence and errors; a status bar below. Every
 command is an action of :mod:`app.actions`; the views are drawn by :mod:`app.redraw`.
 
-The window owns the *committed* experiment (dataset and its source, architecture,
-training settings). A panel edit that needs fresh weights asks before discarding a
-trained run (:meth:`MainWindow.confirm_discard`, which tests may replace), then builds a
-new network and trainer here, in the GUI thread, so a bad setting is explained inline;
-the trainer is then handed to the trainer thread and never touched here again.
+The window owns the *committed* experiment, a :class:`Setup` (dataset and its source,
+architecture, training settings, backend). A panel edit that needs fresh weights asks
+before discarding a trained run (:meth:`MainWindow.confirm_discard`, which tests may
+replace), then builds a new network and trainer here, in the GUI thread, so a bad setting
+is explained inline; the trainer is then handed to the trainer thread and never touched
+here again.
+
+A file (an experiment, or data from the Load data dialog) is applied as one transaction:
+its data, network and trainer are built and handed to the trainer process first, and only
+then do the panels and views show it. Anything that fails before that (:data:`REFUSALS`)
+is explained in the banner and changes nothing: the current experiment, its run, its
+trainer and every panel stay exactly as they were.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +48,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.backend import BackendUnavailable, get_backend
-from core.data import DataError, Dataset, suggested_head
-from core.experiment import Experiment, default_experiment, load_dataset
+from core.data import DataError, Dataset
+from core.experiment import Experiment, default_experiment, load_dataset, network_spec
 from core.files import FileFormatError
 from core.layers import SpecError
+from core.limits import ResourceError
 from core.network import Network
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
 
@@ -48,7 +60,7 @@ from .actions import Actions
 from .dataset_panel import DatasetPanel
 from .history import Marker, RunHistory
 from .keys import KeysForFocusedWidget
-from .layer_builder import LOSS_TITLES, LayerBuilder
+from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of
 from .redraw import RedrawScheduler
 from .run_controls import RunControls
 from .training_controls import BACKENDS, TrainingSettings
@@ -57,13 +69,46 @@ from .views.manager import ViewRegistry, layout_settings
 from .widgets import MessageBanner
 from .worker import TrainerController
 
-BUILD_ERRORS = (SpecError, ConfigError, DataError, BackendUnavailable, ValueError)
+# What a file, a setting or the machine can make fail, explained in the window rather than raised: the project's
+# own errors (all ValueErrors: ConfigError, SpecError, DataError, FileFormatError, ResourceError), NumPy's
+# ValueErrors, an unusable backend, memory, and the file system.
+REFUSALS = (ConfigError, SpecError, DataError, FileFormatError, ResourceError, ValueError, BackendUnavailable, MemoryError,
+            OSError)
 SETUP_SHARE = 0.27  # of the window's width for the Experiment panel (at least SETUP_MIN_WIDTH)
 SETUP_MIN_WIDTH = 330
 SETTING_SYMBOLS = {"learning_rate": "α", "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
 BACKEND_TITLES = dict(BACKENDS)
 EXPERIMENT_FILTER = "Epoch Lab experiments (*.json);;All files (*)"
 MODEL_FILTER = "Epoch Lab models (*.npz);;All files (*)"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a run is made of, committed as one: the data and the ``source`` object that
+    reproduces it (see app.dataset_panel), the network as the Network tab holds it, the
+    training settings and the array backend's name."""
+
+    dataset: Dataset
+    source: dict
+    architecture: Architecture
+    config: TrainingConfig
+    backend: str = "numpy"
+
+    def spec(self) -> dict:
+        """The full network spec: the data's inputs, the hidden layers, the output layer."""
+        hidden, output_activation, _ = self.architecture
+        return network_spec(self.dataset, hidden, output_activation)
+
+    def label(self) -> str | None:
+        """The name the Data tab shows for data from a file (None for a built-in set)."""
+        return Path(self.source["path"]).name if "path" in self.source else None
+
+
+def _message(problem: object) -> str:
+    """What to tell the user about ``problem``: its message (a bare MemoryError has none)."""
+    if isinstance(problem, BaseException) and not str(problem):
+        return "not enough memory" if isinstance(problem, MemoryError) else problem.__class__.__name__
+    return str(problem)
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -88,6 +133,7 @@ class MainWindow(QMainWindow):
     """
 
     runStopped = Signal(str)  # training stopped by itself: "target", "diverged" or "error"
+    fileProblem = Signal(str)  # a file was not opened, used or saved: the banner's message as plain text
 
     def __init__(self, experiment: Experiment | None = None, base_dir: str | Path = "."):
         super().__init__()
@@ -95,18 +141,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Epoch Lab")
         self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks)  # not animated: see ViewArea
         self.history = RunHistory()
-        self._dataset: Dataset | None = None
-        self._source: dict = {}
-        self._architecture: tuple[list[dict], str | None, str | None] = ([], None, None)
-        self._config = TrainingConfig()
-        self._backend = "numpy"
+        self._setup: Setup | None = None  # the committed experiment, set by apply_experiment below
         self._position = (0, 0, 1)  # epochs done, mini-batches done of the next, mini-batches per epoch
         self._throughput: float | None = None
         self._latest: Report | None = None
         self._experiment_path: Path | None = None
 
         self.controller = TrainerController(self)
-        QCoreApplication.instance().aboutToQuit.connect(self.controller.shutdown)
         self.actions = Actions(self)
         self.scheduler = RedrawScheduler(self)
         self._keys = KeysForFocusedWidget(self)
@@ -152,8 +193,13 @@ class MainWindow(QMainWindow):
         self.actions.build_menus(self.menuBar(), {"View": [self.setup_dock.toggleViewAction(),
                                                            *(dock.toggleViewAction() for dock in registry.docks.values())]})
         self._connect()
+        self.controller.set_speed(self.run_controls.speed_value())
         self._fit_to_screen()
-        self.apply_experiment(experiment or default_experiment(), base_dir)
+        try:
+            self.apply_experiment(experiment or default_experiment(), base_dir)
+        except BaseException:
+            self.controller.shutdown()  # no window: its trainer thread must not outlive it
+            raise
         self._fit_views_on_show = not registry.restore_layout(layout_settings())  # as the user arranged them last time
 
     # ----- construction ---------------------------------------------------------------------------
@@ -200,49 +246,113 @@ class MainWindow(QMainWindow):
         controller.failed.connect(self._on_failed)
 
     # ----- the experiment -------------------------------------------------------------------------
-    def apply_experiment(self, experiment: Experiment, base_dir: str | Path = ".") -> None:
-        """Show ``experiment`` in every panel and start a fresh run of it.
+    @property
+    def dataset(self) -> Dataset:
+        """The committed data."""
+        return self._setup.dataset
 
-        Raises ConfigError / FileFormatError / DataError when its data cannot be loaded;
-        then nothing has changed.
+    @property
+    def config(self) -> TrainingConfig:
+        """The committed training settings (live changes included)."""
+        return self._setup.config
+
+    def apply_experiment(self, experiment: Experiment, base_dir: str | Path = ".") -> None:
+        """Make ``experiment`` the window's, with a fresh run: all of it, or nothing.
+
+        Raises one of REFUSALS (ConfigError, FileFormatError, DataError, ResourceError, …)
+        when its data cannot be loaded or its network and trainer cannot be built; then
+        nothing has changed (see the module docstring).
         """
         dataset = load_dataset(experiment.dataset, base_dir)
-        layers = list(experiment.network.get("layers", []))
-        head, _ = suggested_head(dataset.task, dataset.n_outputs)
-        given_head = layers[-1] if layers else {}
-        output_activation = given_head.get("activation")
-        self._dataset, self._source = dataset, dict(experiment.dataset)
-        self._architecture = (layers[:-1], output_activation if output_activation != head["activation"] else None, experiment.training.loss)
-        self._config = experiment.training
-        self.dataset_panel.set_dataset(dataset, self._source, Path(self._source["path"]).name if "path" in self._source else None)
-        self.dataset_panel.set_validation_fraction(self._config.val_fraction)
-        self.dataset_panel.set_split_seed(self._config.seed)
-        self.layer_builder.set_dataset(dataset)
-        self.layer_builder.set_architecture(*self._architecture)
-        self.training_settings.set_config(self._config, self._backend)
-        self.run_controls.set_learning_rate(self._config.learning_rate)
-        self.controller.set_speed(self.run_controls.speed_value())
+        architecture = architecture_of(experiment.network, dataset, experiment.training.loss)
+        self._switch_to(Setup(dataset, dict(experiment.dataset), architecture, experiment.training,
+                              self._setup.backend if self._setup else "numpy"))
         self.banner.dismiss()
-        self.reset()
 
     def experiment(self) -> Experiment:
         """The experiment as the panels show it now (data source, network spec, settings)."""
-        return Experiment(dict(self._source), self.layer_builder.spec(), self._config)
+        return Experiment(dict(self._setup.source), self._setup.spec(), self._setup.config)
+
+    def _build(self, setup: Setup) -> Trainer:
+        """A new network and trainer for ``setup``, checked here in the GUI thread; changes
+        nothing in the window; raises one of REFUSALS."""
+        network = Network(setup.spec(), get_backend(setup.backend), seed=setup.config.seed)
+        return Trainer(network, setup.dataset, setup.config)
+
+    def _switch_to(self, setup: Setup) -> None:
+        """Commit ``setup`` with a fresh run, or raise (one of REFUSALS) having changed nothing.
+        Its trainer is built, the boxes are checked to hold its settings, the panels show it
+        and the trainer is handed to the trainer process; when showing or handing over
+        fails, the panels show the committed setup again."""
+        trainer = self._build(setup)
+        self.training_settings.check_config(setup.config)
+        self.run_controls.check_learning_rate(setup.config.learning_rate)
+        try:
+            self._show_setup(setup)
+            self.controller.load(trainer, setup.config.epochs)
+        except BaseException:
+            if self._setup is not None:
+                self._show_setup(self._setup)
+            raise
+        self._setup = setup
+        self._show_run(trainer)
+
+    def _show_setup(self, setup: Setup) -> None:
+        """Every panel shows ``setup`` (none emits)."""
+        self.dataset_panel.set_dataset(setup.dataset, setup.source, setup.label())
+        self.dataset_panel.set_validation_fraction(setup.config.val_fraction)
+        self.dataset_panel.set_split_seed(setup.config.seed)
+        self.layer_builder.set_dataset(setup.dataset)
+        self.layer_builder.set_architecture(*setup.architecture)
+        self.training_settings.set_config(setup.config, setup.backend)
+        self.run_controls.set_learning_rate(setup.config.learning_rate)
+
+    def _show_dataset(self) -> None:
+        """The Data tab shows the committed data again (after a change that was not made)."""
+        self.dataset_panel.set_dataset(self._setup.dataset, self._setup.source, self._setup.label())
+
+    def _refuse(self, what: str, problem: object) -> None:
+        """Say in the banner (and with ``fileProblem``) that ``what`` ("Could not open the
+        experiment.") did not happen, and why; nothing else changes."""
+        message = _message(problem)
+        self.banner.show_message(f"<b>{html.escape(what)}</b> {html.escape(message)}", "error")
+        self.fileProblem.emit(f"{what} {message}")
+
+    def _apply_or_refuse(self, what: str, change: Callable[[], None]) -> bool:
+        """Run ``change()``, which applies a file as one transaction; True when it did. When
+        it raises, the banner says ``what`` did not happen: one of REFUSALS with its own
+        message, anything else (a bug) as an internal error with its traceback on stderr."""
+        try:
+            change()
+        except REFUSALS as exc:
+            self._refuse(what, exc)
+            return False
+        except Exception as exc:  # a bug: say so, and keep the experiment all the same
+            traceback.print_exc()
+            self._refuse(what, f"internal error: {exc.__class__.__name__}: {exc}")
+            return False
+        return True
 
     @Slot()
     def reset(self) -> None:
-        """Start the run again from the initial weights of the seed (same seed, same weights)."""
-        config = self._config
+        """Start the run again from the initial weights of the seed (same seed, same weights).
+        A setup that cannot train is explained in the Network tab, and Play is disabled."""
+        setup = self._setup
         try:
-            network = Network(self.layer_builder.spec(), get_backend(self._backend), seed=config.seed)
-            trainer = Trainer(network, self._dataset, config)
-        except BUILD_ERRORS as exc:
-            self.controller.load(None, config.epochs)
+            trainer = self._build(setup)
+            self.controller.load(trainer, setup.config.epochs)
+        except REFUSALS as exc:
+            self.controller.load(None, setup.config.epochs)
             self.layer_builder.show_problem(str(exc))
             self.layer_stats.set_layers([])
             self._start_run(None, "accuracy", 1)
-            self._status_network.setText(f"Network: invalid · {BACKEND_TITLES[self._backend]}")
+            self._status_network.setText(f"Network: invalid · {BACKEND_TITLES[setup.backend]}")
             return
+        self._show_run(trainer)
+
+    def _show_run(self, trainer: Trainer) -> None:
+        """The panels and views show the new run of ``trainer``, just loaded, at epoch 0."""
+        network = trainer.network
         self.layer_builder.show_network(network)
         self.layer_stats.set_layers([layer.describe() for layer in network.layers])
         self.weights.set_layers([(i, layer.describe(), layer.params["W"].shape) for i, layer in enumerate(network.layers) if "W" in layer.params])
@@ -250,8 +360,8 @@ class MainWindow(QMainWindow):
         self.metric_plot.set_quantity(trainer.metric_name)
         self.views.views["metric"].setWindowTitle("R²" if trainer.metric_name == "r2" else "Accuracy")
         self.training_settings.set_training_size(trainer.train_size)
-        self._status_network.setText(f"{len(network.layers)} layers, {network.parameter_count:,} parameters · {BACKEND_TITLES[self._backend]}")
-        self.controller.load(trainer, config.epochs)
+        self._status_network.setText(f"{len(network.layers)} layers, {network.parameter_count:,} parameters · "
+                                     f"{BACKEND_TITLES[self._setup.backend]}")
         self._start_run(trainer, trainer.metric_name, trainer.batches_per_epoch)
 
     def _start_run(self, trainer: Trainer | None, metric_name: str, batches: int) -> None:
@@ -259,7 +369,7 @@ class MainWindow(QMainWindow):
         self._position = (0, 0, batches)
         self._throughput = None
         self._latest = None
-        self.registry.new_run(self._dataset)
+        self.registry.new_run(self._setup.dataset)
         self.statusBar().clearMessage()  # "Reached the epochs target" was about the run just discarded
         if self.banner.property("level") == "warning":
             self.banner.dismiss()
@@ -280,52 +390,62 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Discard
 
+    def _edit(self, **changes: object) -> None:
+        """A panel edit that needs a fresh run: commit ``changes`` to the setup and reset."""
+        self._setup = dataclasses.replace(self._setup, **changes)
+        self.reset()
+
     @Slot()
     def _on_dataset_changed(self) -> None:
+        """New data in the Data tab. A built-in set is an edit like any other; data from a file
+        (the Load data dialog) is applied as one transaction, or not at all."""
         if not self.confirm_discard("Changing the data"):
-            self.dataset_panel.set_dataset(self._dataset, self._source)
+            self._show_dataset()
             return
-        self._dataset, self._source = self.dataset_panel.dataset, self.dataset_panel.source
-        self.layer_builder.set_dataset(self._dataset)
-        self._architecture = self.layer_builder.architecture()
-        self._config = dataclasses.replace(self._config, loss=self._architecture[2])
-        self.reset()
+        panel = self.dataset_panel
+        architecture = self.layer_builder.architecture_for(panel.dataset)
+        changes = {"dataset": panel.dataset, "source": panel.source, "architecture": architecture,
+                   "config": dataclasses.replace(self._setup.config, loss=architecture[2])}
+        if "path" not in panel.source:
+            self.layer_builder.set_dataset(panel.dataset)
+            self._edit(**changes)
+            return
+        setup = dataclasses.replace(self._setup, **changes)
+        if not self._apply_or_refuse("Could not use this data.", lambda: self._switch_to(setup)):
+            self._show_dataset()
 
     @Slot(float)
     def _on_validation_changed(self, fraction: float) -> None:
         if not self.confirm_discard("Changing the validation share"):
-            self.dataset_panel.set_validation_fraction(self._config.val_fraction)
+            self.dataset_panel.set_validation_fraction(self._setup.config.val_fraction)
             return
-        self._config = dataclasses.replace(self._config, val_fraction=fraction)
-        self.reset()
+        self._edit(config=dataclasses.replace(self._setup.config, val_fraction=fraction))
 
     @Slot()
     def _on_architecture_changed(self) -> None:
         if not self.confirm_discard("Changing the network"):
-            self.layer_builder.set_architecture(*self._architecture)
+            self.layer_builder.set_architecture(*self._setup.architecture)
             return
-        self._architecture = self.layer_builder.architecture()
-        self._config = dataclasses.replace(self._config, loss=self._architecture[2])
-        self.reset()
+        architecture = self.layer_builder.architecture()
+        self._edit(architecture=architecture, config=dataclasses.replace(self._setup.config, loss=architecture[2]))
 
     @Slot()
     def _on_settings_changed(self) -> None:
         if not self.confirm_discard("Changing this training setting"):
-            self.training_settings.set_config(self._config, self._backend)
+            self.training_settings.set_config(self._setup.config, self._setup.backend)
             return
-        self._config = dataclasses.replace(self._config, **self.training_settings.values())
-        self._backend = self.training_settings.backend_name()
-        self.dataset_panel.set_split_seed(self._config.seed)
-        self.reset()
+        config = dataclasses.replace(self._setup.config, **self.training_settings.values())
+        self.dataset_panel.set_split_seed(config.seed)
+        self._edit(config=config, backend=self.training_settings.backend_name())
 
     def _on_live_setting(self, name: str, value: float) -> None:
         """An optimizer setting that applies to the running training at its next mini-batch."""
-        self._config = dataclasses.replace(self._config, **{name: value})
+        self._setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, **{name: value}))
         self.controller.set_setting(name, value)
 
     @Slot(int)
     def _on_target_changed(self, epochs: int) -> None:
-        self._config = dataclasses.replace(self._config, epochs=epochs)
+        self._setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, epochs=epochs))
         self.controller.set_target(epochs)
         self.scheduler.schedule()
 
@@ -371,7 +491,7 @@ class MainWindow(QMainWindow):
         if playing:
             return
         if reason == "target":
-            self.statusBar().showMessage(f"Reached the epochs target ({self._config.epochs})", 8000)
+            self.statusBar().showMessage(f"Reached the epochs target ({self._setup.config.epochs})", 8000)
         if reason:
             self.runStopped.emit(reason)
 
@@ -396,8 +516,8 @@ class MainWindow(QMainWindow):
         same latest report the loss plot draws in this frame."""
         self.layer_stats.show_report(self._latest)
         epochs, batch, batches = self._position
-        self.run_controls.show_progress(epochs, batch, batches, target=self._config.epochs, seconds=self.history.total("seconds"),
-                                        samples_per_second=self._throughput)
+        self.run_controls.show_progress(epochs, batch, batches, target=self._setup.config.epochs,
+                                        seconds=self.history.total("seconds"), samples_per_second=self._throughput)
 
     @Slot()
     def focus_plots(self) -> None:
@@ -413,17 +533,23 @@ class MainWindow(QMainWindow):
 
     # ----- files ----------------------------------------------------------------------------------
     def open_experiment(self, path: str | Path) -> bool:
-        """Open the experiment file ``path``; on failure explain why and keep the current one."""
+        """Open the experiment file ``path`` as one transaction; on failure explain why in the
+        banner (and with ``fileProblem``) and keep the current experiment and its run as they were."""
         path = Path(path)
-        try:
-            self.apply_experiment(Experiment.load(path), path.parent)
-        except (FileFormatError, ConfigError, DataError, OSError) as exc:
-            self.banner.show_message(f"<b>Could not open the experiment.</b> {exc}", "error")
+        if not self._apply_or_refuse("Could not open the experiment.", lambda: self._open(path)):
             return False
         self._experiment_path = path
         self.setWindowTitle(f"{path.name} — Epoch Lab")
         self.statusBar().showMessage(f"Opened {path}", 6000)
         return True
+
+    def _open(self, path: Path) -> None:
+        """Apply the experiment file ``path``; every message names it."""
+        experiment = Experiment.load(path)  # its own messages name the file
+        try:
+            self.apply_experiment(experiment, path.parent)
+        except REFUSALS as exc:
+            raise FileFormatError(f"{path}: {_message(exc)}") from exc
 
     def save_experiment(self, path: str | Path) -> bool:
         """Write the experiment (data source, network, settings) to ``path``."""
@@ -431,7 +557,7 @@ class MainWindow(QMainWindow):
         try:
             self.experiment().save(path)
         except (FileFormatError, OSError) as exc:
-            self.banner.show_message(f"<b>Could not save the experiment.</b> {exc}", "error")
+            self._refuse("Could not save the experiment.", exc)
             return False
         self._experiment_path = path
         self.setWindowTitle(f"{path.name} — Epoch Lab")
@@ -439,10 +565,10 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_new(self) -> None:
-        if self.confirm_discard("A new experiment"):
+        if self.confirm_discard("A new experiment") and self._apply_or_refuse("Could not start a new experiment.",
+                                                                          lambda: self.apply_experiment(default_experiment())):
             self._experiment_path = None
             self.setWindowTitle("Epoch Lab")
-            self.apply_experiment(default_experiment())
 
     def _on_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open experiment", str(self._experiment_dir()), EXPERIMENT_FILTER)
@@ -450,13 +576,14 @@ class MainWindow(QMainWindow):
             self.open_experiment(path)
 
     def _on_save_experiment(self) -> None:
-        default = self._experiment_path or self._experiment_dir() / f"{self._dataset.name}.json"
+        default = self._experiment_path or self._experiment_dir() / f"{self._setup.dataset.name}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save experiment", str(default), EXPERIMENT_FILTER)
         if path:
             self.save_experiment(path)
 
     def _on_save_model(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", str(self._experiment_dir() / f"{self._dataset.name}-model.npz"), MODEL_FILTER)
+        default = self._experiment_dir() / f"{self._setup.dataset.name}-model.npz"
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", str(default), MODEL_FILTER)
         if path:
             self.controller.save_model(path)
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar, QToolButton, QWidget
 
 from .actions import Actions
+from .training_controls import check_box_holds
 from .widgets import LogSpinBox, ProgressStrip
 
 SPEEDS = (("Full speed", 0.0), ("100 epochs/s", 100.0), ("30 epochs/s", 30.0), ("10 epochs/s", 10.0),
@@ -140,6 +141,10 @@ class RunControls(QToolBar):
         """Enable the commands only when there is a network that can train."""
         for action in (self.play_action, self.step_epoch_action, self.step_batch_action, self.reset_action):
             action.setEnabled(trainable)
+
+    def check_learning_rate(self, value: float) -> None:
+        """Raise ConfigError when the learning-rate box cannot hold ``value`` (it would clamp it)."""
+        check_box_holds("training.learning_rate", value, self.learning_rate)
 
     def set_learning_rate(self, value: float) -> None:
         """Show ``value`` without emitting."""

@@ -4,6 +4,10 @@ Two kinds of change leave this panel. ``liveSettingChanged(name, value)`` carrie
 optimizer setting that applies at the next mini-batch of the running training (momentum,
 β₁, β₂, ρ; the learning rate lives in the run toolbar); ``targetChanged`` the epochs
 target; everything else needs a fresh run and emits ``settingsChanged``.
+
+The window shows only settings its boxes can hold: :meth:`TrainingSettings.check_config`
+refuses (ConfigError naming the key) a value beyond a box's range, which the box would
+otherwise clamp silently, before anything is shown.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
 from core.backend import cupy_status
-from core.trainer import TrainingConfig
+from core.trainer import ConfigError, TrainingConfig
 
 from .accessibility import describe
 from .widgets import LogSpinBox, hint_label
@@ -20,6 +24,14 @@ from .widgets import LogSpinBox, hint_label
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum", "nesterov"), "rmsprop": ("rho",), "adam": ("beta1", "beta2")}
 BACKENDS = (("numpy", "NumPy (CPU)"), ("cupy", "CuPy (CUDA GPU)"))
+
+
+def check_box_holds(key: str, value: float, box: QSpinBox | QDoubleSpinBox) -> None:
+    """Raise ConfigError when ``value`` of the setting ``key`` (``training.seed``) lies beyond
+    the range of ``box``, which would clamp it."""
+    if not box.minimum() <= value <= box.maximum():
+        low, high, given = (f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (box.minimum(), box.maximum(), value))
+        raise ConfigError(f"{key}: {given} is beyond what the window can set ({low} to {high})")
 
 
 def _fraction_spin(name: str, title: str, tooltip: str) -> QDoubleSpinBox:
@@ -143,18 +155,24 @@ class TrainingSettings(QWidget):
     def _live_spins(self) -> dict[str, QDoubleSpinBox]:
         return {"momentum": self.momentum, "beta1": self.beta1, "beta2": self.beta2, "rho": self.rho}
 
+    def _number_boxes(self) -> dict[str, QSpinBox | QDoubleSpinBox]:
+        """The TrainingConfig fields this form holds in number boxes, and their boxes."""
+        return {"batch_size": self.batch_size, "epochs": self.epochs, "l1": self.l1, "l2": self.l2, "seed": self.seed,
+                **self._live_spins()}
+
+    def check_config(self, config: TrainingConfig) -> None:
+        """Raise ConfigError when a number of ``config`` lies beyond its box's range (see the module docstring)."""
+        for name, box in self._number_boxes().items():
+            check_box_holds(f"training.{name}", getattr(config, name), box)
+
     def set_config(self, config: TrainingConfig, backend: str = "numpy") -> None:
-        """Show ``config`` and ``backend`` without emitting."""
-        values = {
-            self.batch_size: config.batch_size, self.epochs: config.epochs, self.l1: config.l1, self.l2: config.l2,
-            self.seed: config.seed, self.momentum: config.momentum, self.beta1: config.beta1, self.beta2: config.beta2,
-            self.rho: config.rho,
-        }
-        widgets = [*values, self.optimizer, self.nesterov, self.shuffle, self.standardize, self.backend]
+        """Show ``config`` and ``backend`` without emitting (a number beyond its box is clamped: see :meth:`check_config`)."""
+        boxes = self._number_boxes()
+        widgets = [*boxes.values(), self.optimizer, self.nesterov, self.shuffle, self.standardize, self.backend]
         for widget in widgets:
             widget.blockSignals(True)
-        for spin, value in values.items():
-            spin.setValue(value)
+        for name, box in boxes.items():
+            box.setValue(min(max(getattr(config, name), box.minimum()), box.maximum()))
         self.optimizer.setCurrentIndex(self.optimizer.findData(config.optimizer))
         self.nesterov.setChecked(config.nesterov)
         self.shuffle.setChecked(config.shuffle)
@@ -166,11 +184,9 @@ class TrainingSettings(QWidget):
 
     def values(self) -> dict:
         """The TrainingConfig fields this form holds, as keyword arguments."""
-        return {
-            "optimizer": self.optimizer.currentData(), "batch_size": self.batch_size.value(), "epochs": self.epochs.value(),
-            "l1": self.l1.value(), "l2": self.l2.value(), "seed": self.seed.value(), "shuffle": self.shuffle.isChecked(),
-            "standardize": self.standardize.isChecked(), "momentum": self.momentum.value(), "nesterov": self.nesterov.isChecked(),
-            "beta1": self.beta1.value(), "beta2": self.beta2.value(), "rho": self.rho.value(),
+        return {name: box.value() for name, box in self._number_boxes().items()} | {
+            "optimizer": self.optimizer.currentData(), "shuffle": self.shuffle.isChecked(),
+            "standardize": self.standardize.isChecked(), "nesterov": self.nesterov.isChecked(),
         }
 
     def backend_name(self) -> str:

@@ -34,10 +34,20 @@ commands and whose signals report every epoch, fed by a worker in a ``QThread``.
   ``python -m`` module): a script that opens windows needs the ``if __name__ == "__main__":``
   guard, and its imports cost each child their time (``main.py`` imports almost nothing).
   The child's BLAS leaves one CPU to the GUI (:func:`_trainer_environment`). A child gets
-  its own CUDA context when it uses CuPy (the fork server never touches CUDA).
+  its own CUDA context when it uses CuPy (the fork server never touches CUDA). The fork
+  server and every child ignore SIGINT (:func:`_trainer_environment`): Ctrl-C in a terminal
+  signals the whole process group, and the window, not a KeyboardInterrupt in some child,
+  decides how they end (app.gui).
 * If the child dies (killed, out of memory), ``failed`` says so and the next ``load``
   (Reset) starts a new one with the same probes. ``shutdown`` ends the child (terminated
   when it does not exit within ``EXIT_SECONDS``) and the thread.
+* However the application ends, every controller is shut down: when its window closes,
+  when the QApplication quits (``aboutToQuit``), and when the interpreter exits without
+  either (``sys.exit`` in a slot ends Python from inside Qt's event loop): an ``atexit``
+  hook; until then the controller is kept alive. No trainer thread is destroyed running,
+  no trainer process outlives the window.
+* ``load`` is all or nothing: its commands are pickled before any is sent, so when that
+  fails (MemoryError for a large dataset) the trainer process still trains the old run.
 
 Probes (:class:`Probe`) are registered here and computed in the child; each result arrives
 as a :class:`ProbeResult` that says which epoch and mini-batch it shows.
@@ -45,13 +55,16 @@ as a :class:`ProbeResult` that says which epoch and mini-batch it shows.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
@@ -68,6 +81,17 @@ EXIT_SECONDS = 0.2  # how long shutdown waits for the trainer process to exit be
 PRELOAD = ["app.trainer_process", "core.insight"]  # imported once by the fork server, inherited by every child
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 LOST_MESSAGE = "the trainer process stopped unexpectedly (out of memory, or killed); press Reset to start again"
+# Every controller not shut down yet, held here: one whose window went without closing must not be collected
+# (Qt aborts the program when a running QThread is destroyed); the exit hook below ends it.
+_RUNNING_CONTROLLERS: set[TrainerController] = set()
+
+
+@atexit.register
+def _shut_down_controllers() -> None:
+    """At interpreter exit, end every trainer thread and process still running (runs before
+    multiprocessing's own exit hook, registered earlier, when this module imported it)."""
+    for controller in list(_RUNNING_CONTROLLERS):
+        controller.shutdown()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -85,13 +109,23 @@ def _trainer_environment() -> Iterator[None]:
     which the GUI thread needs, unless the user chose a thread count. Measured here (2 CPUs,
     digits 64-128-64-10): NumPy's OpenBLAS with 2 threads trains no faster headless than
     with one, but in the window its threads' spinning against the GUI thread cut training
-    to 17-49 % of headless; with one thread, 80-87 %."""
+    to 17-49 % of headless; with one thread, 80-87 %.
+
+    SIGINT is ignored meanwhile (in the main thread, the only one that may say so), and a
+    process started while it is ignored keeps ignoring it: an ignored signal stays ignored
+    through fork and exec, Python then installs no KeyboardInterrupt handler, and the fork
+    server gives its children the disposition it started with. A Ctrl-C in these few
+    milliseconds is lost."""
     threads = str(max(1, (os.cpu_count() or 1) - 1))
     added = [name for name in BLAS_THREAD_VARIABLES if name not in os.environ]
     os.environ.update(dict.fromkeys(added, threads))
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
     try:
         yield
     finally:
+        if in_main_thread:  # a handler set outside Python reads as None: the default then
+            signal.signal(signal.SIGINT, signal.SIG_DFL if previous_handler is None else previous_handler)
         for name in added:
             del os.environ[name]
 
@@ -156,23 +190,28 @@ class TrainerController(QObject):
         self._probes: dict[str, Probe] = {}  # as registered, enabled and configured: a new process gets them again
         self._speed = 0.0
         self._start_process()
+        _RUNNING_CONTROLLERS.add(self)
+        QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ----- commands (GUI thread) ----------------------------------------------------------------
     def load(self, trainer: Trainer | None, target: int) -> None:
         """Hand over a new trainer that has not trained yet (or none), paused; anything still
-        coming about the old one is dropped. The trainer is not used here again."""
+        coming about the old one is dropped. The trainer is not used here again. Raises
+        (MemoryError, say) before anything is sent: then the old trainer goes on as it was."""
         if self._closed:
             return
         if self.worker.ended.is_set():
             self._restart_process()
-        recipe = None
-        if trainer is not None:
-            recipe = TrainerRecipe.of(trainer)
-            if trainer.dataset is not self._dataset:
-                self._dataset = trainer.dataset
-                self._send("set_dataset", trainer.dataset)
+        recipe = TrainerRecipe.of(trainer) if trainer is not None else None
+        new_data = trainer is not None and trainer.dataset is not self._dataset
+        commands = [("set_dataset", trainer.dataset)] if new_data else []
+        commands.append(("load", self._generation + 1, recipe, target))
+        packed = [ForkingPickler.dumps(command) for command in commands]
+        for data in packed:
+            self._send_packed(data)
         self._generation += 1
-        self._send("load", self._generation, recipe, target)
+        if new_data:
+            self._dataset = trainer.dataset
         if self.playing:
             self.playing = False
             self.playingChanged.emit(False, "")
@@ -238,19 +277,29 @@ class TrainerController(QObject):
         """Write the network as it is now to the model file ``path``; ``modelSaved`` or ``failed`` answers."""
         self._send("save_model", path)
 
+    @property
+    def process_id(self) -> int | None:
+        """The trainer process's id; None once shut down."""
+        return None if self._closed else self._process.pid
+
     def shutdown(self) -> None:
         """Stop training, end the trainer process and join the thread (idempotent; quick,
         even in the middle of a long epoch)."""
         if self._closed:
             return
         self._closed = True
+        _RUNNING_CONTROLLERS.discard(self)
         self._stop_process()
 
     def _send(self, *command: Any) -> None:
+        self._send_packed(ForkingPickler.dumps(command))
+
+    def _send_packed(self, data: memoryview) -> None:
+        """Write one pickled command to the trainer process."""
         if self._closed:
             return
         try:
-            self._commands.send(command)
+            self._commands.send_bytes(data)
         except OSError:  # the process is gone: the worker says so
             pass
 

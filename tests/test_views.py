@@ -19,7 +19,7 @@ from core.trainer import Trainer
 
 def trainer(win, epochs=0):
     """A mirror of the window's trainer after ``epochs`` epochs (same spec, data, settings and seed)."""
-    mirror = Trainer(Network(win.layer_builder.spec(), seed=win._config.seed), win._dataset, win._config)
+    mirror = Trainer(Network(win.layer_builder.spec(), seed=win.config.seed), win.dataset, win.config)
     for _ in range(epochs):
         mirror.run_epoch()
     return mirror
@@ -162,7 +162,7 @@ def test_network_graph_summarises_a_wide_network(qtbot, window):
     view = window.registry.graph
     data = insight.graph_data(type("T", (), {"network": Network({"input_shape": [2], "layers": [
         {"type": "dense", "units": 64, "activation": "relu"}, {"type": "dense", "units": 64, "activation": "relu"},
-        {"type": "dense", "units": 1, "activation": "sigmoid"}]}, seed=0), "dataset": window._dataset, "epoch": 0})())
+        {"type": "dense", "units": 1, "activation": "sigmoid"}]}, seed=0), "dataset": window.dataset, "epoch": 0})())
     view.show_data(data)
     assert len(view.edges) == 300 and view.hidden_edges == 2 * 64 + 64 * 64 + 64 - 300
     assert view.hidden_units == 2 * (64 - 16)
