@@ -1,11 +1,14 @@
 """The "Load data" dialog: pick a file or image folder, preview it, choose columns, load.
 
 The dialog shows what :func:`core.loaders.preview_file` finds (format, first rows, each
-column's inferred type and default role), lets the user override roles (feature / target /
-ignore), types (numeric / categorical), the task, what to do with missing values and,
-for image folders, the image size and colour. Loading runs in a :class:`LoadThread` with a
-progress bar and a Cancel button; the window stays usable. A bad file shows its message
-in the dialog (the loader names the file, line and column) and nothing else changes.
+column's inferred type and default role; of a wide table the first 100 columns and the
+target, with a note), lets the user override roles (feature / target / ignore), types
+(numeric / categorical), the task, what to do with missing values and, for image folders,
+the image size and colour. Both the preview (a :class:`PreviewThread`, "Reading…"; choosing
+another file or closing cancels it) and the load (a :class:`LoadThread` with a progress bar
+and a Cancel button) run off the GUI thread, so the window stays usable. Whatever goes wrong
+in either, a bad file or no memory left, ends as one message in the dialog (the loader
+names the file, line and column) and nothing else changes.
 
 On success, :attr:`LoadDataDialog.dataset` holds the ``core.data.Dataset`` and
 :attr:`LoadDataDialog.source` the experiment's ``dataset`` object that reproduces it
@@ -41,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from core.data import Dataset
 from core.experiment import dataset_options
+from core.loaders.columns import PREVIEW_COLUMNS
 from core.loaders.errors import LoadCancelled
 from core.loaders.formats import Preview, load_file, preview_file
 from core.loaders.options import KINDS, MISSING_POLICIES, ROLES
@@ -54,31 +58,66 @@ TASK_LABELS = {"auto": "Decide from the target", "classification": "Classificati
 MISSING_LABELS = {"drop": "Drop those rows", "mean": "Fill with the column mean", "most_frequent": "Fill with the most frequent value"}
 
 
-class LoadThread(QThread):
-    """Runs ``core.loaders.load_file`` off the GUI thread; :meth:`cancel` is thread-safe."""
+def failure_message(path: Path, exc: Exception) -> str:
+    """One line for the dialog about ``exc``, raised while reading ``path``: the project's
+    own errors (and OSError) as they are, since they name the file; anything else named."""
+    if isinstance(exc, MemoryError):
+        return f"{path}: not enough memory to read it"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, (ValueError, OSError)):  # LoaderError, DataError, ResourceError, ConfigError are ValueErrors
+        return text or f"{path}: {type(exc).__name__}"
+    return f"{path}: cannot be read ({type(exc).__name__}{': ' + text if text else ''})"
 
-    progressed = Signal(float, str)  # fraction in [0, 1], short message
-    loaded = Signal(object)  # the Dataset
-    failed = Signal(str)  # the loader's message (empty when cancelled)
 
-    def __init__(self, path: Path, source: dict, parent: QWidget | None = None):
+class FileThread(QThread):
+    """Runs :meth:`work` on a file off the GUI thread; every outcome ends in one signal:
+    ``succeeded`` with the result, or ``failed`` with one line (empty when cancelled).
+    :meth:`cancel` is thread-safe."""
+
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, path: Path, parent: QWidget | None = None):
         super().__init__(parent)
-        self.path, self.source = path, source
+        self.path = path
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
         self._cancel.set()
 
+    def work(self) -> object:
+        raise NotImplementedError
+
     def run(self) -> None:
         try:
-            dataset = load_file(self.path, dataset_options(self.source), read_image=read_image,
-                                progress=self._progress, cancel=self._cancel)
+            result = self.work()
         except LoadCancelled:
             self.failed.emit("")
-        except (ValueError, OSError) as exc:  # LoaderError, DataError, ConfigError are ValueErrors
-            self.failed.emit(str(exc))
+        except Exception as exc:  # whatever it is (MemoryError too), the dialog shows it instead of waiting forever
+            self.failed.emit(failure_message(self.path, exc))
         else:
-            self.loaded.emit(dataset)
+            self.succeeded.emit(result)
+
+
+class PreviewThread(FileThread):
+    """Runs ``core.loaders.preview_file`` (the result: a Preview)."""
+
+    def work(self) -> Preview:
+        return preview_file(self.path, cancel=self._cancel)
+
+
+class LoadThread(FileThread):
+    """Runs ``core.loaders.load_file`` with the experiment ``source``'s options (the result: a Dataset)."""
+
+    progressed = Signal(float, str)  # fraction in [0, 1], short message
+
+    def __init__(self, path: Path, source: dict, parent: QWidget | None = None):
+        super().__init__(path, parent)
+        self.source = source
+
+    def work(self) -> Dataset:
+        options = dataset_options(self.source)
+        return load_file(self.path, options, read_image=read_image, progress=self._progress, cancel=self._cancel)
 
     def _progress(self, fraction: float, message: str) -> None:
         self.progressed.emit(fraction, message)
@@ -86,6 +125,8 @@ class LoadThread(QThread):
 
 class LoadDataDialog(QDialog):
     """Choose, preview and load a data file or image folder (see the module docstring)."""
+
+    previewDone = Signal()  # a preview is shown, or why there is none (not sent for a cancelled one)
 
     def __init__(self, parent: QWidget | None = None, start_dir: str = ""):
         super().__init__(parent)
@@ -95,6 +136,8 @@ class LoadDataDialog(QDialog):
         self.dataset: Dataset | None = None
         self.source: dict = {}
         self._preview: Preview | None = None
+        self._reading: PreviewThread | None = None  # the preview being read
+        self._dropped: list[PreviewThread] = []  # previews cancelled but not yet ended
         self._thread: LoadThread | None = None
         self._start_dir = start_dir
 
@@ -125,6 +168,9 @@ class LoadDataDialog(QDialog):
         self.columns_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.columns_table.verticalHeader().setVisible(False)
         describe(self.columns_table, "Columns", "Each column's type and role: set the target (what to predict), features, and columns to ignore")
+        self.columns_note = hint_label()
+        self.columns_note.setObjectName("columnsNote")
+        self.columns_note.hide()
 
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("taskCombo")
@@ -173,6 +219,7 @@ class LoadDataDialog(QDialog):
         columns_box = QGroupBox("Columns")
         columns_layout = QVBoxLayout(columns_box)
         columns_layout.addWidget(self.columns_table)
+        columns_layout.addWidget(self.columns_note)
         middle = QHBoxLayout()
         middle.addWidget(columns_box, 3)
         middle.addWidget(options, 2)
@@ -203,21 +250,64 @@ class LoadDataDialog(QDialog):
             self.set_path(path)
 
     def set_path(self, path: str) -> None:
-        """Preview ``path``; a file that cannot be previewed shows why and disables Load."""
+        """Preview ``path`` in a PreviewThread ("Reading…"); a file that cannot be previewed
+        shows why and disables Load. Choosing another file cancels a preview still running."""
         path = path.strip()
-        if not path or (self._preview is not None and str(self._preview.path) == path):
+        shown = self._reading.path if self._reading is not None else self._preview.path if self._preview is not None else None
+        if not path or str(shown) == path:
             return
         self.path_edit.setText(path)
+        self._drop_reading()
         self._preview = None
         self.rows_table.clear()
         self.rows_table.setRowCount(0)
+        self.rows_table.setColumnCount(0)
         self.columns_table.setRowCount(0)
-        try:
-            preview = preview_file(path)
-        except (ValueError, OSError) as exc:
-            self._show_error(str(exc))
-            self.summary.setText("")
-            self.load_button.setEnabled(False)
+        self.columns_note.hide()
+        self.load_button.setEnabled(False)
+        self.summary.setText(f"Reading {Path(path).name}…")
+        self.message.setText("")
+        self._reading = PreviewThread(Path(path), self)
+        self._reading.succeeded.connect(self._on_previewed)
+        self._reading.failed.connect(self._on_preview_failed)
+        self._reading.finished.connect(self._forget_dropped)
+        self._reading.start()
+
+    def _drop_reading(self) -> None:
+        """Cancel the preview being read; it ends on its own and its result is ignored."""
+        if self._reading is not None:
+            self._reading.cancel()
+            self._dropped.append(self._reading)
+            self._reading = None
+
+    @Slot()
+    def _forget_dropped(self) -> None:
+        thread = self.sender()
+        if thread in self._dropped:
+            self._dropped.remove(thread)
+            thread.deleteLater()
+
+    def _stop_previews(self) -> None:
+        """Cancel every preview still running and wait for it to end (it stops at its next
+        block of rows)."""
+        self._drop_reading()
+        for thread in self._dropped:
+            thread.wait()
+            thread.deleteLater()
+        self._dropped.clear()
+
+    def _take_reading(self) -> bool:
+        """Whether the signal comes from the preview being read (then it is done with)."""
+        if self.sender() is not self._reading:
+            return False
+        self._reading.wait()
+        self._reading.deleteLater()
+        self._reading = None
+        return True
+
+    @Slot(object)
+    def _on_previewed(self, preview: Preview) -> None:
+        if not self._take_reading():
             return
         self._preview = preview
         self.summary.setText(f"{preview.format}: {preview.summary}")
@@ -233,6 +323,16 @@ class LoadDataDialog(QDialog):
         else:
             self.message.setText("")
         self.load_button.setEnabled(True)
+        self.previewDone.emit()
+
+    @Slot(str)
+    def _on_preview_failed(self, message: str) -> None:
+        if not self._take_reading():
+            return
+        self.summary.setText("")
+        if message:
+            self._show_error(message)
+        self.previewDone.emit()
 
     def _fill_rows(self, preview: Preview) -> None:
         names = [c.name for c in preview.columns]
@@ -245,6 +345,12 @@ class LoadDataDialog(QDialog):
         self.rows_table.resizeColumnsToContents()
 
     def _fill_columns(self, preview: Preview) -> None:
+        if preview.width > len(preview.columns):  # a wide table: the first columns, the target and the columns chosen
+            extra = [column.name for column in preview.columns[PREVIEW_COLUMNS:]]
+            also = f" and {', '.join(extra)}" if extra else ""
+            self.columns_note.setText(f"Showing the first {PREVIEW_COLUMNS} of {preview.width:,} columns{also}; "
+                                      "the others load as features unless empty, an ID or a row number.")
+        self.columns_note.setVisible(preview.width > len(preview.columns))
         self.columns_table.setRowCount(len(preview.columns))
         for r, column in enumerate(preview.columns):
             self.columns_table.setItem(r, 0, QTableWidgetItem(column.name))
@@ -318,7 +424,7 @@ class LoadDataDialog(QDialog):
             return
         self._thread = LoadThread(Path(source["path"]), source, self)
         self._thread.progressed.connect(self._on_progress)
-        self._thread.loaded.connect(self._on_loaded)
+        self._thread.succeeded.connect(self._on_loaded)
         self._thread.failed.connect(self._on_failed)
         self.source = source
         self.progress.setValue(0)
@@ -359,7 +465,9 @@ class LoadDataDialog(QDialog):
             self._thread = None
 
     def reject(self) -> None:
-        """Cancel a running load (and wait for it) before closing."""
+        """Cancel a running load (and wait for it) before closing: the first Cancel stops the
+        load and keeps the dialog open. Previews still being read are cancelled either way."""
+        self._stop_previews()
         if self._thread is not None:
             self._thread.cancel()
             self._thread.wait()
@@ -370,6 +478,11 @@ class LoadDataDialog(QDialog):
             self._show_note("Loading was cancelled; nothing changed.")
             return
         super().reject()
+
+    def done(self, result: int) -> None:
+        """Close (accepted or not) with no preview left running."""
+        self._stop_previews()
+        super().done(result)
 
     def _show_error(self, text: str) -> None:
         self.message.setStyleSheet("color: #b3261e;")

@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 from core.data import Dataset
 from core.realdata import REAL_DATASETS, dataset_metadata, load_real
 from core.synthetic import SYNTHETIC, synthetic
-from core.trainer import split_indices
+from core.trainer import ConfigError, split_indices
 
 from .accessibility import describe
 from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
+from .training_controls import check_box_holds
 from .widgets import hint_label
 
 LOADED = "__loaded__"  # combo item data of a dataset set from elsewhere
@@ -237,6 +238,20 @@ class DatasetPanel(QWidget):
         self.validation.valueChanged.connect(self._on_validation)
 
     # ----- state from outside -------------------------------------------------------------------
+    def check_source(self, source: dict, val_fraction: float) -> None:
+        """Raise ConfigError when a number of ``source`` (a built-in generator's samples,
+        noise, seed) or the validation share lies beyond what its box can show, which would
+        clamp it."""
+        if "path" not in source and source.get("name") in SYNTHETIC:
+            for key, box in (("noise", self.noise), ("seed", self.seed)):
+                if key in source:
+                    check_box_holds(f"dataset.{key}", source[key], box)
+            samples = source.get("samples")
+            if samples is not None and not SAMPLES_RANGE[0] <= samples <= SAMPLES_RANGE[1]:
+                low, high = SAMPLES_RANGE
+                raise ConfigError(f"dataset.samples: {samples:,} is beyond what the window can set ({low:,} to {high:,})")
+        check_box_holds("training.val_fraction (%)", round(val_fraction * 100), self.validation)
+
     def set_dataset(self, dataset: Dataset, source: dict, label: str | None = None) -> None:
         """Show ``dataset`` (from ``source``, see the module docstring) without emitting.
 
@@ -250,6 +265,16 @@ class DatasetPanel(QWidget):
         widgets = (self.combo, self.noise, self.seed)
         for widget in widgets:
             widget.blockSignals(True)
+        try:
+            self._show_source(dataset, source, label, built_in, real)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._refresh()
+
+    def _show_source(self, dataset: Dataset, source: dict, label: str | None, built_in: bool, real: bool) -> None:
+        """Select ``source``'s entry in the combo (and a generator's noise and seed); signals blocked."""
+        name = source.get("name")
         loaded_index = self.combo.findData(LOADED)
         if built_in:
             if loaded_index >= 0:
@@ -268,9 +293,6 @@ class DatasetPanel(QWidget):
                 loaded_index = 0
             self.combo.setItemText(loaded_index, text)
             self.combo.setCurrentIndex(loaded_index)
-        for widget in widgets:
-            widget.blockSignals(False)
-        self._refresh()
 
     def set_validation_fraction(self, fraction: float) -> None:
         self.validation.blockSignals(True)

@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
         fails, the panels show the committed setup again."""
         trainer = self._build(setup)
         self.training_settings.check_config(setup.config)
+        self.dataset_panel.check_source(setup.source, setup.config.val_fraction)
         self.run_controls.check_learning_rate(setup.config.learning_rate)
         try:
             self._show_setup(setup)

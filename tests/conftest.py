@@ -106,3 +106,14 @@ def window(qtbot):
     win = open_window(qtbot)
     yield win
     win.close()
+
+
+@pytest.fixture
+def load_dialog(qtbot):
+    """A Load data dialog; closing it at the end cancels and joins a preview or load still running."""
+    from app.data_loader import LoadDataDialog
+
+    widget = LoadDataDialog()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.reject()

@@ -64,3 +64,9 @@ def step_epochs(qtbot, win, count: int = 1) -> None:
     for _ in range(count):
         with qtbot.waitSignal(win.controller.epochsReady, timeout=WAIT_MS):
             click(qtbot, child(win, QToolButton, "stepEpochButton"))
+
+
+def show_preview(qtbot, dialog, path) -> None:
+    """Choose ``path`` in the Load data ``dialog`` and wait until its preview, read off the GUI thread, is shown."""
+    with qtbot.waitSignal(dialog.previewDone, timeout=20_000):
+        dialog.set_path(str(path))

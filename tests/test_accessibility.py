@@ -44,13 +44,14 @@ def training_settings():
     return TrainingSettings()
 
 
-def load_dialog(tmp_path):
+def load_dialog(tmp_path, qtbot):
     from app.data_loader import LoadDataDialog
 
     dialog = LoadDataDialog()
     path = tmp_path / "t.csv"
     path.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
-    dialog.set_path(str(path))  # the columns table gets its type and role boxes
+    with qtbot.waitSignal(dialog.previewDone, timeout=10_000):
+        dialog.set_path(str(path))  # the columns table gets its type and role boxes
     return dialog
 
 
@@ -64,6 +65,6 @@ def layer_stats():
 
 @pytest.mark.parametrize("make", [dataset_panel, layer_builder, training_settings, load_dialog, layer_stats])
 def test_every_control_has_a_tooltip_and_an_accessible_name(qtbot, tmp_path, make):
-    widget = make(tmp_path) if make is load_dialog else make()
+    widget = make(tmp_path, qtbot) if make is load_dialog else make()
     qtbot.addWidget(widget)
     assert undescribed_controls(widget) == []

@@ -332,7 +332,7 @@ BAD_TABLES = {
     "single column": (b"value\n1\n2\n3\n", "only one column"),
     "no features": (b"id,label\n1,0\n2,1\n", "no feature columns"),
     "all rows missing": (b"a,b,label\n,2,0\n1,,1\n", "no rows left"),
-    "bad utf-8 later on": (b"a,b,label\n" + b"1,2,0\n" * 20000 + b"3,\xff\xfe,1\n", "not valid utf-8-sig text"),
+    "bad utf-8 later on": (b"\xef\xbb\xbfa,b,label\n" + b"1,2,0\n" * 20000 + b"3,\xff\xfe,1\n", r"line 20002 \(byte 0xff\) is not valid UTF-8 text"),
 }
 
 

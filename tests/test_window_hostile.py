@@ -82,6 +82,9 @@ CORPUS = {
     "a loss that does not fit the data": lambda folder: regression_with_a_classification_loss(),
     "a batch size beyond the window's box": lambda folder: with_training(batch_size=10**8),
     "a training seed beyond the window's box": lambda folder: with_training(seed=2**40),
+    "a data seed beyond the window's box": lambda folder: changed(dataset={"name": "spiral", "samples": 500, "seed": 2**40}),
+    "more samples than the window offers": lambda folder: changed(dataset={"name": "spiral", "samples": 300_000}),
+    "a validation share beyond the window's box": lambda folder: with_training(val_fraction=0.95),
 }
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..data import DataError, Dataset
 from ..limits import require_regular_file
-from .columns import ColumnInfo, analyse_columns, format_number
+from .columns import ColumnInfo, analyse_columns, format_number, preview_positions
 from .dialect import Dialect, sniff
 from .errors import LoaderError
 from .idx import GZIP_MAGIC, GZIP_SIZE_BYTES, gzip_size_hint, load_idx, looks_like_idx, read_idx
@@ -34,12 +34,13 @@ from .images import ReadImage, load_image_folder, scan_folder
 from .npz import load_npz, read_npz
 from .options import LoadOptions
 from .progress import Monitor, ProgressCallback
-from .tables import open_binary, read_frame
+from .tables import open_binary, read_frame, read_names
 from .tabular import table_dataset
 
 FORMATS = ("table", "npz", "idx", "images")
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".dat", ".psv")
 PREVIEW_SAMPLE_ROWS = 1000
+PREVIEW_FIELDS = 2_000_000  # a wide table's preview analyses fewer rows: at most this many fields (never fewer rows than it shows)
 COUNT_ROWS_BYTES = 4 * 2**20  # a preview reads tables with up to this much text (decompressed) whole, to count the rows
 
 
@@ -50,13 +51,18 @@ class Preview:
     Attributes:
         path: the file or folder. format: one of FORMATS.
         columns: the columns with inferred type and default role (tables, NPZ); their
-            missing, distinct and bad-cell counts cover the first 1000 rows.
-        rows: the first rows as text, one string per column (tables, NPZ).
+            missing, distinct and bad-cell counts cover the first 1000 rows (fewer for a
+            table of more than 2,000 columns). A wide file shows only its first 100
+            columns, the target and the columns the options name (see
+            core.loaders.columns.preview_positions).
+        rows: the first rows as text, one string per column shown (tables, NPZ).
         dialect: how a text table is written (tables only).
         summary: one line, e.g. "1,797 rows × 65 columns (…)", "≈ 200,000 rows × 51 columns
             (…); rows estimated from the first 1,000" or "3 classes, 150 images".
         approx_rows: rows: exact for NPZ, IDX, images and tables of up to COUNT_ROWS_BYTES of
             text; estimated from the first 1000 rows for larger tables (the summary says so).
+        width: the columns in the file (tables, NPZ); more than ``len(columns)`` when only
+            some are shown.
     """
 
     path: Path
@@ -66,6 +72,7 @@ class Preview:
     dialect: Dialect | None = None
     summary: str = ""
     approx_rows: int | None = None
+    width: int = 0
 
 
 def _head(path: Path, size: int = 8) -> bytes:
@@ -142,14 +149,16 @@ def _stem(path: Path) -> str:
     return path.name.split(".")[0] or path.name
 
 
-def preview_file(path: str | os.PathLike, options: LoadOptions | None = None, *, rows: int = 20) -> Preview:
+def preview_file(path: str | os.PathLike, options: LoadOptions | None = None, *, rows: int = 20,
+                 cancel: threading.Event | None = None) -> Preview:
     """A quick look at ``path``: format, columns with inferred types and default roles,
-    and the first ``rows`` rows, and how many rows there are (see :class:`Preview`)."""
+    and the first ``rows`` rows, and how many rows there are (see :class:`Preview`).
+    ``cancel``: set it (from any thread) to stop reading a table; raises LoadCancelled."""
     path, options = Path(path), options or LoadOptions()
     kind = detect_format(path)
     try:
         if kind == "table":
-            return _preview_table(path, options, rows)
+            return _preview_table(path, options, rows, Monitor(cancel=cancel))
         if kind == "npz":
             return _preview_npz(path, rows)
         if kind == "idx":
@@ -164,24 +173,27 @@ def preview_file(path: str | os.PathLike, options: LoadOptions | None = None, *,
         raise LoaderError(f"{path}: {exc}") from None
 
 
-def _preview_table(path: Path, options: LoadOptions, rows: int) -> Preview:
-    """A table's preview: the first rows analysed; the rows counted by reading the whole
-    table when it is small (see COUNT_ROWS_BYTES), else estimated from the first rows."""
+def _preview_table(path: Path, options: LoadOptions, rows: int, monitor: Monitor) -> Preview:
+    """A table's preview: the first rows of the columns shown analysed; the rows counted by
+    reading the whole table when it is small (see COUNT_ROWS_BYTES), else estimated from
+    the first rows."""
     dialect = sniff(path, options)
+    names = read_names(path, dialect)
+    shown = preview_positions(names, options)
     text_bytes = _text_bytes(path, dialect)
     counted = text_bytes <= COUNT_ROWS_BYTES
-    sample_rows = max(rows, PREVIEW_SAMPLE_ROWS)
-    table = read_frame(path, dialect, nrows=None if counted else sample_rows)
+    sample_rows = max(rows, min(PREVIEW_SAMPLE_ROWS, PREVIEW_FIELDS // len(names)))
+    table = read_frame(path, dialect, monitor, nrows=None if counted else sample_rows, columns=shown)
     sample, lines = table.frame.head(sample_rows), table.lines[:sample_rows]
-    columns = tuple(analyse_columns(sample, options, lines))
-    shape = f"{len(columns)} columns ({dialect.describe()})"
+    columns = tuple(analyse_columns(sample, options, lines, names=names, positions=shown))
+    shape = f"{len(names):,} columns ({table.dialect.describe()})"
     if counted:
         count = len(table.frame)
         summary = f"{count:,} rows × {shape}"
     else:
         count = round(len(sample) * text_bytes / max(_sample_bytes(path, dialect, int(lines[-1])), 1))
         summary = f"≈ {count:,} rows × {shape}; rows estimated from the first {len(sample):,}"
-    return Preview(path, "table", columns, _text_rows(sample, rows), dialect, summary, count)
+    return Preview(path, "table", columns, _text_rows(sample, rows), table.dialect, summary, count, len(names))
 
 
 def _text_rows(frame, rows: int) -> tuple[tuple[str, ...], ...]:
@@ -218,11 +230,13 @@ def _preview_npz(path: Path, rows: int) -> Preview:
     arrays = read_npz(path)
     X, y = arrays["X"], arrays["y"]
     flat = X.reshape(len(X), -1) if X.ndim > 1 else X[:, None]
-    names = arrays["feature_names"] or [f"x{j + 1}" for j in range(flat.shape[1])]
-    frame = pd.DataFrame(flat[:PREVIEW_SAMPLE_ROWS], columns=names)
+    names = [*(arrays["feature_names"] or [f"x{j + 1}" for j in range(flat.shape[1])]), "y"]
+    shown = preview_positions(names, LoadOptions(target=len(names) - 1))  # the first features and y
+    frame = pd.DataFrame(flat[:PREVIEW_SAMPLE_ROWS, shown[:-1]], columns=[names[j] for j in shown[:-1]])
     target = y[:PREVIEW_SAMPLE_ROWS]
     frame["y"] = target if target.ndim == 1 else target[:, 0]
-    columns = tuple(analyse_columns(frame, LoadOptions(target="y")))
+    columns = tuple(analyse_columns(frame, LoadOptions(target=len(names) - 1), names=names, positions=shown))
     head = _text_rows(frame, rows)
     shape = f"images {X.shape[1:]}" if X.ndim > 2 else f"{flat.shape[1]} features"
-    return Preview(path, "npz", columns, head, None, f"{len(X):,} samples, {shape}, y {y.shape[1:] or 'labels'} {y.dtype}", len(X))
+    return Preview(path, "npz", columns, head, None, f"{len(X):,} samples, {shape}, y {y.shape[1:] or 'labels'} {y.dtype}", len(X),
+                   len(names))

@@ -17,6 +17,7 @@ from ..data import DataError
 from .options import MISSING_POLICIES
 
 ROWS_LISTED = 10
+COLUMNS_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,10 @@ class MissingReport:
             return "no missing values"
         parts = []
         if self.cells:
-            columns = ", ".join(f"{name} ({count})" for name, count in self.by_column.items())
+            listed = list(self.by_column.items())[:COLUMNS_LISTED]
+            columns = ", ".join(f"{name} ({count})" for name, count in listed)
+            if len(self.by_column) > len(listed):
+                columns += f", … ({len(self.by_column):,} columns in all)"
             at = ", ".join(str(w) for w in self.where) + (", …" if self.rows_with_missing > len(self.where) else "")
             parts.append(f"{self.cells} missing value{'s' * (self.cells != 1)} in {columns} at {unit}s {at}")
             if self.policy != "drop":
@@ -101,13 +105,19 @@ def handle_missing(M: np.ndarray, names: list[str], categorical: np.ndarray, *, 
     if policy == "drop":
         keep &= ~row_has
     else:
-        for j in np.flatnonzero(counts):
-            column = M[keep, j]
-            if np.isnan(column).all():
-                raise DataError(f"column {names[j]!r} has no values to fill its missing cells from")
-            value = most_frequent(column) if policy == "most_frequent" or categorical[j] else float(np.nanmean(column))
-            M[holes[:, j], j] = value
-            filled[names[j]] = value
+        gaps = np.flatnonzero(counts)
+        empty = gaps[holes[keep][:, gaps].all(axis=0)] if keep.any() else gaps
+        if len(empty):
+            raise DataError(f"column {names[empty[0]]!r} has no values to fill its missing cells from")
+        by_mean = gaps[~categorical[gaps]] if policy == "mean" else gaps[:0]
+        fill = np.full(M.shape[1], np.nan)
+        if len(by_mean):
+            fill[by_mean] = np.nanmean(M[keep][:, by_mean], axis=0)
+        for j in np.setdiff1d(gaps, by_mean):
+            fill[j] = most_frequent(M[keep, j])
+        rows, cols = np.nonzero(holes)
+        M[rows, cols] = fill[cols]
+        filled = {names[j]: float(fill[j]) for j in gaps}
     report = MissingReport(
         policy=policy, cells=int(counts.sum()), by_column=by_column, rows_with_missing=int(row_has.sum()),
         where=tuple(int(p) for p in positions[row_has][:ROWS_LISTED]), target_missing=int(no_target.sum()),
