@@ -348,8 +348,8 @@ class LoadDataDialog(QDialog):
         if preview.width > len(preview.columns):  # a wide table: the first columns, the target and the columns chosen
             extra = [column.name for column in preview.columns[PREVIEW_COLUMNS:]]
             also = f" and {', '.join(extra)}" if extra else ""
-            self.columns_note.setText(f"Showing the first {PREVIEW_COLUMNS} of {preview.width:,} columns{also}; "
-                                      "the others load as features unless empty, an ID or a row number.")
+            self.columns_note.setText(f"Showing {len(preview.columns):,} of the {preview.width:,} columns: the first "
+                                      f"{PREVIEW_COLUMNS}{also}. The others load as features unless empty, an ID or a row number.")
         self.columns_note.setVisible(preview.width > len(preview.columns))
         self.columns_table.setRowCount(len(preview.columns))
         for r, column in enumerate(preview.columns):

@@ -243,7 +243,7 @@ def test_the_dialog_shows_a_wide_table_with_a_note(qtbot, load_dialog, tmp_path)
     wide_csv(path, 10_000, 40)
     show_preview(qtbot, load_dialog, path)
     assert load_dialog.columns_table.rowCount() == load_dialog.rows_table.columnCount() == PREVIEW_COLUMNS + 1
-    assert "Showing the first 100 of 10,000 columns and label;" in load_dialog.columns_note.text()
+    assert "Showing 101 of the 10,000 columns: the first 100 and label." in load_dialog.columns_note.text()
     assert load_dialog.current_source()["target"] == "label"
     with qtbot.waitSignal(load_dialog.accepted, timeout=20_000):
         load_dialog.load_button.click()
