@@ -144,10 +144,13 @@ def choice(options: Iterable[str], noun: str = "value") -> Any:
 
 
 def _known_encoding(name: str) -> str:
+    """``name`` if it names a text encoding (bytes → str): not "rot13", "zlib" or "base64"."""
     try:
-        codecs.lookup(name)
+        codec = codecs.lookup(name)
     except LookupError:
         raise ValueError(f"unknown encoding {name!r}") from None
+    if not codec._is_text_encoding:
+        raise ValueError(f"{name!r} is not a text encoding (it turns bytes into bytes or text into text)")
     return name
 
 

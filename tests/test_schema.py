@@ -158,6 +158,8 @@ OUT_OF_RANGE = {
     "empty path": (lambda d: d.update(dataset={"path": ""}), 'dataset.path: expected a file path (non-empty text), got ""'),
     "two-character delimiter": (lambda d: d.update(dataset={"path": "t.csv", "delimiter": ";;"}), "dataset.delimiter: expected one character"),
     "unknown encoding": (lambda d: d.update(dataset={"path": "t.csv", "encoding": "utf-9"}), "dataset.encoding: expected the name of a text encoding"),
+    "an encoding that is not for text": (lambda d: d.update(dataset={"path": "t.csv", "encoding": "rot13"}),
+                                        "dataset.encoding: expected the name of a text encoding"),
     "unknown dataset": (lambda d: d["dataset"].update(name="nope"), "dataset.name: unknown dataset 'nope'; choose one of blobs,"),
     "unknown activation": (lambda d: d["network"]["layers"][0].update(activation="swish"), "network.layers[0].activation: unknown activation 'swish'"),
     "unknown layer type": (lambda d: d["network"]["layers"][0].update(type="conv"),
