@@ -22,11 +22,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+import numpy as np
+
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
-from .data import DataError
+from .data import DataError, Dataset
 from .experiment import Experiment, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
+from .limits import available_memory_bytes, format_bytes
 from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, parse_image_size
 from .losses import LOSSES
 from .network import Network
@@ -241,8 +244,11 @@ def _build_trainer(args: argparse.Namespace, read_image: ReadImage | None) -> Tr
     config = experiment.training
     backend = get_backend(args.backend, args.dtype)
     dataset = load_dataset(experiment.dataset, base, read_image=read_image)
+    if experiment.dataset.get("task") == "classes":
+        _check_labels_are_classes(dataset, config.loss)
     if args.init:
         network = load_model(args.init, backend)
+        _check_init_matches(args, network.spec())
     else:
         spec = experiment.network
         if args.layers is not None or args.output_activation or not spec:
@@ -253,6 +259,40 @@ def _build_trainer(args: argparse.Namespace, read_image: ReadImage | None) -> Tr
             spec = network_spec(dataset, hidden, args.output_activation)
         network = Network(spec, backend, seed=config.seed)
     return Trainer(network, dataset, config)
+
+
+def _check_init_matches(args: argparse.Namespace, spec: dict) -> None:
+    """``--layers`` and ``--output-activation`` given with ``--init`` must describe the
+    network of the model file (its weights are used as they are), not silently be ignored."""
+    *hidden, head = spec["layers"]
+    differs = args.output_activation and args.output_activation != head.get("activation")
+    if args.layers is not None:
+        asked = parse_layers(args.layers)
+        differs = differs or len(asked) != len(hidden) or any(
+            layer.get(key) != value for want, layer in zip(asked, hidden, strict=False)
+            for key, value in want.items() if key != "initializer")
+    if differs:
+        shown = ",".join(f"{layer['units']}:{layer.get('activation')}" if layer["type"] == "dense" else f"dropout:{layer['rate']}"
+                         for layer in hidden) or "none"
+        raise UsageError(f"{args.init}: its network (hidden layers {shown}, {head.get('activation')} output) is not the one "
+                         "--layers / --output-activation ask for; leave them out with --init")
+
+
+def _check_labels_are_classes(dataset: Dataset, loss: str) -> None:
+    """A cross-entropy ``loss`` made the target of a data file classes: refuse when its
+    values are continuous numbers (class names such as "0.37"), not labels."""
+    fractional = [name for name in dataset.class_names if _is_fraction(name)]
+    if fractional:
+        raise UsageError(f"--loss {loss} needs class labels, but the target holds {len(dataset.class_names)} different "
+                         f"numbers such as {fractional[0]}: it is continuous; use --loss mse (regression)")
+
+
+def _is_fraction(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value) and value != round(value)
 
 
 def _train(trainer: Trainer, interrupts: _Interrupts, on_report: Callable[[Report], None]) -> Report | None:
@@ -327,10 +367,31 @@ def cmd_predict(args: argparse.Namespace) -> int:
     X = load_inputs_npz(args.data)
     if X.shape[1:] != network.input_shape:
         raise UsageError(f"{args.data}: X has {X.shape[1:]} features per sample but the model takes {network.input_shape}")
-    outputs = network.predict(X)
+    _check_fits_network(X, network, args.data)
+    with np.errstate(over="ignore", invalid="ignore"):
+        outputs = network.predict(X)
+    finite = np.isfinite(outputs).all(axis=1)
+    if not finite.all():
+        raise UsageError(f"{args.data}: the model's outputs overflow for sample {int(np.argmin(finite))} (0-based): "
+                         "its inputs are far larger than the data the model was trained on")
     for row in outputs:
         print(json.dumps([float(v) for v in row]) if args.json else " ".join(f"{v:.6g}" for v in row))
     return 0
+
+
+def _check_fits_network(X: np.ndarray, network: Network, path: str) -> None:
+    """Refuse inputs ``X`` (m, n) that are not finite once standardized by the model and cast
+    to its dtype, naming the first such sample and feature."""
+    dtype = np.dtype(network.backend.dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        fed = (network.preprocess.apply(X) if network.preprocess else X).astype(dtype)
+    finite = np.isfinite(fed)
+    if finite.all():
+        return
+    sample, feature = (int(i[0]) for i in np.nonzero(~finite))
+    how = " once standardized by the model" if network.preprocess else ""
+    raise UsageError(f"{path}: sample {sample}, feature {feature + 1} ({X[sample, feature]:.3g}) is beyond what {dtype.name} "
+                     f"holds{how} ({float(np.finfo(dtype).max):.3g})")
 
 
 def cmd_data(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
@@ -363,6 +424,10 @@ def main(argv: Sequence[str] | None = None, read_image: ReadImage | None = None)
         return cmd_predict(args)
     except (UsageError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:  # a limit the checks before allocating could not see
+        need = f" ({str(exc).splitlines()[0]})" if str(exc) else ""
+        print(f"error: not enough memory{need}; {format_bytes(available_memory_bytes())} are available", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

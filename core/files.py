@@ -37,10 +37,11 @@ from .data import DataError, Dataset, make_dataset
 from .layers import SpecError
 from .limits import ResourceError, require_regular_file
 from .network import Network, Preprocess
-from .npz_members import READ_ERRORS, read_member
+from .npz_members import READ_ERRORS, read_member, reason
 from .schema import validate_network_spec
 
 TEMPORARY_NAME_TRIES = 100
+TEMPORARY_STEM_BYTES = 200  # of the target's name kept in its temporary file's name
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first entry, or an empty archive
 NPY_SIGNATURE = b"\x93NUMPY"
 PICKLE_SIGNATURE = b"\x80"  # the PROTO opcode that starts every pickle of protocol 2 or later
@@ -60,8 +61,11 @@ def output_target(path: str | os.PathLike) -> Path:
     (``/dev/null`` too), a named pipe or a socket: renaming a new file over it would replace
     the device itself, and writing into it would lose what was written.
     """
-    if not os.fspath(path):
+    text = os.fspath(path)
+    if not text:
         raise FileFormatError("an empty path was given where a file name is needed")
+    if text.endswith(("/", os.sep)):
+        raise FileFormatError(f"{text}: names a folder (it ends with '/'); give a file name")
     path = Path(path)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
@@ -134,8 +138,9 @@ def _create_beside(path: Path) -> tuple[int, Path]:
     """Create a new, empty temporary file in ``path``'s folder, as ``open()`` would create a
     file (mode 0o666 less the umask, unlike ``tempfile.mkstemp``'s private 0o600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stem = path.name.encode()[:TEMPORARY_STEM_BYTES].decode(errors="ignore")  # room for the suffix in a 255-byte name
     for _ in range(TEMPORARY_NAME_TRIES):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -165,8 +170,8 @@ def save_model(path: str | os.PathLike, network: Network) -> None:
 
 # ----- reading --------------------------------------------------------------------------------
 def _require_npz(path: str | os.PathLike) -> None:
-    """Refuse, before NumPy opens it, a file that is neither a zip archive (.npz) nor a .npy
-    array, saying what it is: NumPy's own message for a pickle invites loading it "unsafely"."""
+    """Refuse, before NumPy opens it, a file that is not a zip archive (.npz), saying what it
+    is: NumPy's own message for a pickle invites loading it "unsafely", and it reads a .npy whole."""
     try:
         with open(require_regular_file(path), "rb") as f:
             start = f.read(len(NPY_SIGNATURE))
@@ -174,8 +179,11 @@ def _require_npz(path: str | os.PathLike) -> None:
         return  # _open_npz names these
     except OSError as exc:
         raise FileFormatError(f"{path}: cannot be read ({exc.strerror})") from None
-    if start.startswith((*ZIP_SIGNATURES, NPY_SIGNATURE)):
+    if start.startswith(ZIP_SIGNATURES):
         return
+    if start.startswith(NPY_SIGNATURE):  # never handed to np.load, which would read it whole
+        raise FileFormatError(f"{path}: holds a single array (a .npy file), not named arrays in a .npz file "
+                              "(save with np.savez(path, X=X, y=y))")
     if not start:
         raise FileFormatError(f"{path}: is empty, not a .npz file")
     if start.startswith(PICKLE_SIGNATURE):
@@ -184,6 +192,7 @@ def _require_npz(path: str | os.PathLike) -> None:
 
 
 def _open_npz(path: str | os.PathLike) -> Any:
+    _require_npz(path)
     try:
         npz = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -191,9 +200,7 @@ def _open_npz(path: str | os.PathLike) -> Any:
     except IsADirectoryError:
         raise FileFormatError(f"{path}: is a folder, not a .npz file") from None
     except READ_ERRORS as exc:
-        raise FileFormatError(f"{path}: not a readable .npz file ({exc})") from None
-    if not isinstance(npz, np.lib.npyio.NpzFile):  # a plain .npy array, not a set of named arrays
-        raise FileFormatError(f"{path}: holds a single array (a .npy file), not named arrays in a .npz file")
+        raise FileFormatError(f"{path}: not a readable .npz file ({reason(exc)})") from None
     return npz
 
 
@@ -259,7 +266,6 @@ def _preprocess(data: Any, n_inputs: int, path: Any) -> Preprocess | None:
 
 def load_model(path: str | os.PathLike, backend: Backend | None = None) -> Network:
     """Read a model file written by :func:`save_model` into a new Network on ``backend``."""
-    _require_npz(path)
     with _open_npz(path) as npz:
         spec = _read_json(npz, "spec", path)
         pre = _read_json(npz, "preprocess", path) if "preprocess" in npz.files else None
@@ -289,7 +295,6 @@ def load_model(path: str | os.PathLike, backend: Backend | None = None) -> Netwo
 
 def load_data_npz(path: str | os.PathLike, task: str | None = None) -> Dataset:
     """Read a data file with arrays ``X`` and ``y`` (never unpickled) as a Dataset."""
-    _require_npz(path)
     with _open_npz(path) as npz:
         X, y = _read_array(npz, "X", path, float64_copy=True), _read_array(npz, "y", path, float64_copy=True)
     try:
@@ -301,14 +306,13 @@ def load_data_npz(path: str | os.PathLike, task: str | None = None) -> Dataset:
 def load_inputs_npz(path: str | os.PathLike) -> np.ndarray:
     """Read just the inputs ``X`` of a data file as float64 (m, n) (``y`` may be absent):
     finite real numbers, one row per sample (a 1-D X is one feature per sample)."""
-    _require_npz(path)
     with _open_npz(path) as npz:
         X = _read_array(npz, "X", path, float64_copy=True)
     if X.dtype.kind not in "biuf":
         kind = "complex numbers" if X.dtype.kind == "c" else f"dtype {X.dtype}"
         raise FileFormatError(f"{path}: X must hold real numbers, got {kind}")
-    if X.ndim not in (1, 2):
-        raise FileFormatError(f"{path}: X must be (samples, features) or (samples,), got shape {X.shape}")
+    if X.ndim not in (1, 2) or len(X) == 0:
+        raise FileFormatError(f"{path}: X must be (samples, features) or (samples,) with at least one sample, got shape {X.shape}")
     X = (X[:, None] if X.ndim == 1 else X).astype(np.float64)
     finite = np.isfinite(X).all(axis=1)
     if not finite.all():

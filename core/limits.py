@@ -23,7 +23,27 @@ class ResourceError(ValueError):
 
 
 def available_memory_bytes() -> int:
-    """Memory available to this process now: MemAvailable on Linux, else physical memory."""
+    """Memory available to this process now: the system's (MemAvailable on Linux, else
+    physical memory), or less where an address-space limit (``ulimit -v``) leaves less."""
+    return min(_system_memory_bytes(), _address_space_left())
+
+
+def _address_space_left() -> int | float:
+    """What ``ulimit -v`` (RLIMIT_AS) leaves beyond the address space in use now; inf without a limit."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return float("inf")
+        with open("/proc/self/statm", encoding="ascii") as f:
+            in_use = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return max(soft - in_use, 0)
+    except (ImportError, OSError, ValueError, IndexError):
+        return float("inf")
+
+
+def _system_memory_bytes() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:

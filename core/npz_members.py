@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import struct
+import tokenize
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.fo
 FLOAT64_BYTES = 8
 # what numpy and zipfile raise for damaged members (encrypted or unsupported entries, bad headers, short data, …)
 READ_ERRORS = (zlib.error, zipfile.BadZipFile, EOFError, OSError, ValueError, MemoryError, RuntimeError,
-               NotImplementedError, struct.error, IndexError, TypeError, OverflowError)
+               NotImplementedError, struct.error, IndexError, TypeError, OverflowError, SyntaxError, tokenize.TokenError)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ def _format_error(message: str) -> ValueError:
     return FileFormatError(message)
 
 
+def reason(exc: BaseException) -> str:
+    """The first line of what ``exc`` says (numpy's own advice about unsafe loading, on later
+    lines, is never passed on), or its type's name."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].rstrip(".") if lines else type(exc).__name__
+
+
 def _member_info(npz: Any, key: str, path: str | Path) -> zipfile.ZipInfo:
     """The zip entry of array ``key`` (``key.npy``, or ``key`` itself as numpy allows)."""
     names = set(npz.zip.namelist())
@@ -80,7 +88,7 @@ def _read_header(npz: Any, info: zipfile.ZipInfo, key: str, path: str | Path) ->
             shape, _, dtype = read_header(f)
             return MemberHeader(tuple(int(s) for s in shape), dtype, f.tell())
     except READ_ERRORS as exc:
-        raise _format_error(f"{path}: array '{key}' cannot be read ({exc or type(exc).__name__})") from None
+        raise _format_error(f"{path}: array '{key}' cannot be read ({reason(exc)})") from None
 
 
 def _check_entry_size(npz: Any, info: zipfile.ZipInfo, key: str, path: str | Path) -> None:
@@ -101,6 +109,8 @@ def _checked_header(npz: Any, info: zipfile.ZipInfo, key: str, path: str | Path,
         raise _format_error(f"{path}: array '{key}' holds Python objects, which are never unpickled; save numbers")
     if header.dtype.kind == "c":
         raise _format_error(f"{path}: array '{key}' holds complex numbers ({header.dtype}); Epoch Lab works with real numbers")
+    if header.dtype.kind == "f" and header.dtype.itemsize > FLOAT64_BYTES:
+        raise _format_error(f"{path}: array '{key}' holds {header.dtype.name} numbers; save float64 or float32")
     need = header.data_bytes + (header.count * FLOAT64_BYTES if float64_copy else 0)
     copy = ", and its float64 copy" if float64_copy else ""
     check_allocation(f"{path}: array '{key}' ({header.dtype} {header.shape}{copy})", need)
@@ -128,4 +138,4 @@ def read_member(npz: Any, key: str, path: str | Path, *, float64_copy: bool = Fa
         with npz.zip.open(info) as f:
             return np.lib.format.read_array(f, allow_pickle=False)
     except READ_ERRORS as exc:
-        raise _format_error(f"{path}: array '{key}' cannot be read ({exc or type(exc).__name__})") from None
+        raise _format_error(f"{path}: array '{key}' cannot be read ({reason(exc)})") from None

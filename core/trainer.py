@@ -161,10 +161,14 @@ class Report:
 
 def check_loss_fits(loss: str, activation: str | None, units: int) -> None:
     """Raise ConfigError when the loss cannot train an output layer of ``units`` units with
-    ``activation``: a cross-entropy on outputs that are not probabilities, or categorical
+    ``activation``: a cross-entropy on outputs that are not probabilities, binary
+    cross-entropy on a softmax (its units are not independent yes/no answers), or categorical
     cross-entropy on one unit (only the samples of class 1 would count). (A softmax over one
     unit is refused by the layer itself.)"""
-    if loss == "binary_crossentropy" and activation not in ("sigmoid", "softmax"):
+    if loss == "binary_crossentropy" and activation == "softmax":
+        raise ConfigError(f"binary cross-entropy treats each output unit as a yes/no probability of its own, but a softmax "
+                          f"over {units} units is one choice among classes: use categorical cross-entropy")
+    if loss == "binary_crossentropy" and activation != "sigmoid":
         raise ConfigError(f"binary cross-entropy needs probabilities: use a sigmoid output layer, not {activation}")
     if loss == "categorical_crossentropy" and activation not in ("softmax", "sigmoid"):
         raise ConfigError(f"categorical cross-entropy needs probabilities: use a softmax output layer, not {activation}")

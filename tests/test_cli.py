@@ -257,3 +257,122 @@ def test_main_py_train_in_a_subprocess(tmp_path, child_env):
                             text=True, timeout=60, check=False)
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and "learning_rate" in failed.stderr and "Traceback" not in failed.stderr
+
+
+# ----- what a red-team run against the CLI found ------------------------------------------------------
+def refused(capsys, *argv: str) -> str:
+    """The one ``error:`` line of a command that must exit 2 (and print nothing else)."""
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == "" and err.startswith("error: ") and err.count("\n") == 1, (status, out, err)
+    assert "allow_pickle" not in err and "unsafely" not in err
+    return err
+
+
+def npy_member(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_a_pickle_named_npz_is_refused_as_pickled_by_every_command(tmp_path, capsys):
+    import pickle
+
+    path = tmp_path / "data.npz"
+    path.write_bytes(pickle.dumps({"X": [[1, 2]], "y": [0]}))
+    for argv in (["data", str(path)], ["train", "--data", str(path), "--epochs", "1"]):
+        assert "never unpickled" in refused(capsys, *argv)
+
+
+def test_a_npy_header_too_large_is_one_line_without_numpys_advice(tmp_path, capsys):
+    import struct
+    import zipfile
+
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': " + b"(" * 6000 + b")" * 6000 + b"}"
+    header += b" " * ((64 - (len(header) + 11) % 64) % 64) + b"\n"
+    path = tmp_path / "deep.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("X.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header)
+        z.writestr("y.npy", npy_member(np.zeros(4)))
+    assert "array 'X' cannot be read" in refused(capsys, "data", str(path))
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="long double is float64 on this platform")
+def test_long_double_data_is_refused_not_cast_with_a_warning(tmp_path, capsys):
+    path = tmp_path / "long.npz"
+    np.savez(path, X=np.ones((10, 2), np.longdouble) * np.longdouble("1e1000"), y=np.arange(10) % 2)
+    assert "save float64 or float32" in refused(capsys, "data", str(path))
+
+
+def test_a_single_npy_array_as_a_model_is_refused_unread(tmp_path, capsys):
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }" + b" " * 50 + b"\n\x00\x00")
+    points = tmp_path / "points.npz"
+    save_data_npz(points, np.zeros((3, 2)), np.array([0, 1, 0]))
+    assert "a single array (a .npy file)" in refused(capsys, "predict", str(path), "--data", str(points))
+
+
+@pytest.fixture
+def xor_model(tmp_path, capsys) -> Path:
+    path = tmp_path / "xor.npz"
+    assert run(capsys, "train", "--dataset", "xor", "--samples", "40", "--layers", "3:tanh", "--epochs", "1", "--save", str(path))[0] == 0
+    return path
+
+
+@pytest.mark.parametrize(("X", "words"), [
+    (np.full((2, 2), 1e40), "beyond what float32 holds"),
+    (np.zeros((0, 2)), "at least one sample"),
+], ids=["beyond float32", "no samples"])
+def test_predict_refuses_inputs_the_network_cannot_take(tmp_path, capsys, xor_model, X, words):
+    path = tmp_path / "points.npz"
+    np.savez(path, X=X)
+    assert words in refused(capsys, "predict", str(xor_model), "--data", str(path))
+
+
+def test_init_refuses_layers_that_are_not_the_models(capsys, xor_model):
+    common = ["train", "--dataset", "xor", "--samples", "40", "--epochs", "1", "--init", str(xor_model)]
+    assert run(capsys, *common, "--layers", "3:tanh")[0] == 0  # the model's own layers: fine
+    assert "leave them out with --init" in refused(capsys, *common, "--layers", "8:relu")
+    assert "leave them out with --init" in refused(capsys, *common, "--output-activation", "tanh")
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "categorical_crossentropy"])
+def test_a_cross_entropy_on_a_continuous_target_is_refused(tmp_path, capsys, loss):
+    path = tmp_path / "continuous.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i / 2},{0.37 * i:.4f}\n" for i in range(50)))
+    assert "it is continuous; use --loss mse" in refused(capsys, "train", "--data", str(path), "--loss", loss, "--epochs", "1")
+
+
+def test_binary_cross_entropy_on_a_softmax_is_refused(capsys):
+    err = refused(capsys, "train", "--dataset", "spiral3", "--samples", "90", "--loss", "binary_crossentropy", "--epochs", "1")
+    assert "use categorical cross-entropy" in err
+
+
+def test_an_output_path_ending_in_a_slash_is_a_folder(tmp_path, capsys):
+    assert "names a folder" in refused(capsys, "train", "--dataset", "xor", "--epochs", "1", "--save", f"{tmp_path}/missing/")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_long_file_name_is_written_and_leaves_no_temporary_file(tmp_path, capsys):
+    path = tmp_path / ("n" * 250 + ".npz")
+    assert run(capsys, "train", "--dataset", "xor", "--samples", "40", "--epochs", "1", "--save", str(path))[0] == 0
+    assert load_model(path) and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_running_out_of_memory_anyway_is_one_line(capsys, monkeypatch):
+    import core.cli
+
+    def exhausted(*_args):
+        raise MemoryError("Unable to allocate 3.00 GiB for an array with shape (402653184,) and data type int64")
+
+    monkeypatch.setattr(core.cli, "cmd_data", exhausted)
+    assert "not enough memory (Unable to allocate 3.00 GiB" in refused(capsys, "data", "xor")
+
+
+def test_the_memory_limit_follows_an_address_space_limit(child_env):
+    script = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, resource.RLIM_INFINITY)); "
+              "from core.limits import available_memory_bytes; print(available_memory_bytes())")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent, env=child_env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert 0 < int(done.stdout) < 3 << 30

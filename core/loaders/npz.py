@@ -18,7 +18,7 @@ import numpy as np
 from ..data import Dataset, make_dataset
 from ..files import FileFormatError, _open_npz
 from ..limits import ResourceError
-from ..npz_members import READ_ERRORS, read_member
+from ..npz_members import READ_ERRORS, read_member, reason
 from .errors import LoaderError
 from .missing import handle_missing
 from .options import LoadOptions
@@ -50,9 +50,7 @@ def read_npz(path: Path) -> dict[str, np.ndarray | list[str] | None]:
     except FileFormatError as exc:
         raise LoaderError(str(exc)) from None
     except READ_ERRORS as exc:
-        raise LoaderError(f"{path}: not a readable .npz file ({exc})") from None
-    if not hasattr(npz, "files"):
-        raise LoaderError(f"{path}: a single .npy array, not an .npz with arrays X and y (save with np.savez(path, X=X, y=y))")
+        raise LoaderError(f"{path}: not a readable .npz file ({reason(exc)})") from None
     with npz:
         X = _read(npz, "X", path, float64_copy=True)
         y = _read(npz, "y", path, float64_copy=True)
