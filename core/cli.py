@@ -332,11 +332,14 @@ def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> 
         last = _train(trainer, interrupts, on_report)
         if interactive:
             sys.stderr.write("\n")
+        if interrupts.signalled and trainer.epoch == 0:  # no complete epoch to keep
+            print("interrupted before the first epoch finished; nothing written", file=sys.stderr)
+            return INTERRUPTED
         written = _write_outputs(args, trainer)
-    if interrupts.signalled:
-        saved = f"; wrote {' and '.join(written)}" if written else ""
-        print(f"interrupted after epoch {trainer.epoch}{saved}", file=sys.stderr)
-        return INTERRUPTED
+        if interrupts.signalled:  # still inside: a repeated signal cannot cut this line short
+            saved = f"; wrote {' and '.join(written)}" if written else ""
+            print(f"interrupted after epoch {trainer.epoch}{saved}", file=sys.stderr)
+            return INTERRUPTED
     if last is not None and last.diverged:
         print(f"training stopped: {last.diverged}", file=sys.stderr)
         return 1

@@ -229,23 +229,58 @@ def test_outputs_are_written_through_a_symlink(tmp_path, child_env):
 
 
 # ----- interrupts ------------------------------------------------------------------------------------------
-def shadowing(tmp_path: Path, module: str, env: dict[str, str]) -> dict[str, str]:
-    """``env`` in which importing ``module`` is interrupted as by Ctrl-C at that moment."""
+CTRL_C = "raise KeyboardInterrupt\n"
+SIGTERM_TO_SELF = "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n"
+
+
+def shadowing(tmp_path: Path, module: str, env: dict[str, str], body: str = CTRL_C) -> dict[str, str]:
+    """``env`` in which importing ``module`` runs ``body``: interrupted as by Ctrl-C (or SIGTERM) at that moment."""
     folder = tmp_path / "interrupting" / module
     folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text("raise KeyboardInterrupt\n")
+    (folder / "__init__.py").write_text(body)
     return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder.parent), env.get("PYTHONPATH")]))}
 
 
-@pytest.mark.parametrize(("module", "argv"), [
-    ("numpy", ["train", *TINY, "--epochs", "1"]),  # while the command line imports the engine
-    ("difflib", ["train", "--epochs", "1"]),  # while main.py imports the dispatcher
-    ("PySide6", ["-platform", "offscreen", "--quit-after"]),  # while the window imports Qt
-])
-def test_ctrl_c_during_start_up_prints_one_line_and_exits_130(tmp_path, child_env, module, argv):
-    done = main_py(shadowing(tmp_path, module, child_env), *argv)
+@pytest.mark.parametrize(("module", "argv", "body"), [
+    ("numpy", ["train", *TINY, "--epochs", "1"], CTRL_C),  # while the command line imports the engine
+    ("numpy", ["train", *TINY, "--epochs", "1"], SIGTERM_TO_SELF),
+    ("difflib", ["train", "--epochs", "1"], CTRL_C),  # while main.py imports the dispatcher
+    ("difflib", ["train", "--epochs", "1"], SIGTERM_TO_SELF),
+    ("PySide6", ["-platform", "offscreen", "--quit-after"], CTRL_C),  # while the window imports Qt (a SIGTERM then
+])                                                                  # waits for the window: test_window_exits)
+def test_an_interrupt_during_start_up_prints_one_line_and_exits_130(tmp_path, child_env, module, argv, body):
+    done = main_py(shadowing(tmp_path, module, child_env, body), *argv)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "interrupted\n" and done.stdout == ""
+
+
+def test_a_burst_of_ctrl_c_still_ends_with_one_status_and_no_traceback(tmp_path, child_env):
+    model = tmp_path / "m.npz"
+    child = subprocess.Popen([sys.executable, "main.py", "train", *TINY, "--epochs", "100000", "--json", "--save", str(model)],
+                             cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        child.stdout.readline()
+        for _ in range(50):
+            child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=CHILD_TIMEOUT_S)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 130 and "Traceback" not in stderr, (child.returncode, stderr)
+    assert load_model(model) and leftovers(tmp_path) == []
+
+
+def test_an_interrupt_before_the_first_epoch_finished_writes_nothing(tmp_path, capsys, monkeypatch):
+    import core.cli
+
+    def interrupted_at_once(trainer, interrupts, on_report):
+        interrupts.signalled = True
+
+    monkeypatch.setattr(core.cli, "_train", interrupted_at_once)
+    status = core.cli.main(["train", *TINY, "--epochs", "5", "--save", str(tmp_path / "m.npz"), "--history", str(tmp_path / "h.csv")])
+    assert status == 130 and "nothing written" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGINT, signal.SIGTERM, signal.SIGINT]],
