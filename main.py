@@ -21,11 +21,19 @@ def run() -> int:
 
         return main()
     except KeyboardInterrupt:
-        for number in (signal.SIGINT, signal.SIGTERM):  # what is left is printing one line and exiting
-            signal.signal(number, signal.SIG_IGN)
+        _ignore_interrupts()  # what is left is printing one line and exiting
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
 
 
+def _ignore_interrupts() -> None:
+    """From now on the program only exits: a late Ctrl-C (the second of two) would otherwise
+    end it by the signal during shutdown, with a traceback and status -2 instead of its own."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+
+
 if __name__ == "__main__":
-    sys.exit(run())
+    status = run()
+    _ignore_interrupts()
+    sys.exit(status)

@@ -12,6 +12,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -260,8 +261,11 @@ def test_a_burst_of_ctrl_c_still_ends_with_one_status_and_no_traceback(tmp_path,
                              cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         child.stdout.readline()
-        for _ in range(50):
+        for _ in range(50):  # spread out: some arrive while it writes, exits and shuts down
+            if child.poll() is not None:
+                break
             child.send_signal(signal.SIGINT)
+            time.sleep(0.005)
         _, stderr = child.communicate(timeout=CHILD_TIMEOUT_S)
     finally:
         if child.poll() is None:
