@@ -224,8 +224,8 @@ class _Interrupts:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before anything is loaded or trained, an output that cannot be written or two
-    outputs naming one file."""
+    """Refuse, before anything is loaded or trained, an output that cannot be written, two
+    outputs naming one file, or an output naming an input file."""
     targets: dict[str, str] = {}
     for option, path in (("--save", args.save), ("--history", args.history)):
         if path is None:
@@ -237,6 +237,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if target in targets:
             raise UsageError(f"{targets[target]} and {option} name the same file {path}")
         targets[target] = option
+    for option, path in (("--config", args.config), ("--data", args.data), ("--init", args.init)):
+        if path and os.path.realpath(path) in targets:  # writing there would destroy an input
+            raise UsageError(f"{targets[os.path.realpath(path)]} would overwrite the {option} file {path}")
 
 
 def _build_trainer(args: argparse.Namespace, read_image: ReadImage | None) -> Trainer:

@@ -376,3 +376,16 @@ def test_the_memory_limit_follows_an_address_space_limit(child_env):
     done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent, env=child_env,
                           capture_output=True, text=True, timeout=60, check=True)
     assert 0 < int(done.stdout) < 3 << 30
+
+
+@pytest.mark.parametrize("option", ["--config", "--data"])
+def test_an_output_never_overwrites_an_input(tmp_path, capsys, option):
+    source = tmp_path / ("lesson.json" if option == "--config" else "points.npz")
+    if option == "--config":
+        source.write_text(json.dumps({"dataset": {"name": "xor"}, "network": {}, "training": {"epochs": 1}}))
+    else:
+        save_data_npz(source, np.random.default_rng(0).normal(size=(20, 2)), np.arange(20) % 2)
+    before = source.read_bytes()
+    for output in ("--save", "--history"):
+        assert "would overwrite the" in refused(capsys, "train", option, str(source), "--epochs", "1", output, str(source))
+    assert source.read_bytes() == before
