@@ -389,3 +389,11 @@ def test_an_output_never_overwrites_an_input(tmp_path, capsys, option):
     for output in ("--save", "--history"):
         assert "would overwrite the" in refused(capsys, "train", option, str(source), "--epochs", "1", output, str(source))
     assert source.read_bytes() == before
+
+
+def test_an_idx_file_of_zero_images_with_huge_sides_is_one_line_naming_it(tmp_path, capsys):
+    import struct
+
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">III", 0, 2**32 - 1, 2**32 - 1))
+    assert f"{path}: the header's shape 0 × 4294967295 × 4294967295 holds no values" in refused(capsys, "data", str(path))

@@ -114,6 +114,8 @@ def read_idx(path: Path, monitor: Monitor | None = None, share: float = 1.0) -> 
             size_hint = gzip_size_hint(raw) if compressed else os.fstat(raw.fileno()).st_size
             f = gzip.GzipFile(fileobj=raw) if compressed else raw
             dtype, shape = _read_header(f, path)
+            if 0 in shape:
+                raise LoaderError(f"{path}: the header's shape {' × '.join(map(str, shape))} holds no values")
             header_bytes, count = 4 + 4 * len(shape), math.prod(shape)
             expected = count * dtype.itemsize
             check_allocation(f"{path}: the header's shape {' × '.join(map(str, shape))} of {dtype.name} (and its 8-byte copy)",
