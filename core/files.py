@@ -35,7 +35,7 @@ import numpy as np
 from .backend import Backend
 from .data import DataError, Dataset, make_dataset
 from .layers import SpecError
-from .limits import ResourceError, require_regular_file
+from .limits import ResourceError, require_regular_file, special_file_kind
 from .network import Network, Preprocess
 from .npz_members import READ_ERRORS, read_member, reason
 from .schema import validate_network_spec
@@ -77,17 +77,9 @@ def output_target(path: str | os.PathLike) -> Path:
     if stat.S_ISDIR(mode):
         raise FileFormatError(f"{path}: is a folder; give a file name")
     if not stat.S_ISREG(mode):
-        raise FileFormatError(f"{path}: is {_kind(mode)}, not a regular file; only regular files are written "
+        raise FileFormatError(f"{path}: is {special_file_kind(mode)}, not a regular file; only regular files are written "
                               "(replacing it would remove the device, writing into it would lose the file)")
     return target
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
 
 
 def check_writable(path: str | os.PathLike) -> Path:

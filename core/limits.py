@@ -91,7 +91,14 @@ def require_regular_file(path: str | os.PathLike, what: str = "", error: type[Va
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(21, "is a folder", str(path))
     if not stat.S_ISREG(mode):
-        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
-            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
-        raise error(f"{what or path}: is {kind}; only regular files are read")
+        raise error(f"{what or path}: is {special_file_kind(mode)}; only regular files are read")
     return path
+
+
+def special_file_kind(mode: int) -> str:
+    """What a file that is neither regular nor a folder is, by its ``st_mode``: "a device", …"""
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    return "a socket" if stat.S_ISSOCK(mode) else "a special file"
