@@ -193,7 +193,12 @@ class Dense(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and scale
-    the rest by 1 / (1 − rate); at prediction time, pass inputs through unchanged."""
+    the rest by 1 / (1 − rate); at prediction time, pass inputs through unchanged.
+
+    The masks come from a NumPy generator on the host (seeded by :meth:`bind`), drawn as
+    ``rng.random(x.shape, dtype) >= rate`` and then moved to the device, so a seed gives the
+    same masks on NumPy and CuPy; :attr:`rng_state` is that generator's state (a JSON-able dict).
+    """
 
     kind = "dropout"
 
@@ -203,17 +208,26 @@ class Dropout(Layer):
             raise SpecError(f"dropout rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self._mask: Array = None
-        self._rng: Any = None
+        self._rng: np.random.Generator | None = None
 
     def bind(self, params, grads, backend, seed):
         super().bind(params, grads, backend, seed)
-        self._rng = backend.xp.random.default_rng(seed)
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def rng_state(self) -> dict:
+        """The mask generator's ``bit_generator.state`` (a copy)."""
+        return self._rng.bit_generator.state
+
+    @rng_state.setter
+    def rng_state(self, state: dict) -> None:
+        self._rng.bit_generator.state = state
 
     def forward(self, x, training):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        keep = self._rng.random(x.shape, dtype=x.dtype) >= self.rate
+        keep = self.backend.xp.asarray(self._rng.random(x.shape, dtype=x.dtype) >= self.rate)
         self._mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
         return x * self._mask
 

@@ -4,6 +4,10 @@ The network keeps every parameter in a single contiguous vector ``w`` (and gradi
 ``g``, same shape), so an update is a handful of whole-vector operations whatever the
 number of layers. ``learning_rate`` (α) and the other settings are plain attributes that
 may be changed between mini-batches; the change applies at the next :meth:`step`.
+
+:meth:`Optimizer.state_dict` gives everything an optimizer carries from step to step (its
+step count, settings and named (n,) slots: momentum's "velocity", RMSprop's "square_mean",
+Adam's "m" and "v"); :meth:`Optimizer.load_state_dict` puts it back.
 """
 
 from __future__ import annotations
@@ -11,20 +15,34 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 Array = Any
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+LIVE_SETTINGS = ("learning_rate", "momentum", "beta1", "beta2", "rho")  # settings that may change between mini-batches
+
+
+def check_setting(name: str, value: Any) -> float:
+    """``value`` as a float when it fits setting ``name`` (the learning rate: a finite number > 0;
+    momentum, β₁, β₂, ρ: a number in [0, 1)); ValueError saying what it takes otherwise."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if name == "learning_rate":
+        if not (number and value > 0):
+            raise ValueError(f"the learning rate must be a positive number, got {value!r}")
+    elif not (number and 0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
 
 
 class Optimizer:
     """Base class. Subclasses implement :meth:`_update` over flat (n,) vectors."""
 
     name = ""
+    slot_names: tuple[str, ...] = ()  # the (n,) vectors carried from step to step, in ``_state`` order
 
     def __init__(self, learning_rate: float = 0.01):
-        if not (learning_rate > 0 and math.isfinite(learning_rate)):
-            raise ValueError(f"the learning rate must be a positive number, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = check_setting("learning_rate", learning_rate)
         self.steps = 0
         self._xp: Any = None
         self._state: list[Array] = []
@@ -34,11 +52,8 @@ class Optimizer:
         """Allocate state for a parameter vector of ``size`` elements (all zero)."""
         self._xp = xp
         self._tmp = xp.empty(size, dtype)
-        self._state = [xp.zeros(size, dtype) for _ in range(self._state_count())]
+        self._state = [xp.zeros(size, dtype) for _ in self.slot_names]
         self.steps = 0
-
-    def _state_count(self) -> int:
-        return 0
 
     def step(self, w: Array, g: Array) -> None:
         """Update ``w`` (n,) in place from the gradient ``g`` (n,)."""
@@ -48,14 +63,42 @@ class Optimizer:
     def _update(self, w: Array, g: Array, xp: Any) -> None:
         raise NotImplementedError
 
-    def snapshot(self) -> tuple[int, list[Array]]:
-        """A copy of the optimizer's state, for :meth:`restore` after a diverged epoch."""
-        return self.steps, [s.copy() for s in self._state]
+    def state_dict(self, host: bool = True) -> dict:
+        """A copy of what decides the next steps: ``{"name", "steps", "settings" (as :meth:`settings`
+        without "optimizer"), "slots": {slot name: (n,) copy}}``. The slots are NumPy copies, or with
+        ``host=False`` copies on the optimizer's device (cheap: for a rollback within a run)."""
+        if host and self._xp is not np:
+            slots = [self._xp.asnumpy(s) for s in self._state]
+        else:
+            slots = [s.copy() for s in self._state]
+        settings = {k: v for k, v in self.settings().items() if k != "optimizer"}
+        return {"name": self.name, "steps": self.steps, "settings": settings, "slots": dict(zip(self.slot_names, slots, strict=True))}
 
-    def restore(self, snapshot: tuple[int, list[Array]]) -> None:
-        self.steps = snapshot[0]
-        for mine, saved in zip(self._state, snapshot[1], strict=True):
-            mine[...] = saved
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from ``state`` (what :meth:`state_dict` gave, host or device slots) after :meth:`bind`.
+
+        Raises:
+            ValueError: another optimizer's state, unknown settings, missing or extra slots, or
+                slots of another length than the bound parameter vector.
+        """
+        if state.get("name") != self.name:
+            raise ValueError(f"optimizer state of {state.get('name')!r} given to {self.name!r}")
+        settings, slots = state["settings"], state["slots"]
+        unknown = set(settings) - set(self.settings())
+        if unknown:
+            raise ValueError(f"{self.name} optimizer state has unknown settings: {', '.join(sorted(unknown))}")
+        if set(slots) != set(self.slot_names):
+            raise ValueError(f"{self.name} optimizer state has slots {sorted(slots)}, expected {list(self.slot_names)}")
+        for name, mine in zip(self.slot_names, self._state, strict=True):
+            if tuple(slots[name].shape) != tuple(mine.shape):
+                raise ValueError(f"{self.name} optimizer slot {name!r} has shape {tuple(slots[name].shape)}, "
+                                 f"expected {tuple(mine.shape)}")
+        type(self)(**settings)  # refuses a bad value before anything changes
+        for name, value in settings.items():
+            setattr(self, name, value)
+        for name, mine in zip(self.slot_names, self._state, strict=True):
+            mine[...] = self._xp.asarray(slots[name])
+        self.steps = int(state["steps"])
 
     def settings(self) -> dict:
         """The JSON-serialisable settings this optimizer was made with (and now has)."""
@@ -76,15 +119,11 @@ class Momentum(Optimizer):
     """v ← μ·v − α·g; w ← w + v (Nesterov: w ← w + μ·v − α·g)."""
 
     name = "momentum"
+    slot_names = ("velocity",)
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9, nesterov: bool = False):
         super().__init__(learning_rate)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
-
-    def _state_count(self):
-        return 1
+        self.momentum, self.nesterov = check_setting("momentum", momentum), bool(nesterov)
 
     def _update(self, w, g, xp):
         (v,) = self._state
@@ -107,13 +146,11 @@ class RMSprop(Optimizer):
     """s ← ρ·s + (1 − ρ)·g²; w ← w − α·g / (√s + ε)."""
 
     name = "rmsprop"
+    slot_names = ("square_mean",)
 
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.rho, self.epsilon = float(rho), float(epsilon)
-
-    def _state_count(self):
-        return 1
+        self.rho, self.epsilon = check_setting("rho", rho), float(epsilon)
 
     def _update(self, w, g, xp):
         (s,) = self._state
@@ -137,13 +174,11 @@ class Adam(Optimizer):
     with the bias corrections m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ) folded into scalars."""
 
     name = "adam"
+    slot_names = ("m", "v")
 
     def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
-
-    def _state_count(self):
-        return 2
+        self.beta1, self.beta2, self.epsilon = check_setting("beta1", beta1), check_setting("beta2", beta2), float(epsilon)
 
     def _update(self, w, g, xp):
         m, v = self._state

@@ -15,6 +15,13 @@ too high). :meth:`request_stop` (thread-safe) stops a running epoch between mini
 the next call continues where it stopped; :meth:`discard_partial_epoch` goes back to the
 end of the last complete epoch instead.
 
+:meth:`Trainer.state` gives the whole state of the run (a host
+:class:`~core.trainer_state.TrainerState`: parameters, optimizer, every random generator,
+the position inside the epoch, the live setting changes) and :meth:`Trainer.restore`
+continues from one, bit for bit; the rollback and the discard go back to the epoch's start
+through the same parts (:class:`~core.trainer_state.EpochStart`), generators included, so
+a run that diverged and went on equals one that never diverged.
+
 What cannot train is refused up front with a :class:`ConfigError`: a loss that does not fit
 the targets or the output layer, non-finite initial weights, inputs that overflow the
 backend's dtype. Completed epochs are kept in ``history``, a compact
@@ -23,6 +30,7 @@ backend's dtype. Completed epochs are kept in ``history``, a compact
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import threading
@@ -35,11 +43,13 @@ import numpy as np
 from pydantic import Field
 
 from .data import DataError, Dataset, encode_targets, suggested_head
+from .layers import Dropout
 from .limits import check_allocation
 from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
 from .network import Network, Preprocess, activation_bytes
-from .optimizers import OPTIMIZERS, make_optimizer
+from .optimizers import LIVE_SETTINGS, OPTIMIZERS, check_setting, make_optimizer
 from .run_record import RunRecord
+from .trainer_state import EpochStart, SettingChange, TrainerState, frozen_copy, frozen_optimizer
 
 PROBE_SAMPLES = 128  # training samples used to count dead ReLU units each epoch
 EVAL_CHUNK = 4096
@@ -47,6 +57,7 @@ RAW_INPUT_LIMIT = 10.0  # an unstandardized input beyond this size is named as t
 CROSS_ENTROPY = ("binary_crossentropy", "categorical_crossentropy")
 PENALTY_DOMINANT = 1.0  # an L2 coefficient from which the penalty outweighs a mean loss
 UnitInterval = Annotated[float, Field(ge=0, lt=1)]  # a TrainingConfig field in [0, 1)
+EPOCH_FIELDS = ("batch_size", "shuffle", "seed", "val_fraction", "standardize")  # settings that decide an epoch's batches
 
 
 class ConfigError(ValueError):
@@ -96,10 +107,6 @@ class TrainingConfig:
         from .schema import validate_training
 
         return cls(**validate_training(data, where))
-
-
-def _positive(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 and math.isfinite(x)
 
 
 @dataclass(frozen=True)
@@ -243,11 +250,13 @@ class Trainer:
         self._delta_buffers: dict[int, Any] = {}
         self._output_activation = network.output_activation
         self._relu_layers = [i for i, layer in enumerate(network.layers) if layer.activation_name in ("relu", "leaky_relu")]
+        self._dropout_layers = [(f"layer{i}", layer) for i, layer in enumerate(network.layers) if isinstance(layer, Dropout)]
         self.epoch = 0  # completed epochs
         self.cursor = 0  # mini-batches done in the current epoch
         self.history = RunRecord(self.metric_name)
         self._epoch_x = self._epoch_y = self._epoch_out = None
-        self._snapshot: tuple[Any, Any, dict] | None = None  # parameters, optimizer state, shuffle state at the epoch's start
+        self._epoch_start: EpochStart | None = None  # on the device: what the current epoch started from
+        self._setting_changes: list[SettingChange] = []
 
     def _check_memory(self, train_size: int, val_size: int) -> None:
         """Refuse (ResourceError) a run whose data copies and activations exceed the memory
@@ -293,9 +302,29 @@ class Trainer:
 
     def set_learning_rate(self, learning_rate: float) -> None:
         """Use α = ``learning_rate`` from the next mini-batch on."""
-        if not _positive(learning_rate):
-            raise ConfigError(f"the learning rate must be a positive number, got {learning_rate!r}")
-        self.optimizer.learning_rate = float(learning_rate)
+        self.set_setting("learning_rate", learning_rate)
+
+    def set_setting(self, name: str, value: float) -> None:
+        """Use ``value`` for the live optimizer setting ``name`` (one of LIVE_SETTINGS that this
+        optimizer has) from the next mini-batch on, and record it in :attr:`setting_changes`.
+
+        Raises:
+            ConfigError: a setting this optimizer does not have, or a value it cannot take.
+        """
+        if name not in LIVE_SETTINGS or not hasattr(self.optimizer, name):
+            live = ", ".join(s for s in LIVE_SETTINGS if hasattr(self.optimizer, s))
+            raise ConfigError(f"{name!r} is not a live setting of the {self.optimizer.name} optimizer (it has {live})")
+        try:
+            value = check_setting(name, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        setattr(self.optimizer, name, value)
+        self._setting_changes.append((self.epoch + self.cursor / self.batches_per_epoch, name, value))
+
+    @property
+    def setting_changes(self) -> tuple[SettingChange, ...]:
+        """(position in epochs done, setting name, new value) of every live setting change, in order."""
+        return tuple(self._setting_changes)
 
     @property
     def learning_rate(self) -> float:
@@ -323,18 +352,109 @@ class Trainer:
 
     def discard_partial_epoch(self) -> None:
         """Go back to the end of the last complete epoch: the parameters, the optimizer's state
-        and the shuffle order as they were when the current epoch started, which is then
-        started again by the next call. Nothing to do between epochs. (Dropout masks drawn
-        in the discarded mini-batches are not drawn again.)"""
+        and every generator (shuffle order, Dropout masks) as they were when the current epoch
+        started, which is then started again by the next call. Nothing to do between epochs."""
         if self.cursor:
             self._rewind()
 
     def _rewind(self) -> None:
-        params, optimizer_state, shuffle_state = self._snapshot
-        self.network.params[...] = params
-        self.optimizer.restore(optimizer_state)
-        self._shuffle_rng.bit_generator.state = shuffle_state
+        """Back to the start of the current epoch, keeping the live settings in force now."""
+        start = self._epoch_start
+        self.network.params[...] = start.params
+        self.optimizer.load_state_dict({**start.optimizer, "settings": {}})
+        self._set_generators(start.generators)
         self.cursor = 0
+
+    # ----- state --------------------------------------------------------------------------
+    def state(self) -> TrainerState:
+        """A host copy of everything that decides the rest of the run (later training does not change it)."""
+        start = outputs = None
+        if self.cursor:
+            seen = min(self.cursor * self.config.batch_size, self.train_size)
+            outputs = frozen_copy(self.backend.to_host(self._epoch_out[:seen]))
+            epoch_start = self._epoch_start
+            start = EpochStart(frozen_copy(self.backend.to_host(epoch_start.params)),
+                               self._host_optimizer(epoch_start.optimizer), copy.deepcopy(epoch_start.generators))
+        return TrainerState(epoch=self.epoch, cursor=self.cursor, config=self.config.to_json(), train_size=self.train_size,
+                            params=frozen_copy(self.backend.to_host(self.network.params)),
+                            optimizer=frozen_optimizer(self.optimizer.state_dict()), generators=self._generator_states(),
+                            setting_changes=self.setting_changes, epoch_start=start, outputs=outputs)
+
+    def restore(self, state: TrainerState) -> None:
+        """Continue exactly from ``state``; :attr:`history` starts empty, epochs numbered on from ``state.epoch``.
+
+        With this trainer's config equal to ``state.config`` the run goes on as the original
+        would, bit for bit. Otherwise (a branch with changed settings) the parameters, epoch,
+        generators and setting changes come from ``state``, the optimizer keeps its steps and
+        moments only when it is of the same kind, and this config's settings apply.
+
+        Raises:
+            ConfigError: a state of another network (parameter count, Dropout layers) or data
+                (training-set size), or taken inside an epoch when this config batches the
+                epoch differently (batch size, shuffling, split).
+        """
+        self._check_restorable(state)
+        branch = state.config != self.config.to_json()
+        if branch:
+            self.optimizer = make_optimizer(self.config.optimizer, self.config.to_json())
+            self.optimizer.bind(self.network.params.size, self.backend.xp, self.backend.dtype)
+        self.epoch, self.cursor = state.epoch, 0
+        if state.cursor:
+            self._load(state.epoch_start, branch)
+            self._begin_epoch()  # the epoch's shuffle order, drawn again from its start
+            self._epoch_out[: len(state.outputs)] = self.backend.asarray(state.outputs)
+        self._load(state, branch)
+        self.cursor = state.cursor
+        self._setting_changes = list(state.setting_changes)
+        self.history = RunRecord(self.metric_name)
+
+    def _check_restorable(self, state: TrainerState) -> None:
+        mine, theirs = self.network.params.size, state.params.size
+        if mine != theirs:
+            raise ConfigError(f"the trainer state is of a network with {theirs} parameters, this network has {mine}")
+        dropout = sorted(state.generators["dropout"])
+        if dropout != sorted(name for name, _ in self._dropout_layers):
+            raise ConfigError(f"the trainer state is of a network with Dropout at {', '.join(dropout) or 'no layer'}, "
+                              f"this network has it at {', '.join(name for name, _ in self._dropout_layers) or 'no layer'}")
+        if state.train_size != self.train_size:
+            raise ConfigError(f"the trainer state was trained on {state.train_size} training samples, "
+                              f"this data and split give {self.train_size}")
+        if not state.cursor:
+            return
+        config = self.config.to_json()
+        changed = [f"{k} {state.config.get(k)!r} → {config[k]!r}" for k in EPOCH_FIELDS if state.config.get(k) != config[k]]
+        if changed:
+            raise ConfigError(f"the trainer state was taken inside epoch {state.epoch + 1}, which cannot go on with other "
+                              f"batches ({', '.join(changed)}): continue from a state between epochs")
+        if state.outputs.shape[1:] != self.y_train.shape[1:]:
+            raise ConfigError(f"the trainer state's outputs have {state.outputs.shape[1]} columns, "
+                              f"this network gives {self.y_train.shape[1]}")
+
+    def _load(self, part: TrainerState | EpochStart, branch: bool) -> None:
+        """Parameters, optimizer state and generators from ``part`` (host arrays). In a branch
+        the optimizer (already made from this config) takes only the steps and moments, and
+        only from an optimizer of its own kind."""
+        self.network.params[...] = self.backend.asarray(part.params)
+        optimizer = part.optimizer
+        if not branch:
+            self.optimizer.load_state_dict(optimizer)
+        elif optimizer["name"] == self.optimizer.name:
+            self.optimizer.load_state_dict({**optimizer, "settings": {}})
+        self._set_generators(part.generators)
+
+    def _host_optimizer(self, state: dict) -> dict:
+        """A copy of ``state`` (a state_dict with device slots) with read-only host copies of its slots."""
+        return {**state, "settings": dict(state["settings"]),
+                "slots": {name: frozen_copy(self.backend.to_host(slot)) for name, slot in state["slots"].items()}}
+
+    def _generator_states(self) -> dict:
+        return {"shuffle": self._shuffle_rng.bit_generator.state,
+                "dropout": {name: layer.rng_state for name, layer in self._dropout_layers}}
+
+    def _set_generators(self, states: dict) -> None:
+        self._shuffle_rng.bit_generator.state = states["shuffle"]
+        for name, layer in self._dropout_layers:
+            layer.rng_state = states["dropout"][name]
 
     def run(self, epochs: int, on_report: Callable[[Report], None] | None = None) -> list[Report]:
         """Run up to ``epochs`` epochs, calling ``on_report`` after each; stop on divergence."""
@@ -350,7 +470,7 @@ class Trainer:
 
     def _begin_epoch(self) -> None:
         xp = self.backend.xp
-        self._snapshot = (self.network.params.copy(), self.optimizer.snapshot(), self._shuffle_rng.bit_generator.state)
+        self._epoch_start = EpochStart(self.network.params.copy(), self.optimizer.state_dict(host=False), self._generator_states())
         if self.config.shuffle:
             order = xp.asarray(self._shuffle_rng.permutation(self.train_size))
             self._epoch_x, self._epoch_y = self.x_train[order], self.y_train[order]
@@ -443,7 +563,7 @@ class Trainer:
         limit = float(np.finfo(dtype).max)
         if self.config.optimizer in ("adam", "rmsprop"):
             limit = math.sqrt(limit)
-        start = self._snapshot[0][: self.network.n_regularized]
+        start = self._epoch_start.params[: self.network.n_regularized]
         peak = float(self.backend.xp.abs(start).max()) if start.size else 0.0
         bound = self._stable_decay_bound()
         if l2 >= PENALTY_DOMINANT and bound is not None and alpha * l2 >= bound:

@@ -1,0 +1,221 @@
+"""The complete state of a training run, as host data that a file can hold.
+
+A :class:`TrainerState` is what :meth:`core.trainer.Trainer.state` gives and
+:meth:`~core.trainer.Trainer.restore` takes: everything that decides the rest of a run, so
+that restoring it and training N epochs gives the same weights, bit for bit, as N more
+epochs of the run it was taken from. Its arrays are NumPy copies, read-only; the rest is
+plain JSON data. :meth:`TrainerState.to_parts` splits it into a JSON-serialisable dict and
+a dict of named arrays (what a file stores); :meth:`TrainerState.from_parts` checks and
+joins them again.
+
+In the middle of an epoch (``cursor > 0``) a state also holds the epoch's start
+(:class:`EpochStart`: the parameters, optimizer state and generators the epoch began
+with, from which its shuffle order is drawn again and to which a divergence rolls back)
+and the network outputs of the epoch's mini-batches so far (its training loss and metric
+cover them).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .optimizers import make_optimizer
+
+SettingChange = tuple[float, str, float]  # (position in epochs done, setting name, new value)
+
+
+@dataclass(frozen=True, eq=False)
+class EpochStart:
+    """The parameters (P,), optimizer state (:meth:`~core.optimizers.Optimizer.state_dict`) and
+    generator states (``{"shuffle": state, "dropout": {"layer{i}": state}}``, NumPy
+    ``bit_generator.state`` dicts) at the start of an epoch. In a :class:`TrainerState` its
+    arrays are host copies; a trainer keeps its own on the device for the rollback."""
+
+    params: Any
+    optimizer: dict
+    generators: dict
+
+
+@dataclass(frozen=True, eq=False)
+class TrainerState:
+    """Everything that decides the rest of a run, as host data (never live device arrays).
+
+    Attributes:
+        epoch: epochs completed.
+        cursor: mini-batches done in the current epoch (0 between epochs).
+        config: ``TrainingConfig.to_json()`` of the trainer it was taken from.
+        train_size: rows of the training part (a state fits only data that splits the same).
+        params: (P,) the flat parameter vector, in the backend's dtype.
+        optimizer: ``Optimizer.state_dict()``: name, steps, the live settings, (P,) slots.
+        generators: ``{"shuffle": state, "dropout": {"layer{i}": state}}`` (NumPy
+            ``bit_generator.state`` dicts; one per Dropout layer i, 0-based).
+        setting_changes: (position in epochs done, setting name, new value) of every live
+            setting change of the run so far, in order.
+        epoch_start: when ``cursor > 0``, the current epoch's start; else None.
+        outputs: when ``cursor > 0``, (rows, outputs) network outputs of the epoch's mini-batches
+            so far, rows = min(cursor × batch size, train_size), in shuffled order; else None.
+    """
+
+    epoch: int
+    cursor: int
+    config: dict
+    train_size: int
+    params: np.ndarray
+    optimizer: dict
+    generators: dict
+    setting_changes: tuple[SettingChange, ...] = ()
+    epoch_start: EpochStart | None = None
+    outputs: np.ndarray | None = None
+
+    @property
+    def settings(self) -> dict:
+        """The live optimizer settings (learning_rate, momentum, …) in force when it was taken."""
+        return self.optimizer["settings"]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays (for checkpoint budgets)."""
+        return sum(array.nbytes for array in self.to_parts()[1].values())
+
+    def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(JSON-serialisable dict, arrays by short name: "params", "optimizer.<slot>",
+        "epoch_start.params", "epoch_start.optimizer.<slot>", "outputs") — what a file stores."""
+        arrays = {"params": self.params, **_slot_arrays(self.optimizer, "optimizer.")}
+        meta = {"epoch": self.epoch, "cursor": self.cursor, "config": self.config, "train_size": self.train_size,
+                "optimizer": _without_slots(self.optimizer), "generators": self.generators,
+                "setting_changes": [list(change) for change in self.setting_changes], "epoch_start": None}
+        if self.epoch_start is not None:
+            start = self.epoch_start
+            meta["epoch_start"] = {"optimizer": _without_slots(start.optimizer), "generators": start.generators}
+            arrays["epoch_start.params"] = start.params
+            arrays.update(_slot_arrays(start.optimizer, "epoch_start.optimizer."))
+        if self.outputs is not None:
+            arrays["outputs"] = self.outputs
+        return meta, arrays
+
+    @classmethod
+    def from_parts(cls, meta: dict, arrays: Mapping[str, np.ndarray]) -> TrainerState:
+        """Inverse of :meth:`to_parts` (the arrays are copied); ValueError with one clear line for
+        anything missing, of the wrong type or mis-shaped."""
+        from .trainer import TrainingConfig  # imported here: core.trainer imports this module
+
+        if not isinstance(meta, dict):
+            raise ValueError(f"trainer state: expected a JSON object, got {type(meta).__name__}")
+        missing = [key for key in ("epoch", "cursor", "config", "train_size", "optimizer", "generators",
+                                   "setting_changes", "epoch_start") if key not in meta]
+        if missing:
+            raise ValueError(f"trainer state: missing {', '.join(missing)}")
+        epoch, cursor, train_size = (_count(meta, key) for key in ("epoch", "cursor", "train_size"))
+        config = TrainingConfig.from_json(meta["config"], "trainer state config").to_json()
+        taken = set()
+
+        def array(name: str, shape: tuple[int, ...] | None = None, dtype: Any = None) -> np.ndarray:
+            if name not in arrays:
+                raise ValueError(f"trainer state: missing array {name!r}")
+            value = np.asarray(arrays[name])
+            if not np.issubdtype(value.dtype, np.floating) or (dtype is not None and value.dtype != dtype):
+                raise ValueError(f"trainer state: array {name!r} is {value.dtype}, expected {dtype or 'floating point'}")
+            if (shape is None and value.ndim != 1) or (shape is not None and value.shape != shape):
+                raise ValueError(f"trainer state: array {name!r} has shape {value.shape}, expected {shape or '(P,)'}")
+            taken.add(name)
+            return frozen_copy(value)
+
+        params = array("params")
+        optimizer = _optimizer(meta["optimizer"], "optimizer", array, params)
+        if optimizer["name"] != config["optimizer"]:
+            raise ValueError(f"trainer state: the optimizer is {optimizer['name']} but the config says {config['optimizer']}")
+        generators = _generators(meta["generators"], "generators")
+        start = outputs = None
+        if cursor:
+            if not isinstance(meta["epoch_start"], dict):
+                raise ValueError(f"trainer state: cursor {cursor} (inside an epoch) needs an epoch_start object")
+            start_meta = meta["epoch_start"]
+            start = EpochStart(array("epoch_start.params", params.shape, params.dtype),
+                               _optimizer(start_meta.get("optimizer"), "epoch_start.optimizer", array, params),
+                               _generators(start_meta.get("generators"), "epoch_start.generators"))
+            if "outputs" not in arrays or np.ndim(arrays["outputs"]) != 2:
+                raise ValueError("trainer state: cursor > 0 needs a 2-D array 'outputs'")
+            rows = min(cursor * config["batch_size"], train_size)
+            outputs = array("outputs", (rows, np.shape(arrays["outputs"])[1]), params.dtype)
+        elif meta["epoch_start"] is not None:
+            raise ValueError("trainer state: epoch_start must be null between epochs (cursor 0)")
+        extra = sorted(set(arrays) - taken)
+        if extra:
+            raise ValueError(f"trainer state: unexpected array {extra[0]!r}")
+        return cls(epoch=epoch, cursor=cursor, config=config, train_size=train_size, params=params, optimizer=optimizer,
+                   generators=generators, setting_changes=_setting_changes(meta["setting_changes"]),
+                   epoch_start=start, outputs=outputs)
+
+
+def frozen_copy(array: np.ndarray) -> np.ndarray:
+    """A read-only NumPy copy of the host array ``array``."""
+    frozen = np.array(array, copy=True)
+    frozen.flags.writeable = False
+    return frozen
+
+
+def frozen_optimizer(state: dict) -> dict:
+    """``state`` (an ``Optimizer.state_dict()`` with host slots) with read-only copies of its slots."""
+    return {**state, "slots": {name: frozen_copy(slot) for name, slot in state["slots"].items()}}
+
+
+def _without_slots(state: dict) -> dict:
+    return {key: value for key, value in state.items() if key != "slots"}
+
+
+def _slot_arrays(state: dict, prefix: str) -> dict[str, np.ndarray]:
+    return {prefix + name: slot for name, slot in state["slots"].items()}
+
+
+def _count(meta: dict, key: str) -> int:
+    value = meta[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"trainer state: {key} must be a whole number ≥ 0, got {value!r}")
+    return value
+
+
+def _optimizer(meta: object, where: str, array, params: np.ndarray) -> dict:
+    """The optimizer state_dict described by ``meta`` (name, steps, settings) with its slots
+    (arrays ``<where>.<slot>``, each like ``params``)."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("settings"), dict):
+        raise ValueError(f"trainer state: {where} must be an object with name, steps and settings")
+    steps = meta.get("steps")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"trainer state: {where}.steps must be a whole number ≥ 0, got {steps!r}")
+    try:
+        probe = make_optimizer(str(meta.get("name")), {})
+        type(probe)(**meta["settings"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"trainer state: {where}: {exc}") from None
+    slots = {name: array(f"{where}.{name}", params.shape, params.dtype) for name in probe.slot_names}
+    return {"name": probe.name, "steps": steps, "settings": dict(meta["settings"]), "slots": slots}
+
+
+def _generators(meta: object, where: str) -> dict:
+    """``{"shuffle": state, "dropout": {"layer{i}": state}}`` after checking each state sets a NumPy generator."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("dropout"), dict) or set(meta) != {"shuffle", "dropout"}:
+        raise ValueError(f"trainer state: {where} must be an object with shuffle and dropout")
+    probe = np.random.default_rng()
+    for name, state in [("shuffle", meta["shuffle"]), *((f"dropout.{k}", v) for k, v in meta["dropout"].items())]:
+        try:
+            probe.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"trainer state: {where}.{name} is not a generator state ({exc})") from None
+    return copy.deepcopy({"shuffle": meta["shuffle"], "dropout": meta["dropout"]})
+
+
+def _setting_changes(meta: object) -> tuple[SettingChange, ...]:
+    if not isinstance(meta, list):
+        raise ValueError("trainer state: setting_changes must be a list")
+    changes = []
+    for change in meta:
+        if not (isinstance(change, (list, tuple)) and len(change) == 3 and isinstance(change[1], str)
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (change[0], change[2]))):
+            raise ValueError(f"trainer state: a setting change must be [position, name, value], got {change!r}")
+        changes.append((float(change[0]), change[1], float(change[2])))
+    return tuple(changes)
