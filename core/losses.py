@@ -18,7 +18,7 @@ Array = Any
 LOSSES = ("mse", "binary_crossentropy", "categorical_crossentropy")
 
 
-def _clip_eps(dtype) -> float:
+def clip_epsilon(dtype) -> float:
     """The smallest probability the log sees: keeps log finite in float32 and float64."""
     return 1e-7 if dtype.itemsize <= 4 else 1e-15
 
@@ -73,12 +73,12 @@ class BinaryCrossEntropy(Loss):
     fused_activation = "sigmoid"
 
     def value(self, a, y, xp):
-        eps = _clip_eps(a.dtype)
+        eps = clip_epsilon(a.dtype)
         p = xp.clip(a, eps, 1.0 - eps)
         return float(-(y * xp.log(p) + (1.0 - y) * xp.log1p(-p)).sum() / a.shape[0])
 
     def gradient(self, a, y, xp):
-        eps = _clip_eps(a.dtype)
+        eps = clip_epsilon(a.dtype)
         p = xp.clip(a, eps, 1.0 - eps)
         return (p - y) / (p * (1.0 - p)) / a.shape[0]
 
@@ -88,11 +88,11 @@ class CategoricalCrossEntropy(Loss):
     fused_activation = "softmax"
 
     def value(self, a, y, xp):
-        p = xp.clip(a, _clip_eps(a.dtype), 1.0)
+        p = xp.clip(a, clip_epsilon(a.dtype), 1.0)
         return float(-(y * xp.log(p)).sum() / a.shape[0])
 
     def gradient(self, a, y, xp):
-        p = xp.clip(a, _clip_eps(a.dtype), 1.0)
+        p = xp.clip(a, clip_epsilon(a.dtype), 1.0)
         return -(y / p) / a.shape[0]
 
 

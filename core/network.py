@@ -77,6 +77,11 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(None, " + ", ".join(str(s) for s in shape) + ")"
 
 
+def layer_seed(network_seed: int, index: int) -> int:
+    """The seed of layer ``index`` (0-based)'s own generator (Dropout masks) in a network seeded ``network_seed``."""
+    return network_seed * 1000 + index
+
+
 class Network:
     """Layers, their parameters in one flat vector, forward/backward passes and prediction.
 
@@ -131,7 +136,7 @@ class Network:
         for i, layer in enumerate(self.layers):
             views = {n: self.params[o : o + math.prod(s)].reshape(s) for n, (o, s) in self._slots[i].items()}
             grads = {n: self.grads[o : o + math.prod(s)].reshape(s) for n, (o, s) in self._slots[i].items()}
-            layer.bind(views, grads, self.backend, seed=self.seed * 1000 + i)
+            layer.bind(views, grads, self.backend, seed=layer_seed(self.seed, i))
 
     def initialize(self, seed: int) -> None:
         """Draw fresh initial weights from a NumPy generator seeded with ``seed``."""

@@ -1,0 +1,151 @@
+"""What an export needs to reproduce a run, and the data file the exported programs load.
+
+An :class:`ExportSource` is a run's starting point: the network spec, dtype and seed, its
+initial parameters (epoch 0), its input standardization, the training settings, the data
+and how many epochs to train. :func:`write_data_file` writes what the exported NumPy script,
+notebook and PyTorch script load beside them (``<name>_data.npz``, read without pickles):
+
+    ``X``          (m, n) float64 raw inputs, as the dataset holds them
+    ``Y``          (m, k) float64 targets encoded as the output layer gives them
+    ``W1``, ``b1``, …  each dense layer's initial weights (n[l], n[l-1]) and biases (n[l],),
+                   numbered 1…L in the course's notation, in the network's dtype
+    ``mean``, ``std``  (n,) the standardization, only when the run's was not fitted on its
+                   own training part (a model file's, say): the programs fit it otherwise
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..backend import get_backend
+from ..data import Dataset, encode_targets, suggested_head
+from ..files import atomic_write
+from ..layers import SpecError
+from ..network import Network, Preprocess, layer_seed
+from ..trainer import TrainingConfig, split_indices
+
+
+@dataclass(frozen=True)
+class DenseStep:
+    """Dense layer ``number`` (1…L) of the course's notation: n[l] units, activation g[l], and
+    the Dropout layers applied to its output A[l] as (rate, generator seed), in order."""
+
+    number: int
+    units: int
+    activation: str
+    slope: float
+    dropouts: tuple[tuple[float, int], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ExportSource:
+    """A run from its start: everything an exported program needs to train it again.
+
+    ``initial`` is the flat (P,) parameter vector at epoch 0 in the network's layout;
+    ``preprocess`` the input standardization the run used (None: raw inputs).
+    """
+
+    spec: dict
+    dtype: str
+    seed: int
+    initial: np.ndarray
+    preprocess: Preprocess | None
+    config: TrainingConfig
+    dataset: Dataset
+    epochs: int
+
+    @classmethod
+    def of(cls, network: Network, initial: np.ndarray, dataset: Dataset, config: TrainingConfig, epochs: int) -> ExportSource:
+        """The run of ``network`` (its spec, dtype, seed and standardization) from ``initial``
+        (P,) on ``dataset`` with ``config`` for ``epochs`` epochs. A network without a
+        standardization gets the one its trainer would fit (``config.standardize``), so a
+        network exported before it trains exports the same run."""
+        initial = np.array(network.backend.to_host(initial), dtype=network.backend.dtype)
+        if initial.shape != (network.parameter_count,):
+            raise ValueError(f"the initial parameters have shape {initial.shape}, the network has {network.parameter_count}")
+        preprocess = network.preprocess
+        if preprocess is None and config.standardize:
+            train_rows = split_indices(dataset.n_samples, config.val_fraction, config.seed)[0]
+            preprocess = Preprocess.fit(dataset.X[train_rows])
+        return cls(network.spec(), np.dtype(network.backend.dtype).name, network.seed, initial, preprocess,
+                   config, dataset, int(epochs))
+
+    # ----- what the programs are made of -------------------------------------------------------
+    @property
+    def loss(self) -> str:
+        return self.config.loss or suggested_head(self.dataset.task, self.dataset.n_outputs)[1]
+
+    @property
+    def metric(self) -> str:
+        """"r2" for regression, else "accuracy" (the key suffix of the per-epoch JSON)."""
+        return "r2" if self.dataset.task == "regression" else "accuracy"
+
+    def dense_steps(self) -> list[DenseStep]:
+        """The dense layers in order with the Dropout layers after each; a Dropout before the
+        first dense layer belongs to step 0 (the inputs A[0]). SpecError for a Dropout after
+        the output layer: the output's fused gradient would pass through it."""
+        steps = [DenseStep(0, self.spec["input_shape"][0], "", 0.0, ())]
+        for index, layer in enumerate(self.spec["layers"]):
+            if layer["type"] == "dense":
+                steps.append(DenseStep(len(steps), layer["units"], layer.get("activation", "linear"),
+                                       float(layer.get("slope", 0.01)), ()))
+            elif layer["rate"] > 0:  # a rate of 0 draws no mask: the layer does nothing
+                last = steps[-1]
+                dropout = (float(layer["rate"]), layer_seed(self.seed, index))
+                steps[-1] = DenseStep(last.number, last.units, last.activation, last.slope, (*last.dropouts, dropout))
+        if steps[-1].dropouts:
+            raise SpecError("a Dropout layer after the output layer cannot be exported: move it before the output layer")
+        return steps
+
+    def split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(train, validation) row indices, as the trainer splits the data."""
+        return split_indices(self.dataset.n_samples, self.config.val_fraction, self.config.seed)
+
+    def fitted_standardization(self) -> bool:
+        """Whether the run's standardization is the one fitted on its own training part (the
+        programs then fit it themselves); False for raw inputs or a standardization given."""
+        if self.preprocess is None:
+            return False
+        fitted = Preprocess.fit(self.dataset.X[self.split()[0]])
+        return np.array_equal(fitted.mean, self.preprocess.mean) and np.array_equal(fitted.std, self.preprocess.std)
+
+    def initial_layers(self) -> list[dict[str, np.ndarray]]:
+        """Each layer's initial parameters, e.g. [{"W": (8, 2), "b": (8,)}, {}, …] in spec order."""
+        network = Network(self.spec, get_backend("numpy", self.dtype), seed=self.seed)
+        network.params[...] = self.initial
+        return network.parameters_by_layer()
+
+    def data_arrays(self) -> dict[str, np.ndarray]:
+        """The data file's arrays (see the module docstring)."""
+        n_outputs = self.dense_steps()[-1].units
+        arrays = {"X": self.dataset.X.astype(np.float64), "Y": encode_targets(self.dataset, n_outputs)}
+        dense = [p for p in self.initial_layers() if "W" in p]
+        for number, params in enumerate(dense, start=1):
+            arrays[f"W{number}"], arrays[f"b{number}"] = params["W"], params["b"]
+        if self.preprocess is not None and not self.fitted_standardization():
+            arrays["mean"], arrays["std"] = self.preprocess.mean, self.preprocess.std
+        return arrays
+
+
+def data_file_for(path: str | os.PathLike) -> Path:
+    """The data file an exported program at ``path`` loads: ``<stem>_data.npz`` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_data.npz")
+
+
+def write_data_file(source: ExportSource, path: str | os.PathLike) -> Path:
+    """Write the data file of the program at ``path`` (atomically); return its path."""
+    target = data_file_for(path)
+    arrays = source.data_arrays()
+    atomic_write(target, lambda f: np.savez(f, **arrays))
+    return target
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return Path(path)
