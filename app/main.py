@@ -28,7 +28,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-CLI_COMMANDS = ("train", "predict", "data")
+CLI_COMMANDS = ("train", "predict", "data", "export")
 HELP_OPTIONS = ("-h", "--help")
 INTERRUPTED = 130
 # Options of the window that take the next argument as their value: ours, then Qt's

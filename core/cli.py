@@ -1,9 +1,11 @@
-"""The headless command line: ``python main.py train|predict|data ...``.
+"""The headless command line: ``python main.py train|predict|data|export ...``.
 
 Every user error (bad option, an empty path, bad file, bad setting, an output that cannot
 be written) prints one line on stderr and exits with status 2; nothing prints a traceback.
-``train`` checks that every output (``--save``, ``--history``) can be written before it
-loads or trains anything. Ctrl-C (SIGINT) and SIGTERM mean the same: before training
+``train`` and ``export`` check that every output can be written before they load or train
+anything. ``train --config RUN.epochlab`` continues the session file's current run from its
+saved trainer state (bit for bit as if it had never stopped); ``--save`` writes a session
+file when its name ends in ``.epochlab``, else a model file. Ctrl-C (SIGINT) and SIGTERM mean the same: before training
 starts they end the run at once; during training the current mini-batch finishes, the
 partial epoch is discarded, the outputs asked for are written for the last complete epoch,
 and the exit status is 130.
@@ -19,13 +21,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import numpy as np
 
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
 from .data import DataError, Dataset
+from .epochlab import SessionFile, data_folder, is_session_path, load_network, load_session, load_session_dataset, save_session
 from .experiment import Experiment, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
@@ -35,8 +39,12 @@ from .losses import LOSSES
 from .network import Network
 from .optimizers import OPTIMIZERS
 from .realdata import REAL_DATASETS
+from .run import Marker, Run, Session
 from .synthetic import SYNTHETIC
 from .trainer import ConfigError, Report, Trainer, TrainingConfig
+
+if TYPE_CHECKING:
+    from .export import ExportSource
 
 DEFAULT_HIDDEN = "8:tanh,8:tanh"
 DATASET_NAMES = sorted(set(SYNTHETIC) | set(REAL_DATASETS))
@@ -44,6 +52,15 @@ DATA_HELP = "data file: CSV/TSV or other delimited text (.gz too), .npz with arr
 USER_ERRORS = (ConfigError, SpecError, DataError, FileFormatError, BackendUnavailable, ValueError, OSError)
 INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+DEFAULT_DTYPE = "float32"
+# the options that describe an experiment: a session file's run keeps its own
+EXPERIMENT_OPTIONS = ("dataset", "samples", "noise", "data", "target", "labels", "missing", "image_size", "rgb", "layers",
+                      "output_activation", "init", "loss", "optimizer", "lr", "batch_size", "l1", "l2", "val_split", "seed",
+                      "no_standardize", "no_shuffle")
+EXPORTS = {"script": ("py", "a standalone NumPy training script"), "notebook": ("ipynb", "a Jupyter notebook of the same"),
+           "torch": ("py", "a PyTorch training script"),
+           "onnx": ("onnx", "an ONNX file of the trained network (needs the onnx package)"),
+           "history": ("csv", "every epoch of the current run as CSV"), "model": ("npz", "the current weights as a model file")}
 
 
 class UsageError(Exception):
@@ -69,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network and report every epoch")
     source = train.add_argument_group("data and network")
     source.add_argument("--config", type=_path,
-                        help="experiment JSON file (dataset, network, training); other options override it")
+                        help="experiment JSON file (dataset, network, training; other options override it), or a session "
+                             "file RUN.epochlab whose current run continues (--epochs N: N more epochs)")
     source.add_argument("--dataset", choices=DATASET_NAMES, help="a built-in dataset (synthetic or real)")
     source.add_argument("--samples", type=int, help="samples to generate for a built-in dataset")
     source.add_argument("--noise", type=float, help="noise of a built-in dataset")
@@ -78,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh" or "32:relu,dropout:0.2"; "" or none: no hidden layer')
     source.add_argument("--output-activation", choices=["linear", "sigmoid", "softmax", "tanh", "relu"], help="override the output layer's activation")
     source.add_argument("--init", type=_path, metavar="MODEL.npz",
-                        help="start from the weights (and standardization) in this model file")
+                        help="start from the weights (and standardization) in this model file (or a session file's current ones)")
     settings = train.add_argument_group("training")
     settings.add_argument("--loss", choices=LOSSES, help="default: suggested by the data")
     settings.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -92,20 +110,26 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--no-standardize", action="store_true", help="feed raw inputs (default: standardize on the training part)")
     settings.add_argument("--no-shuffle", action="store_true", help="keep the sample order in every epoch")
     settings.add_argument("--backend", choices=BACKENDS, default="numpy")
-    settings.add_argument("--dtype", choices=list(DTYPES), default="float32")
+    settings.add_argument("--dtype", choices=list(DTYPES), help=f"default: {DEFAULT_DTYPE}, or a session file's own")
     output = train.add_argument_group("output")
-    output.add_argument("--save", type=_path, metavar="MODEL.npz", help="write the trained model here")
-    output.add_argument("--history", type=_path, metavar="FILE.csv", help="write one CSV row per epoch here")
+    output.add_argument("--save", type=_path, metavar="MODEL.npz|RUN.epochlab",
+                        help="write the trained model here, or the whole session (runs, checkpoints, state) to an .epochlab")
+    output.add_argument("--history", type=_path, metavar="FILE.csv", help="write one CSV row per epoch of the run here")
     output.add_argument("--json", action="store_true", help="print one JSON object per epoch instead of the progress bar")
 
     predict = commands.add_parser("predict", help="print a model's outputs for every sample of a data file")
-    predict.add_argument("model", type=_path, help="model file written by train --save")
+    predict.add_argument("model", type=_path, help="model file written by train --save (or a session file RUN.epochlab)")
     predict.add_argument("--data", type=_path, required=True, help=".npz data file with an array X")
     predict.add_argument("--json", action="store_true", help="print one JSON list per sample")
 
     data = commands.add_parser("data", help="show what a data file (or built-in dataset) holds, without training")
     data.add_argument("file", type=_path, metavar="FILE", help=DATA_HELP + "; or a built-in dataset name")
     _add_file_options(data)
+
+    export = commands.add_parser("export", help="write a session file's run as a script, notebook, model or history")
+    export.add_argument("session", type=_path, metavar="RUN.epochlab", help="session file written by train --save or the window")
+    for name, (suffix, what) in EXPORTS.items():
+        export.add_argument(f"--{name}", type=_path, metavar=f"F.{suffix}", help=f"write {what} here")
     return parser
 
 
@@ -224,10 +248,19 @@ class _Interrupts:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    """``train``'s outputs, checked as :func:`_check_paths` does; ``--save`` may replace the
+    session file ``--config`` (it is read whole before it is replaced)."""
+    config = args.config if args.config and args.save and is_session_path(args.config) else None
+    same_session = config is not None and os.path.realpath(config) == os.path.realpath(args.save)
+    _check_paths([("--save", args.save), ("--history", args.history)],
+                 [("--config", None if same_session else args.config), ("--data", args.data), ("--init", args.init)])
+
+
+def _check_paths(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[tuple[str, str | None]]) -> None:
     """Refuse, before anything is loaded or trained, an output that cannot be written, two
-    outputs naming one file, or an output naming an input file."""
+    outputs naming one file, or an output naming an input file (options with None are not given)."""
     targets: dict[str, str] = {}
-    for option, path in (("--save", args.save), ("--history", args.history)):
+    for option, path in outputs:
         if path is None:
             continue
         try:
@@ -237,15 +270,70 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if target in targets:
             raise UsageError(f"{targets[target]} and {option} name the same file {path}")
         targets[target] = option
-    for option, path in (("--config", args.config), ("--data", args.data), ("--init", args.init)):
+    for option, path in inputs:
         if path and os.path.realpath(path) in targets:  # writing there would destroy an input
             raise UsageError(f"{targets[os.path.realpath(path)]} would overwrite the {option} file {path}")
 
 
-def _build_trainer(args: argparse.Namespace, read_image: ReadImage | None) -> Trainer:
+@dataclass(eq=False)
+class _Job:
+    """What ``train`` trains: the trainer, the session and its run that records the epochs, the
+    experiment (its data paths relative to ``base``), whether to keep checkpoints (for a
+    session file), the session file read (if any) and how many epochs to run."""
+
+    trainer: Trainer
+    session: Session
+    run: Run
+    experiment: Experiment
+    base: str
+    checkpoints: bool
+    epochs: int
+    saved: SessionFile | None = None
+
+
+def _new_job(args: argparse.Namespace, read_image: ReadImage | None) -> _Job:
+    """A new run of the experiment the options describe, in a new session of its own."""
     experiment, base = _experiment(args)
+    trainer = _build_trainer(args, experiment, base, read_image)
+    experiment.network = trainer.network.spec()
+    session = Session()
+    run = session.start_run(experiment.to_json(), trainer.metric_name)
+    checkpoints = bool(args.save) and is_session_path(args.save)
+    if checkpoints:
+        run.checkpoints.add(trainer.state())
+    return _Job(trainer, session, run, experiment, base, checkpoints, trainer.config.epochs)
+
+
+def _continued_job(args: argparse.Namespace, read_image: ReadImage | None) -> _Job:
+    """The current run of the session file ``--config``, restored to its saved state; ``--epochs``
+    more epochs (default: up to its experiment's epochs)."""
+    given = [f"--{name.replace('_', '-')}" for name in EXPERIMENT_OPTIONS if getattr(args, name) not in (None, False)]
+    if given:
+        raise UsageError(f"{args.config}: a saved run keeps its own data, network and settings; leave out {', '.join(given)} "
+                         "(start a new run with a JSON --config to change them)")
+    saved = load_session(args.config)
+    run = saved.session.current
+    if run is None:
+        raise UsageError(f"{args.config}: has no current run to continue")
+    state = saved.state
+    dtype = DEFAULT_DTYPE if state is None else state.params.dtype.name
+    if args.dtype and args.dtype != dtype:
+        raise UsageError(f"{args.config}: its run trains in {dtype}; leave out --dtype {args.dtype} to continue it")
+    experiment = saved.experiment
+    if state is not None:
+        experiment.training = TrainingConfig.from_json(state.config)
+    dataset = load_session_dataset(args.config, saved, read_image=read_image)
+    network = load_network(args.config, get_backend(args.backend, dtype))
+    trainer = Trainer(network, dataset, experiment.training)
+    if state is not None:
+        trainer.restore(state)
+    epochs = args.epochs if args.epochs is not None else max(0, experiment.training.epochs - trainer.epoch)
+    return _Job(trainer, saved.session, run, experiment, str(data_folder(args.config)), True, epochs, saved)
+
+
+def _build_trainer(args: argparse.Namespace, experiment: Experiment, base: str, read_image: ReadImage | None) -> Trainer:
     config = experiment.training
-    backend = get_backend(args.backend, args.dtype)
+    backend = get_backend(args.backend, args.dtype or DEFAULT_DTYPE)
     dataset = load_dataset(experiment.dataset, base, read_image=read_image)
     if experiment.dataset.get("task") == "classes":
         _check_labels_are_classes(dataset, config.loss)
@@ -298,12 +386,12 @@ def _is_fraction(text: str) -> bool:
     return math.isfinite(value) and value != round(value)
 
 
-def _train(trainer: Trainer, interrupts: _Interrupts, on_report: Callable[[Report], None]) -> Report | None:
-    """Run up to ``trainer.config.epochs`` epochs, handing each finished one (complete or
-    diverged) to ``on_report``; stop on divergence or a signal. Returns the last one handed on.
-    After a signal the network and optimizer are those of the last complete epoch."""
-    last = None
-    for _ in range(trainer.config.epochs):
+def _train(job: _Job, interrupts: _Interrupts, on_report: Callable[[Report], None]) -> Report | None:
+    """Run up to ``job.epochs`` epochs, handing each finished one (complete or diverged) to
+    ``on_report``; stop on divergence or a signal. Returns the last one handed on. After a
+    signal the network and optimizer are those of the last complete epoch."""
+    last, trainer = None, job.trainer
+    for _ in range(job.epochs):
         if interrupts.signalled:
             break
         report = trainer.run_epoch()
@@ -321,24 +409,26 @@ def _train(trainer: Trainer, interrupts: _Interrupts, on_report: Callable[[Repor
 def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
     _check_outputs(args)
     with _Interrupts() as interrupts:
-        trainer = _build_trainer(args, read_image)
-        epochs = trainer.config.epochs
+        job = _continued_job(args, read_image) if args.config and is_session_path(args.config) else _new_job(args, read_image)
+        trainer, first = job.trainer, job.trainer.epoch
+        total = first + job.epochs
         interactive = not args.json and sys.stderr.isatty()
 
         def on_report(report: Report) -> None:
+            _record(job, report)
             if args.json:
                 print(json.dumps(_finite_or_none(report.to_json())), flush=True)
             elif interactive:
-                _progress(report, epochs, sys.stderr)
+                _progress(report, total, sys.stderr)
 
         interrupts.attach(trainer)
-        last = _train(trainer, interrupts, on_report)
+        last = _train(job, interrupts, on_report)
         if interactive:
             sys.stderr.write("\n")
-        if interrupts.signalled and trainer.epoch == 0:  # no complete epoch to keep
+        if interrupts.signalled and trainer.epoch == first:  # no complete epoch to keep
             print("interrupted before the first epoch finished; nothing written", file=sys.stderr)
             return INTERRUPTED
-        written = _write_outputs(args, trainer)
+        written = _write_outputs(args, job)
         if interrupts.signalled:  # still inside: a repeated signal cannot cut this line short
             saved = f"; wrote {' and '.join(written)}" if written else ""
             print(f"interrupted after epoch {trainer.epoch}{saved}", file=sys.stderr)
@@ -352,20 +442,86 @@ def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> 
     return 0
 
 
-def _write_outputs(args: argparse.Namespace, trainer: Trainer) -> list[str]:
-    """Write the history and the model asked for; return their paths."""
+def _record(job: _Job, report: Report) -> None:
+    """Keep a finished epoch in the run: a complete one in its record (and a checkpoint when one
+    is due), a divergence as a marker."""
+    run, trainer = job.run, job.trainer
+    if report.complete:
+        run.record.append_report(report)
+        if job.checkpoints and run.checkpoints.due(trainer.epoch):
+            run.checkpoints.add(trainer.state())
+    elif report.diverged:
+        run.markers.append(Marker(float(trainer.epoch), report.diverged, "diverged"))
+
+
+def _write_outputs(args: argparse.Namespace, job: _Job) -> list[str]:
+    """Write the history (every epoch of the run) and the model or session file asked for;
+    return their paths."""
     written = []
     if args.history:
-        write_history_csv(args.history, trainer.history.records())
+        write_history_csv(args.history, job.session.records(job.run))
         written.append(args.history)
-    if args.save:
-        save_model(args.save, trainer.network)
+    if args.save and is_session_path(args.save):
+        state = job.trainer.state()
+        job.run.checkpoints.add(state)
+        window = job.saved.window if job.saved else {}
+        save_session(args.save, SessionFile(job.experiment, job.session, state, window), job.trainer.network,
+                     data_folder=job.base)
+        written.append(args.save)
+    elif args.save:
+        save_model(args.save, job.trainer.network)
         written.append(args.save)
     return written
 
 
 def _finite_or_none(record: dict) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+
+
+def cmd_export(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
+    """Write what the session file ``args.session`` holds in the forms asked for (see EXPORTS)."""
+    from . import export  # imported when used: train and predict start without it
+
+    asked = [(name, getattr(args, name)) for name in EXPORTS if getattr(args, name)]
+    if not asked:
+        raise UsageError(f"say what to export: {', '.join(f'--{name}' for name in EXPORTS)}")
+    if not is_session_path(args.session):
+        raise UsageError(f"{args.session}: export reads an Epoch Lab session file (.epochlab); "
+                         "write one with train --save RUN.epochlab or the window's File ▸ Save")
+    _check_paths([(f"--{name}", path) for name, path in asked], [("session", args.session)])
+    saved = load_session(args.session)
+    run = saved.session.current
+    if run is None:
+        raise UsageError(f"{args.session}: has no current run to export")
+    network = load_network(args.session)
+    programs = {"script": export.write_numpy_script, "notebook": export.write_notebook, "torch": export.write_torch_script}
+    source = _export_source(args.session, saved, run, network, read_image) if set(programs) & dict(asked).keys() else None
+    for name, path in asked:
+        if name == "history":
+            write_history_csv(path, saved.session.records(run))
+        elif name == "model":
+            save_model(path, network)
+        elif name == "onnx":
+            export.write_onnx(network, path)
+        else:
+            programs[name](source, path)
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _export_source(path: str, saved: SessionFile, run: Run, network: Network, read_image: ReadImage | None) -> ExportSource:
+    """The exported programs' starting point: ``run`` from its initial weights (its epoch-0
+    checkpoint) on its data, with its settings, for the epochs it has trained."""
+    from .export import ExportSource  # see cmd_export
+
+    initial = run.checkpoints.get(0)
+    if initial is None:
+        where = f"a branch from epoch {run.branch_epoch}" if run.parent is not None else "a run without its initial weights"
+        raise UsageError(f"{path}: its current run ({run.name}) is {where}; the exported programs train from epoch 0, "
+                         "so export the run it started from")
+    config = Experiment.from_json(run.experiment).training
+    dataset = load_session_dataset(path, saved, read_image=read_image)
+    return ExportSource.of(network, initial.params, dataset, config, run.epochs or config.epochs)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -423,11 +579,10 @@ def main(argv: Sequence[str] | None = None, read_image: ReadImage | None = None)
     """
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "train":
-            return cmd_train(args, read_image)
-        if args.command == "data":
-            return cmd_data(args, read_image)
-        return cmd_predict(args)
+        if args.command == "predict":
+            return cmd_predict(args)
+        command = {"train": cmd_train, "data": cmd_data, "export": cmd_export}[args.command]
+        return command(args, read_image)
     except (UsageError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,9 @@ Model file (written with ``allow_pickle=False``, read without unpickling):
     ``spec``        the network spec as a JSON string
     ``preprocess``  JSON string {"mean": [...], "std": [...]} (each of length n_inputs) or "null"
     ``layer{i}.W``, ``layer{i}.b``, …  each layer i's parameters (0-based, spec order)
+    ``seed``        optional: 0-d integer, the network's seed (its Dropout generators); 0 when absent
+An Epoch Lab session file (``.epochlab``, core.epochlab) holds these keys too, beside its own
+(it has a ``format_version``): :func:`load_model` reads its network and ignores the rest.
 Data file: ``X`` (m, n) numbers and ``y`` (m,) integer labels or (m,)/(m, t) float targets.
 
 A model file is checked whole before a Network is returned: the spec against the schema
@@ -46,6 +49,8 @@ ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive's first entry, 
 NPY_SIGNATURE = b"\x93NUMPY"
 PICKLE_SIGNATURE = b"\x80"  # the PROTO opcode that starts every pickle of protocol 2 or later
 MODEL_JSON_KEYS = ("spec", "preprocess")
+SEED_KEY = "seed"
+SESSION_KEY = "format_version"  # the member that makes an .npz an Epoch Lab session file (core.epochlab)
 
 
 class FileFormatError(ValueError):
@@ -148,8 +153,9 @@ def _keep_permissions(path: Path, tmp: Path) -> None:
         pass
 
 
-def save_model(path: str | os.PathLike, network: Network) -> None:
-    """Write ``network`` (spec, preprocess, parameters) to the model file ``path``."""
+def model_arrays(network: Network) -> dict[str, np.ndarray]:
+    """The members of a model file for ``network``: ``spec``, ``preprocess`` (0-d JSON strings)
+    and every layer's host parameters ``layer{i}.{name}``."""
     arrays: dict[str, np.ndarray] = {
         "spec": np.array(json.dumps(network.spec())),
         "preprocess": np.array(json.dumps(network.preprocess.to_json() if network.preprocess else None)),
@@ -157,6 +163,12 @@ def save_model(path: str | os.PathLike, network: Network) -> None:
     for i, params in enumerate(network.parameters_by_layer()):
         for name, value in params.items():
             arrays[f"layer{i}.{name}"] = value
+    return arrays
+
+
+def save_model(path: str | os.PathLike, network: Network) -> None:
+    """Write ``network`` (spec, preprocess, parameters) to the model file ``path``."""
+    arrays = model_arrays(network)
     atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
@@ -202,19 +214,30 @@ def _read_array(npz: Any, key: str, path: Any, float64_copy: bool = False) -> np
     return read_member(npz, key, path, float64_copy=float64_copy)
 
 
-def _read_json(npz: Any, key: str, path: Any) -> Any:
-    """The JSON value held, as one string, by the array ``key``."""
+def read_json_member(npz: Any, key: str, path: Any, owner: str = "the model's") -> Any:
+    """The JSON value held, as one 0-d string, by the array ``key`` (``owner`` starts the
+    messages: "the model's spec is not valid JSON")."""
     text = _read_array(npz, key, path)
     if text.shape != () or text.dtype.kind != "U":
         raise FileFormatError(f"{path}: array '{key}' must be one JSON string, got {text.dtype} of shape {text.shape}")
     try:
         return json.loads(str(text))
     except RecursionError:
-        raise FileFormatError(f"{path}: the model's {key} is nested too deeply") from None
+        raise FileFormatError(f"{path}: {owner} {key} is nested too deeply") from None
     except json.JSONDecodeError as exc:
-        raise FileFormatError(f"{path}: the model's {key} is not valid JSON ({exc})") from None
+        raise FileFormatError(f"{path}: {owner} {key} is not valid JSON ({exc})") from None
     except ValueError:  # Python refuses to convert integers of more than 4300 digits
-        raise FileFormatError(f"{path}: the model's {key} holds a number too long to read") from None
+        raise FileFormatError(f"{path}: {owner} {key} holds a number too long to read") from None
+
+
+def _read_seed(npz: Any, path: Any) -> int:
+    """The network seed a model file may hold (``seed``: a 0-d whole number ≥ 0); 0 without one."""
+    if SEED_KEY not in npz.files:
+        return 0
+    seed = _read_array(npz, SEED_KEY, path)
+    if seed.shape != () or seed.dtype.kind not in "iu" or int(seed) < 0:
+        raise FileFormatError(f"{path}: array '{SEED_KEY}' must be one whole number ≥ 0, got {seed.dtype} of shape {seed.shape}")
+    return int(seed)
 
 
 def _read_parameter(npz: Any, key: str, path: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -257,23 +280,25 @@ def _preprocess(data: Any, n_inputs: int, path: Any) -> Preprocess | None:
 
 
 def load_model(path: str | os.PathLike, backend: Backend | None = None) -> Network:
-    """Read a model file written by :func:`save_model` into a new Network on ``backend``."""
+    """Read a model file written by :func:`save_model` (or the current network of an Epoch Lab
+    session file) into a new Network on ``backend``, with the file's seed when it has one."""
     with _open_npz(path) as npz:
-        spec = _read_json(npz, "spec", path)
-        pre = _read_json(npz, "preprocess", path) if "preprocess" in npz.files else None
+        spec = read_json_member(npz, "spec", path)
+        pre = read_json_member(npz, "preprocess", path) if "preprocess" in npz.files else None
+        seed = _read_seed(npz, path)
         try:
             validate_network_spec(spec, where="spec")
         except SpecError as exc:  # core.schema.SchemaError: the message starts with the key path, "spec.…"
             raise FileFormatError(f"{path}: {exc}") from None
         try:
-            network = Network(spec, backend)
+            network = Network(spec, backend, seed=seed)
         except SpecError as exc:
             raise FileFormatError(f"{path}: the model spec is invalid: {exc}") from None
         except ResourceError as exc:
             raise ResourceError(f"{path}: {exc}") from None
         names = [(i, name, f"layer{i}.{name}") for i, layer in enumerate(network.layers) for name in layer.params]
-        unused = sorted(set(npz.files) - {key for *_, key in names} - set(MODEL_JSON_KEYS))
-        if unused:
+        unused = sorted(set(npz.files) - {key for *_, key in names} - {*MODEL_JSON_KEYS, SEED_KEY})
+        if unused and SESSION_KEY not in npz.files:  # a session file's other members are its own
             raise FileFormatError(f"{path}: holds arrays the spec has no place for: {', '.join(unused)}")
         values: list[dict[str, np.ndarray]] = [{} for _ in network.layers]
         for i, name, key in names:

@@ -68,6 +68,7 @@ class Checkpoints:
         self._states: dict[int, TrainerState] = {}
         self._pinned: set[int] = set()
         self._latest: int | None = None
+        self._nbytes = 0
 
     def __len__(self) -> int:
         return len(self._states)
@@ -87,7 +88,8 @@ class Checkpoints:
 
     @property
     def nbytes(self) -> int:
-        return sum(state.nbytes for state in self._states.values())
+        """Bytes of the states kept."""
+        return self._nbytes
 
     def due(self, epoch: int) -> bool:
         """Whether a state after ``epoch`` completed epochs would be kept on the interval."""
@@ -101,6 +103,8 @@ class Checkpoints:
             raise ValueError("a checkpoint is a state between epochs, not in the middle of one")
         epoch = state.epoch
         previous = self._latest
+        replaced = self._states.get(epoch)
+        self._nbytes += state.nbytes - (replaced.nbytes if replaced is not None else 0)
         self._states[epoch] = state
         self._latest = epoch if previous is None else max(previous, epoch)
         if pinned:
@@ -140,7 +144,7 @@ class Checkpoints:
 
     def _drop_unless_kept(self, epoch: int) -> None:
         if not self._kept_for_good(epoch) and epoch % self.interval:
-            del self._states[epoch]
+            self._nbytes -= self._states.pop(epoch).nbytes
 
     def _thinnable(self) -> bool:
         """Whether doubling the interval would drop a state (there is one not kept for good)."""

@@ -61,6 +61,25 @@ class Columns:
             array[count] = value
         self._count = count + 1
 
+    def extend_rows(self, rows: np.ndarray) -> None:
+        """Add ``rows`` (k, len(names)): one row per line, columns in the order of ``names``."""
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != len(self.names):
+            raise ValueError(f"rows of {len(self.names)} columns are needed, got shape {rows.shape}")
+        count, end = self._count, self._count + len(rows)
+        if end > len(self._arrays[0]):
+            for i, array in enumerate(self._arrays):
+                grown = np.empty(max(end, 2 * len(array)))
+                grown[:count] = array[:count]
+                self._arrays[i] = grown
+        for i, array in enumerate(self._arrays):
+            array[count:end] = rows[:, i]
+        self._count = end
+
+    def rows(self) -> np.ndarray:
+        """A (len, len(names)) copy of every filled row, columns in the order of ``names``."""
+        return np.stack([array[: self._count] for array in self._arrays], axis=1)
+
     def column(self, name: str) -> np.ndarray:
         """The (len,) values of column ``name``; a view, do not write (KeyError for an unknown name)."""
         return self._arrays[self._index[name]][: self._count]
@@ -104,13 +123,30 @@ class RunRecord(Columns):
         self.append((report.epoch, report.train_loss, _number(report.val_loss), report.train_metric, _number(report.val_metric),
                      report.learning_rate, report.seconds))
         self._totals["seconds"] += report.seconds
-        self._totals["samples"] += report.samples_per_second * report.seconds
+        if report.seconds > 0:  # else the rate is infinite: inf × 0 would make the total NaN
+            self._totals["samples"] += report.samples_per_second * report.seconds
         self._recent.append(report)
 
     def extend(self, reports: Iterable[Report]) -> None:
         """Record complete epochs' reports, in order."""
         for report in reports:
             self.append_report(report)
+
+    @classmethod
+    def restore(cls, metric_name: str, rows: np.ndarray, totals: dict[str, float], validation: bool) -> RunRecord:
+        """A record read back from a file: ``rows`` (epochs, len(RECORD_COLUMNS)) as :meth:`rows`
+        gave them, the ``TOTALS`` and whether the reports had validation values. Whole reports
+        are not kept in files: ``last`` and ``recent`` start empty."""
+        record = cls(metric_name, capacity=max(INITIAL_ROWS, len(rows)))
+        record.extend_rows(rows)
+        record._totals = {name: float(totals[name]) for name in TOTALS}
+        record._validation = bool(validation)
+        return record
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether the run's reports have validation values (False: None in :meth:`records`)."""
+        return self._validation
 
     @property
     def last(self) -> Report | None:

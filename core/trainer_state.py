@@ -18,6 +18,7 @@ cover them).
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,9 +78,9 @@ class TrainerState:
         """The live optimizer settings (learning_rate, momentum, …) in force when it was taken."""
         return self.optimizer["settings"]
 
-    @property
+    @functools.cached_property
     def nbytes(self) -> int:
-        """Bytes of its arrays (for checkpoint budgets)."""
+        """Bytes of its arrays (for checkpoint budgets; the arrays are read-only, so once)."""
         return sum(array.nbytes for array in self.to_parts()[1].values())
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
