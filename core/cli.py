@@ -511,7 +511,8 @@ def cmd_export(args: argparse.Namespace, read_image: ReadImage | None = None) ->
 
 def _export_source(path: str, saved: SessionFile, run: Run, network: Network, read_image: ReadImage | None) -> ExportSource:
     """The exported programs' starting point: ``run`` from its initial weights (its epoch-0
-    checkpoint) on its data, with its settings, for the epochs it has trained."""
+    checkpoint) on its data, with its settings and the live changes it made to them (as its
+    latest state records them), for the epochs it has trained."""
     from .export import ExportSource  # see cmd_export
 
     initial = run.checkpoints.get(0)
@@ -521,7 +522,9 @@ def _export_source(path: str, saved: SessionFile, run: Run, network: Network, re
                          "so export the run it started from")
     config = Experiment.from_json(run.experiment).training
     dataset = load_session_dataset(path, saved, read_image=read_image)
-    return ExportSource.of(network, initial.params, dataset, config, run.epochs or config.epochs)
+    latest = saved.state if saved.state is not None else run.checkpoints.latest()
+    return ExportSource.of(network, initial.params, dataset, config, run.epochs or config.epochs,
+                           setting_changes=latest.setting_changes)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

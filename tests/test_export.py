@@ -42,16 +42,25 @@ def dropout(rate: float) -> dict:
 
 
 def trained_run(dataset, hidden: list[dict], config: TrainingConfig, *, dtype: str = "float32", seed: int = 3,
-                output: dict | None = None, preprocess: Preprocess | None = None) -> tuple[list[dict], ExportSource, Network]:
-    """Train a network with the engine; return its per-epoch JSON (as `train --json` prints it), the
-    export of the run and the trained network."""
+                output: dict | None = None, preprocess: Preprocess | None = None,
+                changes: dict[tuple[int, int], dict[str, float]] | None = None) -> tuple[list[dict], ExportSource, Network]:
+    """Train a network with the engine, changing settings live where ``changes`` says (before
+    mini-batch b of the epoch after e epochs done: {(e, b): {setting: value}}); return its
+    per-epoch JSON (as `train --json` prints it), the export of the run and the trained network."""
     head = output or suggested_head(dataset.task, dataset.n_outputs)[0]
     network = Network({"input_shape": [dataset.n_features], "layers": [*hidden, head]}, get_backend("numpy", dtype), seed=seed)
     network.preprocess = preprocess
     initial = network.params.copy()
     trainer = Trainer(network, dataset, config)
-    history = [_finite_or_none(report.to_json()) for report in trainer.run(EPOCHS)]
-    return history, ExportSource.of(network, initial, dataset, config, EPOCHS), network
+    history = []
+    for epoch in range(EPOCHS):
+        for batch in range(trainer.batches_per_epoch):
+            for name, value in (changes or {}).get((epoch, batch), {}).items():
+                trainer.set_setting(name, value)
+            report = trainer.step_batch()
+        history.append(_finite_or_none(report.to_json()))
+    source = ExportSource.of(network, initial, dataset, config, EPOCHS, setting_changes=trainer.setting_changes)
+    return history, source, network
 
 
 def _finite_or_none(record: dict) -> dict:
@@ -113,6 +122,16 @@ SETTINGS = {
         lambda: synthetic("moons", 200, 0.1, 0),
         [dense(8, "relu")],
         TrainingConfig(optimizer="adam", loss="mse", learning_rate=0.02), {}),
+    "adam, α and β₁ changed live": (
+        lambda: synthetic("circle", 200, 0.1, 0),
+        [dense(8, "tanh"), dropout(0.1)],
+        TrainingConfig(optimizer="adam", learning_rate=0.01, batch_size=16),
+        {"changes": {(2, 3): {"learning_rate": 0.05}, (5, 0): {"learning_rate": 0.002, "beta1": 0.8}}}),
+    "momentum, α and μ changed live": (
+        lambda: synthetic("plane", 200, 0.5, 1),
+        [dense(8, "relu")],
+        TrainingConfig(optimizer="momentum", learning_rate=0.01, batch_size=20),
+        {"changes": {(1, 4): {"momentum": 0.5}, (3, 7): {"learning_rate": 0.03}}}),
     "multi-label binary cross-entropy on two sigmoid units": (
         two_labels, [dense(6, "relu")],
         TrainingConfig(optimizer="adam", loss="binary_crossentropy", learning_rate=0.02, batch_size=16),

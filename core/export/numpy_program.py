@@ -79,7 +79,20 @@ def settings_lines(source: ExportSource) -> list[str]:
         lines.append(_constant("BETA2", config.beta2, "β₂, the decay of the running mean of squared gradients"))
     if optimizer in ("rmsprop", "adam"):
         lines.append(_constant("EPSILON", config.epsilon, "ε, keeps the division finite"))
+    if source.setting_changes:
+        lines += ["# settings changed live during the run: (epochs done, mini-batch of the next epoch) → new values,",
+                  "# each from that mini-batch on",
+                  f"SETTING_CHANGES = {source.changes_by_batch()!r}"]
     return lines
+
+
+def setting_change_lines(source: ExportSource, indent: str) -> list[str]:
+    """The training loop's lines, at mini-batch ``number`` of epoch ``epoch`` (1-based), that
+    apply the run's live setting changes to the constants; none when it made none."""
+    if not source.setting_changes:
+        return []
+    lines = [f"{indent}change = SETTING_CHANGES.get((epoch - 1, number), {{}})   # the run changed a setting here, live"]
+    return lines + [f'{indent}{constant} = change.get("{constant}", {constant})' for constant in source.changed_constants()]
 
 
 def _settings(source: ExportSource) -> Section:
@@ -470,8 +483,10 @@ def _training(source: ExportSource) -> Section:
                   "    X_epoch, Y_epoch = X_train[:, order], Y_train[:, order]"]
     else:
         lines += ["    X_epoch, Y_epoch = X_train, Y_train   # the same order every epoch (no shuffling)"]
+    loop = "for number, first in enumerate(range(0, m, BATCH_SIZE)):" if source.setting_changes else "for first in range(0, m, BATCH_SIZE):"
     lines += ["    outputs = np.empty_like(Y_epoch)   # the network's outputs during the epoch, for its training loss",
-              "    for first in range(0, m, BATCH_SIZE):",
+              f"    {loop}",
+              *setting_change_lines(source, " " * 8),
               "        batch = slice(first, first + BATCH_SIZE)",
               "        X_batch, Y_batch = X_epoch[:, batch], Y_epoch[:, batch]"]
     if dropout:

@@ -15,6 +15,7 @@ notebook and PyTorch script load beside them (``<name>_data.npz``, read without 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ from ..files import atomic_write
 from ..layers import SpecError
 from ..network import Network, Preprocess, layer_seed
 from ..trainer import TrainingConfig, split_indices
+
+SETTING_CONSTANTS = {"learning_rate": "LEARNING_RATE", "momentum": "MOMENTUM", "beta1": "BETA1", "beta2": "BETA2",
+                     "rho": "RHO"}  # a live setting → the exported programs' constant for it
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,9 @@ class ExportSource:
     """A run from its start: everything an exported program needs to train it again.
 
     ``initial`` is the flat (P,) parameter vector at epoch 0 in the network's layout;
-    ``preprocess`` the input standardization the run used (None: raw inputs).
+    ``preprocess`` the input standardization the run used (None: raw inputs);
+    ``setting_changes`` the live setting changes the run made, as (epochs done, mini-batches
+    done of the next epoch, setting name, value), each from that mini-batch on.
     """
 
     spec: dict
@@ -57,13 +63,16 @@ class ExportSource:
     config: TrainingConfig
     dataset: Dataset
     epochs: int
+    setting_changes: tuple[tuple[int, int, str, float], ...] = ()
 
     @classmethod
-    def of(cls, network: Network, initial: np.ndarray, dataset: Dataset, config: TrainingConfig, epochs: int) -> ExportSource:
+    def of(cls, network: Network, initial: np.ndarray, dataset: Dataset, config: TrainingConfig, epochs: int, *,
+           setting_changes: tuple[tuple[float, str, float], ...] = ()) -> ExportSource:
         """The run of ``network`` (its spec, dtype, seed and standardization) from ``initial``
-        (P,) on ``dataset`` with ``config`` for ``epochs`` epochs. A network without a
-        standardization gets the one its trainer would fit (``config.standardize``), so a
-        network exported before it trains exports the same run."""
+        (P,) on ``dataset`` with ``config`` for ``epochs`` epochs, and the live
+        ``setting_changes`` it made (``Trainer.setting_changes``: position in epochs done,
+        name, value). A network without a standardization gets the one its trainer would fit
+        (``config.standardize``), so a network exported before it trains exports the same run."""
         initial = np.array(network.backend.to_host(initial), dtype=network.backend.dtype)
         if initial.shape != (network.parameter_count,):
             raise ValueError(f"the initial parameters have shape {initial.shape}, the network has {network.parameter_count}")
@@ -71,8 +80,11 @@ class ExportSource:
         if preprocess is None and config.standardize:
             train_rows = split_indices(dataset.n_samples, config.val_fraction, config.seed)[0]
             preprocess = Preprocess.fit(dataset.X[train_rows])
+        batches = math.ceil(len(split_indices(dataset.n_samples, config.val_fraction, config.seed)[0]) / config.batch_size)
+        changes = tuple((int(position), round((position - int(position)) * batches), name, float(value))
+                        for position, name, value in setting_changes)
         return cls(network.spec(), np.dtype(network.backend.dtype).name, network.seed, initial, preprocess,
-                   config, dataset, int(epochs))
+                   config, dataset, int(epochs), changes)
 
     # ----- what the programs are made of -------------------------------------------------------
     @property
@@ -100,6 +112,19 @@ class ExportSource:
         if steps[-1].dropouts:
             raise SpecError("a Dropout layer after the output layer cannot be exported: move it before the output layer")
         return steps
+
+    def changes_by_batch(self) -> dict[tuple[int, int], dict[str, float]]:
+        """The live setting changes by (epochs done, mini-batch of the next epoch), as the
+        programs' constants and their new values."""
+        changes: dict[tuple[int, int], dict[str, float]] = {}
+        for epoch, batch, name, value in self.setting_changes:
+            changes.setdefault((epoch, batch), {})[SETTING_CONSTANTS[name]] = value
+        return changes
+
+    def changed_constants(self) -> list[str]:
+        """The constants the live setting changes set, in SETTING_CONSTANTS' order."""
+        names = {name for *_, name, _ in self.setting_changes}
+        return [constant for setting, constant in SETTING_CONSTANTS.items() if setting in names]
 
     def split(self) -> tuple[np.ndarray, np.ndarray]:
         """(train, validation) row indices, as the trainer splits the data."""

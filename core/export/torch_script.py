@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from textwrap import dedent
 
-from .numpy_program import clip_eps, settings_lines, split_code
+from .numpy_program import clip_eps, setting_change_lines, settings_lines, split_code
 from .numpy_script import script_header
 from .source import ExportSource, data_file_for, write_data_file, write_text
 
@@ -159,7 +159,7 @@ def _training_code(source: ExportSource) -> str:
             model.train()
             $order
             outputs = []   # the network's outputs during the epoch, for its training loss
-            for first in range(0, m, BATCH_SIZE):
+            $loop
                 X_batch, Y_batch = X_epoch[first:first + BATCH_SIZE], Y_epoch[first:first + BATCH_SIZE]
                 optimizer.zero_grad()
                 A = model(X_batch)
@@ -186,7 +186,33 @@ def _training_code(source: ExportSource) -> str:
                 break
         """)
     template = template.replace("\n        $penalty", f"\n        {penalty}" if penalty else "")
+    template = template.replace("$loop", "\n".join([_batch_loop(source), *_setting_change_lines(source)]))
     return template.replace("$order", order).replace("$metric", source.metric)
+
+
+def _batch_loop(source: ExportSource) -> str:
+    if source.setting_changes:
+        return "for number, first in enumerate(range(0, m, BATCH_SIZE)):"
+    return "for first in range(0, m, BATCH_SIZE):"
+
+
+def _setting_change_lines(source: ExportSource) -> list[str]:
+    """The loop's lines that apply the run's live setting changes, to the constants and the optimizer."""
+    lines = setting_change_lines(source, " " * 8)
+    if not lines:
+        return []
+    changed = source.changed_constants()
+    groups = ["lr=LEARNING_RATE"] if "LEARNING_RATE" in changed else []
+    groups += ["momentum=MOMENTUM"] if "MOMENTUM" in changed else []
+    groups += ["betas=(BETA1, BETA2)"] if {"BETA1", "BETA2"} & set(changed) else []
+    groups += ["alpha=RHO"] if "RHO" in changed else []
+    lines.append("        for group in optimizer.param_groups:   # the new values reach the optimizer")
+    if source.config.optimizer == "momentum" and "LEARNING_RATE" in changed:
+        lines += ["            for p in group[\"params\"]:   # PyTorch keeps momentum in gradient units (the lab in steps): rescale it",
+                  "                buffer = optimizer.state[p].get(\"momentum_buffer\")",
+                  "                if buffer is not None:",
+                  "                    buffer *= group[\"lr\"] / LEARNING_RATE"]
+    return [*lines, f"            group.update({', '.join(groups)})"]
 
 
 def write_torch_script(source: ExportSource, path: str | os.PathLike) -> list[Path]:
