@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .trainer_state import TrainerState
 
 CHECKPOINT_BUDGET = 64 << 20  # bytes of trainer states one run keeps (the initial and the latest are kept whatever their size)
+CHECKPOINT_COUNT = 512  # states one run keeps at most besides those kept for good: each costs a few KiB of settings too
 MARKER_KINDS = ("setting", "diverged", "branch", "mark")
 SETTING_TITLES = {"learning_rate": "α", "batch_size": "batch", "optimizer": "optimizer", "l1": "L1", "l2": "L2",
                   "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ", "epochs": "epochs", "seed": "seed",
@@ -52,18 +53,19 @@ class Marker:
 
 
 class Checkpoints:
-    """Trainer states of one run at completed epochs, at most ``budget`` bytes of them.
+    """Trainer states of one run at completed epochs, at most ``budget`` bytes and ``count``
+    states of them.
 
     Kept: the initial state (epoch 0), the latest state added, every epoch the user pinned,
     and the epochs that are multiples of ``interval``. ``interval`` starts at 1 and doubles
-    each time the states kept exceed the budget, dropping those no longer on it: a run of
-    any length keeps states spread evenly over it, about budget / state size of them, and
-    a state every epoch while the run is short. The trainer offers a state when
+    each time the states kept exceed the budget or the count, dropping those no longer on
+    it: a run of any length keeps states spread evenly over it, between half and all of
+    min(count, budget / state size) of them, and a state every epoch while the run is short. The trainer offers a state when
     :meth:`due` says so (and whenever it pauses, as the latest).
     """
 
-    def __init__(self, budget: int = CHECKPOINT_BUDGET):
-        self.budget = budget
+    def __init__(self, budget: int = CHECKPOINT_BUDGET, count: int = CHECKPOINT_COUNT):
+        self.budget, self.count = budget, count
         self.interval = 1
         self._states: dict[int, TrainerState] = {}
         self._pinned: set[int] = set()
@@ -111,7 +113,7 @@ class Checkpoints:
             self._pinned.add(epoch)
         if previous is not None and previous != self._latest:
             self._drop_unless_kept(previous)
-        while self.nbytes > self.budget and self._thinnable():
+        while (self.nbytes > self.budget or len(self._states) > self.count + len(self._pinned) + 2) and self._thinnable():
             self.interval *= 2
             for kept in list(self._states):
                 self._drop_unless_kept(kept)

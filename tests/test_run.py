@@ -66,7 +66,7 @@ def test_runs_stay_and_a_fresh_empty_run_is_replaced():
     first.record.extend([report(1), report(2)])
     second = session.start_run({"training": {"learning_rate": 0.1}}, "accuracy")
     third = session.start_run({"training": {"learning_rate": 0.3}}, "accuracy")  # second had no epoch: replaced
-    assert [run.id for run in session.runs] == [first.id, third.id] and session.current is third
+    assert [run.id for run in session.runs] == [first.id, third.id] and second not in session.runs and session.current is third
     assert third.differences(first) == ["α 0.01 → 0.3"]
     with pytest.raises(ValueError, match="training"):
         session.remove(third.id)
@@ -96,3 +96,12 @@ def test_without_a_validation_part_the_summary_is_of_the_training_part():
     run.record.extend([report(1, val_loss=None, train_loss=0.9), report(2, val_loss=None, train_loss=0.7)])
     summary = run.summary()
     assert summary["part"] == "train" and summary["final_loss"] == 0.7 and summary["best_epoch"] == 2
+
+
+def test_states_are_thinned_to_a_count_however_small_they_are():
+    checkpoints = Checkpoints(budget=1 << 40, count=16)
+    for epoch in range(1000):
+        if checkpoints.due(epoch):
+            checkpoints.add(FakeState(epoch, nbytes=1))
+    assert 8 <= len(checkpoints) <= 16 + 2 and checkpoints.interval == 64
+    assert checkpoints.epochs[:3] == [0, 64, 128]
