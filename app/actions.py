@@ -3,6 +3,9 @@
 :class:`Actions` makes one ``QAction`` per :class:`Command`; the menus, the run toolbar and
 the Help → Keyboard shortcuts table are all built from it, so a shortcut is bound once
 (a test checks that no two commands share one). The window connects each action to its slot.
+A command with ``submenu`` set opens a submenu (``Actions.submenus[name]``): the commands
+whose ``menu`` is its name go there (File ▸ Export ▸ …), or the window fills it (File ▸
+Open Recent).
 """
 
 from __future__ import annotations
@@ -21,19 +24,34 @@ class Command:
     """One command: ``name`` is the action's key (and objectName ``{name}Action``)."""
 
     name: str
-    menu: str  # "File", "Training", "View" or "Help"
+    menu: str  # "File", "Training", "View" or "Help", or the name of a submenu command ("export")
     text: str  # with an & before the mnemonic letter
     shortcut: str | StandardKey | None
     tip: str
     checkable: bool = False
     separator_before: bool = False
+    submenu: bool = False
 
 
 COMMANDS = (
     Command("new", "File", "&New experiment", StandardKey.New, "Start again from the default experiment"),
-    Command("open", "File", "&Open experiment…", StandardKey.Open, "Open an experiment file (data, network and settings)"),
-    Command("save", "File", "&Save experiment…", StandardKey.Save, "Save the data choice, the network and the settings to a file"),
-    Command("saveModel", "File", "Save &model…", "Ctrl+Shift+S", "Save the trained network's weights (.npz)"),
+    Command("open", "File", "&Open…", StandardKey.Open,
+            "Open an experiment file: a session (.epochlab) with its runs and weights, or an experiment (.json)"),
+    Command("openRecent", "File", "Open &Recent", None, "Open one of the files opened or saved last", submenu=True),
+    Command("save", "File", "&Save", "Ctrl+S",
+            "Save the session to its file: data, network, settings, every run and the training state (.epochlab)",
+            separator_before=True),
+    Command("saveAs", "File", "Save &As…", "Ctrl+Shift+S", "Save the session to another .epochlab file"),
+    Command("revert", "File", "Re&vert", None, "Go back to the file as it was last saved"),
+    Command("saveModel", "File", "Save &model…", "Ctrl+Alt+S", "Save the trained network's weights (.npz)"),
+    Command("export", "File", "&Export", None, "Take the runs, plots, model or training elsewhere", submenu=True),
+    Command("exportHistory", "export", "&History of every run (CSV)…", None, "Every epoch of every run of the session as a CSV table"),
+    Command("exportPlot", "export", "&Plot (PNG or SVG)", None, "Any plot of the window as an image or a drawing", submenu=True),
+    Command("exportModel", "export", "M&odel (.npz)…", None, "The trained network's weights, as Save model writes them"),
+    Command("exportScript", "export", "&NumPy script…", None,
+            "A standalone Python script that rebuilds the network and reproduces this run's training", separator_before=True),
+    Command("exportNotebook", "export", "Jupyter no&tebook…", None, "The same training as a notebook that explains each step"),
+    Command("exportTorch", "export", "&PyTorch script…", None, "The same network, weights and training in PyTorch"),
     Command("loadData", "File", "&Load data file…", "Ctrl+L", "Load a CSV/TSV table, an .npz file, MNIST IDX files or a folder of images",
             separator_before=True),
     Command("quit", "File", "&Quit", "Ctrl+Q", "Close Epoch Lab", separator_before=True),
@@ -41,6 +59,8 @@ COMMANDS = (
     Command("stepEpoch", "Training", "Step epoch", "Right", "Train exactly one more epoch (→)"),
     Command("stepBatch", "Training", "Step batch", "Shift+Right", "Train on one more mini-batch (Shift+→)"),
     Command("reset", "Training", "Reset", "Ctrl+R", "Start again from the initial weights of this seed (Ctrl+R)", separator_before=True),
+    Command("continueHere", "Training", "&Continue from here…", "Ctrl+B",
+            "Start a new run (a branch) from the checkpoint at the epoch cursor, optionally with other settings"),
     Command("logLoss", "View", "&Log-scale loss", "Ctrl+Shift+L", "Show the loss on a logarithmic axis", checkable=True),
     Command("focusPlots", "View", "&Focus the plots", "Escape", "Leave the field being edited: Space and → train again"),
     Command("resetLayout", "View", "&Reset layout", None, "Put every view back where it was when Epoch Lab was installed"),
@@ -56,7 +76,10 @@ class Actions:
     def __init__(self, parent: QWidget):
         self.commands = {command.name: command for command in COMMANDS}
         self._actions: dict[str, QAction] = {}
+        self.submenus: dict[str, QMenu] = {}
         for command in COMMANDS:
+            if command.submenu:
+                continue  # a QMenu, made with the menus
             action = QAction(command.text, parent)
             action.setObjectName(f"{command.name}Action")
             action.setToolTip(command.tip)
@@ -87,7 +110,13 @@ class Actions:
             menu = menus[command.menu]
             if command.separator_before and not menu.isEmpty():
                 menu.addSeparator()
-            menu.addAction(self._actions[command.name])
+            if command.submenu:
+                submenu = menu.addMenu(command.text)
+                submenu.setObjectName(f"{command.name}Menu")
+                submenu.setToolTip(command.tip)
+                self.submenus[command.name] = menus[command.name] = submenu
+            else:
+                menu.addAction(self._actions[command.name])
         return menus
 
     def shortcut_rows(self) -> list[tuple[str, str]]:

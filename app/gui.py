@@ -2,7 +2,8 @@
 
 Options (after ``python main.py``)::
 
-    EXPERIMENT.json            open this experiment instead of the default one; one that
+    SESSION.epochlab or EXPERIMENT.json
+                               open this session or experiment instead of the default one; one that
                                cannot be opened leaves the default, with the reason in the
                                window's banner and as ``error: …`` on stderr (as every file
                                the window cannot open, use or save later)
@@ -32,7 +33,7 @@ QUIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py", description="Epoch Lab: the lab window.")
-    parser.add_argument("experiment", nargs="?", help="experiment JSON file to open")
+    parser.add_argument("experiment", nargs="?", help="session (.epochlab) or experiment (.json) file to open")
     parser.add_argument("--auto-train-epochs", type=int, metavar="N", help="set the epochs target to N and press Play on start")
     parser.add_argument("--quit-after", action="store_true", help="quit when training stops by itself, printing the last epoch")
     return parser

@@ -3,13 +3,13 @@
 Which of the two programs runs is decided from the arguments alone, before anything heavy
 is imported:
 
-* The first argument is a command (``train``, ``predict``, ``data``) or ``-h``/``--help``:
+* The first argument is a command (``train``, ``predict``, ``data``, ``export``) or ``-h``/``--help``:
   the headless command line runs (core.cli), without importing Qt.
 * Otherwise the arguments are the window's: options (anything starting with ``-``: ours,
   ``--auto-train-epochs N`` and ``--quit-after``, and Qt's, such as ``-platform offscreen``
   or ``-style=fusion``; the value after an option that takes one, listed in
   ``OPTIONS_WITH_VALUE``, is skipped) and at most one experiment to open. An experiment is
-  any argument that ends in ``.json`` (a missing one opens the window with the message) or
+  any argument that ends in ``.epochlab`` or ``.json`` (a missing one opens the window with the message) or
   names an existing file. Any other word (``fly``, ``trian``, a folder) is taken for a
   mistyped command: one line on stderr lists the commands, the exit status is 2 and no
   window opens.
@@ -29,6 +29,7 @@ import sys
 from collections.abc import Sequence
 
 CLI_COMMANDS = ("train", "predict", "data", "export")
+EXPERIMENT_SUFFIXES = (".epochlab", ".json")  # what the window opens
 HELP_OPTIONS = ("-h", "--help")
 INTERRUPTED = 130
 # Options of the window that take the next argument as their value: ours, then Qt's
@@ -87,10 +88,10 @@ def mistyped_command(argv: Sequence[str]) -> str | None:
     """The error line for the first word of the window's ``argv`` that is no experiment
     (see the module docstring), or None when the window may open."""
     for word in window_words(argv):
-        if word.lower().endswith(".json") or os.path.isfile(word):
+        if word.lower().endswith(EXPERIMENT_SUFFIXES) or os.path.isfile(word):
             continue
         close = difflib.get_close_matches(word, CLI_COMMANDS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return (f"error: '{word}' is not a command; {hint}the commands are {', '.join(CLI_COMMANDS)} "
-                f"(or give an experiment .json file to open in the window)")
+                f"(or give a session .epochlab or an experiment .json file to open in the window)")
     return None

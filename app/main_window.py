@@ -8,17 +8,28 @@ message banner above them explains divergence and errors; a status bar below. Ev
 command is an action of :mod:`app.actions`; the views are drawn by :mod:`app.redraw`.
 
 The window owns the *committed* experiment, a :class:`Setup` (dataset and its source,
-architecture, training settings, backend). A panel edit that needs fresh weights asks
-before discarding a trained run (:meth:`MainWindow.confirm_discard`, which tests may
-replace), then builds a new network and trainer here, in the GUI thread, so a bad setting
-is explained inline; the trainer is then handed to the trainer thread and never touched
-here again.
+architecture, training settings, backend). A panel edit that needs fresh weights builds a
+new network and trainer here, in the GUI thread, so a bad setting is explained inline; the
+trainer is then handed to the trainer thread and never touched here again.
 
-A file (an experiment, or data from the Load data dialog) is applied as one transaction:
-its data, network and trainer are built and handed to the trainer process first, and only
-then do the panels and views show it. Anything that fails before that (:data:`REFUSALS`)
-is explained in the banner and changes nothing: the current experiment, its run, its
-trainer and every panel stay exactly as they were.
+A file (a session, an experiment, or data from the Load data dialog) is applied as one
+transaction: its data, network and trainer (restored from the file's trainer state) are
+built and checked here, handed to the trainer process, and only then do the panels and
+views show it. Anything that fails before that (:data:`REFUSALS`) is explained in the
+banner and changes nothing: the current experiment, its runs, its trainer and every panel
+stay exactly as they were.
+
+The runs are a :class:`core.run.Session` (``history.session``; ``history`` shows its current
+run). Reset, a change of data, network or settings, and Continue from here start a new
+run; the old ones stay for comparison. Checkpoints of the trainer state come from the
+trainer process after the epochs their run's :class:`~core.run.Checkpoints` wants.
+
+File ▸ Save writes the whole session (``.epochlab``, core.epochlab): the experiment, every
+run, the trainer's full state (asked of the trainer process: ``stateReady``), so that
+opening it again goes on exactly where it stopped. The title shows the file and a mark
+(``[*]``) while there are unsaved changes; New, Open, Revert and closing ask first
+(:meth:`MainWindow.confirm_discard`; tests replace it or :meth:`MainWindow.ask_unsaved`),
+and :mod:`app.autosave` keeps a copy meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +37,10 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import html
+import itertools
+import math
+import os
+import time
 import traceback
 import weakref
 from collections.abc import Callable
@@ -36,13 +51,14 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QTabWidget,
@@ -52,20 +68,30 @@ from PySide6.QtWidgets import (
 
 from core.backend import BackendUnavailable, get_backend
 from core.data import DataError, Dataset
+from core.epochlab import SUFFIX, SessionFile, is_session_path, load_session, load_session_dataset
 from core.experiment import Experiment, default_experiment, load_dataset, network_spec
-from core.files import FileFormatError
+from core.export import ExportSource, write_notebook, write_numpy_script, write_torch_script
+from core.files import FileFormatError, write_history_csv
 from core.layers import SpecError
 from core.limits import ResourceError
 from core.network import Network
+from core.run import Run, Session
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
+from core.trainer_state import TrainerState
 
+from . import autosave
 from .actions import Actions
+from .autosave import Autosave
+from .branch_dialog import BranchDialog
 from .dataset_panel import DatasetPanel
 from .history import Marker, RunHistory
 from .keys import KeysForFocusedWidget
 from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of
+from .plot_export import ask_export_plot
+from .recent_files import RecentFiles
 from .redraw import RedrawScheduler
 from .run_controls import RunControls
+from .session_io import SessionSnapshot, network_with, snapshot_session
 from .training_controls import BACKENDS, TrainingSettings
 from .view_area import ViewArea
 from .views.manager import ViewRegistry, layout_settings
@@ -81,8 +107,13 @@ SETUP_SHARE = 0.27  # of the window's width for the Experiment panel (at least S
 SETUP_MIN_WIDTH = 330
 SETTING_SYMBOLS = {"learning_rate": "α", "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ"}
 BACKEND_TITLES = dict(BACKENDS)
-EXPERIMENT_FILTER = "Epoch Lab experiments (*.json);;All files (*)"
+OPEN_FILTER = "Epoch Lab files (*.epochlab *.json);;Sessions (*.epochlab);;Experiments (*.json);;All files (*)"
+SESSION_FILTER = "Epoch Lab sessions (*.epochlab);;All files (*)"
 MODEL_FILTER = "Epoch Lab models (*.npz);;All files (*)"
+CHECKPOINT_SECONDS = 0.05  # of training at least between two checkpoints: a fast run keeps every 2^k-th epoch from the start
+STATE_WAIT_MS = 10_000  # how long a save waits for the trainer process's state
+RECOVER_VARIABLE = "EPOCHLAB_RECOVER"  # "recover", "discard" or "later": answers the recovery question at start (scripts, tests)
+RECOVER_ANSWERS = ("recover", "discard", "later")
 
 
 # Every window not deleted yet; the exit hook below deletes them while Python still runs.
@@ -124,6 +155,16 @@ class Setup:
         return Path(self.source["path"]).name if "path" in self.source else None
 
 
+def _power_of_two_above(value: float) -> int:
+    """The smallest power of 2 at or above ``value`` (1 for anything up to 1)."""
+    return 1 << max(0, math.ceil(math.log2(value))) if value > 1 else 1
+
+
+def _age(path: Path) -> str:
+    """When ``path`` was last written, as "at 14:05 on 2026-12-01"."""
+    return time.strftime("at %H:%M on %Y-%m-%d", time.localtime(path.stat().st_mtime))
+
+
 def _message(problem: object) -> str:
     """What to tell the user about ``problem``: its message (a bare MemoryError has none)."""
     if isinstance(problem, BaseException) and not str(problem):
@@ -146,19 +187,22 @@ class MainWindow(QMainWindow):
     two tanh layers of 8), ready to train with one press of Play.
 
     Attributes:
-        history: the per-epoch record of the current run (GUI thread).
+        history: the session's current run (GUI thread); ``history.session`` holds every run.
         controller: the handle on the trainer thread.
+        autosave: the autosave of unsaved work (:mod:`app.autosave`).
+        recent: File ▸ Open Recent (:mod:`app.recent_files`).
         actions: every command (:class:`app.actions.Actions`).
         registry: every view (:class:`app.views.manager.ViewRegistry`).
     """
 
     runStopped = Signal(str)  # training stopped by itself: "target", "diverged" or "error"
     fileProblem = Signal(str)  # a file was not opened, used or saved: the banner's message as plain text
+    sessionSaved = Signal(str)  # the session file written (Save, Save As)
 
-    def __init__(self, experiment: Experiment | None = None, base_dir: str | Path = "."):
+    def __init__(self, experiment: Experiment | None = None, base_dir: str | Path = ".", autosave_folder: Path | None = None):
+        """``autosave_folder``: where unsaved work is autosaved (default: app.autosave.default_folder())."""
         super().__init__()
         self.setObjectName("MainWindow")
-        self.setWindowTitle("Epoch Lab")
         _LIVE_WINDOWS.add(self)
         self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks)  # not animated: see ViewArea
         self.history = RunHistory()
@@ -166,9 +210,19 @@ class MainWindow(QMainWindow):
         self._position = (0, 0, 1)  # epochs done, mini-batches done of the next, mini-batches per epoch
         self._throughput: float | None = None
         self._latest: Report | None = None
-        self._experiment_path: Path | None = None
+        self._file_path: Path | None = None  # the session or experiment file the work came from or went to
+        self._data_folder = Path(base_dir)  # where the experiment's relative data paths start
+        self._network: Network | None = None  # the current run's network as built (spec, seed, standardization)
+        self._state_waiters: dict[str, Callable[[TrainerState | None], None]] = {}
+        self._state_tags = itertools.count(1)
+        self._checkpoint_interval = 0  # the interval the trainer process was told last
+        self._checkpoint_floor = 1  # the smallest interval the speed of training now allows (a power of 2)
+        self._epochs_arrived = time.monotonic()  # when the last epochs came
+        self._close_confirmed = False
 
         self.controller = TrainerController(self)
+        self.autosave = Autosave(self._capture_later, autosave_folder or autosave.default_folder(), self)
+        self.recent = RecentFiles(layout_settings())
         self.actions = Actions(self)
         self.scheduler = RedrawScheduler(self)
         self._keys = KeysForFocusedWidget(self)
@@ -213,6 +267,8 @@ class MainWindow(QMainWindow):
 
         self.actions.build_menus(self.menuBar(), {"View": [self.setup_dock.toggleViewAction(),
                                                            *(dock.toggleViewAction() for dock in registry.docks.values())]})
+        recent_menu = self.actions.submenus["openRecent"]
+        recent_menu.aboutToShow.connect(lambda: self.recent.fill(recent_menu, self._open_recent))
         self._connect()
         self.controller.set_speed(self.run_controls.speed_value())
         self._fit_to_screen()
@@ -221,6 +277,8 @@ class MainWindow(QMainWindow):
         except BaseException:
             self.controller.shutdown()  # no window: its trainer thread must not outlive it
             raise
+        self._mark_clean(None)
+        self._offer_recovery_on_show = True
         self._fit_views_on_show = not registry.restore_layout(layout_settings())  # as the user arranged them last time
 
     # ----- construction ---------------------------------------------------------------------------
@@ -239,13 +297,23 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.actions.connect({
-            "new": self._on_new, "open": self._on_open, "save": self._on_save_experiment, "saveModel": self._on_save_model,
-            "loadData": self.dataset_panel.load_file.click, "quit": self.close,
-            "play": self._on_play, "stepEpoch": self.controller.step_epoch, "stepBatch": self.controller.step_batch, "reset": self.reset,
+            "new": self._on_new, "open": self._on_open, "save": self._on_save, "saveAs": self._on_save_as, "revert": self._on_revert,
+            "saveModel": self._on_save_model, "exportModel": self._on_save_model,
+            "loadData": self.dataset_panel.load_file.click, "quit": self._on_quit,
+            "play": self._on_play, "stepEpoch": lambda: self._step(self.controller.step_epoch),
+            "stepBatch": lambda: self._step(self.controller.step_batch), "reset": self.reset,
+            "continueHere": self._on_continue_here, "exportHistory": self._on_export_history,
+            "exportScript": lambda: self._on_export_program("script"), "exportNotebook": lambda: self._on_export_program("notebook"),
+            "exportTorch": lambda: self._on_export_program("torch"),
             "logLoss": self.loss_plot.set_log_scale, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
             "shortcuts": self._on_shortcuts, "about": self._on_about,
         })
         self.loss_plot.log_check.toggled.connect(self.actions["logLoss"].setChecked)
+        self.loss_plot.cursorMoved.connect(self._on_cursor_moved)
+        self.loss_plot.canvas.getPlotItem().getViewBox().menu.addAction(self.actions["continueHere"])  # the plot's context menu
+        self.registry.runs.edited.connect(self._mark_changed)
+        plot_menu = self.actions.submenus["exportPlot"]
+        plot_menu.aboutToShow.connect(lambda: self._fill_plot_menu(plot_menu))
         run = self.run_controls
         run.editingDone.connect(self.focus_plots)
         run.speedChanged.connect(self.controller.set_speed)
@@ -263,8 +331,11 @@ class MainWindow(QMainWindow):
         controller.diverged.connect(self._on_diverged)
         controller.playingChanged.connect(self._on_playing)
         controller.settingApplied.connect(self._on_setting_applied)
+        controller.stateReady.connect(self._on_state_ready)
+        controller.checkpointsReady.connect(self._on_checkpoints)
         controller.modelSaved.connect(self._on_model_saved)
         controller.failed.connect(self._on_failed)
+        self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message[0].upper() + message[1:], 8000))
 
     # ----- the experiment -------------------------------------------------------------------------
     @property
@@ -277,8 +348,9 @@ class MainWindow(QMainWindow):
         """The committed training settings (live changes included)."""
         return self._setup.config
 
-    def apply_experiment(self, experiment: Experiment, base_dir: str | Path = ".") -> None:
-        """Make ``experiment`` the window's, with a fresh run: all of it, or nothing.
+    def apply_experiment(self, experiment: Experiment, base_dir: str | Path = ".", session: Session | None = None) -> None:
+        """Make ``experiment`` the window's, with a fresh run (in ``session`` when given, else in
+        the window's session): all of it, or nothing.
 
         Raises one of REFUSALS (ConfigError, FileFormatError, DataError, ResourceError, …)
         when its data cannot be loaded or its network and trainer cannot be built; then
@@ -287,7 +359,23 @@ class MainWindow(QMainWindow):
         dataset = load_dataset(experiment.dataset, base_dir)
         architecture = architecture_of(experiment.network, dataset, experiment.training.loss)
         self._switch_to(Setup(dataset, dict(experiment.dataset), architecture, experiment.training,
-                              self._setup.backend if self._setup else "numpy"))
+                              self._setup.backend if self._setup else "numpy"), session=session)
+        self._data_folder = Path(base_dir)
+        self.banner.dismiss()
+
+    def apply_session(self, session_file: SessionFile, dataset: Dataset, data_folder: Path) -> None:
+        """Make a session file's work the window's, all of it or nothing: its experiment (on
+        ``dataset``, read already), every run, the current run going on from the file's
+        trainer state. Raises one of REFUSALS having changed nothing (a state of another
+        network or data is refused here, before the trainer process hears of it)."""
+        experiment = session_file.experiment
+        architecture = architecture_of(experiment.network, dataset, experiment.training.loss)
+        backend = session_file.window.get("backend", "numpy")
+        setup = Setup(dataset, dict(experiment.dataset), architecture, experiment.training,
+                      backend if backend in BACKEND_TITLES else "numpy")
+        self._switch_to(setup, session_file.state, session_file.session)
+        self._data_folder = data_folder
+        self.actions["logLoss"].setChecked(bool(session_file.window.get("log_loss", False)))
         self.banner.dismiss()
 
     def experiment(self) -> Experiment:
@@ -300,24 +388,28 @@ class MainWindow(QMainWindow):
         network = Network(setup.spec(), get_backend(setup.backend), seed=setup.config.seed)
         return Trainer(network, setup.dataset, setup.config)
 
-    def _switch_to(self, setup: Setup) -> None:
-        """Commit ``setup`` with a fresh run, or raise (one of REFUSALS) having changed nothing.
-        Its trainer is built, the boxes are checked to hold its settings, the panels show it
-        and the trainer is handed to the trainer process; when showing or handing over
-        fails, the panels show the committed setup again."""
+    def _switch_to(self, setup: Setup, state: TrainerState | None = None, session: Session | None = None,
+                   branch: tuple[Run, int] | None = None) -> None:
+        """Commit ``setup`` with a fresh run (or ``session``'s current run, going on from
+        ``state``), or raise (one of REFUSALS) having changed nothing. Its trainer is built
+        (and a copy restored from ``state``, to check that it fits), the boxes are checked to
+        hold its settings, the panels show it and the trainer is handed to the trainer
+        process; when showing or handing over fails, the panels show the committed setup again."""
         trainer = self._build(setup)
+        if state is not None:
+            self._build(setup).restore(state)  # ConfigError for a state of another network or data
         self.training_settings.check_config(setup.config)
         self.dataset_panel.check_source(setup.source, setup.config.val_fraction)
         self.run_controls.check_learning_rate(setup.config.learning_rate)
         try:
             self._show_setup(setup)
-            self.controller.load(trainer, setup.config.epochs)
+            self.controller.load(trainer, setup.config.epochs, state)
         except BaseException:
             if self._setup is not None:
                 self._show_setup(self._setup)
             raise
         self._setup = setup
-        self._show_run(trainer)
+        self._show_run(trainer, state, session, branch)
 
     def _show_setup(self, setup: Setup) -> None:
         """Every panel shows ``setup`` (none emits)."""
@@ -357,9 +449,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reset(self) -> None:
-        """Start the run again from the initial weights of the seed (same seed, same weights).
-        A setup that cannot train is explained in the Network tab, and Play is disabled."""
+        """Start a new run from the initial weights of the seed (same seed, same weights); the
+        run so far stays in the session. A setup that cannot train is explained in the
+        Network tab, and Play is disabled."""
         setup = self._setup
+        if self.history.count:
+            self._mark_changed()
         try:
             trainer = self._build(setup)
             self.controller.load(trainer, setup.config.epochs)
@@ -367,13 +462,16 @@ class MainWindow(QMainWindow):
             self.controller.load(None, setup.config.epochs)
             self.layer_builder.show_problem(str(exc))
             self.layer_stats.set_layers([])
+            self._network = None
             self._start_run(None, "accuracy", 1)
             self._status_network.setText(f"Network: invalid · {BACKEND_TITLES[setup.backend]}")
             return
         self._show_run(trainer)
 
-    def _show_run(self, trainer: Trainer) -> None:
-        """The panels and views show the new run of ``trainer``, just loaded, at epoch 0."""
+    def _show_run(self, trainer: Trainer, state: TrainerState | None = None, session: Session | None = None,
+                  branch: tuple[Run, int] | None = None) -> None:
+        """The panels and views show the run of ``trainer``, just loaded: a new run at epoch 0,
+        ``session``'s current run at ``state``, or a branch (parent run, epoch) at ``state``."""
         network = trainer.network
         self.layer_builder.show_network(network)
         self.layer_stats.set_layers([layer.describe() for layer in network.layers])
@@ -384,13 +482,25 @@ class MainWindow(QMainWindow):
         self.training_settings.set_training_size(trainer.train_size)
         self._status_network.setText(f"{len(network.layers)} layers, {network.parameter_count:,} parameters · "
                                      f"{BACKEND_TITLES[self._setup.backend]}")
-        self._start_run(trainer, trainer.metric_name, trainer.batches_per_epoch)
+        self._network = network
+        self._start_run(trainer, trainer.metric_name, trainer.batches_per_epoch, state=state, session=session, branch=branch)
 
-    def _start_run(self, trainer: Trainer | None, metric_name: str, batches: int) -> None:
-        self.history.clear(metric_name)
-        self._position = (0, 0, batches)
+    def _start_run(self, trainer: Trainer | None, metric_name: str, batches: int, *, state: TrainerState | None = None,
+                   session: Session | None = None, branch: tuple[Run, int] | None = None) -> None:
+        """The history shows the run the trainer process now trains (see :meth:`_show_run`)."""
+        if session is not None:
+            self.history.show_session(session)
+        if branch is not None:
+            self.history.start_run(self.experiment().to_json(), metric_name, parent=branch[0], branch_epoch=branch[1])
+        elif state is None:
+            self.history.clear(metric_name, self.experiment().to_json() if trainer is not None else None)
+        self._position = (state.epoch, state.cursor, batches) if state is not None else (0, 0, batches)
         self._throughput = None
-        self._latest = None
+        self._latest = self.history.last if state is not None else None
+        self._checkpoint_floor = 1
+        self._tell_checkpoint_interval()
+        if trainer is not None and (state is None or state.cursor == 0) and self._position[0] not in self.history.current.checkpoints:
+            self._request_state(self._keep_checkpoint)  # the run's first checkpoint: where it starts
         self.registry.new_run(self._setup.dataset)
         self.statusBar().clearMessage()  # "Reached the epochs target" was about the run just discarded
         if self.banner.property("level") == "warning":
@@ -400,30 +510,37 @@ class MainWindow(QMainWindow):
         self.scheduler.schedule()
 
     def confirm_discard(self, change: str) -> bool:
-        """Ask before ``change`` (e.g. "Changing the network") throws away a trained run;
-        True when nothing is trained yet. Tests may replace this method."""
-        epochs, batches, _ = self._position
-        if epochs == 0 and batches == 0:
+        """Before ``change`` (e.g. "Opening another file") replaces the session: True when there
+        is nothing unsaved, or when the user saved it or chose to discard it
+        (:meth:`ask_unsaved`). Tests may replace this method."""
+        if not self.isWindowModified():
             return True
+        answer = self.ask_unsaved(change)
+        if answer == "save":
+            return self._on_save()
+        return answer == "discard"
+
+    def ask_unsaved(self, change: str) -> str:
+        """Ask what to do with the unsaved work before ``change``: "save", "discard" or "cancel".
+        Tests may replace this method."""
+        buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self, "Start a new run?",
-            f"{change} starts a new run from fresh initial weights.\nThe {epochs} epoch{'s' if epochs != 1 else ''} trained so far will be lost.",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
+            self, "Save the session?",
+            f"{change} closes this session, which has unsaved changes (runs, settings).\nSave them first?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
     def _edit(self, **changes: object) -> None:
-        """A panel edit that needs a fresh run: commit ``changes`` to the setup and reset."""
+        """A panel edit that needs a fresh run: commit ``changes`` to the setup, start a new run."""
         self._setup = dataclasses.replace(self._setup, **changes)
+        self._mark_changed()
         self.reset()
 
     @Slot()
     def _on_dataset_changed(self) -> None:
         """New data in the Data tab. A built-in set is an edit like any other; data from a file
-        (the Load data dialog) is applied as one transaction, or not at all."""
-        if not self.confirm_discard("Changing the data"):
-            self._show_dataset()
-            return
+        (the Load data dialog) is applied as one transaction, or not at all. Either starts a
+        new run; the old one stays in the session."""
         panel = self.dataset_panel
         architecture = self.layer_builder.architecture_for(panel.dataset)
         changes = {"dataset": panel.dataset, "source": panel.source, "architecture": architecture,
@@ -433,29 +550,22 @@ class MainWindow(QMainWindow):
             self._edit(**changes)
             return
         setup = dataclasses.replace(self._setup, **changes)
-        if not self._apply_or_refuse("Could not use this data.", lambda: self._switch_to(setup)):
+        if self._apply_or_refuse("Could not use this data.", lambda: self._switch_to(setup)):
+            self._mark_changed()
+        else:
             self._show_dataset()
 
     @Slot(float)
     def _on_validation_changed(self, fraction: float) -> None:
-        if not self.confirm_discard("Changing the validation share"):
-            self.dataset_panel.set_validation_fraction(self._setup.config.val_fraction)
-            return
         self._edit(config=dataclasses.replace(self._setup.config, val_fraction=fraction))
 
     @Slot()
     def _on_architecture_changed(self) -> None:
-        if not self.confirm_discard("Changing the network"):
-            self.layer_builder.set_architecture(*self._setup.architecture)
-            return
         architecture = self.layer_builder.architecture()
         self._edit(architecture=architecture, config=dataclasses.replace(self._setup.config, loss=architecture[2]))
 
     @Slot()
     def _on_settings_changed(self) -> None:
-        if not self.confirm_discard("Changing this training setting"):
-            self.training_settings.set_config(self._setup.config, self._setup.backend)
-            return
         config = dataclasses.replace(self._setup.config, **self.training_settings.values())
         self.dataset_panel.set_split_seed(config.seed)
         self._edit(config=config, backend=self.training_settings.backend_name())
@@ -464,11 +574,13 @@ class MainWindow(QMainWindow):
         """An optimizer setting that applies to the running training at its next mini-batch."""
         self._setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, **{name: value}))
         self.controller.set_setting(name, value)
+        self._mark_changed()
 
     @Slot(int)
     def _on_target_changed(self, epochs: int) -> None:
         self._setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, epochs=epochs))
         self.controller.set_target(epochs)
+        self._mark_changed()
         self.scheduler.schedule()
 
     # ----- running --------------------------------------------------------------------------------
@@ -481,19 +593,148 @@ class MainWindow(QMainWindow):
                 self.banner.dismiss()
             self.controller.play()
 
+    def _step(self, command: Callable[[], None]) -> None:
+        """A step trains on from the present: the epoch cursor goes back there first."""
+        self.loss_plot.move_cursor(None)
+        command()
+
+    # ----- looking back, and branching --------------------------------------------------------------
+    @Slot(int)
+    def _on_cursor_moved(self, epoch: int) -> None:
+        """The epoch cursor shows checkpoint ``epoch`` (-1: the present): the views show it too."""
+        if epoch < 0:
+            self.controller.preview(None)
+            self.statusBar().clearMessage()
+            return
+        state = self.history.current.checkpoints.get(epoch)
+        if state is None:
+            return
+        self.controller.preview(state)
+        self.statusBar().showMessage(f"Showing epoch {epoch} (a checkpoint): the views show the network as it was then. "
+                                     "Training ▸ Continue from here starts a branch there; Play goes on from the present.")
+
+    def _branch_epoch(self) -> int | None:
+        """The checkpoint a branch starts from: the cursor's, else the latest of the current run."""
+        epoch = self.loss_plot.cursor_epoch()
+        if epoch is not None:
+            return epoch
+        latest = self.history.current.checkpoints.latest()
+        return None if latest is None else latest.epoch
+
+    @Slot()
+    def _on_continue_here(self) -> None:
+        epoch = self._branch_epoch()
+        if epoch is None:
+            self.statusBar().showMessage("No checkpoint to continue from yet: train an epoch first", 6000)
+            return
+        dialog = BranchDialog(self.history.current.name, epoch, self._setup.config, self)
+        if dialog.exec() == BranchDialog.DialogCode.Accepted:
+            self.continue_from(epoch, **dialog.changes())
+
+    def continue_from(self, epoch: int, **changes: object) -> bool:
+        """Start a branch: a new run from the current run's checkpoint at ``epoch``, trained with
+        the settings ``changes`` (TrainingConfig fields: learning_rate, optimizer, l1, l2,
+        batch_size, …); the run it comes from stays. False (the banner says why) when there is
+        no checkpoint there or the settings cannot train."""
+        parent = self.history.current
+        state = parent.checkpoints.get(epoch)
+        if state is None:
+            self._refuse("Could not continue from here.", f"{parent.name} has no checkpoint at epoch {epoch}")
+            return False
+        def branch() -> None:
+            setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, **changes))  # ConfigError
+            self._switch_to(setup, state, branch=(parent, epoch))
+
+        if not self._apply_or_refuse("Could not continue from here.", branch):
+            return False
+        self._mark_changed()
+        self.statusBar().showMessage(f"{self.history.current.name}: a branch from epoch {epoch}; press Play", 8000)
+        return True
+
+    # ----- export ---------------------------------------------------------------------------------
+    def _ask_export_path(self, title: str, name: str, filter_text: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(self._experiment_dir() / name), filter_text)
+        return Path(path) if path else None
+
+    def export_history(self, path: str | Path) -> bool:
+        """Write every epoch of every run of the session to the CSV file ``path``: one row an
+        epoch, the run's id and name first."""
+        rows = [{"run": run.id, "run_name": run.name, **record} for run in self.history.session.runs for record in run.record.records()]
+        columns = list(dict.fromkeys(key for row in rows for key in row))  # accuracy and R² runs side by side
+        try:
+            write_history_csv(path, [dict.fromkeys(columns) | row for row in rows])
+        except REFUSALS as exc:
+            self._refuse("Could not export the history.", exc)
+            return False
+        self.statusBar().showMessage(f"Wrote {len(rows)} epochs of {len(self.history.session.runs)} runs to {path}", 6000)
+        return True
+
+    def _on_export_history(self) -> None:
+        path = self._ask_export_path("Export the history", f"{self._setup.dataset.name}-history.csv", "CSV tables (*.csv)")
+        if path:
+            self.export_history(path)
+
+    def export_program(self, kind: str, path: str | Path) -> bool:
+        """Write the current run as a standalone program (``kind``: "script" for NumPy,
+        "notebook", "torch") that trains it again from its initial weights, with the data file
+        beside it (core.export)."""
+        writers = {"script": write_numpy_script, "notebook": write_notebook, "torch": write_torch_script}
+        root = self.history.session.lineage(self.history.current)[0][0]  # a branch's weights start where its first run started
+        initial = root.checkpoints.get(0)
+        if initial is None or self._network is None:
+            self._refuse("Could not export the run.", "this run has no initial weights to start from (fix the network first)")
+            return False
+        try:
+            source = ExportSource.of(network_with(self._network, initial), initial.params, self._setup.dataset, self._setup.config,
+                                     max(self.history.current.epochs, 1))
+            written = writers[kind](source, path)
+        except REFUSALS as exc:
+            self._refuse("Could not export the run.", exc)
+            return False
+        self.statusBar().showMessage("Wrote " + ", ".join(str(p) for p in written), 8000)
+        return True
+
+    def _on_export_program(self, kind: str) -> None:
+        suffix, title = {"script": (".py", "NumPy script"), "notebook": (".ipynb", "notebook"), "torch": ("-torch.py", "PyTorch script")}[kind]
+        path = self._ask_export_path(f"Export a {title}", f"{self._setup.dataset.name}{suffix}", f"{title} (*{Path(suffix).suffix})")
+        if path:
+            self.export_program(kind, path)
+
+    def _fill_plot_menu(self, menu: QMenu) -> None:
+        """File ▸ Export ▸ Plot: one entry per plot of the window."""
+        menu.clear()
+        for name, plot in self.registry.exportable_plots().items():
+            title = self.registry.docks[name].windowTitle()
+            menu.addAction(f"{title}…").triggered.connect(lambda _checked=False, p=plot, n=name: self._export_plot(p, n))
+
+    def _export_plot(self, plot: object, name: str) -> None:
+        try:
+            path = ask_export_plot(self, plot, name)
+        except FileFormatError as exc:
+            self._refuse("Could not export the plot.", exc)
+            return
+        if path is not None:
+            self.statusBar().showMessage(f"Exported the plot to {path}", 6000)
+
     @Slot(object)
     def _on_epochs(self, reports: list[Report]) -> None:
         self.history.extend(reports)
+        self._mark_changed()
         last = reports[-1]
         seconds = sum(r.seconds for r in reports)
         if seconds > 0:
             self._throughput = sum(r.samples_per_second * r.seconds for r in reports) / seconds
         self._position = (last.epoch, 0, last.batches)
         self._latest = last
+        now = time.monotonic()
+        elapsed, self._epochs_arrived = now - self._epochs_arrived, now
+        self._checkpoint_floor = _power_of_two_above(CHECKPOINT_SECONDS * len(reports) / max(elapsed, 1e-3))
+        self._tell_checkpoint_interval()
         self.scheduler.schedule()
 
     @Slot(object)
     def _on_partial(self, report: Report) -> None:
+        self._mark_changed()
         self._position = (report.epoch - 1, report.batch, report.batches)
         self._latest = report
         self.scheduler.schedule()
@@ -502,6 +743,7 @@ class MainWindow(QMainWindow):
     def _on_diverged(self, report: Report) -> None:
         self._position = (report.epoch - 1, 0, report.batches)
         self.history.add_marker(Marker(report.epoch - 1 + report.batch / report.batches, "diverged", "diverged"))
+        self._mark_changed()
         self.banner.show_message(
             f"<b>Training diverged and has paused.</b> {report.diverged[0].upper()}{report.diverged[1:]}.<br>"
             f"The weights are back where they were after epoch {report.epoch - 1}: change that, then press Play again.", "warning")
@@ -510,6 +752,7 @@ class MainWindow(QMainWindow):
     @Slot(bool, str)
     def _on_playing(self, playing: bool, reason: str) -> None:
         self.run_controls.set_playing(playing)
+        self.loss_plot.set_cursor_enabled(not playing and self.run_controls.play_action.isEnabled())
         if playing:
             return
         if reason == "target":
@@ -522,6 +765,7 @@ class MainWindow(QMainWindow):
         text = f"{SETTING_SYMBOLS.get(name, name)} = {value:g}"
         if position > 0:
             self.history.add_marker(Marker(position, text, "setting"))
+            self._mark_changed()
             self.scheduler.schedule()
         self.statusBar().showMessage(f"{text} from the next mini-batch on", 4000)
 
@@ -555,53 +799,194 @@ class MainWindow(QMainWindow):
 
     # ----- files ----------------------------------------------------------------------------------
     def open_experiment(self, path: str | Path) -> bool:
-        """Open the experiment file ``path`` as one transaction; on failure explain why in the
-        banner (and with ``fileProblem``) and keep the current experiment and its run as they were."""
+        """Open ``path`` as one transaction: a session file (.epochlab: its runs, and training
+        going on where it stopped) or an experiment file (.json: data, network, settings, and
+        a new run). On failure explain why in the banner (and with ``fileProblem``) and keep
+        the current experiment and its runs as they were."""
         path = Path(path)
         if not self._apply_or_refuse("Could not open the experiment.", lambda: self._open(path)):
             return False
-        self._experiment_path = path
-        self.setWindowTitle(f"{path.name} — Epoch Lab")
+        self._mark_clean(path)
         self.statusBar().showMessage(f"Opened {path}", 6000)
         return True
 
-    def _open(self, path: Path) -> None:
-        """Apply the experiment file ``path``; every message names it."""
-        experiment = Experiment.load(path)  # its own messages name the file
+    def _open(self, path: Path) -> dict:
+        """Apply the file ``path`` (in a new session); every message names it. Returns what the
+        file keeps of the window ({} for an experiment file)."""
+        if not is_session_path(path):
+            experiment = Experiment.load(path)  # its own messages name the file
+            try:
+                self.apply_experiment(experiment, path.parent, Session())
+            except REFUSALS as exc:
+                raise FileFormatError(f"{path}: {_message(exc)}") from exc
+            return {}
+        session_file = load_session(path)  # a damaged, truncated or newer file: FileFormatError naming it
+        dataset = load_session_dataset(path, session_file)  # a data file moved away: FileFormatError naming both
         try:
-            self.apply_experiment(experiment, path.parent)
+            self.apply_session(session_file, dataset, path.parent)
         except REFUSALS as exc:
             raise FileFormatError(f"{path}: {_message(exc)}") from exc
+        return session_file.window
 
-    def save_experiment(self, path: str | Path) -> bool:
-        """Write the experiment (data source, network, settings) to ``path``."""
+    def save_session(self, path: str | Path) -> bool:
+        """Write the whole session to the session file ``path`` (.epochlab): the experiment, every
+        run, the trainer's full state (asked of the trainer process; training goes on) and the
+        current weights. False (explained in the banner) when it could not be written."""
         path = Path(path)
-        try:
-            self.experiment().save(path)
-        except (FileFormatError, OSError) as exc:
-            self._refuse("Could not save the experiment.", exc)
+        if self._network is None:
+            self._refuse("Could not save the session.", "there is no network to save: fix the network settings first")
             return False
-        self._experiment_path = path
-        self.setWindowTitle(f"{path.name} — Epoch Lab")
-        self.statusBar().showMessage(f"Saved the experiment to {path}", 6000)
+        snapshot = self._capture_now()
+        if snapshot is None:
+            self._refuse("Could not save the session.", "the trainer process did not send its state; try again")
+            return False
+        try:
+            snapshot.write(path)
+        except REFUSALS as exc:
+            self._refuse("Could not save the session.", exc)
+            return False
+        self._mark_clean(path)
+        self.statusBar().showMessage(f"Saved the session to {path}", 6000)
+        self.sessionSaved.emit(str(path))
         return True
 
+    def _window_state(self) -> dict:
+        """What a session file keeps of the window besides the session: the backend, the loss
+        plot's scale, the file the work belongs to (for a recovered autosave)."""
+        return {"backend": self._setup.backend, "log_loss": self.actions["logLoss"].isChecked(),
+                "file": str(self._file_path.absolute()) if self._file_path else None}
+
+    def _snapshot(self, state: TrainerState | None) -> SessionSnapshot | None:
+        """The session as it is now (GUI thread), with ``state``; None when there is no network to save."""
+        if state is None or self._network is None:
+            return None
+        session_file = SessionFile(self.experiment(), snapshot_session(self.history.session), state, self._window_state())
+        return SessionSnapshot(session_file, network_with(self._network, state), self._data_folder)
+
+    def _capture_later(self, callback: Callable[[SessionSnapshot | None], None]) -> None:
+        """Ask the trainer process for its state; ``callback(snapshot)`` once it is here (None
+        when there is nothing to save, or no answer within STATE_WAIT_MS)."""
+        done = []
+
+        def answer(snapshot: SessionSnapshot | None) -> None:
+            if not done:
+                done.append(True)
+                callback(snapshot)
+
+        tag = self._request_state(lambda state: answer(self._snapshot(state)))
+        QTimer.singleShot(STATE_WAIT_MS, self, lambda: self._state_waiters.pop(tag, None) and answer(None))
+
+    def _capture_now(self) -> SessionSnapshot | None:
+        """The session with the trainer's state, waiting for it here (events go on meanwhile)."""
+        box: list[SessionSnapshot | None] = []
+        loop = QEventLoop()
+        self._capture_later(lambda snapshot: (box.append(snapshot), loop.quit()))
+        if not box:
+            loop.exec()
+        return box[0]
+
+    def trainer_state(self) -> TrainerState | None:
+        """The trainer's full state now, waited for here (events go on meanwhile); None without
+        a trainer or when the trainer process does not answer within STATE_WAIT_MS."""
+        box: list[TrainerState | None] = []
+        loop = QEventLoop()
+        tag = self._request_state(lambda state: (box.append(state), loop.quit()))
+        QTimer.singleShot(STATE_WAIT_MS, loop, loop.quit)
+        if not box:
+            loop.exec()
+        self._state_waiters.pop(tag, None)
+        return box[0] if box else None
+
+    def _request_state(self, callback: Callable[[TrainerState | None], None]) -> str:
+        """Ask the trainer process for its full state; ``callback(state)`` when it comes. Returns the request's tag."""
+        tag = f"state{next(self._state_tags)}"
+        self._state_waiters[tag] = callback
+        self.controller.request_state(tag)
+        return tag
+
+    @Slot(str, object)
+    def _on_state_ready(self, tag: str, state: TrainerState | None) -> None:
+        waiter = self._state_waiters.pop(tag, None)
+        if waiter is not None:
+            waiter(state)
+
+    def _keep_checkpoint(self, state: TrainerState | None) -> None:
+        if state is not None and state.cursor == 0:
+            self.history.current.checkpoints.add(state)
+
+    @Slot(object)
+    def _on_checkpoints(self, states: list[TrainerState]) -> None:
+        """Checkpoints of the current run, after the epochs they follow."""
+        checkpoints = self.history.current.checkpoints
+        for state in states:
+            checkpoints.add(state)
+        self._tell_checkpoint_interval()
+
+    def _tell_checkpoint_interval(self) -> None:
+        """The trainer process sends the states the current run keeps: on its checkpoints'
+        interval, and no more often than every CHECKPOINT_SECONDS of training (both powers of
+        2, so every state sent is on the interval)."""
+        interval = max(self.history.current.checkpoints.interval, self._checkpoint_floor)
+        if interval != self._checkpoint_interval:
+            self._checkpoint_interval = interval
+            self.controller.set_checkpoint_interval(interval)
+
+    # ----- unsaved changes ------------------------------------------------------------------------
+    def _mark_changed(self) -> None:
+        if not self.isWindowModified():
+            self.setWindowModified(True)
+        self.autosave.changed()
+
+    def _mark_clean(self, path: Path | None) -> None:
+        """The work is what ``path`` holds (None: a new, unsaved experiment): no unsaved changes."""
+        self._file_path = path
+        self.setWindowTitle(f"{path.name if path else 'Untitled'}[*] — Epoch Lab")
+        self.setWindowModified(False)
+        self.autosave.clean()
+        if path is not None:
+            self.recent.add(path)
+
     def _on_new(self) -> None:
-        if self.confirm_discard("A new experiment") and self._apply_or_refuse("Could not start a new experiment.",
-                                                                          lambda: self.apply_experiment(default_experiment())):
-            self._experiment_path = None
-            self.setWindowTitle("Epoch Lab")
+        if self.confirm_discard("A new experiment") and self._apply_or_refuse(
+                "Could not start a new experiment.", lambda: self.apply_experiment(default_experiment(), session=Session())):
+            self._mark_clean(None)
 
     def _on_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", str(self._experiment_dir()), EXPERIMENT_FILTER)
-        if path and self.confirm_discard("Opening an experiment"):
+        path, _ = QFileDialog.getOpenFileName(self, "Open", str(self._experiment_dir()), OPEN_FILTER)
+        if path and self.confirm_discard("Opening another file"):
             self.open_experiment(path)
 
-    def _on_save_experiment(self) -> None:
-        default = self._experiment_path or self._experiment_dir() / f"{self._setup.dataset.name}.json"
-        path, _ = QFileDialog.getSaveFileName(self, "Save experiment", str(default), EXPERIMENT_FILTER)
-        if path:
-            self.save_experiment(path)
+    def _open_recent(self, path: Path) -> None:
+        if not path.is_file():
+            self.recent.remove(path)
+            self._refuse("Could not open the recent file.", f"{path} is not there any more; it is off the list now")
+            return
+        if self.confirm_discard("Opening another file"):
+            self.open_experiment(path)
+
+    def _on_revert(self) -> None:
+        if self._file_path is None:
+            self.statusBar().showMessage("Nothing to revert to: this session has not been saved yet", 6000)
+            return
+        if self.confirm_discard(f"Reverting to {self._file_path.name}"):
+            self.open_experiment(self._file_path)
+
+    @Slot()
+    def _on_save(self) -> bool:
+        """Save to the session file the work came from; Save As when there is none (or it is a .json)."""
+        if self._file_path is not None and is_session_path(self._file_path):
+            return self.save_session(self._file_path)
+        return self._on_save_as()
+
+    @Slot()
+    def _on_save_as(self) -> bool:
+        stem = self._file_path.stem if self._file_path else self._setup.dataset.name
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", str(self._experiment_dir() / f"{stem}{SUFFIX}"), SESSION_FILTER)
+        if not path:
+            return False
+        if not is_session_path(path):
+            path += SUFFIX
+        return self.save_session(path)
 
     def _on_save_model(self) -> None:
         default = self._experiment_dir() / f"{self._setup.dataset.name}-model.npz"
@@ -610,7 +995,48 @@ class MainWindow(QMainWindow):
             self.controller.save_model(path)
 
     def _experiment_dir(self) -> Path:
-        return self._experiment_path.parent if self._experiment_path else Path.cwd()
+        return self._file_path.parent if self._file_path else Path.cwd()
+
+    # ----- recovery -------------------------------------------------------------------------------
+    def _offer_recovery(self) -> None:
+        """At start: an autosave a crash or a kill left behind? Recover, discard or keep it for later."""
+        found = autosave.orphans(self.autosave.folder)
+        if not found:
+            return
+        path = found[0]
+        answer = self.confirm_recover(path)
+        if answer == "recover":
+            self.recover(path)
+        elif answer == "discard":
+            path.unlink(missing_ok=True)
+
+    def confirm_recover(self, path: Path) -> str:
+        """"recover", "discard" or "later" for the autosave ``path``: the answer in the environment
+        variable RECOVER_VARIABLE when it holds one, else the user's. Tests may replace this method."""
+        preset = os.environ.get(RECOVER_VARIABLE, "").strip().lower()
+        if preset in RECOVER_ANSWERS:
+            return preset
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                          "Epoch Lab did not close properly last time. Its work was autosaved "
+                          f"{_age(path)}.\nRecover it now, discard it, or decide later (at the next start)?", parent=self)
+        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(recover)
+        box.exec()
+        return {recover: "recover", discard: "discard"}.get(box.clickedButton(), "later")
+
+    def recover(self, path: Path) -> bool:
+        """Open the autosave ``path`` as unsaved work (of the file it came from, if any), then remove it."""
+        window: list[dict] = []
+        if not self._apply_or_refuse("Could not recover the autosaved session.", lambda: window.append(self._open(path))):
+            return False
+        original = window[0].get("file")
+        self._mark_clean(Path(original) if isinstance(original, str) else None)
+        path.unlink(missing_ok=True)
+        self._mark_changed()
+        self.statusBar().showMessage("Recovered the autosaved session: save it to keep it", 8000)
+        return True
 
     # ----- help -----------------------------------------------------------------------------------
     def _on_shortcuts(self) -> None:
@@ -627,14 +1053,33 @@ class MainWindow(QMainWindow):
 
     # ----- closing --------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:
-        """The first time the window shows, share the view area out (sizes mean nothing before)."""
+        """The first time the window shows, share the view area out (sizes mean nothing before)
+        and offer to recover an autosave left by a crash."""
         super().showEvent(event)
         if self._fit_views_on_show:
             self._fit_views_on_show = False
             QTimer.singleShot(0, self.registry.fit_sizes)
+        if self._offer_recovery_on_show:
+            self._offer_recovery_on_show = False
+            QTimer.singleShot(0, self._offer_recovery)
+
+    @Slot()
+    def _on_quit(self) -> None:
+        """File ▸ Quit: ask about unsaved work, then close."""
+        if self.confirm_discard("Quitting"):
+            self._close_confirmed = True
+            self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop training and join the trainer thread before the window goes."""
+        """Closed by the user (the title bar's button) with unsaved work: ask first. Then stop
+        training and join the trainer thread before the window goes. The autosave goes too,
+        unless the window closed with unsaved work it was not asked about (a signal, a script)."""
+        if event.spontaneous() and not self._close_confirmed:
+            if not self.confirm_discard("Closing the window"):
+                event.ignore()
+                return
+            self._close_confirmed = True
+        self.autosave.stop(remove=self._close_confirmed or not self.isWindowModified())
         self.scheduler.stop()
         QCoreApplication.instance().removeEventFilter(self._keys)
         self.registry.save_layout(layout_settings())

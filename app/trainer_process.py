@@ -4,8 +4,8 @@ This is the child side of :mod:`app.worker` and imports no Qt (a child process l
 module, never the window's). Two one-way pipes connect it to the window's process:
 
 * commands, window → child: tuples ``(name, *args)``, each naming a public method of
-  :class:`TrainerServer` (``"load"``, ``"play"``, ``"pause"``, ``"step_epoch"``, …), or
-  ``("shutdown",)``;
+  :class:`TrainerServer` (``"load"``, ``"play"``, ``"pause"``, ``"step_epoch"``,
+  ``"request_state"``, ``"preview"``, …), or ``("shutdown",)``;
 * messages, child → window: tuples ``(generation, signal, args)``: the name of a signal of
   ``app.worker.TrainerController`` and its arguments, about the trainer loaded with that
   generation number, or ``generation`` None for what concerns no trainer (a saved model).
@@ -24,6 +24,15 @@ second cost the window ~30 messages a second and none is dropped. Views that nee
 data from the network register a :class:`Probe`: it runs here at most every ``interval``
 seconds while playing, and after every step, load, pause and reconfiguration, only while
 enabled; its :class:`ProbeResult` says which epoch and mini-batch it shows.
+
+Trainer states (:class:`core.trainer_state.TrainerState`, host data) travel three ways: a
+trainer is loaded restored from one (``load(..., state)``: an opened file, a branch); the
+current one is sent on request (``stateReady``: Save, autosave), after the epochs it
+follows; and checkpoints: after each complete epoch that is a multiple of the interval the
+window set (``set_checkpoint_interval``), the state is kept and sent as
+``checkpointsReady`` in the same flush as the epochs, right after them. ``preview(state)``
+runs the enabled probes on another state (a checkpoint) and puts the trainer back exactly
+as it was; those results say the checkpoint's epoch.
 
 An exception in a command, an epoch or a probe (a bug, MemoryError) is reported as
 ``playingChanged(False, "error")`` and ``failed(message)``; the process keeps serving.
@@ -49,11 +58,11 @@ from core.data import Dataset
 from core.files import FileFormatError, save_model
 from core.network import Network, Preprocess
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
+from core.trainer_state import TrainerState
 
 FLUSH_SECONDS = 0.03  # while playing, send completed epochs about this often
 STOP_RETRY_SECONDS = 0.005  # how often an urgent command not yet taken asks the trainer again to stop
-LIVE_SETTINGS = ("learning_rate", "momentum", "beta1", "beta2", "rho")  # optimizer settings changeable mid-run
-PASSIVE = frozenset({"set_dataset", "set_speed", "set_target", "add_probe"})  # commands that wait for the epoch to end
+PASSIVE = frozenset({"set_dataset", "set_speed", "set_target", "add_probe", "set_checkpoint_interval"})  # commands that wait for the epoch to end
 
 
 @dataclass
@@ -144,6 +153,8 @@ class TrainerServer:
         self._seconds_per_epoch = 0.0
         self._next_epoch = 0.0  # perf_counter time before which no epoch starts (speed)
         self._pending: list[Report] = []
+        self._pending_states: list[TrainerState] = []  # checkpoints of the epochs in _pending
+        self._checkpoint_interval = 0  # keep a state after every epoch that is a multiple of it; 0: none
         self._last_flush = 0.0
         self._probes: dict[str, Probe] = {}
 
@@ -202,19 +213,28 @@ class TrainerServer:
         """The data of the trainers loaded from now on."""
         self._dataset = dataset
 
-    def load(self, generation: int, recipe: TrainerRecipe | None, target: int) -> None:
-        """Train ``recipe``'s trainer (or none) from now on, paused; its messages carry ``generation``."""
+    def load(self, generation: int, recipe: TrainerRecipe | None, target: int, state: TrainerState | None = None) -> None:
+        """Train ``recipe``'s trainer (or none) from now on, paused, restored from ``state`` when
+        given (Trainer.restore: an opened file, a branch); its messages carry ``generation``."""
         self._playing = False
         self._pending.clear()  # about the old trainer: the window drops them anyway
+        self._pending_states.clear()
         self._generation, self._target, self._trainer = generation, target, None
         self._send("playingChanged", False, "")
         if recipe is None:
             return
         try:
-            self._trainer = recipe.build(self._dataset)
+            trainer = recipe.build(self._dataset)
         except Exception as exc:  # CuPy unusable here, or no memory left for another copy of the data
             self._send("failed", f"the trainer process could not set up this network: {exc.__class__.__name__}: {exc}")
             return
+        if state is not None:
+            try:
+                trainer.restore(state)
+            except ConfigError as exc:
+                self._send("failed", f"the saved training state does not fit this network: {exc}")
+                return
+        self._trainer = trainer
         self._run_probes(force=True)
 
     def play(self) -> None:
@@ -241,21 +261,47 @@ class TrainerServer:
         self._step("step_batch")
 
     def set_setting(self, name: str, value: float) -> None:
-        """Change a live optimizer setting (one of LIVE_SETTINGS) from the next mini-batch on."""
+        """Change a live optimizer setting (Trainer.set_setting) from the next mini-batch on."""
         trainer = self._trainer
         if trainer is None:
             return
         try:
-            if name == "learning_rate":
-                trainer.set_learning_rate(value)
-            elif name in LIVE_SETTINGS and hasattr(trainer.optimizer, name):
-                setattr(trainer.optimizer, name, float(value))
-            else:
-                return
+            trainer.set_setting(name, value)
         except ConfigError as exc:
             self._send("failed", str(exc))
             return
         self._send("settingApplied", name, float(value), trainer.epoch + trainer.cursor / trainer.batches_per_epoch)
+
+    def request_state(self, tag: str) -> None:
+        """Send ``stateReady(tag, state)``: the trainer's full state now (None without a
+        trainer), after every epoch it includes."""
+        self._flush()
+        self._send("stateReady", tag, None if self._trainer is None else self._trainer.state())
+
+    def set_checkpoint_interval(self, interval: int) -> None:
+        """Keep the state after every complete epoch that is a multiple of ``interval`` (0: none)."""
+        self._checkpoint_interval = interval
+
+    def preview(self, state: TrainerState | None) -> None:
+        """Run the enabled probes on ``state`` (a checkpoint), then put the trainer back exactly
+        as it was; the results say ``state``'s epoch. None: run them on the trainer as it is
+        (back from a checkpoint to the present)."""
+        trainer = self._trainer
+        if trainer is None:
+            return
+        if self._playing:
+            self._stop_playing("")
+        if state is None:
+            self._run_probes(force=True)
+            return
+        current = trainer.state()
+        try:
+            trainer.restore(state)
+            self._run_probes(force=True)
+        except ConfigError as exc:
+            self._send("failed", f"this checkpoint cannot be shown: {exc}")
+        finally:
+            trainer.restore(current)
 
     def set_target(self, epochs: int) -> None:
         self._target = epochs
@@ -348,6 +394,8 @@ class TrainerServer:
             self._stop_playing("diverged")
         elif report.complete:
             self._pending.append(report)
+            if self._checkpoint_interval and report.epoch % self._checkpoint_interval == 0:
+                self._pending_states.append(self._trainer.state())
         else:
             self._flush()
             self._send("partialReport", report)
@@ -364,6 +412,9 @@ class TrainerServer:
         if self._pending:
             reports, self._pending = self._pending, []
             self._send("epochsReady", reports)
+        if self._pending_states:
+            states, self._pending_states = self._pending_states, []
+            self._send("checkpointsReady", states)
 
     def _run_probes(self, force: bool) -> None:
         now = time.perf_counter()

@@ -14,10 +14,15 @@ it while painting), so any continuous painting cut training to a third of its sp
 window still sees what it saw before: a controller in the GUI thread whose methods are
 commands and whose signals report every epoch, fed by a worker in a ``QThread``.
 
-* ``load(trainer, target)`` takes a trainer built (but not trained) in the GUI thread and
-  sends its :class:`~app.trainer_process.TrainerRecipe`, from which the child builds the
-  same trainer bit for bit; the dataset is sent only when it changes. The GUI thread never
-  holds a live trainer again.
+* ``load(trainer, target, state)`` takes a trainer built (but not trained) in the GUI thread
+  and sends its :class:`~app.trainer_process.TrainerRecipe`, from which the child builds the
+  same trainer bit for bit, then restores it from ``state`` (a
+  :class:`~core.trainer_state.TrainerState`) when one is given; the dataset is sent only
+  when it changes. The GUI thread never holds a live trainer again.
+* ``request_state(tag)`` asks for the trainer's full state (``stateReady(tag, state)``);
+  ``set_checkpoint_interval(n)`` has the states after every n-th epoch come as
+  ``checkpointsReady`` right after their epochs; ``preview(state)`` shows a checkpoint in
+  the views (probe results of its epoch) without disturbing the trainer.
 * Commands are tuples written to the child's command pipe from the GUI thread (small and
   quick; the child's listener thread reads them at once). Pause, steps, settings and the
   like cut a running epoch after its current mini-batch (see ``app.trainer_process``).
@@ -71,6 +76,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from core.data import Dataset
 from core.trainer import Trainer
+from core.trainer_state import TrainerState
 
 from . import trainer_process
 from .trainer_process import Probe, ProbeResult, TrainerRecipe, weight_matrices
@@ -176,11 +182,13 @@ class TrainerController(QObject):
     playingChanged = Signal(bool, str)  # playing, why it stopped ("", "target", "diverged", "error")
     settingApplied = Signal(str, float, float)  # setting name, value, epochs done when it applied
     probed = Signal(object)  # ProbeResult
+    stateReady = Signal(str, object)  # the tag of request_state, the TrainerState (None without a trainer)
+    checkpointsReady = Signal(object)  # list[TrainerState] after the epochs of the epochsReady just before
     modelSaved = Signal(str)
     failed = Signal(str)
 
     RELAYED = frozenset({"epochsReady", "partialReport", "diverged", "playingChanged", "settingApplied", "probed",
-                         "modelSaved", "failed"})
+                         "stateReady", "checkpointsReady", "modelSaved", "failed"})
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -189,15 +197,17 @@ class TrainerController(QObject):
         self.playing = False
         self._probes: dict[str, Probe] = {}  # as registered, enabled and configured: a new process gets them again
         self._speed = 0.0
+        self._checkpoint_interval = 0
         self._start_process()
         _RUNNING_CONTROLLERS.add(self)
         QCoreApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ----- commands (GUI thread) ----------------------------------------------------------------
-    def load(self, trainer: Trainer | None, target: int) -> None:
-        """Hand over a new trainer that has not trained yet (or none), paused; anything still
-        coming about the old one is dropped. The trainer is not used here again. Raises
-        (MemoryError, say) before anything is sent: then the old trainer goes on as it was."""
+    def load(self, trainer: Trainer | None, target: int, state: TrainerState | None = None) -> None:
+        """Hand over a new trainer that has not trained yet (or none), paused, to be restored
+        from ``state`` when given; anything still coming about the old one is dropped. The
+        trainer is not used here again. Raises (MemoryError, say) before anything is sent:
+        then the old trainer goes on as it was."""
         if self._closed:
             return
         if self.worker.ended.is_set():
@@ -205,7 +215,7 @@ class TrainerController(QObject):
         recipe = TrainerRecipe.of(trainer) if trainer is not None else None
         new_data = trainer is not None and trainer.dataset is not self._dataset
         commands = [("set_dataset", trainer.dataset)] if new_data else []
-        commands.append(("load", self._generation + 1, recipe, target))
+        commands.append(("load", self._generation + 1, recipe, target, state))
         packed = [ForkingPickler.dumps(command) for command in commands]
         for data in packed:
             self._send_packed(data)
@@ -232,9 +242,25 @@ class TrainerController(QObject):
         self._send("step_batch")
 
     def set_setting(self, name: str, value: float) -> None:
-        """Change a live optimizer setting (``app.trainer_process.LIVE_SETTINGS``) from the next mini-batch on;
+        """Change a live optimizer setting (``core.trainer.Trainer.set_setting``) from the next mini-batch on;
         ``settingApplied`` confirms, with the point in the run where it applied."""
         self._send("set_setting", name, value)
+
+    def request_state(self, tag: str) -> None:
+        """Ask for the trainer's full state now: ``stateReady(tag, state)`` answers, after every
+        epoch the state includes."""
+        self._send("request_state", tag)
+
+    def set_checkpoint_interval(self, interval: int) -> None:
+        """Have the state after every complete epoch that is a multiple of ``interval`` sent as
+        ``checkpointsReady`` (0: none)."""
+        self._checkpoint_interval = interval
+        self._send("set_checkpoint_interval", interval)
+
+    def preview(self, state: TrainerState | None) -> None:
+        """Show ``state`` (a checkpoint) in the views: the enabled probes run on it and say its
+        epoch; the trainer stays as it was. None: show the trainer as it is again."""
+        self._send("preview", state)
 
     def set_target(self, epochs: int) -> None:
         """Stop playing when ``epochs`` epochs are done."""
@@ -341,10 +367,11 @@ class TrainerController(QObject):
         self._thread.wait()  # the process's exit ended the pipe, so the worker has ended the thread
 
     def _restart_process(self) -> None:
-        """A new process in place of one that died, told the speed and probes again."""
+        """A new process in place of one that died, told the speed, checkpoint interval and probes again."""
         self._stop_process()
         self._start_process()
         self._send("set_speed", self._speed)
+        self._send("set_checkpoint_interval", self._checkpoint_interval)
         for probe in self._probes.values():
             self._send("add_probe", probe)
 

@@ -235,6 +235,8 @@ def open_window(exp: Experiment, all_views: bool, settings_dir: str) -> MainWind
     """A window with its own settings folder, showing ``exp``, ready to train (its trainer
     process has built the trainer)."""
     os.environ["XDG_CONFIG_HOME"] = settings_dir
+    os.environ["XDG_DATA_HOME"] = settings_dir  # its autosaves too
+    os.environ["EPOCHLAB_RECOVER"] = "discard"  # never the modal recovery question
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
     window = MainWindow()
     window.confirm_discard = lambda change: True

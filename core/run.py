@@ -204,8 +204,9 @@ class Run:
         return summary
 
     def differences(self, other: Run) -> list[str]:
-        """What this run does differently from ``other``, as short texts ("α 0.01 → 0.1",
-        "another network", "other data"): the legend of a comparison."""
+        """What this run does differently from ``other``, as short texts naming this run's own
+        values ("α = 0.1", "batch = 64", "another network", "other data", and "from epoch 60"
+        for a branch of ``other``): the legend of a comparison."""
         found = []
         if self.parent is not None and self.parent == other.id:
             found.append(f"from epoch {self.branch_epoch}")
@@ -216,7 +217,7 @@ class Run:
         mine, theirs = self.training, other.training
         for key in sorted(mine.keys() | theirs.keys()):
             if key not in UNCOMPARED_SETTINGS and mine.get(key) != theirs.get(key):
-                found.append(f"{SETTING_TITLES.get(key, key)} {_setting_text(theirs.get(key))} → {_setting_text(mine.get(key))}")
+                found.append(f"{SETTING_TITLES.get(key, key)} = {_setting_text(mine.get(key))}")
         return found
 
 
@@ -235,12 +236,15 @@ class Session:
         """A new current run of ``experiment`` (its JSON object) whose metric is ``metric_name``;
         a branch of ``parent`` after ``branch_epoch`` epochs when given. A current run with
         no epoch recorded and no branch of its own is replaced rather than kept (a Reset of
-        a fresh run leaves no empty run behind)."""
+        a fresh run leaves no empty run behind), and its number is used again when it was the
+        latest."""
         if (parent is None) != (branch_epoch is None):
             raise ValueError("a branch needs both the run it starts from and the epoch")
         empty = self.current
         if empty is not None and not len(empty.record) and empty is not parent and not self.children(empty):
             self.runs.remove(empty)
+            if empty.id == self._next_id - 1:
+                self._next_id = empty.id
         run_id = self._next_id
         self._next_id += 1
         if name is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableWi
 
 from app.main_window import MainWindow
 from app.widgets import LogSpinBox
+from core.epochlab import load_session
 from core.experiment import Experiment
 from core.files import load_model
 
@@ -164,26 +166,27 @@ def test_divergence_pauses_and_explains(qtbot, window):
     assert window.history.markers[-1].kind == "diverged"
 
 
-def test_changing_the_network_asks_before_discarding_a_trained_run(qtbot, window):
+def test_changing_the_network_starts_a_new_run_and_keeps_the_trained_one(qtbot, window):
     with qtbot.waitSignal(window.controller.epochsReady, timeout=WAIT_MS):
         click(qtbot, child(window, QToolButton, "stepEpochButton"))
     asked = []
     window.confirm_discard = lambda change: asked.append(change) or False
     click(qtbot, child(window, QPushButton, "addLayerButton"))
-    assert asked == ["Changing the network"]
-    assert child(window, QTableWidget, "layerTable").rowCount() == 2 and window.history.count == 1
-    window.confirm_discard = lambda change: True
-    click(qtbot, child(window, QPushButton, "addLayerButton"))
+    assert asked == []  # nothing is lost: the trained run stays in the session
     assert child(window, QTableWidget, "layerTable").rowCount() == 3 and window.history.count == 0
+    runs = window.history.session.runs
+    assert len(runs) == 2 and len(runs[0].record) == 1 and runs[1] is window.history.current
+    assert window.isWindowModified()
 
 
-def test_save_and_open_experiment_and_save_model(qtbot, window, tmp_path):
+def test_save_and_open_a_session_and_save_model(qtbot, window, tmp_path):
     child(window, QSpinBox, "batchSizeSpin").setValue(32)
     click(qtbot, child(window, QPushButton, "addLayerButton"))
-    path = tmp_path / "lesson.json"
-    assert window.save_experiment(path)
-    saved = Experiment.load(path)
-    assert saved.training.batch_size == 32 and len(saved.network["layers"]) == 4
+    path = tmp_path / "lesson.epochlab"
+    assert window.save_session(path)
+    assert not window.isWindowModified() and "lesson.epochlab" in window.windowTitle()
+    saved = load_session(path)
+    assert saved.experiment.training.batch_size == 32 and len(saved.experiment.network["layers"]) == 4
     fresh = MainWindow()
     qtbot.addWidget(fresh)
     try:
@@ -196,6 +199,14 @@ def test_save_and_open_experiment_and_save_model(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.controller.modelSaved, timeout=WAIT_MS):
         window.controller.save_model(str(model))
     assert load_model(model).parameter_count == 177
+
+
+def test_open_an_experiment_file(qtbot, window, tmp_path):
+    path = tmp_path / "lesson.json"
+    experiment = window.experiment()
+    Experiment(experiment.dataset, experiment.network, dataclasses.replace(experiment.training, batch_size=16)).save(path)
+    assert window.open_experiment(path)
+    assert child(window, QSpinBox, "batchSizeSpin").value() == 16 and "lesson.json" in window.windowTitle()
 
 
 def test_open_a_broken_experiment_keeps_the_current_one(window, tmp_path):

@@ -67,7 +67,8 @@ def test_runs_stay_and_a_fresh_empty_run_is_replaced():
     second = session.start_run({"training": {"learning_rate": 0.1}}, "accuracy")
     third = session.start_run({"training": {"learning_rate": 0.3}}, "accuracy")  # second had no epoch: replaced
     assert [run.id for run in session.runs] == [first.id, third.id] and second not in session.runs and session.current is third
-    assert third.differences(first) == ["α 0.01 → 0.3"]
+    assert (first.name, third.name) == ("Run 1", "Run 2")  # the empty run's number is used again
+    assert third.differences(first) == ["α = 0.3"]
     with pytest.raises(ValueError, match="training"):
         session.remove(third.id)
     session.remove(first.id)
@@ -83,7 +84,7 @@ def test_a_branch_counts_its_parents_epochs_up_to_the_branch():
     branch.record.extend([report(4, val_loss=0.1), report(5, val_loss=0.2)])
     assert [record["epoch"] for record in session.records(branch)] == [1, 2, 3, 4, 5]
     assert [record["val_loss"] for record in session.records(branch)][-2:] == [0.1, 0.2]
-    assert branch.differences(parent) == ["from epoch 3", "α 0.01 → 0.05"]
+    assert branch.differences(parent) == ["from epoch 3", "α = 0.05"]
     summary = branch.summary()
     assert summary["epochs"] == 5 and summary["best_loss"] == 0.1 and summary["best_epoch"] == 4 and summary["part"] == "val"
     session.remove(parent.id)

@@ -74,16 +74,18 @@ def test_the_engine_keeps_numbers_not_reports():
     assert len(record) == 0 and record.last is None and record.metric_name == "r2"
 
 
-def test_the_window_history_is_the_same_record():
+def test_the_window_history_is_a_view_of_the_session_s_current_run():
     history = RunHistory()
     report = trainer_of("moons").run_epoch()
     version = history.version
     history.extend(relabelled(report, range(1, 4)))
-    assert history.count == 3 and history.version > version and isinstance(history, RunRecord)
+    assert history.count == 3 and history.version > version and isinstance(history.current.record, RunRecord)
     np.testing.assert_array_equal(history.column("epoch"), [1, 2, 3])
-    run = history.run
+    first = history.current
+    assert history.session.runs == [first] and np.shares_memory(history.column("epoch"), first.record.column("epoch"))
     history.clear("r2")
-    assert history.count == 0 and history.run == run + 1 and history.markers == [] and history.metric_name == "r2"
+    assert history.count == 0 and history.current is not first and history.markers == [] and history.metric_name == "r2"
+    assert history.session.runs == [first, history.current] and len(first.record) == 3  # the old run stays
 
 
 # ----- bounded per-layer tables -------------------------------------------------------------------------
@@ -145,8 +147,8 @@ def long_history(epochs: int) -> RunHistory:
     history = RunHistory()
     loss = np.exp(-np.arange(epochs) / epochs * 3) + 0.05 * np.random.default_rng(1).random(epochs)
     for e in range(epochs):
-        history.append((e + 1, loss[e], loss[e] + 0.1, 0.5, np.nan, 0.01, 0.001))
-    history.version += 1
+        history.current.record.append((e + 1, loss[e], loss[e] + 0.1, 0.5, np.nan, 0.01, 0.001))
+    history.session.changed()
     return history
 
 

@@ -71,7 +71,7 @@ def test_reset_layout_brings_every_view_back(qtbot):
         assert not any(dock.isFloating() for dock in docks.values())
         assert all(not dock.isHidden() for dock in docks.values())
         groups = {name: {d.objectName() for d in win.views.tabifiedDockWidgets(docks[name])} for name in ("boundary", "metric", "weights")}
-        assert groups == {"boundary": {"regressionFitDock"}, "metric": {"confusionDock", "layersDock"},
+        assert groups == {"boundary": {"regressionFitDock"}, "metric": {"confusionDock", "layersDock", "runsDock"},
                           "weights": {"networkGraphDock", "activationsDock", "weightHistoryDock"}}
         qtbot.wait(100)
         assert len(shown_tab_bars(win)) == 3

@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter, SVGExporter
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetricsF, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMenu,
+    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QToolButton,
@@ -27,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-EXPORT_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
+from core.files import FileFormatError
+
+from ..plot_export import ask_export_plot, export_plot
 
 
 class LiveView(Protocol):
@@ -177,11 +176,7 @@ class ViewPanel(QWidget):
         self.export_button.setText("Export")
         self.export_button.setToolTip("Save this view as a PNG image or an SVG drawing")
         self.export_button.setAccessibleName("Export this view")
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        menu.addAction("As PNG image…", lambda: self._ask_export("png"))
-        menu.addAction("As SVG drawing…", lambda: self._ask_export("svg"))
-        self.export_button.setMenu(menu)
+        self.export_button.clicked.connect(self._ask_export)
         header_widget, self.header = header_row()
         self.header.addWidget(self.readout, 1)
         layout = QVBoxLayout(self)
@@ -240,39 +235,16 @@ class ViewPanel(QWidget):
     def showing_note(self) -> bool:
         return self.stack.currentWidget() is self.note
 
-    def export(self, path: str | Path) -> None:
-        """Write the view to ``path``: SVG when it ends in .svg, otherwise a PNG image."""
-        path = str(path)
-        if path.lower().endswith(".svg"):
-            try:
-                SVGExporter(self.canvas.scene()).export(path)
-            except ValueError:  # pyqtgraph cannot parse some paths Qt 6 writes: render the scene directly
-                self._render_svg(path)
-            return
-        exporter = ImageExporter(self.canvas.scene())
-        exporter.parameters()["width"] = max(self.canvas.width(), 400)
-        exporter.export(path)
+    def export(self, path: str | Path) -> Path:
+        """Write the view to ``path``: an SVG drawing when it ends in .svg, a PNG image when in
+        .png (app.plot_export: atomically; FileFormatError for anything else)."""
+        return export_plot(self.canvas, path)
 
-    def _render_svg(self, path: str) -> None:
-        scene = self.canvas.scene()
-        rect = scene.sceneRect()
-        generator = QSvgGenerator()
-        generator.setFileName(path)
-        generator.setSize(QSize(int(rect.width()), int(rect.height())))
-        generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-        generator.setTitle(self.name)
-        painter = QPainter(generator)
+    def _ask_export(self) -> None:
         try:
-            scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-        finally:
-            painter.end()
-
-    def _ask_export(self, kind: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export view", f"{self.name}.{kind}", EXPORT_FILTER)
-        if path:
-            if not Path(path).suffix:
-                path += f".{kind}"
-            self.export(path)
+            ask_export_plot(self, self.canvas, self.name)
+        except FileFormatError as exc:
+            QMessageBox.warning(self, "Could not export the view", str(exc))
 
 
 def plot_item(canvas: pg.GraphicsLayoutWidget, bottom: str, left: str, row: int = 0, col: int = 0) -> pg.PlotItem:

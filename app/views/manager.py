@@ -11,8 +11,10 @@ weights-and-gradients view also takes every epoch report.
 
 The default layout (also "Reset layout"), in two rows::
 
-    Loss                              | Decision boundary · Regression fit
-    Accuracy · Confusion matrix · Layers | Weights · Network graph · Activations · Weights and gradients
+    Loss                                        | Decision boundary · Regression fit
+    Accuracy · Confusion matrix · Layers · Runs | Weights · Network graph · Activations · Weights and gradients
+
+Every plot can be exported (:meth:`ViewRegistry.exportable_plots`, :mod:`app.plot_export`).
 
 The arrangement the user makes is saved with QSettings (:meth:`ViewRegistry.save_layout`).
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
 
 from core import insight
 from core.data import Dataset
@@ -40,11 +42,12 @@ from .common import is_shown
 from .confusion import ConfusionView
 from .network_graph import NetworkGraphView
 from .regression_fit import RegressionFitView
+from .runs_table import RunsTable
 from .weight_history import WeightHistoryView
 from .weights import WeightHeatmap
 
 PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: the Runs view
 LAYOUT_KEY = "views/layout"
 TOP_ROW_SHARE = 0.6  # of the view area's height
 LOSS_SHARE = 0.55  # of the top row's width
@@ -68,7 +71,8 @@ class ViewRegistry(QObject):
 
     Attributes (the views, for the window and tests): ``loss_plot``, ``metric_plot``,
     ``weights``, ``layer_stats``, ``boundary``, ``confusion``, ``fit``, ``graph``,
-    ``activations``, ``weight_history``; ``entries`` by name and ``docks`` by name.
+    ``activations``, ``weight_history``, ``runs`` (the runs table); ``entries`` by name and
+    ``docks`` by name.
     """
 
     def __init__(self, area: ViewArea, controller: TrainerController, scheduler: RedrawScheduler, history: RunHistory) -> None:
@@ -84,6 +88,7 @@ class ViewRegistry(QObject):
         self.graph = NetworkGraphView()
         self.activations = ActivationsView()
         self.weight_history = WeightHistoryView()
+        self.runs = RunsTable(history)
         self._activation_probe = insight.ActivationProbe()
         entries = [
             ViewEntry("loss", "Loss", self.loss_plot),
@@ -92,6 +97,7 @@ class ViewRegistry(QObject):
             ViewEntry("metric", "Accuracy", self.metric_plot),
             ViewEntry("confusion", "Confusion matrix", self.confusion, Probe("confusion", insight.confusion_data, PROBE_SECONDS)),
             ViewEntry("layers", "Layers", self.layer_stats),
+            ViewEntry("runs", "Runs", self.runs),
             ViewEntry("weights", "Weights", self.weights, Probe("weights", weight_matrices, PROBE_SECONDS)),
             ViewEntry("networkGraph", "Network graph", self.graph, Probe("networkGraph", insight.graph_data, PROBE_SECONDS)),
             ViewEntry("activations", "Activations", self.activations, Probe("activations", self._activation_probe, PROBE_SECONDS)),
@@ -111,6 +117,7 @@ class ViewRegistry(QObject):
         self._place_default()
         self._default_state = area.saveState(LAYOUT_VERSION)
         self.activations.sampleChanged.connect(self._on_sample)
+        self.runs.edited.connect(scheduler.schedule)  # the plots draw the runs shown, by their names
         controller.probed.connect(self.receive)
         controller.epochsReady.connect(self._on_epochs)
 
@@ -129,7 +136,7 @@ class ViewRegistry(QObject):
         area.splitDockWidget(docks["loss"], docks["metric"], Qt.Orientation.Vertical)
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
-        for front, behind in (("boundary", ("regressionFit",)), ("metric", ("confusion", "layers")),
+        for front, behind in (("boundary", ("regressionFit",)), ("metric", ("confusion", "layers", "runs")),
                               ("weights", ("networkGraph", "activations", "weightHistory"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])
@@ -158,6 +165,20 @@ class ViewRegistry(QObject):
         if restored:
             QTimer.singleShot(0, self.area.tidy_tab_bars)
         return restored
+
+    # ----- export ---------------------------------------------------------------------------------
+    def exportable_plots(self) -> dict[str, QGraphicsItem | QWidget]:
+        """Every plot the window can export (File ▸ Export plot), by view name (its menu text:
+        ``docks[name].windowTitle()``): what :func:`app.plot_export.export_plot` takes. The loss
+        and metric plots give their plot item (with the legend, without the readout line), the
+        other views their whole canvas (a view of several plots exports them together). The
+        layer and runs tables are not plots."""
+        plots: dict[str, QGraphicsItem | QWidget] = {"loss": self.loss_plot.canvas.getPlotItem(),
+                                                     "metric": self.metric_plot.canvas.getPlotItem()}
+        for name, entry in self.entries.items():
+            if name not in plots and hasattr(entry.view, "canvas"):
+                plots[name] = entry.view.canvas
+        return plots
 
     # ----- feeding --------------------------------------------------------------------------------
     def new_run(self, dataset: Dataset | None) -> None:
