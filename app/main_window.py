@@ -110,7 +110,7 @@ BACKEND_TITLES = dict(BACKENDS)
 OPEN_FILTER = "Epoch Lab files (*.epochlab *.json);;Sessions (*.epochlab);;Experiments (*.json);;All files (*)"
 SESSION_FILTER = "Epoch Lab sessions (*.epochlab);;All files (*)"
 MODEL_FILTER = "Epoch Lab models (*.npz);;All files (*)"
-CHECKPOINT_SECONDS = 0.05  # of training at least between two checkpoints: a fast run keeps every 2^k-th epoch from the start
+CHECKPOINT_SECONDS = 0.01  # while playing, at least this long between two checkpoints: a fast run keeps every 2^k-th epoch
 STATE_WAIT_MS = 10_000  # how long a save waits for the trainer process's state
 RECOVER_VARIABLE = "EPOCHLAB_RECOVER"  # "recover", "discard" or "later": answers the recovery question at start (scripts, tests)
 RECOVER_ANSWERS = ("recover", "discard", "later")
@@ -641,6 +641,7 @@ class MainWindow(QMainWindow):
         if state is None:
             self._refuse("Could not continue from here.", f"{parent.name} has no checkpoint at epoch {epoch}")
             return False
+
         def branch() -> None:
             setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, **changes))  # ConfigError
             self._switch_to(setup, state, branch=(parent, epoch))
@@ -728,8 +729,9 @@ class MainWindow(QMainWindow):
         self._latest = last
         now = time.monotonic()
         elapsed, self._epochs_arrived = now - self._epochs_arrived, now
-        self._checkpoint_floor = _power_of_two_above(CHECKPOINT_SECONDS * len(reports) / max(elapsed, 1e-3))
-        self._tell_checkpoint_interval()
+        if self.run_controls.playing:  # a step keeps its epoch, however fast it was
+            self._checkpoint_floor = _power_of_two_above(CHECKPOINT_SECONDS * len(reports) / max(elapsed, 1e-3))
+            self._tell_checkpoint_interval()
         self.scheduler.schedule()
 
     @Slot(object)
@@ -755,6 +757,8 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_cursor_enabled(not playing and self.run_controls.play_action.isEnabled())
         if playing:
             return
+        self._checkpoint_floor = 1  # steps from here on keep every epoch
+        self._tell_checkpoint_interval()
         if reason == "target":
             self.statusBar().showMessage(f"Reached the epochs target ({self._setup.config.epochs})", 8000)
         if reason:

@@ -45,6 +45,7 @@ class RunControls(QToolBar):
     def __init__(self, actions: Actions, parent: QWidget | None = None):
         super().__init__("Run", parent)
         self.setObjectName("runToolBar")
+        self.playing = False  # whether training runs (Play shows Pause)
         self.setMovable(False)
         self.setFloatable(False)
         self.setIconSize(QSize(20, 20))
@@ -134,6 +135,7 @@ class RunControls(QToolBar):
 
     def set_playing(self, playing: bool) -> None:
         """Show the Play action as Pause while training runs."""
+        self.playing = playing
         self.play_action.setText("Pause" if playing else "Play")
         self.play_action.setIcon(self._pause_icon if playing else self._play_icon)
 
