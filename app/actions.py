@@ -61,6 +61,8 @@ COMMANDS = (
     Command("reset", "Training", "Reset", "Ctrl+R", "Start again from the initial weights of this seed (Ctrl+R)", separator_before=True),
     Command("continueHere", "Training", "&Continue from here…", "Ctrl+B",
             "Start a new run (a branch) from the checkpoint at the epoch cursor, optionally with other settings"),
+    Command("markEpoch", "Training", "&Mark this epoch", "Ctrl+M",
+            "Keep the trainer's state at this epoch for good (never thinned) and mark it on the plots"),
     Command("logLoss", "View", "&Log-scale loss", "Ctrl+Shift+L", "Show the loss on a logarithmic axis", checkable=True),
     Command("focusPlots", "View", "&Focus the plots", "Escape", "Leave the field being edited: Space and → train again"),
     Command("resetLayout", "View", "&Reset layout", None, "Put every view back where it was when Epoch Lab was installed"),

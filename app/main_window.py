@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
             "loadData": self.dataset_panel.load_file.click, "quit": self._on_quit,
             "play": self._on_play, "stepEpoch": lambda: self._step(self.controller.step_epoch),
             "stepBatch": lambda: self._step(self.controller.step_batch), "reset": self.reset,
-            "continueHere": self._on_continue_here, "exportHistory": self._on_export_history,
+            "continueHere": self._on_continue_here, "markEpoch": self.mark_epoch, "exportHistory": self._on_export_history,
             "exportScript": lambda: self._on_export_program("script"), "exportNotebook": lambda: self._on_export_program("notebook"),
             "exportTorch": lambda: self._on_export_program("torch"),
             "logLoss": self.loss_plot.set_log_scale, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
@@ -651,6 +651,34 @@ class MainWindow(QMainWindow):
         self._mark_changed()
         self.statusBar().showMessage(f"{self.history.current.name}: a branch from epoch {epoch}; press Play", 8000)
         return True
+
+    @Slot()
+    def mark_epoch(self) -> None:
+        """Keep the trainer's state at the end of the epoch it is at for good (a pinned checkpoint
+        the budget never thins) and mark that epoch on the plots. In the middle of an epoch the
+        status bar says to finish it first."""
+        run = self.history.current
+        epochs, batches, _ = self._position
+        if batches:
+            self.statusBar().showMessage(f"Epoch {epochs + 1} is not finished: step to its end (→), then mark it", 6000)
+            return
+        if run.checkpoints.pin(epochs):
+            self._add_mark(run, epochs)
+            return
+
+        def keep(state: TrainerState | None) -> None:  # while playing, the epoch the trainer has reached by now
+            if state is not None and state.cursor == 0 and run is self.history.current:
+                run.checkpoints.add(state, pinned=True)
+                self._add_mark(run, state.epoch)
+
+        self._request_state(keep)
+
+    def _add_mark(self, run: Run, epoch: int) -> None:
+        run.markers.append(Marker(float(epoch), f"epoch {epoch} kept", "mark"))
+        self.history.session.changed()
+        self._mark_changed()
+        self.scheduler.schedule()
+        self.statusBar().showMessage(f"Kept the state after epoch {epoch}: the epoch cursor and Continue from here can go back to it", 6000)
 
     # ----- export ---------------------------------------------------------------------------------
     def _ask_export_path(self, title: str, name: str, filter_text: str) -> Path | None:

@@ -216,3 +216,19 @@ def test_a_session_whose_data_file_moved_keeps_the_open_experiment(qtbot, window
     (tmp_path / "points.npz").rename(tmp_path / "moved.npz")
     step_epochs(qtbot, window, 1)
     _refused_keeps_the_window(qtbot, window, path, "points.npz is not there any more")
+
+
+def test_a_marked_epoch_is_kept_when_the_checkpoints_are_thinned(qtbot, window):
+    step_epochs(qtbot, window, 3)
+    run = window.history.current
+    run.checkpoints.budget = 1  # every further state thins the rest: only the first, the latest and the pinned stay
+    window.actions["markEpoch"].trigger()
+    assert run.checkpoints.pinned == [3] and [m.text for m in run.markers if m.kind == "mark"] == ["epoch 3 kept"]
+    with qtbot.waitSignal(window.controller.partialReport, timeout=WAIT_MS):
+        click(qtbot, child(window, QToolButton, "stepBatchButton"))
+    window.actions["markEpoch"].trigger()  # in the middle of epoch 4: nothing kept
+    assert run.checkpoints.pinned == [3] and "step to its end" in window.statusBar().currentMessage()
+    step_epochs(qtbot, window, 3)
+    assert {0, 3} <= set(run.checkpoints.epochs) and len(run.checkpoints) <= 3 and run.checkpoints.interval > 1
+    assert window.continue_from(3)  # the marked epoch can be gone back to
+    assert window.history.current.branch_epoch == 3
