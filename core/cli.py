@@ -3,7 +3,8 @@
 Every user error (bad option, an empty path, bad file, bad setting, an output that cannot
 be written) prints one line on stderr and exits with status 2; nothing prints a traceback.
 ``train`` and ``export`` check that every output can be written before they load or train
-anything. ``train --config RUN.epochlab`` continues the session file's current run from its
+anything, and that no output (nor the data file an exported program writes beside it) names
+an input: the session file, or a data file the session's runs read. ``train --config RUN.epochlab`` continues the session file's current run from its
 saved trainer state (bit for bit as if it had never stopped); ``--save`` writes a session
 file when its name ends in ``.epochlab``, else a model file. Ctrl-C (SIGINT) and SIGTERM mean the same: before training
 starts they end the run at once; during training the current mini-batch finishes, the
@@ -29,7 +30,17 @@ import numpy as np
 
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
 from .data import DataError, Dataset
-from .epochlab import SessionFile, data_folder, is_session_path, load_network, load_session, load_session_dataset, save_session
+from .epochlab import (
+    PATH_KEYS,
+    SessionFile,
+    data_folder,
+    dataset_fingerprint,
+    is_session_path,
+    load_network,
+    load_session,
+    load_session_dataset,
+    save_session,
+)
 from .experiment import Experiment, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
@@ -247,18 +258,20 @@ class _Interrupts:
         self.trainer.request_stop()
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
+def _check_outputs(args: argparse.Namespace) -> dict[str, str]:
     """``train``'s outputs, checked as :func:`_check_paths` does; ``--save`` may replace the
-    session file ``--config`` (it is read whole before it is replaced)."""
+    session file ``--config`` (it is read whole before it is replaced). Returns the targets."""
     config = args.config if args.config and args.save and is_session_path(args.config) else None
     same_session = config is not None and os.path.realpath(config) == os.path.realpath(args.save)
-    _check_paths([("--save", args.save), ("--history", args.history)],
-                 [("--config", None if same_session else args.config), ("--data", args.data), ("--init", args.init)])
+    return _check_paths([("--save", args.save), ("--history", args.history)],
+                        [("--config", None if same_session else args.config), ("--data", args.data), ("--init", args.init)])
 
 
-def _check_paths(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[tuple[str, str | None]]) -> None:
+def _check_paths(outputs: Sequence[tuple[str, str | os.PathLike | None]],
+                 inputs: Sequence[tuple[str, str | os.PathLike | None]]) -> dict[str, str]:
     """Refuse, before anything is loaded or trained, an output that cannot be written, two
-    outputs naming one file, or an output naming an input file (options with None are not given)."""
+    outputs naming one file, or an output naming an input file (options with None are not given).
+    Returns the outputs' real paths → their options (for :func:`_check_inputs`)."""
     targets: dict[str, str] = {}
     for option, path in outputs:
         if path is None:
@@ -270,9 +283,26 @@ def _check_paths(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[tup
         if target in targets:
             raise UsageError(f"{targets[target]} and {option} name the same file {path}")
         targets[target] = option
+    _check_inputs(targets, inputs)
+    return targets
+
+
+def _check_inputs(targets: dict[str, str], inputs: Sequence[tuple[str, str | os.PathLike | None]]) -> None:
+    """Refuse an output of ``targets`` (real path → option) that names one of the ``inputs``."""
     for option, path in inputs:
         if path and os.path.realpath(path) in targets:  # writing there would destroy an input
             raise UsageError(f"{targets[os.path.realpath(path)]} would overwrite the {option} file {path}")
+
+
+def _session_inputs(path: str, saved: SessionFile) -> list[tuple[str, str]]:
+    """The data files the session file ``path`` reads (those of its experiment and of every run's), as inputs."""
+    files = []
+    for experiment in (saved.experiment.to_json(), *(run.experiment for run in saved.session.runs)):
+        dataset = experiment.get("dataset")
+        for key in PATH_KEYS if isinstance(dataset, dict) else ():
+            if isinstance(dataset.get(key), str) and dataset[key]:
+                files.append(("session's data", str(data_folder(path) / dataset[key])))
+    return files
 
 
 @dataclass(eq=False)
@@ -304,31 +334,56 @@ def _new_job(args: argparse.Namespace, read_image: ReadImage | None) -> _Job:
     return _Job(trainer, session, run, experiment, base, checkpoints, trainer.config.epochs)
 
 
-def _continued_job(args: argparse.Namespace, read_image: ReadImage | None) -> _Job:
+def _continued_job(args: argparse.Namespace, targets: dict[str, str], read_image: ReadImage | None) -> _Job:
     """The current run of the session file ``--config``, restored to its saved state; ``--epochs``
-    more epochs (default: up to its experiment's epochs)."""
-    given = [f"--{name.replace('_', '-')}" for name in EXPERIMENT_OPTIONS if getattr(args, name) not in (None, False)]
+    more epochs (default: up to its experiment's epochs). ``targets``: the outputs (see
+    :func:`_check_paths`), which must not name the session's data files."""
+    given = [f"--{name.replace('_', '-')}" for name in EXPERIMENT_OPTIONS
+             if getattr(args, name) is not None and getattr(args, name) is not False]  # --seed 0 is given too
     if given:
         raise UsageError(f"{args.config}: a saved run keeps its own data, network and settings; leave out {', '.join(given)} "
                          "(start a new run with a JSON --config to change them)")
-    saved = load_session(args.config)
+    path = args.config
+    saved = load_session(path)
+    _check_inputs(targets, _session_inputs(path, saved))
     run = saved.session.current
     if run is None:
-        raise UsageError(f"{args.config}: has no current run to continue")
+        raise UsageError(f"{path}: has no current run to continue")
     state = saved.state
-    dtype = DEFAULT_DTYPE if state is None else state.params.dtype.name
+    dtype = _session_dtype(saved)
     if args.dtype and args.dtype != dtype:
-        raise UsageError(f"{args.config}: its run trains in {dtype}; leave out --dtype {args.dtype} to continue it")
+        raise UsageError(f"{path}: its run trains in {dtype}; leave out --dtype {args.dtype} to continue it")
     experiment = saved.experiment
     if state is not None:
         experiment.training = TrainingConfig.from_json(state.config)
-    dataset = load_session_dataset(args.config, saved, read_image=read_image)
-    network = load_network(args.config, get_backend(args.backend, dtype))
-    trainer = Trainer(network, dataset, experiment.training)
+    if args.epochs is not None:  # the usual range check of --epochs
+        TrainingConfig.from_json({**experiment.training.to_json(), "epochs": args.epochs})
+    dataset = load_session_dataset(path, saved, read_image=read_image)
+    network = load_network(path, get_backend(args.backend, dtype))
+    # a file without a data fingerprint (older ones) finds out here that its data changed
+    source = experiment.dataset.get("path") or experiment.dataset.get("name")
+    changed = f"{path}: " if saved.data_fingerprint else f"{path}: its data file {source} has changed since the session was saved; "
+    try:
+        trainer = Trainer(network, dataset, experiment.training)
+    except ConfigError as exc:
+        raise ConfigError(f"{changed}{exc}") from None
     if state is not None:
-        trainer.restore(state)
+        if state.train_size != trainer.train_size:
+            raise ConfigError(f"{changed}its trainer state was trained on {state.train_size} training samples, "
+                              f"this data and split give {trainer.train_size}")
+        if not np.array_equal(state.params, network.backend.to_host(network.params)):
+            raise FileFormatError(f"{path}: its current weights (layer*.W, layer*.b) are not its trainer state's params")
+        try:
+            trainer.restore(state)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     epochs = args.epochs if args.epochs is not None else max(0, experiment.training.epochs - trainer.epoch)
-    return _Job(trainer, saved.session, run, experiment, str(data_folder(args.config)), True, epochs, saved)
+    return _Job(trainer, saved.session, run, experiment, str(data_folder(path)), True, epochs, saved)
+
+
+def _session_dtype(saved: SessionFile) -> str:
+    """The dtype the session file's run trains in (its trainer state's; the default before any training)."""
+    return DEFAULT_DTYPE if saved.state is None else saved.state.params.dtype.name
 
 
 def _build_trainer(args: argparse.Namespace, experiment: Experiment, base: str, read_image: ReadImage | None) -> Trainer:
@@ -407,9 +462,10 @@ def _train(job: _Job, interrupts: _Interrupts, on_report: Callable[[Report], Non
 
 
 def cmd_train(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
-    _check_outputs(args)
+    targets = _check_outputs(args)
     with _Interrupts() as interrupts:
-        job = _continued_job(args, read_image) if args.config and is_session_path(args.config) else _new_job(args, read_image)
+        continued = args.config and is_session_path(args.config)
+        job = _continued_job(args, targets, read_image) if continued else _new_job(args, read_image)
         trainer, first = job.trainer, job.trainer.epoch
         total = first + job.epochs
         interactive = not args.json and sys.stderr.isatty()
@@ -465,8 +521,10 @@ def _write_outputs(args: argparse.Namespace, job: _Job) -> list[str]:
         state = job.trainer.state()
         job.run.checkpoints.add(state)
         window = job.saved.window if job.saved else {}
-        save_session(args.save, SessionFile(job.experiment, job.session, state, window), job.trainer.network,
-                     data_folder=job.base)
+        fingerprint = job.saved.data_fingerprint if job.saved and job.saved.data_fingerprint else None
+        save_session(args.save, SessionFile(job.experiment, job.session, state, window,
+                                            fingerprint or dataset_fingerprint(job.trainer.dataset)),
+                     job.trainer.network, data_folder=job.base)
         written.append(args.save)
     elif args.save:
         save_model(args.save, job.trainer.network)
@@ -481,6 +539,7 @@ def _finite_or_none(record: dict) -> dict:
 def cmd_export(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
     """Write what the session file ``args.session`` holds in the forms asked for (see EXPORTS)."""
     from . import export  # imported when used: train and predict start without it
+    from .export.source import data_file_for
 
     asked = [(name, getattr(args, name)) for name in EXPORTS if getattr(args, name)]
     if not asked:
@@ -488,13 +547,15 @@ def cmd_export(args: argparse.Namespace, read_image: ReadImage | None = None) ->
     if not is_session_path(args.session):
         raise UsageError(f"{args.session}: export reads an Epoch Lab session file (.epochlab); "
                          "write one with train --save RUN.epochlab or the window's File ▸ Save")
-    _check_paths([(f"--{name}", path) for name, path in asked], [("session", args.session)])
+    programs = {"script": export.write_numpy_script, "notebook": export.write_notebook, "torch": export.write_torch_script}
+    derived = [(f"--{name}'s data file", data_file_for(path)) for name, path in asked if name in programs]
+    targets = _check_paths([(f"--{name}", path) for name, path in asked] + derived, [("session", args.session)])
     saved = load_session(args.session)
+    _check_inputs(targets, _session_inputs(args.session, saved))
     run = saved.session.current
     if run is None:
         raise UsageError(f"{args.session}: has no current run to export")
-    network = load_network(args.session)
-    programs = {"script": export.write_numpy_script, "notebook": export.write_notebook, "torch": export.write_torch_script}
+    network = load_network(args.session, get_backend("numpy", _session_dtype(saved)))
     source = _export_source(args.session, saved, run, network, read_image) if set(programs) & dict(asked).keys() else None
     for name, path in asked:
         if name == "history":

@@ -10,6 +10,8 @@ The file is a zip archive that ``numpy.load(path, allow_pickle=False)`` reads (a
                         parents, record totals, checkpoint epochs)
     ``state``           0-d string, JSON: the current TrainerState's JSON part, or null
     ``window``          0-d string, JSON object: what the window keeps of its views
+    ``data_fingerprint``  0-d string, JSON: :func:`dataset_fingerprint` of the experiment's data
+                        when it was saved, or null (optional: older files have none)
     ``state.{name}``    the current TrainerState's arrays (``params``, ``optimizer.m``, …)
     ``run{id}.record``, ``run{id}.checkpoint{epoch}.{name}``  each run's record and checkpoints
     ``spec``, ``preprocess``, ``layer{i}.W``, ``layer{i}.b``, …, ``seed``  the current network,
@@ -25,6 +27,7 @@ wrong type or shape, or a newer format_version. Nothing is ever unpickled. Writi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -38,6 +41,7 @@ from .backend import Backend
 from .data import Dataset
 from .experiment import Experiment, load_dataset
 from .files import (
+    MODEL_JSON_KEYS,
     SEED_KEY,
     SESSION_KEY,
     ZIP_SIGNATURES,
@@ -59,6 +63,8 @@ from .trainer_state import TrainerState
 FORMAT_VERSION = 1
 SUFFIX = ".epochlab"
 JSON_PARTS = (SESSION_KEY, "experiment", "session", "state", "window")
+FINGERPRINT_KEY = "data_fingerprint"
+FINGERPRINT_DIGITS = 64  # SHA-256 in hex
 STATE_PREFIX = "state."
 PATH_KEYS = ("path", "labels")  # the keys of a dataset object that name files relative to the experiment's folder
 OWNER = "the session file's"
@@ -69,12 +75,24 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's date (zip's earliest): the sa
 class SessionFile:
     """What an .epochlab holds besides the current weights: the ``experiment`` now in the
     window, the ``session`` of runs, the current full trainer ``state`` (None before any
-    training; it may be inside an epoch) and the ``window``'s own JSON view state."""
+    training; it may be inside an epoch), the ``window``'s own JSON view state and the
+    ``data_fingerprint`` (:func:`dataset_fingerprint`) of the experiment's data, or None."""
 
     experiment: Experiment
     session: Session
     state: TrainerState | None = None
     window: dict = field(default_factory=dict)
+    data_fingerprint: str | None = None
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """The SHA-256 (hex) of ``dataset``'s X (m, n) and y: their shapes, dtypes and bytes; what a
+    session file keeps to tell, when it continues, whether its data file has changed."""
+    digest = hashlib.sha256()
+    for array in (np.ascontiguousarray(dataset.X), np.ascontiguousarray(dataset.y)):
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
 
 
 def is_session_path(path: str | os.PathLike) -> bool:
@@ -109,7 +127,7 @@ def session_members(path: str | os.PathLike, session_file: SessionFile, network:
         arrays.update(prefixed(state_arrays, STATE_PREFIX))
     experiment = rebased_experiment(session_file.experiment.to_json(), source_folder, target_folder)
     parts = {SESSION_KEY: FORMAT_VERSION, "experiment": experiment, "session": session_meta, "state": state_meta,
-             "window": session_file.window}
+             "window": session_file.window, FINGERPRINT_KEY: session_file.data_fingerprint}
     arrays.update({key: _json_array(value, key, path) for key, value in parts.items()})
     arrays.update(model_arrays(network))
     arrays[SEED_KEY] = np.array(network.seed, dtype=np.int64)
@@ -186,9 +204,32 @@ def load_session(path: str | os.PathLike) -> SessionFile:
             raise
         except ValueError as exc:
             raise FileFormatError(f"{path}: {exc}") from None
-        if not isinstance(meta["window"], dict):
-            raise FileFormatError(f"{path}: the window part must be a JSON object, got {type(meta['window']).__name__}")
-    return SessionFile(experiment, session, state, meta["window"])
+        except OverflowError as exc:  # a number too large for a float or a generator's integers
+            raise FileFormatError(f"{path}: holds a number out of range ({exc})") from None
+        _check_window(meta["window"], path)
+        fingerprint = read_json_member(npz, FINGERPRINT_KEY, path, OWNER) if FINGERPRINT_KEY in names else None
+        if not (fingerprint is None or (isinstance(fingerprint, str) and len(fingerprint) == FINGERPRINT_DIGITS)):
+            raise FileFormatError(f"{path}: its {FINGERPRINT_KEY} must be {FINGERPRINT_DIGITS} hex digits or null")
+        _check_current_state(session, state, path)
+    return SessionFile(experiment, session, state, meta["window"], fingerprint)
+
+
+def _check_window(window: object, path: str | os.PathLike) -> None:
+    """The window part must be a JSON object that saving can write again (no NaN or infinity)."""
+    if not isinstance(window, dict):
+        raise FileFormatError(f"{path}: the window part must be a JSON object, got {type(window).__name__}")
+    try:
+        json.dumps(window, allow_nan=False)
+    except ValueError:
+        raise FileFormatError(f"{path}: the window part holds NaN or an infinite number") from None
+
+
+def _check_current_state(session: Session, state: TrainerState | None, path: str | os.PathLike) -> None:
+    """The trainer state must be where the current run's record ends (its epoch, or inside the next one)."""
+    run = session.current
+    if state is not None and run is not None and state.epoch != run.epochs:
+        raise FileFormatError(f"{path}: its trainer state is at epoch {state.epoch}, but its current run "
+                              f"({run.name}) has recorded {run.epochs}")
 
 
 def _open_session(path: str | os.PathLike) -> Any:
@@ -220,8 +261,13 @@ def _check_format(npz: Any, path: str | os.PathLike) -> None:
 
 def _check_members(npz: Any, path: str | os.PathLike) -> None:
     """Refuse, before any part is used: a file that would decompress to more than memory
-    allows, a member whose bytes do not match its CRC (damaged or truncated), a missing part."""
+    allows, a member whose bytes do not match its CRC (damaged or truncated), a member named
+    twice (which one counts would be a guess), a missing part (the model members too)."""
     infos = npz.zip.infolist()
+    names = [info.filename for info in infos]
+    twice = sorted({name for name in names if names.count(name) > 1}) if len(set(names)) != len(names) else []
+    if twice:
+        raise FileFormatError(f"{path}: is damaged: it holds the member {twice[0]} more than once")
     check_allocation(f"{path}: the session file (decompressed)", sum(info.file_size for info in infos))
     try:
         damaged = npz.zip.testzip()
@@ -229,7 +275,7 @@ def _check_members(npz: Any, path: str | os.PathLike) -> None:
         raise FileFormatError(f"{path}: is damaged or truncated ({reason(exc)})") from None
     if damaged is not None:
         raise FileFormatError(f"{path}: is damaged: its member {damaged} does not match its checksum")
-    missing = [key for key in (*JSON_PARTS, "spec") if key not in npz.files]
+    missing = [key for key in (*JSON_PARTS, *MODEL_JSON_KEYS, SEED_KEY) if key not in npz.files]
     if missing:
         raise FileFormatError(f"{path}: is incomplete: it has no {', '.join(missing)} part")
 
@@ -246,10 +292,15 @@ def data_folder(path: str | os.PathLike) -> Path:
 
 def load_session_dataset(path: str | os.PathLike, session_file: SessionFile, *, read_image: ReadImage | None = None) -> Dataset:
     """The dataset of ``session_file``'s experiment, read from the session file ``path``: its
-    data file relative to the file's folder; FileFormatError when that file is gone."""
+    data file relative to the file's folder; FileFormatError when that file is gone or its data
+    is not the data the session was saved with (its fingerprint)."""
     choice, base = session_file.experiment.dataset, data_folder(path)
     name = choice.get("path")
     if isinstance(name, str) and not (base / name).exists():
         raise FileFormatError(f"{path}: the data file {name} is not there any more (looked for {base / name}); "
                               "put it back there, or open the data again and save the session")
-    return load_dataset(choice, base, read_image=read_image)
+    dataset = load_dataset(choice, base, read_image=read_image)
+    if session_file.data_fingerprint is not None and dataset_fingerprint(dataset) != session_file.data_fingerprint:
+        raise FileFormatError(f"{path}: its data file {name or choice.get('name')} has changed since the session was saved; "
+                              "put the data it was trained on back, or open the new data and start a new run")
+    return dataset

@@ -284,6 +284,10 @@ def load_model(path: str | os.PathLike, backend: Backend | None = None) -> Netwo
     session file) into a new Network on ``backend``, with the file's seed when it has one."""
     with _open_npz(path) as npz:
         spec = read_json_member(npz, "spec", path)
+        if SESSION_KEY in npz.files:  # a session file always holds them: one without is damaged
+            missing = [key for key in (*MODEL_JSON_KEYS, SEED_KEY) if key not in npz.files]
+            if missing:
+                raise FileFormatError(f"{path}: is incomplete: it has no {', '.join(missing)} part")
         pre = read_json_member(npz, "preprocess", path) if "preprocess" in npz.files else None
         seed = _read_seed(npz, path)
         try:

@@ -123,25 +123,30 @@ def _run(meta: object, read: ReadArray, names: list[str], where: str) -> Run:
                                         f"{where}.checkpoints"),
                parent=_get(meta, "parent", (int, type(None)), where, "a run id or null"), branch_epoch=branch_epoch,
                visible=_get(meta, "visible", bool, where, "true or false"),
-               created=float(_get(meta, "created", (int, float), where, "a number")))
+               created=_number(meta, "created", where))
 
 
 def _record(meta: dict, metric_name: str, read: ReadArray, name: str, where: str) -> RunRecord:
     epochs = _get(meta, "epochs", int, where, "a whole number")
     totals = _object(_get(meta, "totals", dict, where, "an object"), f"{where}.totals")
-    values = {key: float(_get(totals, key, (int, float), f"{where}.totals", "a number")) for key in TOTALS}
+    values = {key: _number(totals, key, f"{where}.totals") for key in TOTALS}
     rows = read(name)
     shape = (epochs, len(RECORD_COLUMNS))
     if rows.dtype != np.float64 or rows.shape != shape:
         raise ValueError(f"array '{name}' must be float64 of shape {shape} (epochs, columns), got {rows.dtype} {rows.shape}")
+    epochs_column, train_loss = rows[:, RECORD_COLUMNS.index("epoch")], rows[:, RECORD_COLUMNS.index("train_loss")]
+    if len(rows) and not (np.isfinite(epochs_column).all() and epochs_column[0] >= 1 and (np.diff(epochs_column) == 1).all()
+                          and epochs_column[0] == round(epochs_column[0])):
+        raise ValueError(f"array '{name}': its epoch column must count whole epochs up by one from 1 or more, "
+                         f"got {_shown(epochs_column.tolist())}")
+    if not np.isfinite(train_loss).all():
+        raise ValueError(f"array '{name}': its training losses must be finite numbers (a recorded epoch did not diverge)")
     return RunRecord.restore(metric_name, rows, values, _get(meta, "validation", bool, where, "true or false"))
 
 
 def _marker(meta: object, where: str) -> Marker:
     meta = _object(meta, where)
-    position = float(_get(meta, "position", (int, float), where, "a number"))
-    if not math.isfinite(position):
-        raise ValueError(f"{where}.position: expected a finite number, got {position}")
+    position = _number(meta, "position", where)
     try:
         return Marker(position, _get(meta, "text", str, where, "text"), _get(meta, "kind", str, where, "text"))
     except ValueError as exc:
@@ -150,7 +155,8 @@ def _marker(meta: object, where: str) -> Marker:
 
 def _checkpoints(meta: dict, read: ReadArray, names: list[str], run_id: int, where: str) -> Checkpoints:
     """Checkpoints as they were: the same budget, interval, pinned epochs and states (added in
-    epoch order with the saved interval, which keeps each of them)."""
+    epoch order with the saved interval, which keeps each of them). A file written before runs
+    kept at most core.run.CHECKPOINT_COUNT states may hold more: they are thinned as they load."""
     budget = _get(meta, "budget", int, where, "a whole number")
     interval = _get(meta, "interval", int, where, "a whole number")
     if interval < 1 or budget < 0:
@@ -180,7 +186,8 @@ def _checkpoints(meta: dict, read: ReadArray, names: list[str], run_id: int, whe
                              f"not between epochs at {epoch}")
         checkpoints.add(state, pinned=epoch in pinned)
         epochs.append(epoch)
-    if checkpoints.epochs != epochs or checkpoints.pinned != sorted(set(pinned)):
+    thinned = checkpoints.interval > interval  # a file of before the count limit: its run keeps fewer states now
+    if (checkpoints.epochs != epochs and not thinned) or checkpoints.pinned != sorted(set(pinned)):
         raise ValueError(f"{where}: the states (epochs {_shown(epochs)}) and pinned epochs {_shown(pinned)} do not fit "
                          f"the interval {interval} and budget {budget}")
     return checkpoints
@@ -205,6 +212,18 @@ def _get(meta: dict, key: str, kinds: Any, where: str, what: str) -> Any:
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise ValueError(f"{where}.{key}: expected {what}, got {_shown(value)}")
     return value
+
+
+def _number(meta: dict, key: str, where: str) -> float:
+    """``meta[key]`` as a finite float; ValueError naming ``where.key`` for anything else."""
+    value = _get(meta, key, (int, float), where, "a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{where}.{key}: expected a finite number, got {_shown(value)}")
+    return number
 
 
 def _shown(value: object) -> str:

@@ -19,15 +19,21 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .optimizers import make_optimizer
+from .optimizers import LIVE_SETTINGS, check_setting, make_optimizer
 
 SettingChange = tuple[float, str, float]  # (position in epochs done, setting name, new value)
+MAX_STEPS = 2**63 - 1  # an optimizer's step count must fit an int64
+_PROBES = threading.local()
+NONNEGATIVE_SLOTS = ("v", "square_mean")  # Adam's second moments and RMSprop's mean squares: sums of squares
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +109,6 @@ class TrainerState:
     def from_parts(cls, meta: dict, arrays: Mapping[str, np.ndarray]) -> TrainerState:
         """Inverse of :meth:`to_parts` (the arrays are copied); ValueError with one clear line for
         anything missing, of the wrong type or mis-shaped."""
-        from .trainer import TrainingConfig  # imported here: core.trainer imports this module
-
         if not isinstance(meta, dict):
             raise ValueError(f"trainer state: expected a JSON object, got {type(meta).__name__}")
         missing = [key for key in ("epoch", "cursor", "config", "train_size", "optimizer", "generators",
@@ -112,7 +116,11 @@ class TrainerState:
         if missing:
             raise ValueError(f"trainer state: missing {', '.join(missing)}")
         epoch, cursor, train_size = (_count(meta, key) for key in ("epoch", "cursor", "train_size"))
-        config = TrainingConfig.from_json(meta["config"], "trainer state config").to_json()
+        config = _checked_config(meta["config"])
+        batches = math.ceil(train_size / config["batch_size"])
+        if cursor > batches:
+            raise ValueError(f"trainer state: cursor {cursor} is past the {batches} mini-batches of an epoch "
+                             f"({train_size} samples, batch size {config['batch_size']})")
         taken = set()
 
         def array(name: str, shape: tuple[int, ...] | None = None, dtype: Any = None) -> np.ndarray:
@@ -123,6 +131,10 @@ class TrainerState:
                 raise ValueError(f"trainer state: array {name!r} is {value.dtype}, expected {dtype or 'floating point'}")
             if (shape is None and value.ndim != 1) or (shape is not None and value.shape != shape):
                 raise ValueError(f"trainer state: array {name!r} has shape {value.shape}, expected {shape or '(P,)'}")
+            if not np.isfinite(value).all():
+                raise ValueError(f"trainer state: array {name!r} holds NaN or infinite values")
+            if name.rsplit(".", 1)[-1] in NONNEGATIVE_SLOTS and name != "params" and (value < 0).any():
+                raise ValueError(f"trainer state: array {name!r} holds negative values (it is a mean of squares)")
             taken.add(name)
             return frozen_copy(value)
 
@@ -151,6 +163,27 @@ class TrainerState:
         return cls(epoch=epoch, cursor=cursor, config=config, train_size=train_size, params=params, optimizer=optimizer,
                    generators=generators, setting_changes=_setting_changes(meta["setting_changes"]),
                    epoch_start=start, outputs=outputs)
+
+
+def _checked_config(meta: object, where: str = "trainer state config") -> dict:
+    """``TrainingConfig.from_json(meta).to_json()`` (ValueError naming the key), checked once for
+    each different config: the checkpoints of a run share theirs, and a long run has thousands."""
+    try:
+        key = json.dumps(meta, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):  # not plain JSON: checked (and refused) below
+        key = None
+    return dict(_config_of(key, where) if key is not None else _config_of_value(meta, where))
+
+
+@functools.lru_cache(maxsize=64)
+def _config_of(key: str, where: str) -> dict:
+    return _config_of_value(json.loads(key), where)
+
+
+def _config_of_value(meta: object, where: str = "trainer state config") -> dict:
+    from .trainer import TrainingConfig  # imported here: core.trainer imports this module
+
+    return TrainingConfig.from_json(meta, where).to_json()
 
 
 def frozen_copy(array: np.ndarray) -> np.ndarray:
@@ -186,12 +219,13 @@ def _optimizer(meta: object, where: str, array, params: np.ndarray) -> dict:
     if not isinstance(meta, dict) or not isinstance(meta.get("settings"), dict):
         raise ValueError(f"trainer state: {where} must be an object with name, steps and settings")
     steps = meta.get("steps")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-        raise ValueError(f"trainer state: {where}.steps must be a whole number ≥ 0, got {steps!r}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= MAX_STEPS:
+        raise ValueError(f"trainer state: {where}.steps must be a whole number in [0, 2⁶³), got {_shown(steps)}")
     try:
         probe = make_optimizer(str(meta.get("name")), {})
         type(probe)(**meta["settings"])
-    except (TypeError, ValueError) as exc:
+        _checked_config(meta["settings"], f"trainer state {where}.settings")  # the ranges of TrainingConfig's fields
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"trainer state: {where}: {exc}") from None
     slots = {name: array(f"{where}.{name}", params.shape, params.dtype) for name in probe.slot_names}
     return {"name": probe.name, "steps": steps, "settings": dict(meta["settings"]), "slots": slots}
@@ -201,13 +235,20 @@ def _generators(meta: object, where: str) -> dict:
     """``{"shuffle": state, "dropout": {"layer{i}": state}}`` after checking each state sets a NumPy generator."""
     if not isinstance(meta, dict) or not isinstance(meta.get("dropout"), dict) or set(meta) != {"shuffle", "dropout"}:
         raise ValueError(f"trainer state: {where} must be an object with shuffle and dropout")
-    probe = np.random.default_rng()
+    probe = _probe_generator()
     for name, state in [("shuffle", meta["shuffle"]), *((f"dropout.{k}", v) for k, v in meta["dropout"].items())]:
         try:
             probe.bit_generator.state = state
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"trainer state: {where}.{name} is not a generator state ({exc})") from None
     return copy.deepcopy({"shuffle": meta["shuffle"], "dropout": meta["dropout"]})
+
+
+def _probe_generator() -> np.random.Generator:
+    """A generator of this thread's own to try generator states on (made once: making one takes long)."""
+    if not hasattr(_PROBES, "generator"):
+        _PROBES.generator = np.random.default_rng()
+    return _PROBES.generator
 
 
 def _setting_changes(meta: object) -> tuple[SettingChange, ...]:
@@ -215,8 +256,19 @@ def _setting_changes(meta: object) -> tuple[SettingChange, ...]:
         raise ValueError("trainer state: setting_changes must be a list")
     changes = []
     for change in meta:
-        if not (isinstance(change, (list, tuple)) and len(change) == 3 and isinstance(change[1], str)
+        if not (isinstance(change, (list, tuple)) and len(change) == 3 and change[1] in LIVE_SETTINGS
                 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (change[0], change[2]))):
-            raise ValueError(f"trainer state: a setting change must be [position, name, value], got {change!r}")
-        changes.append((float(change[0]), change[1], float(change[2])))
+            raise ValueError(f"trainer state: a setting change must be [position, live setting, value], got {_shown(change)}")
+        try:
+            position, value = float(change[0]), check_setting(change[1], change[2])
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"trainer state: the setting change {_shown(change)}: {exc}") from None
+        if not (math.isfinite(position) and position >= 0):
+            raise ValueError(f"trainer state: the setting change {_shown(change)} has no finite position ≥ 0")
+        changes.append((position, change[1], value))
     return tuple(changes)
+
+
+def _shown(value: object, chars: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= chars else text[: chars - 1] + "…"

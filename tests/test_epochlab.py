@@ -316,3 +316,28 @@ def test_members_taken_now_are_written_as_they_were(tmp_path):
     back = load_session(path)
     assert len(back.session.current.record) == 2 and back.session.current.markers[-1].kind == "branch"
     assert back.window["cursor"] == 4.5 and np.array_equal(load_network(path).params, before)
+
+
+def test_a_file_of_more_checkpoints_than_a_run_keeps_now_loads_thinned():
+    """Files written before runs kept at most CHECKPOINT_COUNT states hold more, at interval 1."""
+    import dataclasses
+
+    from core.run import CHECKPOINT_COUNT, Checkpoints
+    from core.run_files import session_from_parts, session_parts
+    from core.run_record import RECORD_COLUMNS, RunRecord
+
+    session_file, _ = trained_session(epochs=3)
+    state = session_file.session.runs[0].checkpoints.get(0)
+    session = Session()
+    run = session.start_run(session_file.experiment.to_json(), "accuracy")
+    epochs = CHECKPOINT_COUNT + 100
+    run.checkpoints = Checkpoints(count=10 * epochs)  # as an older Epoch Lab kept them: every epoch
+    for epoch in range(epochs + 1):
+        run.checkpoints.add(dataclasses.replace(state, epoch=epoch))
+    rows = np.zeros((epochs, len(RECORD_COLUMNS)))
+    rows[:, 0] = np.arange(1, epochs + 1)
+    run.record = RunRecord.restore("accuracy", rows, {"seconds": 1.0, "samples": 10.0}, True)
+    meta, arrays = session_parts(session)
+    back = session_from_parts(meta, arrays.__getitem__, arrays).current
+    assert {0, epochs} <= set(back.checkpoints.epochs) and len(back.checkpoints) <= CHECKPOINT_COUNT + 2
+    assert set(back.checkpoints.epochs) <= set(range(epochs + 1)) and back.checkpoints.interval > 1

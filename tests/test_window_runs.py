@@ -12,7 +12,7 @@ from gui_helpers import WAIT_MS, child, click, open_window, pause, step_epochs
 from PySide6.QtWidgets import QPushButton, QToolButton
 
 from app.main_window import MainWindow
-from core.epochlab import load_session
+from core.epochlab import dataset_fingerprint, load_session
 from core.experiment import Experiment
 from core.files import SESSION_KEY, save_data_npz
 
@@ -73,7 +73,9 @@ def test_saving_keeps_every_run_and_the_title_tells_unsaved_changes(qtbot, windo
     path = tmp_path / "two runs.epochlab"
     assert window.save_session(path)
     assert not window.isWindowModified() and window.windowTitle().startswith("two runs.epochlab")
-    session = load_session(path).session
+    saved = load_session(path)
+    session = saved.session
+    assert saved.data_fingerprint == dataset_fingerprint(window.dataset)  # a changed data file is told on continuing
     assert [len(run.record) for run in session.runs] == [2, 1]
     assert session.current.id == window.history.current.id
     assert window.recent.paths()[0] == path.absolute()
