@@ -28,7 +28,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-CLI_COMMANDS = ("train", "predict", "data", "export")
+CLI_COMMANDS = ("train", "predict", "data", "export", "inspect")
 EXPERIMENT_SUFFIXES = (".epochlab", ".json")  # what the window opens
 HELP_OPTIONS = ("-h", "--help")
 INTERRUPTED = 130

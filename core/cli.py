@@ -1,4 +1,4 @@
-"""The headless command line: ``python main.py train|predict|data|export ...``.
+"""The headless command line: ``python main.py train|predict|data|export|inspect ...``.
 
 Every user error (bad option, an empty path, bad file, bad setting, an output that cannot
 be written) prints one line on stderr and exits with status 2; nothing prints a traceback.
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import numpy as np
 
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
-from .data import DataError, Dataset
+from .data import DataError, Dataset, encode_targets
 from .epochlab import (
     PATH_KEYS,
     SessionFile,
@@ -52,7 +52,7 @@ from .optimizers import OPTIMIZERS
 from .realdata import REAL_DATASETS
 from .run import Marker, Run, Session
 from .synthetic import SYNTHETIC
-from .trainer import ConfigError, Report, Trainer, TrainingConfig
+from .trainer import ConfigError, Report, Trainer, TrainingConfig, check_loss_fits, check_targets_fit
 
 if TYPE_CHECKING:
     from .export import ExportSource
@@ -136,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="show what a data file (or built-in dataset) holds, without training")
     data.add_argument("file", type=_path, metavar="FILE", help=DATA_HELP + "; or a built-in dataset name")
     _add_file_options(data)
+
+    inspect = commands.add_parser("inspect", help="print one sample's forward and backward pass in the course's notation")
+    inspect.add_argument("model", type=_path, help="model file written by train --save (or a session file RUN.epochlab)")
+    inspect.add_argument("--data", type=_path, required=True, help=DATA_HELP + ", with its targets")
+    _add_file_options(inspect)
+    inspect.add_argument("--sample", type=int, default=0, metavar="I", help="the sample to trace (0-based; default 0)")
+    inspect.add_argument("--loss", choices=LOSSES, help="default: a session file's own, else the one the output layer suits")
+    inspect.add_argument("--lr", type=float, metavar="α", help="also show W and b after one gradient-descent step on the sample")
+    inspect.add_argument("--json", action="store_true", help='print {"loss": …, "layers": [{"a_prev", "z", …}]} instead')
 
     export = commands.add_parser("export", help="write a session file's run as a script, notebook, model or history")
     export.add_argument("session", type=_path, metavar="RUN.epochlab", help="session file written by train --save or the window")
@@ -635,6 +644,49 @@ def cmd_data(args: argparse.Namespace, read_image: ReadImage | None = None) -> i
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace, read_image: ReadImage | None = None) -> int:
+    """Print the trace (core.trace) of sample ``args.sample`` of ``args.data`` through the model,
+    in float64 whatever the model's dtype; with ``--lr``, the weights after one step on it."""
+    from .trace import default_loss, numbers_text, trace, trace_lines  # imported when used, as export is
+
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr >= 0):
+        raise UsageError(f"--lr must be a finite number ≥ 0, got {args.lr:g}")
+    network = load_model(args.model, get_backend("numpy", "float64"))
+    loss = args.loss or _session_loss(args.model) or default_loss(network)
+    check_loss_fits(loss, network.output_activation, network.output_shape[0])
+    dataset = load_dataset({"path": args.data, **_file_options(args)}, read_image=read_image)
+    if (dataset.n_features,) != network.input_shape:
+        raise UsageError(f"{args.data}: has {dataset.n_features} features per sample but the model takes {network.input_shape[0]}")
+    check_targets_fit(loss, dataset)
+    if not 0 <= args.sample < dataset.n_samples:
+        raise UsageError(f"--sample {args.sample} is out of range: {args.data} has samples 0 to {dataset.n_samples - 1}")
+    targets = encode_targets(dataset, network.output_shape[0])
+    _check_fits_network(dataset.X, network, args.data)
+    row = slice(args.sample, args.sample + 1)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = trace(network, dataset.X[row], targets[row], loss)
+    if not result.finite:
+        raise UsageError(f"{args.data}: sample {args.sample} overflows the model (its forward or backward pass is not finite "
+                         "even in float64): its inputs are far larger than the data the model was trained on")
+    if args.json:
+        print(json.dumps(result.to_json(args.lr)))
+    else:
+        print(f"sample {args.sample} of {args.data}: x = {numbers_text(dataset.X[args.sample])}, "
+              f"y = {numbers_text(targets[args.sample])}")
+        for line in trace_lines(result, args.lr, standardized=network.preprocess is not None):
+            print(line)
+    return 0
+
+
+def _session_loss(path: str) -> str | None:
+    """The loss a session file's current run trains with (None for a model file, or one left to the data)."""
+    if not is_session_path(path):
+        return None
+    saved = load_session(path)
+    config = saved.state.config if saved.state is not None else saved.experiment.training.to_json()
+    return config.get("loss") or None
+
+
 def main(argv: Sequence[str] | None = None, read_image: ReadImage | None = None) -> int:
     """Run the command line; return the exit status (2 for any user error).
 
@@ -645,7 +697,7 @@ def main(argv: Sequence[str] | None = None, read_image: ReadImage | None = None)
         args = build_parser().parse_args(argv)
         if args.command == "predict":
             return cmd_predict(args)
-        command = {"train": cmd_train, "data": cmd_data, "export": cmd_export}[args.command]
+        command = {"train": cmd_train, "data": cmd_data, "export": cmd_export, "inspect": cmd_inspect}[args.command]
         return command(args, read_image)
     except (UsageError, *USER_ERRORS) as exc:
         print(f"error: {exc}", file=sys.stderr)
