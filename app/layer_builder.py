@@ -2,14 +2,15 @@
 
 The input layer comes from the data and the output layer from its task
 (``core.data.suggested_head``); the user edits the hidden layers in between and may
-override the output activation and the loss. The builder only edits and shows: it emits
+override the output activation, the output initializer and the loss. The builder only edits and shows: it emits
 ``architectureChanged``, the window builds the network, and the builder then shows the
 network's summary (:meth:`LayerBuilder.show_network`) or why it cannot be built
 (:meth:`LayerBuilder.show_problem`).
 
 The builder's state is an :data:`Architecture`: (hidden layer specs, output activation
-override or None, loss override or None); :func:`architecture_of` reads one from an
-experiment's network spec, refusing a spec that does not fit the data.
+override or None, loss override or None, output initializer override or None);
+:func:`architecture_of` reads one from an experiment's network spec, refusing a spec that
+does not fit the data, and :func:`architecture_spec` makes the full network spec of one.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ NEW_DENSE = {"type": "dense", "units": 8, "activation": "tanh", "initializer": "
 NEW_DROPOUT = {"type": "dropout", "rate": 0.2}
 MAX_UNITS = 4096
 PROBLEM_COLOR = "#b3261e"
-Architecture = tuple[list[dict], str | None, str | None]  # hidden layer specs, output activation override, loss override
+# hidden layer specs, output activation override, loss override, output initializer override (None: the task's suggestion)
+Architecture = tuple[list[dict], str | None, str | None, str | None]
 HEAD_HINTS = {  # why the task's own output activation fits, by activation
     "sigmoid": "For two classes use one sigmoid unit: it gives the probability of the second class.",
     "linear": "A regression output is linear: it can give any number.",
@@ -73,10 +75,20 @@ def _outputs(dataset: Dataset) -> tuple[str, int]:
     return dataset.task, dataset.n_outputs
 
 
+def architecture_spec(dataset: Dataset, architecture: Architecture) -> dict:
+    """The full network spec of ``architecture`` for ``dataset``: the data's inputs, the hidden
+    layers, and the output layer the task suggests with the architecture's overrides."""
+    hidden, output_activation, _, output_initializer = architecture
+    spec = network_spec(dataset, copy.deepcopy(hidden), output_activation)
+    if output_initializer:
+        spec["layers"][-1]["initializer"] = output_initializer
+    return spec
+
+
 def architecture_of(spec: dict, dataset: Dataset, loss: str | None) -> Architecture:
     """The builder's view of an experiment's network ``spec`` for ``dataset``: every layer but
-    the last is hidden; the last is the output layer, whose activation is an override when it
-    is not the task's own; ``loss`` is the experiment's loss. The input and output sizes come
+    the last is hidden; the last is the output layer, whose activation and initializer are
+    overrides when they are not the task's own; ``loss`` is the experiment's loss. The input and output sizes come
     from the data, so a spec that says otherwise is refused (ConfigError naming the key):
     an ``input_shape`` that is not [features], or an output layer that is not a dense layer
     of as many units as the data has outputs."""
@@ -90,8 +102,9 @@ def architecture_of(spec: dict, dataset: Dataset, loss: str | None) -> Architect
     if output.get("type") != "dense" or output.get("units", head["units"]) != head["units"]:
         raise ConfigError(f"network.layers[{len(layers) - 1}]: the output layer must be a dense layer of {head['units']} "
                           f"unit{'s' if head['units'] != 1 else ''} for this data ({dataset.task}), not {output}")
-    activation = output.get("activation")
-    return layers[:-1], activation if activation != head["activation"] else None, loss
+    activation, initializer = output.get("activation"), output.get("initializer", head["initializer"])
+    return (layers[:-1], activation if activation != head["activation"] else None, loss,
+            initializer if initializer != head["initializer"] else None)
 
 
 class LayerDelegate(QStyledItemDelegate):
@@ -143,6 +156,7 @@ class LayerBuilder(QWidget):
         self._dataset: Dataset | None = None
         self._output_activation: str | None = None  # None: the task's suggestion
         self._loss: str | None = None  # None: the task's suggestion
+        self._output_initializer: str | None = None  # None: the task's suggestion
 
         self.input_label = QLabel()
         self.input_label.setObjectName("inputLabel")
@@ -198,6 +212,10 @@ class LayerBuilder(QWidget):
         self.output_activation = QComboBox()
         self.output_activation.setObjectName("outputActivationCombo")
         describe(self.output_activation, "Output activation", "The output layer's activation g: the data's task suggests one")
+        self.output_initializer = QComboBox()
+        self.output_initializer.setObjectName("outputInitializerCombo")
+        describe(self.output_initializer, "Output initializer",
+                 "How the output layer's initial weights W are drawn (its biases b start at zero); zeros starts every output unit alike")
         self.head_note = hint_label()
         self.head_note.setObjectName("headNote")
         self.head_note.setStyleSheet(f"color: {PROBLEM_COLOR};")
@@ -217,6 +235,7 @@ class LayerBuilder(QWidget):
         note_row.addWidget(self.head_note, 1)
         note_row.addWidget(self.head_fix, 0, Qt.AlignmentFlag.AlignTop)
         output_form.addRow(note_row)
+        output_form.addRow("Initializer", self.output_initializer)
         output_form.addRow("Loss", self.loss_combo)
         output_form.addRow("Metric", self.metric_label)
 
@@ -259,40 +278,42 @@ class LayerBuilder(QWidget):
         self.down_button.clicked.connect(lambda: self._move(1))
         self.head_fix.clicked.connect(self._use_suggested_activation)
         self.output_activation.activated.connect(self._on_head_changed)
+        self.output_initializer.activated.connect(self._on_head_changed)
         self.loss_combo.activated.connect(self._on_head_changed)
 
     # ----- state ----------------------------------------------------------------------------------
     def set_dataset(self, dataset: Dataset) -> None:
-        """The data the network is for; a new task drops output overrides. Does not emit."""
-        _, self._output_activation, self._loss = self.architecture_for(dataset)
+        """The data the network is for; a new task drops the output activation and loss overrides. Does not emit."""
+        _, self._output_activation, self._loss, self._output_initializer = self.architecture_for(dataset)
         self._dataset = dataset
         features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
         self.input_label.setText(f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})")
         self._fill_head()
 
     def architecture(self) -> Architecture:
-        """(hidden layer specs, output activation override or None, loss override or None)."""
-        return copy.deepcopy(self._hidden), self._output_activation, self._loss
+        """(hidden layer specs, output activation, loss and output initializer overrides, each None for the task's suggestion)."""
+        return copy.deepcopy(self._hidden), self._output_activation, self._loss, self._output_initializer
 
     def architecture_for(self, dataset: Dataset) -> Architecture:
         """What :meth:`set_dataset` would make of the architecture for ``dataset`` (changing
-        nothing): the same hidden layers; the output overrides dropped when ``dataset`` has
-        another task or number of outputs."""
+        nothing): the same hidden layers and output initializer; the output activation and
+        loss overrides dropped when ``dataset`` has another task or number of outputs."""
         if self._dataset is not None and _outputs(self._dataset) != _outputs(dataset):
-            return copy.deepcopy(self._hidden), None, None
+            return copy.deepcopy(self._hidden), None, None, self._output_initializer
         return self.architecture()
 
-    def set_architecture(self, hidden: list[dict], output_activation: str | None, loss: str | None) -> None:
+    def set_architecture(self, hidden: list[dict], output_activation: str | None, loss: str | None,
+                         output_initializer: str | None = None) -> None:
         """Show these hidden layers and overrides (see :meth:`architecture`). Does not emit."""
         self._hidden = copy.deepcopy(hidden)
-        self._output_activation, self._loss = output_activation, loss
+        self._output_activation, self._loss, self._output_initializer = output_activation, loss, output_initializer
         self._fill_table(max(self._selected(), 0))
         self._fill_head()
 
     def spec(self) -> dict:
         """The full network spec: the data's input, the hidden layers, the output head."""
         assert self._dataset is not None
-        return network_spec(self._dataset, copy.deepcopy(self._hidden), self._output_activation)
+        return architecture_spec(self._dataset, self.architecture())
 
     def loss(self) -> str | None:
         """The loss override, or None for the task's suggestion."""
@@ -354,6 +375,8 @@ class LayerBuilder(QWidget):
         activation = self._output_activation or head["activation"]
         self.output_label.setText(f"{head['units']} (from the data: {self._describe_outputs()})")
         self._fill_choices(self.output_activation, ACTIVATIONS, head["activation"], activation, str)
+        self._fill_choices(self.output_initializer, INITIALIZERS, head["initializer"],
+                           self._output_initializer or head["initializer"], str)
         self._fill_choices(self.loss_combo, LOSSES, suggested_loss, self._loss or suggested_loss, LOSS_TITLES.get)
         self._explain_head(head, activation)
         self.metric_label.setText("R² (coefficient of determination)" if self._dataset.task == "regression" else "accuracy")
@@ -378,7 +401,9 @@ class LayerBuilder(QWidget):
     def _on_head_changed(self) -> None:
         head, suggested_loss = suggested_head(self._dataset.task, self._dataset.n_outputs)
         activation, loss = self.output_activation.currentData(), self.loss_combo.currentData()
+        initializer = self.output_initializer.currentData()
         self._output_activation = None if activation == head["activation"] else activation
+        self._output_initializer = None if initializer == head["initializer"] else initializer
         self._loss = None if loss == suggested_loss else loss
         self._explain_head(head, activation)
         self.architectureChanged.emit()

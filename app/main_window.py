@@ -69,7 +69,7 @@ from PySide6.QtWidgets import (
 from core.backend import BackendUnavailable, get_backend
 from core.data import DataError, Dataset
 from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_path, load_session, load_session_dataset
-from core.experiment import Experiment, default_experiment, load_dataset, network_spec
+from core.experiment import Experiment, default_experiment, load_dataset
 from core.export import ExportSource, write_notebook, write_numpy_script, write_torch_script
 from core.files import FileFormatError, write_history_csv
 from core.layers import SpecError
@@ -86,7 +86,7 @@ from .branch_dialog import BranchDialog
 from .dataset_panel import DatasetPanel
 from .history import Marker, RunHistory
 from .keys import KeysForFocusedWidget
-from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of
+from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of, architecture_spec
 from .plot_export import ask_export_plot
 from .recent_files import RecentFiles
 from .redraw import RedrawScheduler
@@ -147,8 +147,7 @@ class Setup:
 
     def spec(self) -> dict:
         """The full network spec: the data's inputs, the hidden layers, the output layer."""
-        hidden, output_activation, _ = self.architecture
-        return network_spec(self.dataset, hidden, output_activation)
+        return architecture_spec(self.dataset, self.architecture)
 
     def label(self) -> str | None:
         """The name the Data tab shows for data from a file (None for a built-in set)."""
@@ -372,8 +371,9 @@ class MainWindow(QMainWindow):
         experiment = session_file.experiment
         architecture = architecture_of(experiment.network, dataset, experiment.training.loss)
         backend = session_file.window.get("backend", "numpy")
-        setup = Setup(dataset, dict(experiment.dataset), architecture, experiment.training,
-                      backend if backend in BACKEND_TITLES else "numpy")
+        state = session_file.state  # its run goes on in the dtype it trained in (a file from before training.dtype says none)
+        training = experiment.training if state is None else dataclasses.replace(experiment.training, dtype=state.params.dtype.name)
+        setup = Setup(dataset, dict(experiment.dataset), architecture, training, backend if backend in BACKEND_TITLES else "numpy")
         self._switch_to(setup, session_file.state, session_file.session)
         self._data_folder = data_folder
         self.actions["logLoss"].setChecked(bool(session_file.window.get("log_loss", False)))
@@ -386,7 +386,7 @@ class MainWindow(QMainWindow):
     def _build(self, setup: Setup) -> Trainer:
         """A new network and trainer for ``setup``, checked here in the GUI thread; changes
         nothing in the window; raises one of REFUSALS."""
-        network = Network(setup.spec(), get_backend(setup.backend), seed=setup.config.seed)
+        network = Network(setup.spec(), get_backend(setup.backend, setup.config.dtype), seed=setup.config.seed)
         return Trainer(network, setup.dataset, setup.config)
 
     def _switch_to(self, setup: Setup, state: TrainerState | None = None, session: Session | None = None,
@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
         self.dataset_panel.set_split_seed(setup.config.seed)
         self.layer_builder.set_dataset(setup.dataset)
         self.layer_builder.set_architecture(*setup.architecture)
-        self.training_settings.set_config(setup.config, setup.backend)
+        self.training_settings.set_config(setup.config, setup.backend, setup.config.dtype)
         self.run_controls.set_learning_rate(setup.config.learning_rate)
 
     def _show_dataset(self) -> None:
@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_settings_changed(self) -> None:
-        config = dataclasses.replace(self._setup.config, **self.training_settings.values())
+        config = dataclasses.replace(self._setup.config, **self.training_settings.values(), dtype=self.training_settings.dtype_name())
         self.dataset_panel.set_split_seed(config.seed)
         self._edit(config=config, backend=self.training_settings.backend_name())
 

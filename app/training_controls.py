@@ -1,4 +1,4 @@
-"""The Training tab: optimizer, mini-batches, epochs target, penalties, seed and backend.
+"""The Training tab: optimizer, mini-batches, epochs target, penalties, seed, backend and precision.
 
 Two kinds of change leave this panel. ``liveSettingChanged(name, value)`` carries an
 optimizer setting that applies at the next mini-batch of the running training (momentum,
@@ -15,7 +15,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
-from core.backend import cupy_status
+from core.backend import DTYPES, cupy_status
 from core.trainer import ConfigError, TrainingConfig
 
 from .accessibility import describe
@@ -24,6 +24,7 @@ from .widgets import LogSpinBox, hint_label
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum", "nesterov"), "rmsprop": ("rho",), "adam": ("beta1", "beta2")}
 BACKENDS = (("numpy", "NumPy (CPU)"), ("cupy", "CuPy (CUDA GPU)"))
+PRECISION_TITLES = {"float32": "float32 (fast)", "float64": "float64 (exact, as hand calculations)"}  # by core.backend.DTYPES name
 
 
 def check_box_holds(key: str, value: float, box: QSpinBox | QDoubleSpinBox) -> None:
@@ -127,11 +128,20 @@ class TrainingSettings(QWidget):
             cupy_item.setEnabled(False)
             cupy_item.setToolTip(f"Not available: {why}")
             self.backend.setToolTip(f"CuPy (GPU) is not available here: {why}")
+        self.precision = QComboBox()
+        self.precision.setObjectName("precisionCombo")
+        describe(self.precision, "Precision",
+                 "The number type of every weight, activation and gradient. float32: about 7 significant digits, fast. "
+                 "float64: about 16, so the numbers agree with a calculation by hand (in float32 the course's "
+                 "dz = a − y = −0.0066928509 comes out as −0.0066928267)")
+        for name in DTYPES:
+            self.precision.addItem(PRECISION_TITLES[name], name)
         run_box = QGroupBox("Run")
         run_form = QFormLayout(run_box)
         run_form.addRow("Seed", self.seed)
         run_form.addRow(self.standardize)
         run_form.addRow("Backend", self.backend)
+        run_form.addRow("Precision", self.precision)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -146,7 +156,8 @@ class TrainingSettings(QWidget):
             widget.valueChanged.connect(self.settingsChanged)
         for check in (self.nesterov, self.shuffle, self.standardize):
             check.toggled.connect(self.settingsChanged)
-        self.backend.currentIndexChanged.connect(self.settingsChanged)
+        for combo in (self.backend, self.precision):
+            combo.currentIndexChanged.connect(self.settingsChanged)
         self.epochs.valueChanged.connect(self.targetChanged)
         for name, spin in self._live_spins().items():
             spin.valueChanged.connect(lambda value, name=name: self.liveSettingChanged.emit(name, value))
@@ -165,10 +176,11 @@ class TrainingSettings(QWidget):
         for name, box in self._number_boxes().items():
             check_box_holds(f"training.{name}", getattr(config, name), box)
 
-    def set_config(self, config: TrainingConfig, backend: str = "numpy") -> None:
-        """Show ``config`` and ``backend`` without emitting (a number beyond its box is clamped: see :meth:`check_config`)."""
+    def set_config(self, config: TrainingConfig, backend: str = "numpy", dtype: str = "float32") -> None:
+        """Show ``config``, ``backend`` and the precision ``dtype`` without emitting (a number
+        beyond its box is clamped: see :meth:`check_config`)."""
         boxes = self._number_boxes()
-        widgets = [*boxes.values(), self.optimizer, self.nesterov, self.shuffle, self.standardize, self.backend]
+        widgets = [*boxes.values(), self.optimizer, self.nesterov, self.shuffle, self.standardize, self.backend, self.precision]
         for widget in widgets:
             widget.blockSignals(True)
         for name, box in boxes.items():
@@ -178,6 +190,7 @@ class TrainingSettings(QWidget):
         self.shuffle.setChecked(config.shuffle)
         self.standardize.setChecked(config.standardize)
         self.backend.setCurrentIndex(self.backend.findData(backend))
+        self.precision.setCurrentIndex(self.precision.findData(dtype))
         for widget in widgets:
             widget.blockSignals(False)
         self._show_optimizer_rows()
@@ -191,6 +204,10 @@ class TrainingSettings(QWidget):
 
     def backend_name(self) -> str:
         return self.backend.currentData()
+
+    def dtype_name(self) -> str:
+        """The chosen precision: "float32" or "float64" (a name core.backend.get_backend takes)."""
+        return self.precision.currentData()
 
     def set_training_size(self, samples: int) -> None:
         """Show how many mini-batches an epoch of ``samples`` training samples makes."""

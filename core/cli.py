@@ -15,6 +15,7 @@ and the exit status is 130.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--no-standardize", action="store_true", help="feed raw inputs (default: standardize on the training part)")
     settings.add_argument("--no-shuffle", action="store_true", help="keep the sample order in every epoch")
     settings.add_argument("--backend", choices=BACKENDS, default="numpy")
-    settings.add_argument("--dtype", choices=list(DTYPES), help=f"default: {DEFAULT_DTYPE}, or a session file's own")
+    settings.add_argument("--dtype", choices=list(DTYPES), help="default: the experiment's (float32 unless it says), or a session file's own")
     output = train.add_argument_group("output")
     output.add_argument("--save", type=_path, metavar="MODEL.npz|RUN.epochlab",
                         help="write the trained model here, or the whole session (runs, checkpoints, state) to an .epochlab")
@@ -396,8 +397,8 @@ def _session_dtype(saved: SessionFile) -> str:
 
 
 def _build_trainer(args: argparse.Namespace, experiment: Experiment, base: str, read_image: ReadImage | None) -> Trainer:
-    config = experiment.training
-    backend = get_backend(args.backend, args.dtype or DEFAULT_DTYPE)
+    config = dataclasses.replace(experiment.training, dtype=args.dtype or experiment.training.dtype)
+    backend = get_backend(args.backend, config.dtype)
     dataset = load_dataset(experiment.dataset, base, read_image=read_image)
     if experiment.dataset.get("task") == "classes":
         _check_labels_are_classes(dataset, config.loss)

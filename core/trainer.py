@@ -42,6 +42,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
+from .backend import DTYPES
 from .data import DataError, Dataset, encode_targets, suggested_head
 from .layers import Dropout
 from .limits import check_allocation
@@ -91,6 +92,7 @@ class TrainingConfig:
     beta2: UnitInterval = 0.999
     rho: UnitInterval = 0.9
     epsilon: Annotated[float, Field(gt=0)] = 1e-7
+    dtype: Literal[tuple(DTYPES)] = "float32"  # the network's floating-point type (core.backend.get_backend)
 
     def __post_init__(self) -> None:
         from .schema import check_training_config  # imported here: core.schema imports this module

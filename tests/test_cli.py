@@ -397,3 +397,15 @@ def test_an_idx_file_of_zero_images_with_huge_sides_is_one_line_naming_it(tmp_pa
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">III", 0, 2**32 - 1, 2**32 - 1))
     assert f"{path}: the header's shape 0 × 4294967295 × 4294967295 holds no values" in refused(capsys, "data", str(path))
+
+
+@pytest.mark.parametrize(("given", "option", "dtype"), [("float64", [], np.float64), ("float64", ["--dtype", "float32"], np.float32),
+                                                         (None, [], np.float32)])
+def test_the_experiment_s_dtype_trains_unless_the_option_says_otherwise(tmp_path, given, option, dtype):
+    experiment = {"dataset": {"name": "xor", "samples": 80}, "network": {},
+                  "training": {"epochs": 1, **({"dtype": given} if given else {})}}
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps(experiment))
+    assert main(["train", "--config", str(config), "--save", str(tmp_path / "m.npz"), *option]) == 0
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as model:
+        assert model["layer0.W"].dtype == dtype
