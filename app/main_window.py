@@ -71,6 +71,7 @@ from core.data import DataError, Dataset
 from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_path, load_session, load_session_dataset
 from core.experiment import Experiment, default_experiment, load_dataset
 from core.export import ExportSource, write_notebook, write_numpy_script, write_torch_script
+from core.export.source import initial_state
 from core.files import FileFormatError, write_history_csv
 from core.layers import SpecError
 from core.limits import ResourceError
@@ -709,14 +710,13 @@ class MainWindow(QMainWindow):
         "notebook", "torch") that trains it again from its initial weights, with the data file
         beside it (core.export)."""
         writers = {"script": write_numpy_script, "notebook": write_notebook, "torch": write_torch_script}
-        root = self.history.session.lineage(self.history.current)[0][0]  # a branch's weights start where its first run started
-        initial = root.checkpoints.get(0)
-        if initial is None or self._network is None:
-            self._refuse("Could not export the run.", "this run has no initial weights to start from (fix the network first)")
+        run = self.history.current
+        if self._network is None:
+            self._refuse("Could not export the run.", "there is no network to export: fix the network settings first")
             return False
-        try:
-            source = ExportSource.of(network_with(self._network, initial), initial.params, self._setup.dataset, self._setup.config,
-                                     max(self.history.current.epochs, 1))
+        try:  # the trainer's state now: the live setting changes made since the latest checkpoint too
+            network = network_with(self._network, initial_state(run))
+            source = ExportSource.of_run(network, run, self._setup.dataset, self.trainer_state())
             written = writers[kind](source, path)
         except REFUSALS as exc:
             self._refuse("Could not export the run.", exc)

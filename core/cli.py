@@ -584,18 +584,15 @@ def _export_source(path: str, saved: SessionFile, run: Run, network: Network, re
     """The exported programs' starting point: ``run`` from its initial weights (its epoch-0
     checkpoint) on its data, with its settings and the live changes it made to them (as its
     latest state records them), for the epochs it has trained."""
-    from .export import ExportSource  # see cmd_export
+    from .export import ExportSource
+    from .export.source import initial_state  # see cmd_export
 
-    initial = run.checkpoints.get(0)
-    if initial is None:
-        where = f"a branch from epoch {run.branch_epoch}" if run.parent is not None else "a run without its initial weights"
-        raise UsageError(f"{path}: its current run ({run.name}) is {where}; the exported programs train from epoch 0, "
-                         "so export the run it started from")
-    config = Experiment.from_json(run.experiment).training
+    try:
+        initial_state(run)  # refused before the data is read
+    except ValueError as exc:
+        raise UsageError(f"{path}: its current run: {exc}") from None
     dataset = load_session_dataset(path, saved, read_image=read_image)
-    latest = saved.state if saved.state is not None else run.checkpoints.latest()
-    return ExportSource.of(network, initial.params, dataset, config, run.epochs or config.epochs,
-                           setting_changes=latest.setting_changes)
+    return ExportSource.of_run(network, run, dataset, saved.state)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

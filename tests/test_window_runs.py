@@ -190,6 +190,9 @@ def test_the_epoch_cursor_shows_a_checkpoint_in_the_views(qtbot, window):
 
 def test_export_the_history_of_every_run_and_the_run_as_a_script(qtbot, window, tmp_path):
     step_epochs(qtbot, window, 2)
+    script = tmp_path / "run.py"
+    assert window.export_program("script", script)
+    assert script.is_file() and "import numpy" in script.read_text() and len(list(tmp_path.glob("run*"))) == 2
     assert window.continue_from(1, learning_rate=0.1)
     step_epochs(qtbot, window, 2)
     path = tmp_path / "history.csv"
@@ -201,9 +204,9 @@ def test_export_the_history_of_every_run_and_the_run_as_a_script(qtbot, window, 
     assert [(row["run"], row["epoch"]) for row in rows] == [(str(run.id), epoch) for run, epoch in
                                                            ((first, "1"), (first, "2"), (branch, "2"), (branch, "3"))]
     assert rows[2]["run_name"] == branch.name == f"{branch.name.split(' (')[0]} (from {first.name}, epoch 1)"
-    script = tmp_path / "run.py"
-    assert window.export_program("script", script)
-    assert script.is_file() and "import numpy" in script.read_text() and len(list(tmp_path.glob("run*"))) == 2
+    # a branch's program would have to replay its parent up to the branch: refused, not exported wrongly
+    assert not window.export_program("script", tmp_path / "branch.py")
+    assert "export the run it started from" in window.banner.text.text() and not (tmp_path / "branch.py").exists()
 
 
 def test_a_session_whose_data_file_moved_keeps_the_open_experiment(qtbot, window, second, tmp_path):

@@ -19,6 +19,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,10 @@ from ..files import atomic_write
 from ..layers import SpecError
 from ..network import Network, Preprocess, layer_seed
 from ..trainer import TrainingConfig, split_indices
+
+if TYPE_CHECKING:
+    from ..run import Run
+    from ..trainer_state import TrainerState
 
 SETTING_CONSTANTS = {"learning_rate": "LEARNING_RATE", "momentum": "MOMENTUM", "beta1": "BETA1", "beta2": "BETA2",
                      "rho": "RHO"}  # a live setting → the exported programs' constant for it
@@ -113,6 +118,21 @@ class ExportSource:
             raise SpecError("a Dropout layer after the output layer cannot be exported: move it before the output layer")
         return steps
 
+    @classmethod
+    def of_run(cls, network: Network, run: Run, dataset: Dataset, latest: TrainerState | None) -> ExportSource:
+        """The start of ``run`` (a core.run.Run): its epoch-0 checkpoint on ``dataset`` with the
+        settings of its experiment and the live changes its ``latest`` state (or its latest
+        checkpoint) records, for the epochs it has trained; ``network`` gives the spec, dtype,
+        seed and standardization. ValueError for a run without its initial weights, such as a
+        branch (its programs would have to replay its parent's run up to the branch)."""
+        from ..experiment import Experiment  # core.experiment reaches the loaders; only an export needs it
+
+        initial = initial_state(run)
+        config = Experiment.from_json(run.experiment).training
+        latest = latest if latest is not None else run.checkpoints.latest()
+        return cls.of(network, initial.params, dataset, config, run.epochs or config.epochs,
+                      setting_changes=latest.setting_changes)
+
     def changes_by_batch(self) -> dict[tuple[int, int], dict[str, float]]:
         """The live setting changes by (epochs done, mini-batch of the next epoch), as the
         programs' constants and their new values."""
@@ -154,6 +174,16 @@ class ExportSource:
         if self.preprocess is not None and not self.fitted_standardization():
             arrays["mean"], arrays["std"] = self.preprocess.mean, self.preprocess.std
         return arrays
+
+
+def initial_state(run: Run) -> TrainerState:
+    """``run``'s state at epoch 0, where the exported programs start; ValueError for a run
+    without one, such as a branch (its programs would have to replay its parent's run)."""
+    initial = run.checkpoints.get(0)
+    if initial is None:
+        where = f"a branch from epoch {run.branch_epoch}" if run.parent is not None else "a run without its initial weights"
+        raise ValueError(f"{run.name} is {where}; the exported programs train from epoch 0, so export the run it started from")
+    return initial
 
 
 def data_file_for(path: str | os.PathLike) -> Path:
