@@ -52,6 +52,8 @@ COMMANDS = (
             "A standalone Python script that rebuilds the network and reproduces this run's training", separator_before=True),
     Command("exportNotebook", "export", "Jupyter no&tebook…", None, "The same training as a notebook that explains each step"),
     Command("exportTorch", "export", "&PyTorch script…", None, "The same network, weights and training in PyTorch"),
+    Command("exportOnnx", "export", "ONNX mo&del…", None,
+            "The trained network with its standardization, for inference wherever ONNX runs (needs the onnx extra)"),
     Command("loadData", "File", "&Load data file…", "Ctrl+L", "Load a CSV/TSV table, an .npz file, MNIST IDX files or a folder of images",
             separator_before=True),
     Command("quit", "File", "&Quit", "Ctrl+Q", "Close Epoch Lab", separator_before=True),

@@ -45,6 +45,7 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QScrollArea,
     QTabWidget,
@@ -70,9 +70,7 @@ from core.backend import BackendUnavailable, get_backend
 from core.data import DataError, Dataset
 from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_path, load_session, load_session_dataset
 from core.experiment import Experiment, default_experiment, load_dataset
-from core.export import ExportSource, write_notebook, write_numpy_script, write_torch_script
-from core.export.source import initial_state
-from core.files import FileFormatError, write_history_csv
+from core.files import FileFormatError
 from core.layers import SpecError
 from core.limits import ResourceError
 from core.network import Network
@@ -85,10 +83,10 @@ from .actions import Actions
 from .autosave import Autosave
 from .branch_dialog import BranchDialog
 from .dataset_panel import DatasetPanel
+from .export_commands import ExportCommands
 from .history import Marker, RunHistory
 from .keys import KeysForFocusedWidget
 from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of, architecture_spec
-from .plot_export import ask_export_plot
 from .recent_files import RecentFiles
 from .redraw import RedrawScheduler
 from .run_controls import RunControls
@@ -222,6 +220,7 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
 
         self.controller = TrainerController(self)
+        self.exports = ExportCommands(self)
         self.autosave = Autosave(self._capture_later, autosave_folder or autosave.default_folder(), self)
         self.recent = RecentFiles(layout_settings())
         self.actions = Actions(self)
@@ -303,9 +302,8 @@ class MainWindow(QMainWindow):
             "loadData": self.dataset_panel.load_file.click, "quit": self._on_quit,
             "play": self._on_play, "stepEpoch": lambda: self._step(self.controller.step_epoch),
             "stepBatch": lambda: self._step(self.controller.step_batch), "reset": self.reset,
-            "continueHere": self._on_continue_here, "markEpoch": self.mark_epoch, "exportHistory": self._on_export_history,
-            "exportScript": lambda: self._on_export_program("script"), "exportNotebook": lambda: self._on_export_program("notebook"),
-            "exportTorch": lambda: self._on_export_program("torch"),
+            "continueHere": self._on_continue_here, "markEpoch": self.mark_epoch, "exportHistory": self.exports.ask_history,
+            **{f"export{kind.title()}": partial(self.exports.ask_program, kind) for kind in ("script", "notebook", "torch", "onnx")},
             "logLoss": self.loss_plot.set_log_scale, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
             "shortcuts": self._on_shortcuts, "about": self._on_about,
         })
@@ -314,7 +312,7 @@ class MainWindow(QMainWindow):
         self.loss_plot.canvas.getPlotItem().getViewBox().menu.addAction(self.actions["continueHere"])  # the plot's context menu
         self.registry.runs.edited.connect(self._mark_changed)
         plot_menu = self.actions.submenus["exportPlot"]
-        plot_menu.aboutToShow.connect(lambda: self._fill_plot_menu(plot_menu))
+        plot_menu.aboutToShow.connect(lambda: self.exports.fill_plot_menu(plot_menu))
         run = self.run_controls
         run.editingDone.connect(self.focus_plots)
         run.speedChanged.connect(self.controller.set_speed)
@@ -339,6 +337,14 @@ class MainWindow(QMainWindow):
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message[0].upper() + message[1:], 8000))
 
     # ----- the experiment -------------------------------------------------------------------------
+    refusals = REFUSALS  # for the window's command modules (app.export_commands)
+
+    @property
+    def network(self) -> Network | None:
+        """The current run's network as built (spec, seed, standardization, initial weights), or
+        None when the setup cannot train."""
+        return self._network
+
     @property
     def dataset(self) -> Dataset:
         """The committed data."""
@@ -427,7 +433,7 @@ class MainWindow(QMainWindow):
         """The Data tab shows the committed data again (after a change that was not made)."""
         self.dataset_panel.set_dataset(self._setup.dataset, self._setup.source, self._setup.label())
 
-    def _refuse(self, what: str, problem: object) -> None:
+    def refuse(self, what: str, problem: object) -> None:
         """Say in the banner (and with ``fileProblem``) that ``what`` ("Could not open the
         experiment.") did not happen, and why; nothing else changes."""
         message = _message(problem)
@@ -441,11 +447,11 @@ class MainWindow(QMainWindow):
         try:
             change()
         except REFUSALS as exc:
-            self._refuse(what, exc)
+            self.refuse(what, exc)
             return False
         except Exception as exc:  # a bug: say so, and keep the experiment all the same
             traceback.print_exc()
-            self._refuse(what, f"internal error: {exc.__class__.__name__}: {exc}")
+            self.refuse(what, f"internal error: {exc.__class__.__name__}: {exc}")
             return False
         return True
 
@@ -641,7 +647,7 @@ class MainWindow(QMainWindow):
         parent = self.history.current
         state = parent.checkpoints.get(epoch)
         if state is None:
-            self._refuse("Could not continue from here.", f"{parent.name} has no checkpoint at epoch {epoch}")
+            self.refuse("Could not continue from here.", f"{parent.name} has no checkpoint at epoch {epoch}")
             return False
 
         def branch() -> None:
@@ -683,69 +689,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Kept the state after epoch {epoch}: the epoch cursor and Continue from here can go back to it", 6000)
 
     # ----- export ---------------------------------------------------------------------------------
-    def _ask_export_path(self, title: str, name: str, filter_text: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(self._experiment_dir() / name), filter_text)
-        return Path(path) if path else None
-
-    def export_history(self, path: str | Path) -> bool:
-        """Write every epoch of every run of the session to the CSV file ``path``: one row an
-        epoch, the run's id and name first."""
-        rows = [{"run": run.id, "run_name": run.name, **record} for run in self.history.session.runs for record in run.record.records()]
-        columns = list(dict.fromkeys(key for row in rows for key in row))  # accuracy and R² runs side by side
-        try:
-            write_history_csv(path, [dict.fromkeys(columns) | row for row in rows])
-        except REFUSALS as exc:
-            self._refuse("Could not export the history.", exc)
-            return False
-        self.statusBar().showMessage(f"Wrote {len(rows)} epochs of {len(self.history.session.runs)} runs to {path}", 6000)
-        return True
-
-    def _on_export_history(self) -> None:
-        path = self._ask_export_path("Export the history", f"{self._setup.dataset.name}-history.csv", "CSV tables (*.csv)")
-        if path:
-            self.export_history(path)
-
-    def export_program(self, kind: str, path: str | Path) -> bool:
-        """Write the current run as a standalone program (``kind``: "script" for NumPy,
-        "notebook", "torch") that trains it again from its initial weights, with the data file
-        beside it (core.export)."""
-        writers = {"script": write_numpy_script, "notebook": write_notebook, "torch": write_torch_script}
-        run = self.history.current
-        if self._network is None:
-            self._refuse("Could not export the run.", "there is no network to export: fix the network settings first")
-            return False
-        try:  # the trainer's state now: the live setting changes made since the latest checkpoint too
-            network = network_with(self._network, initial_state(run))
-            source = ExportSource.of_run(network, run, self._setup.dataset, self.trainer_state())
-            written = writers[kind](source, path)
-        except REFUSALS as exc:
-            self._refuse("Could not export the run.", exc)
-            return False
-        self.statusBar().showMessage("Wrote " + ", ".join(str(p) for p in written), 8000)
-        return True
-
-    def _on_export_program(self, kind: str) -> None:
-        suffix, title = {"script": (".py", "NumPy script"), "notebook": (".ipynb", "notebook"), "torch": ("-torch.py", "PyTorch script")}[kind]
-        path = self._ask_export_path(f"Export a {title}", f"{self._setup.dataset.name}{suffix}", f"{title} (*{Path(suffix).suffix})")
-        if path:
-            self.export_program(kind, path)
-
-    def _fill_plot_menu(self, menu: QMenu) -> None:
-        """File ▸ Export ▸ Plot: one entry per plot of the window."""
-        menu.clear()
-        for name, plot in self.registry.exportable_plots().items():
-            title = self.registry.docks[name].windowTitle()
-            menu.addAction(f"{title}…").triggered.connect(lambda _checked=False, p=plot, n=name: self._export_plot(p, n))
-
-    def _export_plot(self, plot: object, name: str) -> None:
-        try:
-            path = ask_export_plot(self, plot, name)
-        except FileFormatError as exc:
-            self._refuse("Could not export the plot.", exc)
-            return
-        if path is not None:
-            self.statusBar().showMessage(f"Exported the plot to {path}", 6000)
-
     @Slot(object)
     def _on_epochs(self, reports: list[Report]) -> None:
         self.history.extend(reports)
@@ -867,16 +810,16 @@ class MainWindow(QMainWindow):
         current weights. False (explained in the banner) when it could not be written."""
         path = Path(path)
         if self._network is None:
-            self._refuse("Could not save the session.", "there is no network to save: fix the network settings first")
+            self.refuse("Could not save the session.", "there is no network to save: fix the network settings first")
             return False
         snapshot = self._capture_now()
         if snapshot is None:
-            self._refuse("Could not save the session.", "the trainer process did not send its state; try again")
+            self.refuse("Could not save the session.", "the trainer process did not send its state; try again")
             return False
         try:
             snapshot.write(path)
         except REFUSALS as exc:
-            self._refuse("Could not save the session.", exc)
+            self.refuse("Could not save the session.", exc)
             return False
         self._mark_clean(path)
         self.statusBar().showMessage(f"Saved the session to {path}", 6000)
@@ -993,14 +936,14 @@ class MainWindow(QMainWindow):
             self._mark_clean(None)
 
     def _on_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open", str(self._experiment_dir()), OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open", str(self.experiment_dir()), OPEN_FILTER)
         if path and self.confirm_discard("Opening another file"):
             self.open_experiment(path)
 
     def _open_recent(self, path: Path) -> None:
         if not path.is_file():
             self.recent.remove(path)
-            self._refuse("Could not open the recent file.", f"{path} is not there any more; it is off the list now")
+            self.refuse("Could not open the recent file.", f"{path} is not there any more; it is off the list now")
             return
         if self.confirm_discard("Opening another file"):
             self.open_experiment(path)
@@ -1022,7 +965,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_save_as(self) -> bool:
         stem = self._file_path.stem if self._file_path else self._setup.dataset.name
-        path, _ = QFileDialog.getSaveFileName(self, "Save session", str(self._experiment_dir() / f"{stem}{SUFFIX}"), SESSION_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", str(self.experiment_dir() / f"{stem}{SUFFIX}"), SESSION_FILTER)
         if not path:
             return False
         if not is_session_path(path):
@@ -1030,12 +973,12 @@ class MainWindow(QMainWindow):
         return self.save_session(path)
 
     def _on_save_model(self) -> None:
-        default = self._experiment_dir() / f"{self._setup.dataset.name}-model.npz"
+        default = self.experiment_dir() / f"{self._setup.dataset.name}-model.npz"
         path, _ = QFileDialog.getSaveFileName(self, "Save model", str(default), MODEL_FILTER)
         if path:
             self.controller.save_model(path)
 
-    def _experiment_dir(self) -> Path:
+    def experiment_dir(self) -> Path:
         return self._file_path.parent if self._file_path else Path.cwd()
 
     # ----- recovery -------------------------------------------------------------------------------

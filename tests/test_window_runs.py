@@ -12,6 +12,7 @@ from gui_helpers import WAIT_MS, child, click, open_window, pause, step_epochs
 from PySide6.QtWidgets import QPushButton, QToolButton
 
 from app.main_window import MainWindow
+from app.session_io import network_with
 from core.epochlab import dataset_fingerprint, load_session
 from core.experiment import Experiment
 from core.files import SESSION_KEY, save_data_npz
@@ -191,12 +192,12 @@ def test_the_epoch_cursor_shows_a_checkpoint_in_the_views(qtbot, window):
 def test_export_the_history_of_every_run_and_the_run_as_a_script(qtbot, window, tmp_path):
     step_epochs(qtbot, window, 2)
     script = tmp_path / "run.py"
-    assert window.export_program("script", script)
+    assert window.exports.program("script", script)
     assert script.is_file() and "import numpy" in script.read_text() and len(list(tmp_path.glob("run*"))) == 2
     assert window.continue_from(1, learning_rate=0.1)
     step_epochs(qtbot, window, 2)
     path = tmp_path / "history.csv"
-    assert window.export_history(path)
+    assert window.exports.history(path)
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0])[:4] == ["run", "run_name", "epoch", "train_loss"]
@@ -205,8 +206,21 @@ def test_export_the_history_of_every_run_and_the_run_as_a_script(qtbot, window, 
                                                            ((first, "1"), (first, "2"), (branch, "2"), (branch, "3"))]
     assert rows[2]["run_name"] == branch.name == f"{branch.name.split(' (')[0]} (from {first.name}, epoch 1)"
     # a branch's program would have to replay its parent up to the branch: refused, not exported wrongly
-    assert not window.export_program("script", tmp_path / "branch.py")
+    assert not window.exports.program("script", tmp_path / "branch.py")
     assert "export the run it started from" in window.banner.text.text() and not (tmp_path / "branch.py").exists()
+
+
+def test_export_the_trained_network_as_onnx_gives_the_windows_predictions(qtbot, window, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    step_epochs(qtbot, window, 2)
+    path = tmp_path / "spiral.onnx"
+    assert window.exports.program("onnx", path)
+    trained = network_with(window.network, window.trainer_state())
+    x = window.dataset.X[:20].astype(np.float32)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (outputs,) = session.run(None, {"x": x})
+    np.testing.assert_allclose(outputs, trained.predict(x), rtol=1e-5, atol=1e-6)
+    assert "Wrote" in window.statusBar().currentMessage()
 
 
 def test_a_session_whose_data_file_moved_keeps_the_open_experiment(qtbot, window, second, tmp_path):
