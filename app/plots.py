@@ -45,6 +45,7 @@ ENVELOPE_BUCKETS = 4096  # a long curve is drawn as at most this many min/max pa
 RAW_POINTS = 2 * ENVELOPE_BUCKETS  # curves up to this many epochs (or visible epochs) are drawn point by point
 FADED_ALPHA = 110  # of 255: another run's curves, behind the current run's
 LEGEND_RUNS = 6  # other runs named in a plot's legend (the runs table lists them all)
+LEGEND_SHARE = 0.5  # of a plot's height and width, at most, for its legend
 LEGEND_DIFFERENCES = 3  # differences named per run in the legend, then "…"
 CURSOR_COLOR = "#6a3d9a"
 CURSOR_KEYS = {  # keys that move the epoch cursor (with the plot focused), as (key, Ctrl held)
@@ -220,6 +221,7 @@ class FadedRuns:
         self.legend.setParentItem(item.getViewBox())
         self.legend.hide()
         self._legend_rows: tuple = ()
+        item.getViewBox().sigResized.connect(self._fit_legend)
 
     @property
     def run_ids(self) -> list[int]:
@@ -311,14 +313,22 @@ class FadedRuns:
             return
         self._legend_rows = rows
         self.legend.clear()
-        self.legend.setVisible(bool(rows))
-        if not rows:
-            return
-        self.legend.addItem(current_curve, f"{current.name} (current)")
-        for run, text in zip(shown, rows[1:-1], strict=False):
-            self.legend.addItem(self._items[run.id].train, text)
-        if rows[-1] > 0:
-            self.legend.addItem(pg.PlotDataItem(), f"and {rows[-1]} more (see Runs)")
+        if rows:
+            self.legend.addItem(current_curve, f"{current.name} (current)")
+            for run, text in zip(shown, rows[1:-1], strict=False):
+                self.legend.addItem(self._items[run.id].train, text)
+            if rows[-1] > 0:
+                self.legend.addItem(pg.PlotDataItem(), f"and {rows[-1]} more (see Runs)")
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """The legend is shown when there are other runs and it leaves most of the plot free
+        (at most LEGEND_SHARE of its height and width): on a small plot the runs' names at
+        the ends of their curves say enough."""
+        box = self.item.getViewBox().boundingRect()
+        size = self.legend.boundingRect()
+        fits = size.height() <= LEGEND_SHARE * box.height() and size.width() <= LEGEND_SHARE * box.width()
+        self.legend.setVisible(bool(self._legend_rows) and fits)
 
 
 def _merged(bounds: list[tuple[float, float] | None]) -> tuple[float, float] | None:

@@ -106,6 +106,15 @@ def test_hiding_a_run_removes_its_curves_and_showing_it_brings_them_back(plot):
     assert plot.faded.run_ids == [first.id] and len(item.listDataItems()) == before
 
 
+def test_the_legend_gives_way_on_a_plot_too_small_for_it(plot, qtbot):
+    assert plot.faded.legend.isVisible()
+    plot.resize(420, 190)  # a metric plot in the bottom row at 1280×720
+    qtbot.waitUntil(lambda: not plot.faded.legend.isVisible())
+    assert plot.faded.items(plot._history.session.runs[0].id).name.isVisible()  # the run is still named at its curve's end
+    plot.resize(800, 450)
+    qtbot.waitUntil(plot.faded.legend.isVisible)
+
+
 def test_an_unchanged_faded_run_is_not_drawn_again(plot):
     first, branch = plot._history.session.runs
     faded = plot.faded.items(first.id)
