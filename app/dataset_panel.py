@@ -2,11 +2,13 @@
 
 The panel works on a ``core.data.Dataset`` plus a *source*: the JSON object an experiment
 file stores for it (``{"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}`` for a
-built-in set, ``{"path": "data.npz"}`` for a file). Built-in sets are generated here;
-anything else — the file loaders of a later issue (CSV, NPZ, IDX, image folders) — plugs in
-through one method, :meth:`DatasetPanel.set_dataset`, which shows the data as a "loaded"
-entry at the top of the list. The panel never builds networks: it emits
-``datasetChanged`` and the window decides what follows.
+built-in set, ``{"path": "data.npz"}`` for a file, ``{"inline": {...}}`` for data written
+into the experiment, as the presets' is). Built-in sets are generated here; anything else —
+a file the Load data dialog reads, an experiment's own data — comes in through one method,
+:meth:`DatasetPanel.set_dataset`, which shows the data as an entry at the top of the list
+and keeps it (and its source) as the choice: picking it again after another dataset brings
+it back. The panel never builds networks: it emits ``datasetChanged`` and the window
+decides what follows.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data import Dataset
+from core.data import Dataset, counted
 from core.realdata import REAL_DATASETS, dataset_metadata, load_real
 from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import ConfigError, split_indices
@@ -89,7 +91,7 @@ class DataPreview(pg.PlotWidget):
             x_values, y_values = X[:, 0], y[:, 0]
             order = np.argsort(x_values)
             item.plot(x_values[order], y_values[order], pen=pg.mkPen("#9aa1ab", width=1))
-            self._scatter(x_values, y_values, validation, [pg.mkColor(TRAIN_COLOR)] * len(x_values), None)
+            self._scatter(x_values, y_values, validation, [pg.mkColor(TRAIN_COLOR)] * len(x_values))
             style_plot_item(item, dataset.feature_names[0], dataset.target_names[0], grid=True)
             item.setAspectLocked(False)
         else:
@@ -99,13 +101,14 @@ class DataPreview(pg.PlotWidget):
                 target = y[:, 0]
                 span = float(np.ptp(target)) or 1.0
                 colors = pg.colormap.get(TARGET_COLORMAP).map((target - target.min()) / span, mode="qcolor")
-                self._scatter(x_values, y_values, validation, colors, None)
+                self._scatter(x_values, y_values, validation, colors)
                 title = f"colour: {dataset.target_names[0]} from {target.min():.3g} (purple) to {target.max():.3g} (yellow)"
             else:
                 for k, name in enumerate(dataset.class_names):
                     members = y == k
                     color = pg.mkColor(CLASS_COLORS[k % len(CLASS_COLORS)])
-                    self._scatter(x_values[members], y_values[members], validation[members], [color] * int(members.sum()), f"class {name}")
+                    self._scatter(x_values[members], y_values[members], validation[members], [color] * int(members.sum()))
+                    self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush(color), pen=None), f"class {name}")
             style_plot_item(item, dataset.feature_names[0], dataset.feature_names[1] if not one_feature else "", grid=True)
             item.setAspectLocked(dataset.task != "regression" or dataset.n_features == 2)
         self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, brush=None, pen=pg.mkPen("#30363d", width=1.6)), "validation")
@@ -114,7 +117,7 @@ class DataPreview(pg.PlotWidget):
         item.setTitle(title, size="9pt", color="#5b6472")
         item.autoRange()
 
-    def _scatter(self, x: np.ndarray, y: np.ndarray, validation: np.ndarray, colors: list[QColor], name: str | None) -> None:
+    def _scatter(self, x: np.ndarray, y: np.ndarray, validation: np.ndarray, colors: list[QColor]) -> None:
         """Training points (~validation) filled, validation points as rings; colors per point."""
         train = ~validation
         item = self.getPlotItem()
@@ -124,8 +127,6 @@ class DataPreview(pg.PlotWidget):
                                    pen=[pg.mkPen(c, width=1.8) for c, v in zip(colors, validation, strict=True) if v])
         item.addItem(filled)
         item.addItem(rings)
-        if name:
-            self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush(colors[0]) if colors else None, pen=None), name)
 
 
 class DatasetPanel(QWidget):
@@ -144,6 +145,7 @@ class DatasetPanel(QWidget):
         self.dataset: Dataset | None = None
         self.source: dict = {}
         self._split_seed = 0
+        self._loaded: tuple[Dataset, dict] | None = None  # the data of the entry at the top of the list
 
         self.combo = QComboBox()
         self.combo.setObjectName("datasetCombo")
@@ -256,7 +258,9 @@ class DatasetPanel(QWidget):
         """Show ``dataset`` (from ``source``, see the module docstring) without emitting.
 
         A built-in source selects its entry and settings; any other source (a file, a
-        loader) becomes a "loaded" entry named ``label`` (default: the dataset's name).
+        loader, an experiment's inline data) becomes the entry at the top of the list, named
+        ``label`` (default: the dataset's name), and stays the choice: :attr:`source` keeps
+        it whole (the inline data too), so the experiment saved from it keeps it.
         """
         self.dataset, self.source = dataset, dict(source)
         name = source.get("name")
@@ -276,23 +280,22 @@ class DatasetPanel(QWidget):
         """Select ``source``'s entry in the combo (and a generator's noise and seed); signals blocked."""
         name = source.get("name")
         loaded_index = self.combo.findData(LOADED)
-        if built_in:
+        if built_in or real:
             if loaded_index >= 0:
                 self.combo.removeItem(loaded_index)
+            self._loaded = None
             self.combo.setCurrentIndex(self.combo.findData(name))
-            self.noise.setValue(float(source.get("noise", SYNTHETIC[name].noise)))
-            self.seed.setValue(int(source.get("seed", 0)))
-        elif real:
-            if loaded_index >= 0:
-                self.combo.removeItem(loaded_index)
-            self.combo.setCurrentIndex(self.combo.findData(name))
-        else:
-            text = f"{label or dataset.name} (loaded)"
-            if loaded_index < 0:
-                self.combo.insertItem(0, text, LOADED)
-                loaded_index = 0
-            self.combo.setItemText(loaded_index, text)
-            self.combo.setCurrentIndex(loaded_index)
+            if built_in:
+                self.noise.setValue(float(source.get("noise", SYNTHETIC[name].noise)))
+                self.seed.setValue(int(source.get("seed", 0)))
+            return
+        self._loaded = (dataset, dict(source))
+        text = f"{label or dataset.name} ({'own data' if 'inline' in source else 'loaded'})"
+        if loaded_index < 0:
+            self.combo.insertItem(0, text, LOADED)
+            loaded_index = 0
+        self.combo.setItemText(loaded_index, text)
+        self.combo.setCurrentIndex(loaded_index)
 
     def set_validation_fraction(self, fraction: float) -> None:
         self.validation.blockSignals(True)
@@ -316,6 +319,7 @@ class DatasetPanel(QWidget):
     def _on_choice(self) -> None:
         name = self.combo.currentData()
         if name == LOADED:
+            self._choose_loaded()
             return
         if name in REAL_ONLY:
             self.dataset, self.source = load_real(name), {"name": name}
@@ -328,6 +332,14 @@ class DatasetPanel(QWidget):
             spin.setValue(value)
             spin.blockSignals(False)
         self._generate()
+
+    def _choose_loaded(self) -> None:
+        """The entry at the top of the list chosen again: its data back (after another dataset)."""
+        if self._loaded is None or self.source == self._loaded[1]:
+            return
+        self.dataset, self.source = self._loaded[0], dict(self._loaded[1])
+        self._refresh()
+        self.datasetChanged.emit()
 
     def open_loader(self) -> None:
         """Ask for a file or image folder with the Load data dialog; show what it loads."""
@@ -390,9 +402,11 @@ class DatasetPanel(QWidget):
         self.preview.show_data(dataset, validation)
         if "path" in self.source:
             origin = f"from {self.source['path']}"
+        elif "inline" in self.source:
+            origin = "the experiment's own data"
         elif "attribution" in dataset.meta:
             origin = f"built-in real data — {dataset.meta['attribution']}"
         else:
             origin = f"built-in, seed {self.source.get('seed', 0)}"
         self.summary.setText(f"<b>{dataset_title(dataset.name)}</b> ({origin}): {dataset.summary()}.<br>"
-                             f"Training {dataset.n_samples - len(val_idx)} samples, validation {len(val_idx)}.")
+                             f"Training {counted(dataset.n_samples - len(val_idx), 'sample')}, validation {len(val_idx)}.")

@@ -69,12 +69,14 @@ from PySide6.QtWidgets import (
 from core.backend import BackendUnavailable, get_backend
 from core.data import DataError, Dataset
 from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_path, load_session, load_session_dataset
-from core.experiment import Experiment, default_experiment, load_dataset
+from core.experiment import Experiment, apply_weights, check_split, default_experiment, load_dataset
 from core.files import FileFormatError
 from core.layers import SpecError
 from core.limits import ResourceError
+from core.loss_surface import checkpoint_path
 from core.network import Network
-from core.run import Run, Session
+from core.presets import PRESETS, preset
+from core.run import Run, Session, edit_text
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
 from core.trainer_state import TrainerState
 
@@ -143,10 +145,17 @@ class Setup:
     architecture: Architecture
     config: TrainingConfig
     backend: str = "numpy"
+    weights: list[dict[str, list]] | None = None  # the experiment's own initial weights (None: the seed's)
 
     def spec(self) -> dict:
         """The full network spec: the data's inputs, the hidden layers, the output layer."""
         return architecture_spec(self.dataset, self.architecture)
+
+    def changed(self, **changes: object) -> Setup:
+        """This setup with ``changes``; its own initial weights go when the network they are
+        for changes (then the seed draws them again)."""
+        setup = dataclasses.replace(self, **changes)
+        return setup if setup.weights is None or setup.spec() == self.spec() else dataclasses.replace(setup, weights=None)
 
     def label(self) -> str | None:
         """The name the Data tab shows for data from a file (None for a built-in set)."""
@@ -269,6 +278,12 @@ class MainWindow(QMainWindow):
                                                            *(dock.toggleViewAction() for dock in registry.docks.values())]})
         recent_menu = self.actions.submenus["openRecent"]
         recent_menu.aboutToShow.connect(lambda: self.recent.fill(recent_menu, self._open_recent))
+        for example in PRESETS:
+            action = self.actions.submenus["examples"].addAction(example.title)
+            action.setObjectName(f"{example.key}Action")
+            action.setToolTip(example.summary)
+            action.setStatusTip(example.summary)
+            action.triggered.connect(partial(self._on_example, example.key))
         self._connect()
         self.controller.set_speed(self.run_controls.speed_value())
         self._fit_to_screen()
@@ -330,6 +345,9 @@ class MainWindow(QMainWindow):
         controller.diverged.connect(self._on_diverged)
         controller.playingChanged.connect(self._on_playing)
         controller.settingApplied.connect(self._on_setting_applied)
+        controller.parameterEdited.connect(self._on_parameter_edited)
+        for view in (self.weights, self.registry.graph):
+            view.parameterEdited.connect(controller.edit_parameter)
         controller.stateReady.connect(self._on_state_ready)
         controller.checkpointsReady.connect(self._on_checkpoints)
         controller.modelSaved.connect(self._on_model_saved)
@@ -366,7 +384,7 @@ class MainWindow(QMainWindow):
         dataset = load_dataset(experiment.dataset, base_dir)
         architecture = architecture_of(experiment.network, dataset, experiment.training.loss)
         self._switch_to(Setup(dataset, dict(experiment.dataset), architecture, experiment.training,
-                              self._setup.backend if self._setup else "numpy"), session=session)
+                              self._setup.backend if self._setup else "numpy", experiment.weights), session=session)
         self._data_folder = Path(base_dir)
         self.banner.dismiss()
 
@@ -380,7 +398,8 @@ class MainWindow(QMainWindow):
         backend = session_file.window.get("backend", "numpy")
         state = session_file.state  # its run goes on in the dtype it trained in (a file from before training.dtype says none)
         training = experiment.training if state is None else dataclasses.replace(experiment.training, dtype=state.params.dtype.name)
-        setup = Setup(dataset, dict(experiment.dataset), architecture, training, backend if backend in BACKEND_TITLES else "numpy")
+        setup = Setup(dataset, dict(experiment.dataset), architecture, training, backend if backend in BACKEND_TITLES else "numpy",
+                      experiment.weights)
         self._switch_to(setup, session_file.state, session_file.session)
         self._data_folder = data_folder
         self.actions["logLoss"].setChecked(bool(session_file.window.get("log_loss", False)))
@@ -388,12 +407,15 @@ class MainWindow(QMainWindow):
 
     def experiment(self) -> Experiment:
         """The experiment as the panels show it now (data source, network spec, settings)."""
-        return Experiment(dict(self._setup.source), self._setup.spec(), self._setup.config)
+        return Experiment(dict(self._setup.source), self._setup.spec(), self._setup.config, self._setup.weights)
 
     def _build(self, setup: Setup) -> Trainer:
         """A new network and trainer for ``setup``, checked here in the GUI thread; changes
         nothing in the window; raises one of REFUSALS."""
+        check_split(setup.dataset, setup.config)
         network = Network(setup.spec(), get_backend(setup.backend, setup.config.dtype), seed=setup.config.seed)
+        if setup.weights is not None:
+            apply_weights(network, setup.weights)
         return Trainer(network, setup.dataset, setup.config)
 
     def _switch_to(self, setup: Setup, state: TrainerState | None = None, session: Session | None = None,
@@ -457,8 +479,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reset(self) -> None:
-        """Start a new run from the initial weights of the seed (same seed, same weights); the
-        run so far stays in the session. A setup that cannot train is explained in the
+        """Start a new run from the initial weights (the experiment's own, else the seed's: same
+        seed, same weights); the run so far stays in the session. A setup that cannot train is explained in the
         Network tab, and Play is disabled."""
         setup = self._setup
         if self.history.count:
@@ -510,6 +532,7 @@ class MainWindow(QMainWindow):
         if trainer is not None and (state is None or state.cursor == 0) and self._position[0] not in self.history.current.checkpoints:
             self._request_state(self._keep_checkpoint)  # the run's first checkpoint: where it starts
         self.registry.new_run(self._setup.dataset)
+        self._show_descent_path()
         self.statusBar().clearMessage()  # "Reached the epochs target" was about the run just discarded
         if self.banner.property("level") == "warning":
             self.banner.dismiss()
@@ -540,7 +563,7 @@ class MainWindow(QMainWindow):
 
     def _edit(self, **changes: object) -> None:
         """A panel edit that needs a fresh run: commit ``changes`` to the setup, start a new run."""
-        self._setup = dataclasses.replace(self._setup, **changes)
+        self._setup = self._setup.changed(**changes)
         self._mark_changed()
         self.reset()
 
@@ -557,7 +580,7 @@ class MainWindow(QMainWindow):
             self.layer_builder.set_dataset(panel.dataset)
             self._edit(**changes)
             return
-        setup = dataclasses.replace(self._setup, **changes)
+        setup = self._setup.changed(**changes)
         if self._apply_or_refuse("Could not use this data.", lambda: self._switch_to(setup)):
             self._mark_changed()
         else:
@@ -745,6 +768,30 @@ class MainWindow(QMainWindow):
             self.scheduler.schedule()
         self.statusBar().showMessage(f"{text} from the next mini-batch on", 4000)
 
+    @Slot(int, str, object, float, float)
+    def _on_parameter_edited(self, layer: int, name: str, index: tuple, value: float, position: float) -> None:
+        """One weight or bias was set by hand (the trainer process says where, and the value it
+        keeps). After some training it is a change of the run, marked on the plots; before any,
+        it is the run's initial weights: its first checkpoint and the experiment's ``weights``."""
+        number = sum("W" in each.params for each in self._network.layers[: layer + 1])  # the course's l of W[l]
+        text = edit_text(number, name, index, value)
+        if position > 0:
+            self.history.add_marker(Marker(position, text, "edit"))
+        else:
+            self._request_state(self._keep_initial_weights)
+        self._mark_changed()
+        self.scheduler.schedule()
+        self.statusBar().showMessage(f"{text}: the views show the network with it", 4000)
+
+    def _keep_initial_weights(self, state: TrainerState | None) -> None:
+        """The state of a run edited before training: its epoch-0 checkpoint, and the weights a
+        reset and the saved experiment start from."""
+        if state is None or state.epoch or state.cursor or self._network is None:
+            return
+        self._keep_checkpoint(state)
+        layers = network_with(self._network, state).parameters_by_layer()
+        self._setup = dataclasses.replace(self._setup, weights=[{key: value.tolist() for key, value in layer.items()} for layer in layers])
+
     @Slot(str)
     def _on_model_saved(self, path: str) -> None:
         self.statusBar().showMessage(f"Saved the model to {path}", 6000)
@@ -897,6 +944,7 @@ class MainWindow(QMainWindow):
     def _keep_checkpoint(self, state: TrainerState | None) -> None:
         if state is not None and state.cursor == 0:
             self.history.current.checkpoints.add(state)
+            self._show_descent_path()
 
     @Slot(object)
     def _on_checkpoints(self, states: list[TrainerState]) -> None:
@@ -905,6 +953,13 @@ class MainWindow(QMainWindow):
         for state in states:
             checkpoints.add(state)
         self._tell_checkpoint_interval()
+        self._show_descent_path()
+
+    def _show_descent_path(self) -> None:
+        """The loss surface of a model with two parameters (w, b) draws the run's path through
+        them: its checkpoints' weights, in order."""
+        if self._network is not None and self._network.parameter_count == 2:
+            self.registry.loss_surface.set_path(checkpoint_path(state for _, state in self.history.current.checkpoints.items()))
 
     def _tell_checkpoint_interval(self) -> None:
         """The trainer process sends the states the current run keeps: on its checkpoints'
@@ -934,6 +989,22 @@ class MainWindow(QMainWindow):
         if self.confirm_discard("A new experiment") and self._apply_or_refuse(
                 "Could not start a new experiment.", lambda: self.apply_experiment(default_experiment(), session=Session())):
             self._mark_clean(None)
+
+    def open_example(self, key: str) -> bool:
+        """Open the worked example ``key`` (core.presets) as a new, unsaved session, with its
+        note in the banner and the inspector in front: its numbers are the course's."""
+        example = preset(key)
+        if not self._apply_or_refuse("Could not open the worked example.",
+                                     lambda: self.apply_experiment(example.experiment, session=Session())):
+            return False
+        self._mark_clean(None)
+        self.banner.show_message(f"<b>{html.escape(example.title)}.</b> {html.escape(example.note)}", "info")
+        self.registry.show_view("networkGraph")  # TODO inspector
+        return True
+
+    def _on_example(self, key: str) -> None:
+        if self.confirm_discard("Opening a worked example"):
+            self.open_example(key)
 
     def _on_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open", str(self.experiment_dir()), OPEN_FILTER)

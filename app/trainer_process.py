@@ -5,7 +5,7 @@ module, never the window's). Two one-way pipes connect it to the window's proces
 
 * commands, window → child: tuples ``(name, *args)``, each naming a public method of
   :class:`TrainerServer` (``"load"``, ``"play"``, ``"pause"``, ``"step_epoch"``,
-  ``"request_state"``, ``"preview"``, …), or ``("shutdown",)``;
+  ``"request_state"``, ``"preview"``, ``"set_parameter"``, …), or ``("shutdown",)``;
 * messages, child → window: tuples ``(generation, signal, args)``: the name of a signal of
   ``app.worker.TrainerController`` and its arguments, about the trainer loaded with that
   generation number, or ``generation`` None for what concerns no trainer (a saved model).
@@ -271,6 +271,23 @@ class TrainerServer:
             self._send("failed", str(exc))
             return
         self._send("settingApplied", name, float(value), trainer.epoch + trainer.cursor / trainer.batches_per_epoch)
+
+    def set_parameter(self, layer: int, name: str, index: tuple[int, ...], value: float) -> None:
+        """Set one weight or bias by hand (Trainer.edit_parameter) between mini-batches (playing
+        goes on after it), send ``parameterEdited(layer, name, index, stored value, epochs done)``
+        and run the enabled probes at once; a refused edit is a ``failed`` line."""
+        trainer = self._trainer
+        if trainer is None:
+            self._send("failed", "there is no network to edit: fix the network settings first")
+            return
+        try:
+            stored = trainer.edit_parameter(layer, name, index, value)
+        except ConfigError as exc:
+            self._send("failed", f"that number cannot be set: {exc}")
+            return
+        position = trainer.epoch + trainer.cursor / trainer.batches_per_epoch
+        self._send("parameterEdited", int(layer), name, tuple(int(i) for i in index), stored, position)
+        self._run_probes(force=True)
 
     def request_state(self, tag: str) -> None:
         """Send ``stateReady(tag, state)``: the trainer's full state now (None without a

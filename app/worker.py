@@ -181,14 +181,15 @@ class TrainerController(QObject):
     diverged = Signal(object)  # Report with ``diverged`` set; training has paused
     playingChanged = Signal(bool, str)  # playing, why it stopped ("", "target", "diverged", "error")
     settingApplied = Signal(str, float, float)  # setting name, value, epochs done when it applied
+    parameterEdited = Signal(int, str, object, float, float)  # layer, "W" | "b", index tuple, value stored, epochs done
     probed = Signal(object)  # ProbeResult
     stateReady = Signal(str, object)  # the tag of request_state, the TrainerState (None without a trainer)
     checkpointsReady = Signal(object)  # list[TrainerState] after the epochs of the epochsReady just before
     modelSaved = Signal(str)
     failed = Signal(str)
 
-    RELAYED = frozenset({"epochsReady", "partialReport", "diverged", "playingChanged", "settingApplied", "probed",
-                         "stateReady", "checkpointsReady", "modelSaved", "failed"})
+    RELAYED = frozenset({"epochsReady", "partialReport", "diverged", "playingChanged", "settingApplied", "parameterEdited",
+                         "probed", "stateReady", "checkpointsReady", "modelSaved", "failed"})
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -245,6 +246,14 @@ class TrainerController(QObject):
         """Change a live optimizer setting (``core.trainer.Trainer.set_setting``) from the next mini-batch on;
         ``settingApplied`` confirms, with the point in the run where it applied."""
         self._send("set_setting", name, value)
+
+    def edit_parameter(self, layer: int, name: str, index: tuple[int, ...], value: float) -> None:
+        """Set one number of the network by hand (``core.trainer.Trainer.edit_parameter``: parameter
+        ``name`` "W" or "b" of ``network.layers[layer]`` at ``index``, W (unit, input), b (unit,),
+        0-based), between mini-batches even while playing; ``parameterEdited(layer, name, index,
+        stored value, epochs done)`` confirms and the enabled probes run again at once, or
+        ``failed`` says in one line why it cannot be set."""
+        self._send("set_parameter", layer, name, tuple(index), value)
 
     def request_state(self, tag: str) -> None:
         """Ask for the trainer's full state now: ``stateReady(tag, state)`` answers, after every

@@ -5,7 +5,8 @@ be written) prints one line on stderr and exits with status 2; nothing prints a 
 ``train`` and ``export`` check that every output can be written before they load or train
 anything, and that no output (nor the data file an exported program writes beside it) names
 an input: the session file, or a data file the session's runs read. ``train --config RUN.epochlab`` continues the session file's current run from its
-saved trainer state (bit for bit as if it had never stopped); ``--save`` writes a session
+saved trainer state (bit for bit as if it had never stopped); ``train --config EXPERIMENT.json``
+starts from the experiment's ``weights`` when it gives them (``--init`` replaces them); ``--save`` writes a session
 file when its name ends in ``.epochlab``, else a model file. Ctrl-C (SIGINT) and SIGTERM mean the same: before training
 starts they end the run at once; during training the current mini-batch finishes, the
 partial epoch is discarded, the outputs asked for are written for the last complete epoch,
@@ -42,7 +43,7 @@ from .epochlab import (
     load_session_dataset,
     save_session,
 )
-from .experiment import Experiment, load_dataset, network_spec, parse_layers
+from .experiment import Experiment, apply_weights, check_split, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
 from .limits import available_memory_bytes, format_bytes
@@ -98,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a network and report every epoch")
     source = train.add_argument_group("data and network")
     source.add_argument("--config", type=_path,
-                        help="experiment JSON file (dataset, network, training; other options override it), or a session "
+                        help="experiment JSON file (dataset, network, training, initial weights; other options override it), or a session "
                              "file RUN.epochlab whose current run continues (--epochs N: N more epochs)")
     source.add_argument("--dataset", choices=DATASET_NAMES, help="a built-in dataset (synthetic or real)")
     source.add_argument("--samples", type=int, help="samples to generate for a built-in dataset")
@@ -108,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh" or "32:relu,dropout:0.2"; "" or none: no hidden layer')
     source.add_argument("--output-activation", choices=["linear", "sigmoid", "softmax", "tanh", "relu"], help="override the output layer's activation")
     source.add_argument("--init", type=_path, metavar="MODEL.npz",
-                        help="start from the weights (and standardization) in this model file (or a session file's current ones)")
+                        help="start from the weights (and standardization) in this model file (or a session file's current ones), "
+                             "not the experiment's")
     settings = train.add_argument_group("training")
     settings.add_argument("--loss", choices=LOSSES, help="default: suggested by the data")
     settings.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -208,6 +210,9 @@ def _experiment(args: argparse.Namespace) -> tuple[Experiment, str]:
     elif args.dataset:
         experiment.dataset = {"name": args.dataset}
     file_options = _file_options(args)
+    if "inline" in experiment.dataset and (file_options or args.samples is not None or args.noise is not None):
+        raise UsageError(f"{args.config}: its data is written into it; --target, --labels, --missing, --image-size, --rgb, "
+                         "--samples and --noise do not apply (give --data or --dataset for other data)")
     if "path" not in experiment.dataset and set(file_options) - {"missing"}:
         raise UsageError("--target, --labels, --image-size and --rgb apply to --data files")
     experiment.dataset.update(file_options)
@@ -216,9 +221,9 @@ def _experiment(args: argparse.Namespace) -> tuple[Experiment, str]:
     if args.noise is not None:
         experiment.dataset["noise"] = args.noise
     experiment.training = _training_config(args, experiment.training)
-    if "path" not in experiment.dataset:
+    if "name" in experiment.dataset:
         experiment.dataset.setdefault("seed", experiment.training.seed)
-    elif experiment.training.loss:  # the loss decides whether float labels are classes
+    elif "path" in experiment.dataset and experiment.training.loss:  # the loss decides whether float labels are classes
         experiment.dataset["task"] = "regression" if experiment.training.loss == "mse" else "classes"
     return experiment, base
 
@@ -336,6 +341,8 @@ def _new_job(args: argparse.Namespace, read_image: ReadImage | None) -> _Job:
     experiment, base = _experiment(args)
     trainer = _build_trainer(args, experiment, base, read_image)
     experiment.network = trainer.network.spec()
+    if args.init:  # the run started from the model file's weights, not the experiment's
+        experiment.weights = None
     session = Session()
     run = session.start_run(experiment.to_json(), trainer.metric_name)
     checkpoints = bool(args.save) and is_session_path(args.save)
@@ -414,6 +421,12 @@ def _build_trainer(args: argparse.Namespace, experiment: Experiment, base: str, 
                 hidden = spec["layers"][:-1] if spec else parse_layers(DEFAULT_HIDDEN)
             spec = network_spec(dataset, hidden, args.output_activation)
         network = Network(spec, backend, seed=config.seed)
+        if experiment.weights is not None:
+            try:
+                apply_weights(network, experiment.weights)
+            except ConfigError as exc:
+                raise ConfigError(f"{args.config}: {exc}") from None
+    check_split(dataset, config)
     return Trainer(network, dataset, config)
 
 

@@ -64,19 +64,28 @@ class Dataset:
 
     def summary(self) -> str:
         """One line: samples, features, task, and classes or target range."""
-        text = f"{self.n_samples} samples × {self.n_features} features, {self.task}"
+        text = f"{counted(self.n_samples, 'sample')} × {counted(self.n_features, 'feature')}, {self.task}"
         if self.task == "regression":
             return text + f", target range {self.y.min():.3g} … {self.y.max():.3g}"
         return text + f", {len(self.class_names)} classes ({', '.join(self.class_names)})"
 
 
-def make_dataset(X, y, *, name: str = "data", task: str | None = None, feature_names=None, class_names=None, target_names=None, **extra) -> Dataset:
+def counted(n: int, noun: str) -> str:
+    """``1 sample``, ``2 samples``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def make_dataset(X, y, *, name: str = "data", task: str | None = None, feature_names=None, class_names=None, target_names=None,
+                 classes=None, **extra) -> Dataset:
     """Check and normalise raw arrays into a :class:`Dataset`, inferring the task.
 
     Integer labels (m,) mean classes; float targets (m,) or (m, t) mean regression,
-    unless ``task`` says otherwise ("regression", or "classes" to force labels).
-    ``extra`` passes Dataset fields such as true_weights. Raises DataError on anything
-    inconsistent.
+    unless ``task`` says otherwise ("regression", or "classes" to force labels). A
+    classifier needs two classes among the labels. Declared ``classes`` (k ≥ 2 names,
+    as an experiment's inline data gives them) are the one exception: y holds indices
+    0 … k−1 into them, and the data is a classifier of exactly those k classes even when
+    fewer occur (one sample, say). ``extra`` passes Dataset fields such as
+    true_weights. Raises DataError on anything inconsistent.
     """
     X = np.asarray(X)
     y = np.asarray(y)
@@ -95,26 +104,40 @@ def make_dataset(X, y, *, name: str = "data", task: str | None = None, feature_n
         raise DataError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
     if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
         raise DataError(f"y must hold numbers, got dtype {y.dtype}")
+    features = tuple(feature_names or _default_features(X))
     if task is None:
-        task = "regression" if np.issubdtype(y.dtype, np.floating) else "classes"
+        task = "regression" if np.issubdtype(y.dtype, np.floating) and classes is None else "classes"
     if task == "regression":
         y = y.astype(np.float64).reshape(len(y), -1)
         if not np.isfinite(y).all():
             raise DataError("y holds missing or infinite values")
         names = tuple(target_names or (["y"] if y.shape[1] == 1 else [f"y{j}" for j in range(y.shape[1])]))
-        return Dataset(name, X, y, "regression", tuple(feature_names or _default_features(X)), target_names=names, **extra)
+        return Dataset(name, X, y, "regression", features, target_names=names, **extra)
     if y.ndim != 1:
         raise DataError(f"class labels must be one column, got shape {y.shape}")
     if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y) & (y == np.round(y))):
         raise DataError("class labels must be whole numbers")
-    values, labels = np.unique(y.astype(np.int64), return_inverse=True)
-    if len(values) < 2:
-        raise DataError(f"the target has only one class ({values[0] if len(values) else 'none'}); a classifier needs at least two")
-    names = tuple(class_names) if class_names else tuple(str(v) for v in values)
-    if len(names) != len(values):
-        raise DataError(f"{len(names)} class names for {len(values)} classes")
-    kind = "binary" if len(values) == 2 else "multiclass"
-    return Dataset(name, X, labels.astype(np.int64), kind, tuple(feature_names or _default_features(X)), class_names=names, **extra)
+    if classes is not None:
+        labels, names = _declared_labels(y.astype(np.int64), tuple(classes))
+    else:
+        values, labels = np.unique(y.astype(np.int64), return_inverse=True)
+        if len(values) < 2:
+            raise DataError(f"the target has only one class ({values[0] if len(values) else 'none'}); a classifier needs at least two")
+        names = tuple(class_names) if class_names else tuple(str(v) for v in values)
+        if len(names) != len(values):
+            raise DataError(f"{len(names)} class names for {len(values)} classes")
+    kind = "binary" if len(names) == 2 else "multiclass"
+    return Dataset(name, X, labels.astype(np.int64), kind, features, class_names=names, **extra)
+
+
+def _declared_labels(y: np.ndarray, classes: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(labels, class names) of labels ``y`` (m,) declared to index ``classes`` (k ≥ 2 names)."""
+    if len(classes) < 2:
+        raise DataError(f"only {len(classes)} class name declared; a classifier needs at least two")
+    outside = (y < 0) | (y >= len(classes))
+    if outside.any():
+        raise DataError(f"class label {y[outside][0]} is not an index into the {len(classes)} classes declared (0 to {len(classes) - 1})")
+    return y, classes
 
 
 def _default_features(X: np.ndarray) -> list[str]:

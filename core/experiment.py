@@ -3,9 +3,17 @@
 Format (the CLI's ``--config`` and the window's Save/Open use the same)::
 
     {"dataset":  {"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}
-                 or {"path": "data.npz", ...FILE_OPTIONS},
+                 or {"path": "data.npz", ...FILE_OPTIONS}
+                 or {"inline": {"X": [[5, 3]], "y": [1], "classes": ["0", "1"], "features": ["x1", "x2"], "name": "…"}},
      "network":  {"input_shape": [2], "layers": [...]},     # see core.network; {}: from the data
-     "training": {"optimizer": "adam", "learning_rate": 0.01, ...}}  # see TrainingConfig
+     "training": {"optimizer": "adam", "learning_rate": 0.01, ...},  # see TrainingConfig
+     "weights":  [{"W": [[0.5, 0.5]], "b": [1.0]}, ...]}    # optional: the initial weights, one entry per layer
+
+Inline data (at most core.schema.MAX_INLINE_NUMBERS numbers) is the experiment's own: with
+``classes`` its y holds indices into them and it is a classifier of exactly those classes
+even when only one occurs (see core.data.make_dataset). ``weights`` gives every layer's
+initial parameters in spec order (``{}`` for a layer without any); without it they are drawn
+from the training seed (:func:`apply_weights`).
 
 Its declared schema is core.schema: every experiment, and every dataset object handed to
 :func:`load_dataset`, is checked there (types, known keys, ranges) before anything is
@@ -21,14 +29,18 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import DataError, Dataset, suggested_head
+import numpy as np
+
+from .data import DataError, Dataset, make_dataset, suggested_head
 from .files import FileFormatError, atomic_write
 from .layers import SpecError
 from .limits import ResourceError, format_bytes, require_regular_file
 from .loaders import LoadOptions, ProgressCallback, ReadImage, load_file, parse_image_size
+from .network import Network
 from .realdata import load_real
 from .schema import quote, validate_dataset, validate_experiment
 from .synthetic import SYNTHETIC, synthetic
@@ -38,6 +50,7 @@ FILE_OPTIONS = ("target", "roles", "types", "task", "missing", "scale", "header"
                 "labels", "image_size", "grey")
 MAX_EXPERIMENT_BYTES = 16 << 20  # an experiment is a few KiB of JSON
 MAX_INT_DIGITS = 4300  # Python's own limit for reading a whole number from text
+INLINE_NAME = "experiment data"  # the name of inline data that gives none
 
 
 def parse_layers(text: str) -> list[dict]:
@@ -96,11 +109,13 @@ def _load_options(choice: dict, base: str | os.PathLike) -> LoadOptions:
 def load_dataset(choice: object, base: str | os.PathLike = ".", *, read_image: ReadImage | None = None,
                  progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Dataset:
     """The dataset an experiment's ``dataset`` object names, once the schema has checked it:
-    a synthetic or real built-in (see core.synthetic, core.realdata), or a data file or
-    image folder of any format core.loaders reads (``path`` relative to ``base``).
-    ``read_image`` decodes images of an image folder; ``progress`` and ``cancel`` are
-    passed to the loader."""
+    a synthetic or real built-in (see core.synthetic, core.realdata), a data file or
+    image folder of any format core.loaders reads (``path`` relative to ``base``), or the
+    experiment's inline data (:func:`inline_dataset`). ``read_image`` decodes images of an
+    image folder; ``progress`` and ``cancel`` are passed to the loader."""
     choice = validate_dataset(choice)
+    if "inline" in choice:
+        return inline_dataset(choice["inline"])
     if "path" in choice:
         return load_file(Path(base) / choice["path"], _load_options(choice, base), read_image=read_image,
                          progress=progress, cancel=cancel)
@@ -117,23 +132,93 @@ def load_dataset(choice: object, base: str | os.PathLike = ".", *, read_image: R
         raise ConfigError(f"dataset {name}: {exc}") from None
 
 
+def inline_dataset(inline: dict) -> Dataset:
+    """The Dataset of an experiment's inline data (``dataset.inline``, checked by the schema):
+    X (m, n); y of class indices into ``classes`` when it declares them, else numbers (whole
+    numbers: class labels, as make_dataset reads them) or lists of t regression targets."""
+    y = inline["y"]
+    try:
+        return make_dataset(np.array(inline["X"], dtype=np.float64), np.array(y), name=inline.get("name", INLINE_NAME),
+                            task="regression" if isinstance(y[0], list) else None, feature_names=inline.get("features"),
+                            classes=inline.get("classes"), description="the experiment's own data, written into it")
+    except DataError as exc:
+        raise ConfigError(f"dataset.inline: {exc}") from None
+
+
+def apply_weights(network: Network, weights: Sequence[Mapping[str, object]]) -> None:
+    """Set ``network``'s parameters to ``weights`` (an experiment's ``weights``): one entry per
+    layer in spec order, ``{"W": units rows of inputs numbers, "b": units numbers}`` for a
+    dense layer, ``{}`` for a layer without parameters; stored in the network's dtype.
+
+    Raises:
+        ConfigError: naming the entry (``weights[1].W``) for a wrong count of entries, a
+            parameter the layer lacks or misses, a wrong shape or a number that is not
+            finite (in the network's dtype); then the network is unchanged.
+    """
+    layers = network.layers
+    if len(weights) != len(layers):
+        raise ConfigError(f"weights: expected one entry per layer of the network ({len(layers)}, in spec order; {{}} for a "
+                          f"layer without parameters), got {len(weights)}")
+    dtype = np.dtype(network.backend.dtype)
+    values = []
+    for i, (layer, given) in enumerate(zip(layers, weights, strict=True)):
+        names = sorted(layer.params)
+        if not isinstance(given, Mapping) or set(given) != set(names):
+            has = f"parameters {' and '.join(names)}" if names else "no parameters ({})"
+            raise ConfigError(f"weights[{i}]: layer {i + 1} ({layer.describe()}) has {has}, "
+                              f"got {sorted(given) if isinstance(given, Mapping) else given!r}")
+        values.append({name: _parameter(given[name], view.shape, dtype, f"weights[{i}].{name}", layer.describe())
+                       for name, view in layer.params.items()})
+    network.set_parameters(values)
+
+
+def _parameter(value: object, shape: tuple[int, ...], dtype: np.dtype, where: str, layer: str) -> np.ndarray:
+    """``value`` as an array of ``shape`` in ``dtype``; ConfigError naming ``where`` otherwise."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected numbers of shape {shape} ({layer}), got rows of different lengths or "
+                          "something that is not a number") from None
+    if array.shape != shape:
+        what = "units × inputs" if len(shape) == 2 else "one per unit"
+        raise ConfigError(f"{where}: expected shape {shape} ({what} of {layer}), got {array.shape}")
+    with np.errstate(over="ignore"):
+        stored = array.astype(dtype)
+    if not np.isfinite(stored).all():
+        beyond = f" in {dtype.name}" if np.isfinite(array).all() else ""
+        raise ConfigError(f"{where}: holds a number that is not finite{beyond} ({array.flat[np.argmin(np.isfinite(stored))]:g}); "
+                          "initial weights must be finite")
+    return stored
+
+
+def check_split(dataset: Dataset, config: TrainingConfig) -> None:
+    """ConfigError when ``config`` asks for a validation part of data that has none to spare:
+    a one-sample dataset (the presets' worked examples) trains on its sample with val_fraction 0."""
+    if dataset.n_samples == 1 and config.val_fraction > 0:
+        raise ConfigError(f"training.val_fraction: {config.val_fraction:g} asks for a validation part, but the data has one "
+                          "sample and training needs it: set the validation share to 0")
+
+
 @dataclass
 class Experiment:
-    """One experiment: the dataset object, the network spec and the training settings."""
+    """One experiment: the dataset object, the network spec, the training settings and,
+    optionally, the initial weights (None: drawn from the training seed)."""
 
     dataset: dict
     network: dict
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    weights: list[dict[str, list]] | None = None
 
     def to_json(self) -> dict:
-        return {"dataset": self.dataset, "network": self.network, "training": self.training.to_json()}
+        data = {"dataset": self.dataset, "network": self.network, "training": self.training.to_json()}
+        return data if self.weights is None else {**data, "weights": self.weights}
 
     @classmethod
     def from_json(cls, data: object) -> Experiment:
         """The experiment parsed JSON ``data`` describes; SchemaError (a ConfigError) naming
         the key path when it does not fit the schema."""
         valid = validate_experiment(data)
-        return cls(valid["dataset"], valid["network"], TrainingConfig(**valid.get("training", {})))
+        return cls(valid["dataset"], valid["network"], TrainingConfig(**valid.get("training", {})), valid.get("weights"))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the experiment as indented JSON, atomically."""
@@ -177,7 +262,7 @@ def _read_json(path: str | os.PathLike) -> object:
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
-        raise FileFormatError(f"{path}: JSON nested too deeply to read; an experiment nests 4 levels") from None
+        raise FileFormatError(f"{path}: JSON nested too deeply to read; an experiment nests 5 levels") from None
     except ValueError as exc:  # from the two hooks
         raise FileFormatError(f"{path}: not valid JSON ({exc})") from None
 

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 CHECKPOINT_BUDGET = 64 << 20  # bytes of trainer states one run keeps (the initial and the latest are kept whatever their size)
 CHECKPOINT_COUNT = 512  # states one run keeps at most besides those kept for good: each costs a few KiB of settings too
-MARKER_KINDS = ("setting", "diverged", "branch", "mark")
+MARKER_KINDS = ("setting", "diverged", "branch", "mark", "edit")
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SETTING_TITLES = {"learning_rate": "α", "batch_size": "batch", "optimizer": "optimizer", "l1": "L1", "l2": "L2",
                   "momentum": "μ", "beta1": "β₁", "beta2": "β₂", "rho": "ρ", "epochs": "epochs", "seed": "seed",
                   "val_fraction": "validation", "shuffle": "shuffle", "standardize": "standardize", "loss": "loss",
@@ -41,7 +42,8 @@ UNCOMPARED_SETTINGS = ("epochs",)  # a different epochs target does not make ano
 class Marker:
     """A mark on a run's epoch axis. ``position`` is in epochs done (5.4 = after 5 epochs and
     40 % of the sixth); ``kind`` is one of MARKER_KINDS: a live setting changed, training
-    diverged, a branch starts here, or the user marked the epoch."""
+    diverged, a branch starts here, the user marked the epoch, or set a weight or bias by hand
+    (:func:`edit_text`)."""
 
     position: float
     text: str
@@ -50,6 +52,19 @@ class Marker:
     def __post_init__(self) -> None:
         if self.kind not in MARKER_KINDS:
             raise ValueError(f"a marker's kind is one of {', '.join(MARKER_KINDS)}, not {self.kind!r}")
+
+
+def parameter_text(number: int, name: str, index: tuple[int, ...]) -> str:
+    """A parameter in the course's notation with 1-based subscripts: ``parameter_text(2, "W", (0, 2))``
+    → "W[2]₁₃", b → "b[2]₁"; subscripts of more than one digit are separated by a comma ("W[1]₁₂,₃")."""
+    subscripts = [str(i + 1).translate(SUBSCRIPTS) for i in index]
+    separator = "," if any(len(s) > 1 for s in subscripts) else ""
+    return f"{name}[{number}]{separator.join(subscripts)}"
+
+
+def edit_text(number: int, name: str, index: tuple[int, ...], value: float) -> str:
+    """The text of an "edit" marker: ``edit_text(1, "W", (0, 1), 0.5)`` → "W[1]₁₂ := 0.5"."""
+    return f"{parameter_text(number, name, index)} := {value:.10g}"
 
 
 class Checkpoints:

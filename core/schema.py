@@ -55,7 +55,8 @@ from .layers import SpecError
 from .synthetic import SYNTHETIC
 from .trainer import ConfigError, TrainingConfig
 
-MAX_DEPTH = 16  # levels of JSON objects and arrays; a valid experiment needs 4
+MAX_DEPTH = 16  # levels of JSON objects and arrays; a valid experiment needs 5 (inline data, weights)
+MAX_INLINE_NUMBERS = 10_000  # numbers in an experiment's inline data (X and y together)
 MAX_PIXELS = 4096  # the largest image side a folder's images are resized to
 GOT_CHARS = 60  # of a wrong value shown in a message
 SHOWN_ITEMS = 4  # of a wrong list or object shown in a message
@@ -170,6 +171,12 @@ ImageSize = expect(Annotated[list[Pixels], Strict(False), Field(min_length=2, ma
                    f'[height, width] in pixels (1 to {MAX_PIXELS} each) or text such as "28x28"')
 Encoding = expect(Annotated[str, WrapValidator(lambda v, h: _known_encoding(h(v)))], 'the name of a text encoding, e.g. "utf-8"')
 Delimiter = expect(Annotated[str, Field(pattern=r'^[^"\r\n]$')], "one character (not a quote or a line break)")
+Number = expect(float, "a finite number")  # a whole number counts too; NaN and infinity do not (allow_inf_nan)
+Row = Annotated[list[Number], Field(min_length=1)]
+Matrix = Annotated[list[Row], Field(min_length=1)]
+Name = expect(Annotated[str, Field(min_length=1)], "a name (non-empty text)")
+# the default of a key that may be left out and has no value standing for it (it is not null)
+OPTIONAL = Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 
 
 # ----- objects that know their keys -----------------------------------------------------------
@@ -198,6 +205,12 @@ class Section(BaseModel):
             if key not in data:
                 raise PydanticCustomError("missing_key", "missing", {"key": key, "what": cls.what, "required": tuple(required)})
         return data
+
+
+def at_key(keys: tuple[Any, ...], text: str) -> PydanticCustomError:
+    """An error of a check across an object's keys, at ``keys`` below the object: one line
+    ``key.path: text`` (see :data:`MESSAGES`)."""
+    return PydanticCustomError("at_key", "{text}", {"keys": keys, "text": text})
 
 
 def _quoted_list(names: Iterable[str]) -> str:
@@ -271,6 +284,78 @@ NetworkChoice = tagged(lambda v: ("derived" if not v else "spec") if isinstance(
                        "a JSON object: a network spec with 'input_shape' and 'layers', or {} to build one from the data")
 
 
+class InlineData(Section):
+    """Samples written into the experiment itself: ``X`` (m rows of n numbers), ``y`` (m
+    targets: numbers, or lists of t numbers), the ``features`` (n names) and, for a
+    classifier, the ``classes``: then y holds indices into them, and the data is a
+    classifier of exactly those classes even when only one of them occurs."""
+
+    what: ClassVar[str] = "inline data"
+    noun: ClassVar[str] = "inline data key"
+    X: Matrix
+    y: Annotated[list[expect(Whole | float | Row, "a number, or a list of numbers (one per target)")], Field(min_length=1)]
+    classes: Annotated[list[Name], Field(min_length=2)] = OPTIONAL
+    features: list[Name] = OPTIONAL
+    name: Name = OPTIONAL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_many(cls, data: Any) -> Any:
+        """At most MAX_INLINE_NUMBERS numbers, counted before each is checked."""
+        if isinstance(data, dict):
+            count = sum(len(item) if isinstance(item, list) else 1 for key in ("X", "y")
+                        if isinstance(data.get(key), list) for item in data[key])
+            if count > MAX_INLINE_NUMBERS:
+                raise at_key((), f"holds {count:,} numbers; inline data holds at most {MAX_INLINE_NUMBERS:,} "
+                                 "(put more in a data file: {\"path\": …})")
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InlineData:
+        n, m = len(self.X[0]), len(self.X)
+        for i, row in enumerate(self.X):
+            if len(row) != n:
+                raise at_key(("X", i), f"expected {n} numbers like X[0], got {len(row)}")
+        if len(self.y) != m:
+            raise at_key(("y",), f"expected {m} target{'s' if m > 1 else ''}, one per row of X, got {len(self.y)}")
+        if self.features is not None and len(self.features) != n:
+            raise at_key(("features",), f"expected {n} names, one per column of X, got {len(self.features)}")
+        if self.classes is not None:
+            self._check_classes()
+        else:
+            self._check_targets()
+        return self
+
+    def _check_targets(self) -> None:
+        """Without classes: every target a number, or every one a list as long as y[0]."""
+        width = len(self.y[0]) if isinstance(self.y[0], list) else None
+        for i, target in enumerate(self.y):
+            if (len(target) if isinstance(target, list) else None) != width:
+                like = "a number" if width is None else f"a list of {width} numbers"
+                raise at_key(("y", i), f"expected {like} like y[0], got {shown(target)}")
+
+    def _check_classes(self) -> None:
+        """Distinct class names; y their indices 0 … k−1."""
+        k = len(self.classes)
+        for j, name in enumerate(self.classes):
+            if name in self.classes[:j]:
+                raise at_key(("classes", j), f"the class {quote(name)} is named twice")
+        for i, index in enumerate(self.y):
+            if not (isinstance(index, int) and 0 <= index < k):
+                raise at_key(("y", i), f"expected a class index, a whole number from 0 to {k - 1} (classes has {k} names), "
+                                       f"got {shown(index)}")
+
+
+class LayerWeights(Section):
+    """One layer's initial parameters: a dense layer's ``W`` (units rows of inputs numbers)
+    and ``b`` (units numbers); ``{}`` for a layer without parameters."""
+
+    what: ClassVar[str] = "a layer's weights"
+    noun: ClassVar[str] = "layer parameter"
+    W: Matrix = OPTIONAL
+    b: Row = OPTIONAL
+
+
 # ----- training settings, derived from TrainingConfig -----------------------------------------
 class _Training(Section):
     what: ClassVar[str] = "the training settings"
@@ -336,9 +421,20 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         image_size: ImageSize | None = None
         grey: expect(bool) = True
 
-    dataset_choice = tagged(lambda v: None if not isinstance(v, dict) else "file" if "path" in v else "builtin" if "name" in v else None,
-                            {"builtin": BuiltinDataset, "file": DataFile},
-                            "a JSON object with a 'name' (a built-in dataset) or a 'path' (a data file)")
+    class InlineDataset(Section):
+        """Data written into the experiment (see InlineData)."""
+
+        what: ClassVar[str] = "an experiment's own data"
+        noun: ClassVar[str] = "dataset setting"
+        inline: InlineData
+
+    def kind(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return None
+        return next((tag for key, tag in (("inline", "inline"), ("path", "file"), ("name", "builtin")) if key in value), None)
+
+    dataset_choice = tagged(kind, {"builtin": BuiltinDataset, "file": DataFile, "inline": InlineDataset},
+                            "a JSON object with a 'name' (a built-in dataset), a 'path' (a data file) or 'inline' data")
 
     class Experiment(Section):
         """An experiment: which data, which network, which training settings."""
@@ -348,6 +444,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         dataset: dataset_choice
         network: NetworkChoice
         training: TrainingSettings = TrainingSettings()
+        weights: list[LayerWeights] = OPTIONAL  # absent: drawn from the seed
 
     return TypeAdapter(Experiment), TypeAdapter(dataset_choice)
 
@@ -370,7 +467,8 @@ def _validated(adapter: TypeAdapter, data: object, where: str) -> Any:
 
 def validate_experiment(data: object) -> dict:
     """The experiment ``data`` (parsed JSON) with every key checked: ``{"dataset": …,
-    "network": …}`` and ``"training"`` when given, values normalised (1 → 1.0 for a number)."""
+    "network": …}`` and ``"training"`` and ``"weights"`` when given, values normalised (1 → 1.0
+    for a number)."""
     return _validated(_experiment_adapters()[0], data, "")
 
 
@@ -381,7 +479,7 @@ def validate_network_spec(spec: object, where: str = "network") -> dict:
 
 
 def validate_dataset(data: object, where: str = "dataset") -> dict:
-    """An experiment's ``dataset`` object (a built-in name or a data file) with every key checked."""
+    """An experiment's ``dataset`` object (a built-in name, a data file or inline data) with every key checked."""
     return _validated(_experiment_adapters()[1], data, where)
 
 
@@ -417,7 +515,7 @@ def check_structure(data: object, where: str = "") -> None:
                 raise SchemaError(f"{key_path(where, loc)}: holds text that is not valid Unicode (a lone surrogate)") from None
         elif isinstance(value, dict | list | tuple):
             if len(loc) >= MAX_DEPTH:
-                raise SchemaError(f"{key_path(where, loc)}: nested more than {MAX_DEPTH} levels deep; an experiment needs 4")
+                raise SchemaError(f"{key_path(where, loc)}: nested more than {MAX_DEPTH} levels deep; an experiment needs 5")
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 stack += [(item, (*loc, key))] if not isinstance(key, str) else [(item, (*loc, key)), (key, loc)]
@@ -476,6 +574,7 @@ MESSAGES: dict[str, Callable[[dict, Any], tuple[tuple[Any, ...], str]]] = {
     "dict_type": _not_an_object,
     "list_type": lambda ctx, value: ((), f"expected a list, got {shown(value)}"),
     "too_short": lambda ctx, value: ((), f"expected at least {ctx['min_length']} item(s), got {shown(value)}"),
+    "at_key": lambda ctx, value: (tuple(ctx["keys"]), ctx["text"]),
 }
 
 

@@ -13,11 +13,12 @@ and optimizer back to the start of the epoch (the last finite weights) and the r
 says what it found (inputs far from unit scale, a penalty too large, or a learning rate
 too high). :meth:`request_stop` (thread-safe) stops a running epoch between mini-batches;
 the next call continues where it stopped; :meth:`discard_partial_epoch` goes back to the
-end of the last complete epoch instead.
+end of the last complete epoch instead. :meth:`edit_parameter` sets one weight or bias by
+hand between mini-batches and records it (with the live setting changes, in the state).
 
 :meth:`Trainer.state` gives the whole state of the run (a host
 :class:`~core.trainer_state.TrainerState`: parameters, optimizer, every random generator,
-the position inside the epoch, the live setting changes) and :meth:`Trainer.restore`
+the position inside the epoch, the live setting changes and hand edits) and :meth:`Trainer.restore`
 continues from one, bit for bit; the rollback and the discard go back to the epoch's start
 through the same parts (:class:`~core.trainer_state.EpochStart`), generators included, so
 a run that diverged and went on equals one that never diverged.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import operator
 import threading
 import time
 from collections.abc import Callable
@@ -50,7 +52,7 @@ from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
 from .network import Network, Preprocess, activation_bytes
 from .optimizers import LIVE_SETTINGS, OPTIMIZERS, check_setting, make_optimizer
 from .run_record import RunRecord
-from .trainer_state import EpochStart, SettingChange, TrainerState, frozen_copy, frozen_optimizer
+from .trainer_state import PARAMETER_NAMES, EpochStart, ParameterEdit, SettingChange, TrainerState, frozen_copy, frozen_optimizer
 
 PROBE_SAMPLES = 128  # training samples used to count dead ReLU units each epoch
 EVAL_CHUNK = 4096
@@ -259,6 +261,7 @@ class Trainer:
         self._epoch_x = self._epoch_y = self._epoch_out = None
         self._epoch_start: EpochStart | None = None  # on the device: what the current epoch started from
         self._setting_changes: list[SettingChange] = []
+        self._parameter_edits: list[ParameterEdit] = []
 
     def _check_memory(self, train_size: int, val_size: int) -> None:
         """Refuse (ResourceError) a run whose data copies and activations exceed the memory
@@ -328,6 +331,60 @@ class Trainer:
         """(position in epochs done, setting name, new value) of every live setting change, in order."""
         return tuple(self._setting_changes)
 
+    def edit_parameter(self, layer: int, name: str, index: tuple[int, ...], value: float) -> float:
+        """Set one number of the network by hand, between mini-batches: parameter ``name`` ("W"
+        or "b") of ``network.layers[layer]`` at ``index`` (W: (unit, input), b: (unit,), 0-based)
+        becomes ``value`` rounded to the network's dtype, which is returned. The optimizer's state
+        stays as it is. Recorded in :attr:`parameter_edits` (so states, files and exports keep it).
+
+        Raises:
+            ConfigError: no such layer, parameter or index, or a value that is not finite in the dtype.
+        """
+        where, array, index = self._parameter_at(layer, name, index)
+        layer = int(layer)
+        dtype = np.dtype(self.backend.dtype)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        with np.errstate(over="ignore"):
+            stored = dtype.type(number)
+        if not math.isfinite(number) or not np.isfinite(stored):
+            raise ConfigError(f"{where}: expected a finite number within {dtype.name}'s range (±{np.finfo(dtype).max:.3g}), "
+                              f"got {number:g}")
+        array[index] = stored
+        self._parameter_edits.append(ParameterEdit(self.epoch, self.cursor, layer, name, index, float(stored)))
+        return float(stored)
+
+    def _parameter_at(self, layer: object, name: object, index: object) -> tuple[str, Any, tuple[int, ...]]:
+        """(how to name it, the layer's parameter array (a view of ``network.params``), the index
+        as a tuple of ints) of parameter ``name`` of layer ``layer`` at ``index``; ConfigError
+        naming what does not exist."""
+        layers = self.network.layers
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(layers):
+            raise ConfigError(f"the network has layers 0…{len(layers) - 1} (0-based), not layer {layer!r}")
+        described = f"layer {layer + 1} ({layers[layer].describe()})"
+        params = layers[layer].params
+        if not isinstance(name, str) or name not in PARAMETER_NAMES or name not in params:
+            have = " and ".join(params) or "no parameters"
+            raise ConfigError(f"{described} has {have}, not {name!r}")
+        array = params[name]
+        given = index
+        try:
+            index = tuple(operator.index(i) for i in given)
+        except TypeError:
+            index = None
+        shape = tuple(array.shape)
+        if index is None or len(index) != len(shape) or not all(0 <= i < n for i, n in zip(index, shape, strict=True)):
+            raise ConfigError(f"{name} of {described} is {'×'.join(map(str, shape))}: "
+                              f"there is no index {given!r} (0-based, one whole number per axis) in it")
+        return f"{name}{list(index)} of {described}", array, index
+
+    @property
+    def parameter_edits(self) -> tuple[ParameterEdit, ...]:
+        """Every number set by hand (:meth:`edit_parameter`) that the weights still hold, in order."""
+        return tuple(self._parameter_edits)
+
     @property
     def learning_rate(self) -> float:
         return self.optimizer.learning_rate
@@ -360,12 +417,14 @@ class Trainer:
             self._rewind()
 
     def _rewind(self) -> None:
-        """Back to the start of the current epoch, keeping the live settings in force now."""
+        """Back to the start of the current epoch, keeping the live settings in force now; the
+        hand edits made inside the epoch go with its weights."""
         start = self._epoch_start
         self.network.params[...] = start.params
         self.optimizer.load_state_dict({**start.optimizer, "settings": {}})
         self._set_generators(start.generators)
         self.cursor = 0
+        self._parameter_edits = [edit for edit in self._parameter_edits if (edit.epoch, edit.batch) <= (self.epoch, 0)]
 
     # ----- state --------------------------------------------------------------------------
     def state(self) -> TrainerState:
@@ -380,14 +439,15 @@ class Trainer:
         return TrainerState(epoch=self.epoch, cursor=self.cursor, config=self.config.to_json(), train_size=self.train_size,
                             params=frozen_copy(self.backend.to_host(self.network.params)),
                             optimizer=frozen_optimizer(self.optimizer.state_dict()), generators=self._generator_states(),
-                            setting_changes=self.setting_changes, epoch_start=start, outputs=outputs)
+                            setting_changes=self.setting_changes, epoch_start=start, outputs=outputs,
+                            parameter_edits=self.parameter_edits)
 
     def restore(self, state: TrainerState) -> None:
         """Continue exactly from ``state``; :attr:`history` starts empty, epochs numbered on from ``state.epoch``.
 
         With this trainer's config equal to ``state.config`` the run goes on as the original
         would, bit for bit. Otherwise (a branch with changed settings) the parameters, epoch,
-        generators and setting changes come from ``state``, the optimizer keeps its steps and
+        generators, setting changes and hand edits come from ``state``, the optimizer keeps its steps and
         moments only when it is of the same kind, and this config's settings apply.
 
         Raises:
@@ -396,6 +456,7 @@ class Trainer:
                 epoch differently (batch size, shuffling, split).
         """
         self._check_restorable(state)
+        self._check_edits(state)
         branch = state.config != self.config.to_json()
         if branch:
             self.optimizer = make_optimizer(self.config.optimizer, self.config.to_json())
@@ -408,6 +469,7 @@ class Trainer:
         self._load(state, branch)
         self.cursor = state.cursor
         self._setting_changes = list(state.setting_changes)
+        self._parameter_edits = list(state.parameter_edits)
         self.history = RunRecord(self.metric_name)
 
     def _check_restorable(self, state: TrainerState) -> None:
@@ -431,6 +493,14 @@ class Trainer:
         if state.outputs.shape[1:] != self.y_train.shape[1:]:
             raise ConfigError(f"the trainer state's outputs have {state.outputs.shape[1]} columns, "
                               f"this network gives {self.y_train.shape[1]}")
+
+    def _check_edits(self, state: TrainerState) -> None:
+        for edit in state.parameter_edits:
+            try:
+                self._parameter_at(edit.layer, edit.name, edit.index)
+            except ConfigError as exc:
+                raise ConfigError(f"the trainer state's hand edit at epoch {edit.epoch}, mini-batch {edit.batch} does not "
+                                  f"fit this network: {exc}") from None
 
     def _load(self, part: TrainerState | EpochStart, branch: bool) -> None:
         """Parameters, optimizer state and generators from ``part`` (host arrays). In a branch

@@ -24,16 +24,36 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .optimizers import LIVE_SETTINGS, check_setting, make_optimizer
 
 SettingChange = tuple[float, str, float]  # (position in epochs done, setting name, new value)
+PARAMETER_NAMES = ("W", "b")  # the parameters a hand edit can set, with indices (unit, input) and (unit,)
 MAX_STEPS = 2**63 - 1  # an optimizer's step count must fit an int64
 _PROBES = threading.local()
 NONNEGATIVE_SLOTS = ("v", "square_mean")  # Adam's second moments and RMSprop's mean squares: sums of squares
+
+
+class ParameterEdit(NamedTuple):
+    """One number of the network set by hand (:meth:`core.trainer.Trainer.edit_parameter`),
+    between mini-batches: after ``epoch`` epochs and ``batch`` mini-batches of the next one,
+    parameter ``name`` ("W" or "b") of layer ``layer`` (0-based in ``network.layers``) at
+    ``index`` (W: (unit, input), b: (unit,), 0-based) became ``value``, as stored in the
+    network's dtype."""
+
+    epoch: int
+    batch: int
+    layer: int
+    name: str
+    index: tuple[int, ...]
+    value: float
+
+    def to_json(self) -> dict:
+        return {"epoch": self.epoch, "batch": self.batch, "layer": self.layer, "name": self.name,
+                "index": list(self.index), "value": self.value}
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +83,9 @@ class TrainerState:
             ``bit_generator.state`` dicts; one per Dropout layer i, 0-based).
         setting_changes: (position in epochs done, setting name, new value) of every live
             setting change of the run so far, in order.
+        parameter_edits: every number of the network set by hand so far, in order
+            (:class:`ParameterEdit`); ``params`` already holds them, they are kept for the
+            exports, which replay them at their mini-batch.
         epoch_start: when ``cursor > 0``, the current epoch's start; else None.
         outputs: when ``cursor > 0``, (rows, outputs) network outputs of the epoch's mini-batches
             so far, rows = min(cursor × batch size, train_size), in shuffled order; else None.
@@ -78,6 +101,7 @@ class TrainerState:
     setting_changes: tuple[SettingChange, ...] = ()
     epoch_start: EpochStart | None = None
     outputs: np.ndarray | None = None
+    parameter_edits: tuple[ParameterEdit, ...] = ()
 
     @property
     def settings(self) -> dict:
@@ -91,11 +115,15 @@ class TrainerState:
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
         """(JSON-serialisable dict, arrays by short name: "params", "optimizer.<slot>",
-        "epoch_start.params", "epoch_start.optimizer.<slot>", "outputs") — what a file stores."""
+        "epoch_start.params", "epoch_start.optimizer.<slot>", "outputs") — what a file stores.
+        ``parameter_edits`` is written only when there are any, so that a state without edits
+        reads as before (and a file written before edits existed reads as one without)."""
         arrays = {"params": self.params, **_slot_arrays(self.optimizer, "optimizer.")}
         meta = {"epoch": self.epoch, "cursor": self.cursor, "config": self.config, "train_size": self.train_size,
                 "optimizer": _without_slots(self.optimizer), "generators": self.generators,
                 "setting_changes": [list(change) for change in self.setting_changes], "epoch_start": None}
+        if self.parameter_edits:
+            meta["parameter_edits"] = [edit.to_json() for edit in self.parameter_edits]
         if self.epoch_start is not None:
             start = self.epoch_start
             meta["epoch_start"] = {"optimizer": _without_slots(start.optimizer), "generators": start.generators}
@@ -162,7 +190,8 @@ class TrainerState:
             raise ValueError(f"trainer state: unexpected array {extra[0]!r}")
         return cls(epoch=epoch, cursor=cursor, config=config, train_size=train_size, params=params, optimizer=optimizer,
                    generators=generators, setting_changes=_setting_changes(meta["setting_changes"]),
-                   epoch_start=start, outputs=outputs)
+                   epoch_start=start, outputs=outputs,
+                   parameter_edits=_parameter_edits(meta.get("parameter_edits", []), (epoch, cursor), batches))
 
 
 def _checked_config(meta: object, where: str = "trainer state config") -> dict:
@@ -267,6 +296,39 @@ def _setting_changes(meta: object) -> tuple[SettingChange, ...]:
             raise ValueError(f"trainer state: the setting change {_shown(change)} has no finite position ≥ 0")
         changes.append((position, change[1], value))
     return tuple(changes)
+
+
+def _parameter_edits(meta: object, position: tuple[int, int], batches: int) -> tuple[ParameterEdit, ...]:
+    """The hand edits of JSON ``meta`` (a list of ParameterEdit.to_json() objects), each at or
+    before the state's (epochs, cursor) ``position``, in order. Their layer and index are checked
+    against a network only when a trainer restores the state."""
+    if not isinstance(meta, list):
+        raise ValueError("trainer state: parameter_edits must be a list")
+    edits, previous = [], (0, 0)
+    for entry in meta:
+        if not (isinstance(entry, dict) and set(entry) == set(ParameterEdit._fields) and entry["name"] in PARAMETER_NAMES
+                and all(_whole(entry[key]) for key in ("epoch", "batch", "layer"))
+                and isinstance(entry["index"], list) and len(entry["index"]) == (2 if entry["name"] == "W" else 1)
+                and all(_whole(i) for i in entry["index"])
+                and isinstance(entry["value"], (int, float)) and not isinstance(entry["value"], bool)):
+            raise ValueError("trainer state: a parameter edit must be {epoch, batch, layer, name: \"W\" or \"b\", "
+                             f"index: [unit, input] or [unit], value}}, got {_shown(entry)}")
+        edit = ParameterEdit(entry["epoch"], entry["batch"], entry["layer"], entry["name"], tuple(entry["index"]),
+                             float(entry["value"]))
+        where = (edit.epoch, edit.batch)
+        if not math.isfinite(edit.value):
+            raise ValueError(f"trainer state: the parameter edit {_shown(entry)} has no finite value")
+        if where < previous or where > position or edit.batch > batches:
+            raise ValueError(f"trainer state: the parameter edit {_shown(entry)} is out of order or after the state "
+                             f"(epoch {position[0]}, mini-batch {position[1]})")
+        edits.append(edit)
+        previous = where
+    return tuple(edits)
+
+
+def _whole(value: object) -> bool:
+    """Whether ``value`` is a whole number ≥ 0 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _shown(value: object, chars: int = 40) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import shown
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox
 
 from app.dataset_panel import DatasetPanel, dataset_title
@@ -72,3 +73,32 @@ def test_the_preview_folds_away_and_the_summary_stays(panel):
     assert not panel.preview.isVisible() and panel.summary.isVisible() and panel.summary.isEnabled()
     box.setChecked(True)
     assert panel.preview.isVisible()
+
+
+def test_an_experiments_own_data_is_shown_and_kept_as_the_choice(panel, qtbot):
+    from core.experiment import load_dataset
+    from core.presets import preset
+
+    source = preset("logistic_by_hand").experiment.dataset
+    panel.set_dataset(load_dataset(source), source)
+    panel.set_validation_fraction(0.0)
+    assert panel.combo.currentText() == "Logistic regression by hand (own data)"
+    assert panel.source == source and panel.source is not source  # the inline data itself, a copy of its own
+    assert "(the experiment's own data): 1 sample × 2 features, binary, 2 classes (0, 1)" in panel.summary.text()
+    assert "Training 1 sample, validation 0." in panel.summary.text()
+    assert panel.samples.value() == 1 and not panel.samples.isEnabled() and not generator_rows_shown(panel)
+
+    choose(panel, "spiral")
+    assert panel.source["name"] == "spiral"
+    with qtbot.waitSignal(panel.datasetChanged):  # picking the entry again brings the data back
+        panel.combo.setCurrentIndex(0)
+    assert panel.source == source and panel.dataset.n_samples == 1 and "own data" in panel.combo.currentText()
+
+
+def test_a_class_absent_from_the_data_keeps_its_legend_marker(panel):
+    from core.experiment import load_dataset
+
+    source = {"inline": {"X": [[1.0]], "y": [0], "classes": ["scene", "animals", "humans", "vehicles"]}}
+    panel.set_dataset(load_dataset(source), source)
+    markers = [sample.item.opts["brush"] for sample, _ in panel.preview.legend.items[:4]]
+    assert all(brush.style() != Qt.BrushStyle.NoBrush for brush in markers)

@@ -11,8 +11,9 @@ weights-and-gradients view also takes every epoch report.
 
 The default layout (also "Reset layout"), in two rows::
 
-    Loss                                        | Decision boundary · Regression fit
-    Accuracy · Confusion matrix · Layers · Runs | Weights · Network graph · Activations · Weights and gradients
+    Loss                                  | Decision boundary · Regression fit · Loss surface
+    Accuracy · Confusion matrix · Layers  | Inspector · Weights · Network graph · Activations ·
+      · Runs · Gradient descent (1-D)     |   Activation functions · Weights and gradients
 
 Every plot can be exported (:meth:`ViewRegistry.exportable_plots`, :mod:`app.plot_export`).
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
 
 from core import insight
 from core.data import Dataset
+from core.loss_surface import LossSurfaceProbe
 
 from ..history import RunHistory
 from ..layer_stats import LayerStatsView
@@ -40,6 +42,8 @@ from .activations import ActivationsView
 from .boundary import BoundaryView
 from .common import is_shown
 from .confusion import ConfusionView
+from .descent_1d import DescentView
+from .loss_surface import LossSurfaceView
 from .network_graph import NetworkGraphView
 from .regression_fit import RegressionFitView
 from .runs_table import RunsTable
@@ -47,7 +51,7 @@ from .weight_history import WeightHistoryView
 from .weights import WeightHeatmap
 
 PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
-LAYOUT_VERSION = 3  # 3: the Runs view
+LAYOUT_VERSION = 4  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent and activation functions
 LAYOUT_KEY = "views/layout"
 TOP_ROW_SHARE = 0.6  # of the view area's height
 LOSS_SHARE = 0.55  # of the top row's width
@@ -89,6 +93,8 @@ class ViewRegistry(QObject):
         self.activations = ActivationsView()
         self.weight_history = WeightHistoryView()
         self.runs = RunsTable(history)
+        self.loss_surface = LossSurfaceView()
+        self.descent = DescentView()
         self._activation_probe = insight.ActivationProbe()
         entries = [
             ViewEntry("loss", "Loss", self.loss_plot),
@@ -103,6 +109,8 @@ class ViewRegistry(QObject):
             ViewEntry("activations", "Activations", self.activations, Probe("activations", self._activation_probe, PROBE_SECONDS)),
             ViewEntry("weightHistory", "Weights and gradients", self.weight_history,
                       Probe("weightHistory", insight.WeightHistogramRing(), PROBE_SECONDS)),
+            ViewEntry("lossSurface", "Loss surface", self.loss_surface, Probe("lossSurface", LossSurfaceProbe(), PROBE_SECONDS)),
+            ViewEntry("descent1d", "Gradient descent (1-D)", self.descent),
         ]
         self.entries = {entry.name: entry for entry in entries}
         for entry in entries:
@@ -118,6 +126,7 @@ class ViewRegistry(QObject):
         self._default_state = area.saveState(LAYOUT_VERSION)
         self.activations.sampleChanged.connect(self._on_sample)
         self.runs.edited.connect(scheduler.schedule)  # the plots draw the runs shown, by their names
+        self.loss_surface.configureProbe.connect(lambda attributes: controller.configure_probe("lossSurface", **attributes))
         controller.probed.connect(self.receive)
         controller.epochsReady.connect(self._on_epochs)
 
@@ -130,13 +139,19 @@ class ViewRegistry(QObject):
         self.area.restoreState(self._default_state, LAYOUT_VERSION)
         self.fit_sizes()
 
+    def show_view(self, name: str) -> None:
+        """Bring the view ``name`` to the front of its tab group (its dock shown if closed)."""
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
+
     def _place_default(self) -> None:
         area, docks = self.area, self.docks
         area.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["loss"])
         area.splitDockWidget(docks["loss"], docks["metric"], Qt.Orientation.Vertical)
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
-        for front, behind in (("boundary", ("regressionFit",)), ("metric", ("confusion", "layers", "runs")),
+        for front, behind in (("boundary", ("regressionFit", "lossSurface")), ("metric", ("confusion", "layers", "runs", "descent1d")),
                               ("weights", ("networkGraph", "activations", "weightHistory"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])

@@ -1,7 +1,10 @@
 """The network as a graph: a column of units per layer, a line per connection coloured by
 the sign of its weight and thick by its magnitude, each unit ringed in the colour of its
 bias; hovering a unit or a connection shows its value. For 2-D data each unit shows a small
-thumbnail of its own output over the input plane.
+thumbnail of its own output over the input plane. Clicking a connection opens a small editor
+over it with its weight ("W[2]₁₃ = 0.4312"), clicking a unit one with its bias: Enter emits
+``parameterEdited(layer, "W" | "b", index, value)`` (layer: 0-based in ``network.layers``;
+index (unit, input) or (unit,), 0-based), Escape closes it (:mod:`.parameter_editor`).
 
 Big networks are summarised: each layer shows at most ``MAX_UNITS`` units (those with the
 largest incoming weights; for the inputs, those with the largest outgoing weights when the
@@ -22,12 +25,14 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QWidget
 
 from core.insight import GraphData
+from core.run import parameter_text
 
 from .common import ViewPanel
+from .parameter_editor import ParameterEditor
 
 MAX_UNITS = 16  # units drawn per layer
 MAX_EDGES = 300  # connections drawn
@@ -40,6 +45,7 @@ MAX_ROW_PX = 44  # the most pixels between two units of a column
 MAX_THUMB_PX = 40
 HOVER_PX = 6  # how near (pixels) the mouse must be to a connection
 MARGIN_PX = 4
+EDITOR_OFFSET_PX = 10  # the editor opens this far below and right of the click, leaving what it edits in sight
 
 
 def column_title(label: str) -> str:
@@ -52,7 +58,14 @@ def column_title(label: str) -> str:
     return f"{match.group(1)} {args[0]}" + (f"\n{', '.join(args[1:])}" if len(args) > 1 else "")
 
 
+def network_layer(label: str) -> int:
+    """The 0-based index in ``network.layers`` of a GraphData label "layer 3: Dense(8, tanh)" (→ 2)."""
+    return int(re.match(r"layer (\d+):", label).group(1)) - 1
+
+
 class NetworkGraphView(ViewPanel):
+    parameterEdited = Signal(int, str, object, float)  # layer (0-based in network.layers), "W" | "b", index, value
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("networkGraphView", parent)
         self.finish_header()
@@ -62,7 +75,7 @@ class NetworkGraphView(ViewPanel):
             row=0, col=0, size="9pt")
         self.legend.setMinimumWidth(0)  # a narrow view clips the legend rather than push the graph out of sight
         self.legend.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.canvas.setToolTip("Hover a unit or a connection for its value")
+        self.canvas.setToolTip("Hover a unit or a connection for its value; click it to set its bias or weight")
         self.canvas.setAccessibleName("Network graph: units by layer, connections coloured by the sign of their weight")
         self.plot = self.canvas.addPlot(row=1, col=0)
         self.plot.hideAxis("left")
@@ -104,8 +117,12 @@ class NetworkGraphView(ViewPanel):
         self.node_xy = np.zeros((0, 2))  # every drawn unit, inputs first, column by column
         self.hidden_edges = 0
         self.hidden_units = 0
+        self.editor = ParameterEditor(self.canvas)
+        self.editor.accepted.connect(self._edited)
+        self._editing: tuple[int, str, tuple[int, ...]] | None = None  # what the editor sets
         self.plot.vb.sigResized.connect(self._resized)
         self.canvas.scene().sigMouseMoved.connect(self._hover)
+        self.canvas.scene().sigMouseClicked.connect(self._clicked)
         self.clear()
 
     def clear(self) -> None:
@@ -120,6 +137,7 @@ class NetworkGraphView(ViewPanel):
         self.nodes.clear()
         self.hidden_edges = self.hidden_units = 0
         self.readout.setText("")
+        self.editor.hide()
         self.show_note("Press Play or step an epoch to see the network.")
 
     # ----- data -----------------------------------------------------------------------------------
@@ -304,35 +322,78 @@ class NetworkGraphView(ViewPanel):
         index = np.clip((maps - low[:, None, None]) / (high - low)[:, None, None] * 255, 0, 255).astype(np.uint8)
         return self._lut[index[:, ::-1]]
 
-    # ----- hover ----------------------------------------------------------------------------------
-    def describe_at(self, x: float, y: float, pixel: float = 1.0) -> str:
-        """What is under the view point (x, y), with ``pixel`` view units per screen pixel."""
-        data = self.data
-        if data is None or not len(self.node_xy):
-            return ""
+    # ----- hover and click -------------------------------------------------------------------------
+    def item_at(self, x: float, y: float, pixel: float = 1.0) -> tuple | None:
+        """What is under the view point (x, y), with ``pixel`` view units per screen pixel:
+        ("input", j), ("b", dense layer d, unit i), ("W", d, i, j) (0-based, real unit indices;
+        d counts the dense layers), or None."""
+        if self.data is None or not len(self.node_xy):
+            return None
         near = np.flatnonzero(np.all(np.abs(self.node_xy - (x, y)) < max(self._thumb / 2, 8 * pixel), axis=1))
         if len(near):
             offsets = np.cumsum([0, *map(len, self._shown)])
             column = int(np.searchsorted(offsets, near[0], side="right") - 1)
             unit = int(self._shown[column][near[0] - offsets[column]])
-            if column == 0:
-                return f"input {data.inputs[unit]}"
-            return f"{data.labels[column - 1]}, unit {unit + 1}: b = {float(data.biases[column - 1][unit]):.4g}"
+            return ("input", unit) if column == 0 else ("b", column - 1, unit)
         if not len(self._edge_xy):
-            return ""
+            return None
         a, b = self._edge_xy[:, :2], self._edge_xy[:, 2:]
         d = b - a
         t = np.clip(((x - a[:, 0]) * d[:, 0] + (y - a[:, 1]) * d[:, 1]) / np.maximum((d ** 2).sum(axis=1), 1e-12), 0, 1)
         dist = np.hypot(a[:, 0] + t * d[:, 0] - x, a[:, 1] + t * d[:, 1] - y)
         best = int(np.argmin(dist))
         if dist[best] > HOVER_PX * pixel:
+            return None
+        layer, i, j, _ = self.edges[best]
+        return ("W", int(layer), int(i), int(j))
+
+    def describe_at(self, x: float, y: float, pixel: float = 1.0) -> str:
+        """What is under the view point (x, y), with ``pixel`` view units per screen pixel."""
+        found, data = self.item_at(x, y, pixel), self.data
+        if found is None:
             return ""
-        layer, i, j, w = self.edges[best]
-        source = data.inputs[int(j)] if layer == 0 else f"unit {int(j) + 1}"
-        return f"W[{int(layer) + 1}][{int(i) + 1},{int(j) + 1}] = {w:.4g}  ({source} → unit {int(i) + 1} of {data.labels[int(layer)]})"
+        if found[0] == "input":
+            return f"input {data.inputs[found[1]]}"
+        if found[0] == "b":
+            _, layer, unit = found
+            return f"{data.labels[layer]}, unit {unit + 1}: b = {float(data.biases[layer][unit]):.4g}"
+        _, layer, i, j = found
+        w = float(data.weights[layer][i, j])
+        source = data.inputs[j] if layer == 0 else f"unit {j + 1}"
+        return f"W[{layer + 1}][{i + 1},{j + 1}] = {w:.4g}  ({source} → unit {i + 1} of {data.labels[layer]})"
+
+    def edit_at(self, x: float, y: float, pixel: float = 1.0) -> bool:
+        """Open the editor on the weight or bias under the view point (x, y); False when there is none."""
+        found = self.item_at(x, y, pixel)
+        if found is None or found[0] == "input":
+            return False
+        name, layer, *index = found
+        value = self.data.weights[layer][tuple(index)] if name == "W" else self.data.biases[layer][index[0]]
+        self._editing = (network_layer(self.data.labels[layer]), name, tuple(index))
+        point = self.canvas.mapFromScene(self.plot.vb.mapViewToScene(QPointF(x, y)))
+        QToolTip.hideText()
+        self.editor.setToolTip(self.describe_at(x, y, pixel))  # which connection or unit it sets
+        self.editor.open_at(point + QPoint(EDITOR_OFFSET_PX, EDITOR_OFFSET_PX), parameter_text(layer + 1, name, tuple(index)),
+                            float(value))
+        return True
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.data is None:
+            return
+        scene_pos = event.scenePos()
+        if not self.plot.sceneBoundingRect().contains(scene_pos):
+            return
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        if self.edit_at(point.x(), point.y(), self.plot.vb.viewPixelSize()[0]):
+            event.accept()
+
+    def _edited(self, value: float) -> None:
+        if self._editing is not None:
+            layer, name, index = self._editing
+            self.parameterEdited.emit(layer, name, index, value)
 
     def _hover(self, scene_pos: QPointF) -> None:
-        if self.data is None or not self.plot.sceneBoundingRect().contains(scene_pos):
+        if self.data is None or self.editor.isVisible() or not self.plot.sceneBoundingRect().contains(scene_pos):
             return
         point = self.plot.vb.mapSceneToView(scene_pos)
         text = self.describe_at(point.x(), point.y(), self.plot.vb.viewPixelSize()[0])

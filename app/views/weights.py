@@ -1,6 +1,8 @@
 """The weight matrix W[l] of a chosen layer as a heatmap, in the course's shape: rows are
 the units n[l], columns the inputs n[l−1]. Fed by the "weights" probe
-(:func:`app.worker.weight_matrices`)."""
+(:func:`app.worker.weight_matrices`). Clicking a cell opens a small editor over it with its
+weight: Enter emits ``parameterEdited(layer, "W", (row, column), value)`` (0-based), Escape
+closes it (:mod:`.parameter_editor`)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
+from core.run import parameter_text
 
 from ..style import WEIGHT_COLORMAP, style_plot_item
 from .common import epoch_label, epoch_text, header_row, readout_label
+from .parameter_editor import ParameterEditor
 
 TICK_LIMIT = 24  # label every row/column up to this many
 
@@ -32,6 +37,8 @@ class WeightHeatmap(QWidget):
     between frames. :meth:`receive` keeps the latest matrices (a probe result whose data
     is a list of (units, inputs) arrays, None for layers without W); ``refresh`` draws them.
     """
+
+    parameterEdited = Signal(int, str, object, float)  # layer (0-based in network.layers), "W", (row, column), value
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -65,6 +72,11 @@ class WeightHeatmap(QWidget):
                                         label="weight w", colorMapMenu=False, width=18)
         self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
         self.plot_item.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot_item.scene().sigMouseClicked.connect(self._on_clicked)
+        self.canvas.setToolTip("Click a cell to set that weight")
+        self.editor = ParameterEditor(self.canvas)
+        self.editor.accepted.connect(self._edited)
+        self._editing: tuple[int, tuple[int, int]] | None = None  # (layer, (row, column)) the editor sets
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -135,19 +147,46 @@ class WeightHeatmap(QWidget):
         self.plot_item.setRange(xRange=(0.5, columns + 0.5), yRange=(0.5, rows + 0.5), padding=0)
 
     def _on_layer(self) -> None:
+        self.editor.hide()
         self._limit = 0.0
         self._shape = None
         self._dirty = True
         self.readout.setText("")
         self.refresh()
 
-    def _on_mouse_moved(self, scene_pos) -> None:
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """The (row, column) (1-based) of the cell of the drawn matrix at the scene point, or None."""
         weights = self.current_matrix()
         view = self.plot_item.getViewBox()
         if weights is None or not view.sceneBoundingRect().contains(scene_pos):
-            return
+            return None
         point = view.mapSceneToView(scene_pos)
         i, j = round(point.y()), round(point.x())
-        if 1 <= i <= weights.shape[0] and 1 <= j <= weights.shape[1]:
+        return (i, j) if 1 <= i <= weights.shape[0] and 1 <= j <= weights.shape[1] else None
+
+    def edit_cell(self, row: int, column: int) -> None:
+        """Open the editor on the weight at ``row``, ``column`` (1-based) of the drawn matrix, over its cell."""
+        layer = self.layer_combo.currentData()
+        self._editing = (layer, (row - 1, column - 1))
+        corner = self.plot_item.getViewBox().mapViewToScene(QPointF(column - 0.5, row - 0.5))
+        self.editor.open_at(self.canvas.mapFromScene(corner), parameter_text(layer + 1, "W", (row - 1, column - 1)),
+                            self.current_matrix()[row - 1, column - 1])
+
+    def _on_clicked(self, event) -> None:
+        cell = self.cell_at(event.scenePos()) if event.button() == Qt.MouseButton.LeftButton else None
+        if cell is not None:
+            event.accept()
+            self.edit_cell(*cell)
+
+    def _edited(self, value: float) -> None:
+        if self._editing is not None:
+            layer, index = self._editing
+            self.parameterEdited.emit(layer, "W", index, value)
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell is not None:
+            i, j = cell
             layer = self.layer_combo.currentData() + 1
-            self.readout.setText(f"W[{layer}] row {i}, column {j}: w = {weights[i - 1, j - 1]:.4g}  (unit {i} ← input {j})")
+            self.readout.setText(f"W[{layer}] row {i}, column {j}: w = {self.current_matrix()[i - 1, j - 1]:.4g}  "
+                                 f"(unit {i} ← input {j})")

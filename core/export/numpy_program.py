@@ -95,6 +95,46 @@ def setting_change_lines(source: ExportSource, indent: str) -> list[str]:
     return lines + [f'{indent}{constant} = change.get("{constant}", {constant})' for constant in source.changed_constants()]
 
 
+EDIT_SETTER = {  # the body of set_by_hand: sets one number of an array of the program, by language
+    "numpy": """\
+    for name, l, index, value in PARAMETER_EDITS.get((done, number), []):
+        (W if name == "W" else b)[l][index] = value""",
+    "torch": """\
+    with torch.no_grad():
+        for name, l, index, value in PARAMETER_EDITS.get((done, number), []):
+            linear = linears[l - 1]
+            (linear.weight if name == "W" else linear.bias)[index] = value""",
+}
+
+
+def parameter_edit_code(source: ExportSource, language: str) -> str:
+    """The run's hand edits as the constant PARAMETER_EDITS and the function ``set_by_hand(done,
+    number)`` that makes those of one mini-batch (``language``: "numpy" or "torch", whose b[l] is
+    (n[l], 1) and (n[l],)); empty when the run made none."""
+    if not source.parameter_edits:
+        return ""
+    edits = source.edits_by_batch(bias_column=language == "numpy")
+    return (f"# numbers set by hand in the lab during the run: (epochs done, mini-batch of the next epoch) →\n"
+            f"# [(array, layer l, index (0-based), value)], each set just before that mini-batch\n"
+            f"PARAMETER_EDITS = {edits!r}\n\n\n"
+            f"def set_by_hand(done, number):\n"
+            f'    """Set the weights and biases the lab set by hand after ``done`` epochs and ``number`` mini-batches."""\n'
+            f"{EDIT_SETTER[language]}\n")
+
+
+def batch_loop(source: ExportSource, batches: str) -> str:
+    """The mini-batch loop's header over ``batches`` (a range expression): numbered when the
+    run changed settings or set numbers by hand at given mini-batches."""
+    if source.setting_changes or source.parameter_edits:
+        return f"for number, first in enumerate({batches}):"
+    return f"for first in {batches}:"
+
+
+def edit_lines(source: ExportSource, indent: str) -> list[str]:
+    """The training loop's line that makes the hand edits of mini-batch ``number`` of epoch ``epoch``."""
+    return [f"{indent}set_by_hand(epoch - 1, number)   # the lab set numbers by hand here"] if source.parameter_edits else []
+
+
 def _settings(source: ExportSource) -> Section:
     lines = ["import json", "import math", "import sys", "import time", "from pathlib import Path", "", "import numpy as np", "",
              f"DTYPE = np.{source.dtype}".ljust(28) + "# the precision of every array of the training, as in the lab",
@@ -473,7 +513,9 @@ def _training(source: ExportSource) -> Section:
     config = source.config
     dropout = any(s.dropouts for s in source.dense_steps())
     metric = source.metric
-    lines = ["shuffle_generator = np.random.default_rng([SEED, 1])"] if config.shuffle else []
+    edits = parameter_edit_code(source, "numpy")
+    lines = [edits] if edits else []
+    lines += ["shuffle_generator = np.random.default_rng([SEED, 1])"] if config.shuffle else []
     lines += ["t = 0   # optimizer steps so far",
              "history = []",
              "for epoch in range(1, EPOCHS + 1):",
@@ -483,10 +525,10 @@ def _training(source: ExportSource) -> Section:
                   "    X_epoch, Y_epoch = X_train[:, order], Y_train[:, order]"]
     else:
         lines += ["    X_epoch, Y_epoch = X_train, Y_train   # the same order every epoch (no shuffling)"]
-    loop = "for number, first in enumerate(range(0, m, BATCH_SIZE)):" if source.setting_changes else "for first in range(0, m, BATCH_SIZE):"
     lines += ["    outputs = np.empty_like(Y_epoch)   # the network's outputs during the epoch, for its training loss",
-              f"    {loop}",
+              f"    {batch_loop(source, 'range(0, m, BATCH_SIZE)')}",
               *setting_change_lines(source, " " * 8),
+              *edit_lines(source, " " * 8),
               "        batch = slice(first, first + BATCH_SIZE)",
               "        X_batch, Y_batch = X_epoch[:, batch], Y_epoch[:, batch]"]
     if dropout:
@@ -520,9 +562,14 @@ def _training(source: ExportSource) -> Section:
               "    if record[\"train_loss\"] is None:",
               "        print(f\"training diverged in epoch {epoch}: lower the learning rate\", file=sys.stderr)",
               "        break"]
+    if source.parameter_edits:
+        lines += ["else:", "    set_by_hand(EPOCHS, 0)   # what the lab set by hand after the last epoch"]
     order = "shuffles the training part, then " if config.shuffle else "takes the training part in its order and "
     text = (f"Mini-batch training: every epoch {order}for each mini-batch runs the forward "
             "pass, backpropagation and one optimizer step on every W[l] and b[l]. The training loss of an epoch is "
             "over the outputs seen during it (as the lab and Keras report it); the validation loss is for the weights "
             "at its end. Each epoch prints one JSON line, as `python main.py train --json` does.")
+    if source.parameter_edits:
+        text += (" The weights and biases set by hand in the lab are set again at the mini-batch where they were "
+                 "(PARAMETER_EDITS); the optimizer's state stays as it is, as in the lab.")
     return Section("Training", text, "\n".join(lines))

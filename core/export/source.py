@@ -32,7 +32,7 @@ from ..trainer import TrainingConfig, split_indices
 
 if TYPE_CHECKING:
     from ..run import Run
-    from ..trainer_state import TrainerState
+    from ..trainer_state import ParameterEdit, TrainerState
 
 SETTING_CONSTANTS = {"learning_rate": "LEARNING_RATE", "momentum": "MOMENTUM", "beta1": "BETA1", "beta2": "BETA2",
                      "rho": "RHO"}  # a live setting → the exported programs' constant for it
@@ -57,7 +57,9 @@ class ExportSource:
     ``initial`` is the flat (P,) parameter vector at epoch 0 in the network's layout;
     ``preprocess`` the input standardization the run used (None: raw inputs);
     ``setting_changes`` the live setting changes the run made, as (epochs done, mini-batches
-    done of the next epoch, setting name, value), each from that mini-batch on.
+    done of the next epoch, setting name, value), each from that mini-batch on;
+    ``parameter_edits`` the numbers set by hand (:class:`~core.trainer_state.ParameterEdit`),
+    which the programs set again before that mini-batch.
     """
 
     spec: dict
@@ -69,15 +71,18 @@ class ExportSource:
     dataset: Dataset
     epochs: int
     setting_changes: tuple[tuple[int, int, str, float], ...] = ()
+    parameter_edits: tuple[ParameterEdit, ...] = ()
 
     @classmethod
     def of(cls, network: Network, initial: np.ndarray, dataset: Dataset, config: TrainingConfig, epochs: int, *,
-           setting_changes: tuple[tuple[float, str, float], ...] = ()) -> ExportSource:
+           setting_changes: tuple[tuple[float, str, float], ...] = (),
+           parameter_edits: tuple[ParameterEdit, ...] = ()) -> ExportSource:
         """The run of ``network`` (its spec, dtype, seed and standardization) from ``initial``
-        (P,) on ``dataset`` with ``config`` for ``epochs`` epochs, and the live
-        ``setting_changes`` it made (``Trainer.setting_changes``: position in epochs done,
-        name, value). A network without a standardization gets the one its trainer would fit
-        (``config.standardize``), so a network exported before it trains exports the same run."""
+        (P,) on ``dataset`` with ``config`` for ``epochs`` epochs, the live ``setting_changes``
+        it made (``Trainer.setting_changes``: position in epochs done, name, value) and its hand
+        ``parameter_edits`` (``Trainer.parameter_edits``). A network without a standardization gets
+        the one its trainer would fit (``config.standardize``), so a network exported before it
+        trains exports the same run."""
         initial = np.array(network.backend.to_host(initial), dtype=network.backend.dtype)
         if initial.shape != (network.parameter_count,):
             raise ValueError(f"the initial parameters have shape {initial.shape}, the network has {network.parameter_count}")
@@ -88,8 +93,11 @@ class ExportSource:
         batches = math.ceil(len(split_indices(dataset.n_samples, config.val_fraction, config.seed)[0]) / config.batch_size)
         changes = tuple((int(position), round((position - int(position)) * batches), name, float(value))
                         for position, name, value in setting_changes)
+        for edit in parameter_edits:
+            if edit.name not in network.layers[edit.layer].params:
+                raise ValueError(f"the hand edit of {edit.name} at layer {edit.layer + 1} is of a layer without it")
         return cls(network.spec(), np.dtype(network.backend.dtype).name, network.seed, initial, preprocess,
-                   config, dataset, int(epochs), changes)
+                   config, dataset, int(epochs), changes, tuple(parameter_edits))
 
     # ----- what the programs are made of -------------------------------------------------------
     @property
@@ -131,7 +139,7 @@ class ExportSource:
         config = Experiment.from_json(run.experiment).training
         latest = latest if latest is not None else run.checkpoints.latest()
         return cls.of(network, initial.params, dataset, config, run.epochs or config.epochs,
-                      setting_changes=latest.setting_changes)
+                      setting_changes=latest.setting_changes, parameter_edits=latest.parameter_edits)
 
     def changes_by_batch(self) -> dict[tuple[int, int], dict[str, float]]:
         """The live setting changes by (epochs done, mini-batch of the next epoch), as the
@@ -140,6 +148,21 @@ class ExportSource:
         for epoch, batch, name, value in self.setting_changes:
             changes.setdefault((epoch, batch), {})[SETTING_CONSTANTS[name]] = value
         return changes
+
+    def edits_by_batch(self, bias_column: bool) -> dict[tuple[int, int], list[tuple[str, int, tuple[int, ...], float]]]:
+        """The hand edits by (epochs done, mini-batch of the next epoch), each as (array "W" or
+        "b", dense layer number l (1…L), index, value): W's index (unit, input); b's (unit, 0)
+        when ``bias_column`` (the NumPy program's b[l] is (n[l], 1)), else (unit,). A value is
+        written with the fewest digits that give it back in the run's dtype (0.9, not 0.8999999761581421)."""
+        numbers = {index: number for number, index in enumerate(
+            (i for i, layer in enumerate(self.spec["layers"]) if layer["type"] == "dense"), start=1)}
+        dtype = np.dtype(self.dtype).type
+        edits: dict[tuple[int, int], list[tuple[str, int, tuple[int, ...], float]]] = {}
+        for edit in self.parameter_edits:
+            index = (*edit.index, 0) if edit.name == "b" and bias_column else tuple(edit.index)
+            value = float(str(dtype(edit.value)))
+            edits.setdefault((edit.epoch, edit.batch), []).append((edit.name, numbers[edit.layer], index, value))
+        return edits
 
     def changed_constants(self) -> list[str]:
         """The constants the live setting changes set, in SETTING_CONSTANTS' order."""

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from textwrap import dedent
 
-from .numpy_program import clip_eps, setting_change_lines, settings_lines, split_code
+from .numpy_program import batch_loop, clip_eps, edit_lines, parameter_edit_code, setting_change_lines, settings_lines, split_code
 from .numpy_script import script_header
 from .source import ExportSource, data_file_for, write_data_file, write_text
 
@@ -133,6 +133,8 @@ def torch_script_text(source: ExportSource, data_file: str, name: str) -> str:
         def metric_of(A, Y):
             """The lab's metric ({"R²" if kind == "r2" else "accuracy"}) of outputs A for targets Y."""
         ''') + metric_body)
+    if source.parameter_edits:
+        parts.append(parameter_edit_code(source, "torch"))
     parts.append(_training_code(source))
     return "\n\n\n".join(part.rstrip() for part in parts) + "\n"
 
@@ -186,14 +188,11 @@ def _training_code(source: ExportSource) -> str:
                 break
         """)
     template = template.replace("\n        $penalty", f"\n        {penalty}" if penalty else "")
-    template = template.replace("$loop", "\n".join([_batch_loop(source), *_setting_change_lines(source)]))
+    loop = [batch_loop(source, "range(0, m, BATCH_SIZE)"), *_setting_change_lines(source), *edit_lines(source, " " * 8)]
+    template = template.replace("$loop", "\n".join(loop))
+    if source.parameter_edits:
+        template += "else:\n    set_by_hand(EPOCHS, 0)   # what the lab set by hand after the last epoch\n"
     return template.replace("$order", order).replace("$metric", source.metric)
-
-
-def _batch_loop(source: ExportSource) -> str:
-    if source.setting_changes:
-        return "for number, first in enumerate(range(0, m, BATCH_SIZE)):"
-    return "for first in range(0, m, BATCH_SIZE):"
 
 
 def _setting_change_lines(source: ExportSource) -> list[str]:
