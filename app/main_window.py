@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
         controller.playingChanged.connect(self._on_playing)
         controller.settingApplied.connect(self._on_setting_applied)
         controller.parameterEdited.connect(self._on_parameter_edited)
-        for view in (self.weights, self.registry.graph):
+        for view in (self.weights, self.registry.graph, self.registry.inspector):
             view.parameterEdited.connect(controller.edit_parameter)
         controller.stateReady.connect(self._on_state_ready)
         controller.checkpointsReady.connect(self._on_checkpoints)
@@ -999,7 +999,7 @@ class MainWindow(QMainWindow):
             return False
         self._mark_clean(None)
         self.banner.show_message(f"<b>{html.escape(example.title)}.</b> {html.escape(example.note)}", "info")
-        self.registry.show_view("networkGraph")  # TODO inspector
+        self.registry.show_view("inspector")
         return True
 
     def _on_example(self, key: str) -> None:

@@ -113,14 +113,27 @@ HISTOGRAM_BINS = 48  # bins per layer of a weight-distribution column
 HISTOGRAM_COLUMNS = 200  # columns kept per layer (a ring): older ones are dropped
 
 
+def split_of(trainer) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset indices (sorted) of the trainer's training and validation samples."""
+    from .trainer import split_indices
+
+    return split_indices(trainer.dataset.n_samples, trainer.config.val_fraction, trainer.config.seed)
+
+
 def raw_split(trainer) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The trainer's training and validation samples in raw units: (X_train, y_train, X_val, y_val)
     taken from its dataset with its split (host arrays; y as the dataset stores it)."""
-    from .trainer import split_indices
-
-    data, config = trainer.dataset, trainer.config
-    train_idx, val_idx = split_indices(data.n_samples, config.val_fraction, config.seed)
+    data = trainer.dataset
+    train_idx, val_idx = split_of(trainer)
     return data.X[train_idx], data.y[train_idx], data.X[val_idx], data.y[val_idx]
+
+
+def sample_target_text(dataset, index: int) -> str:
+    """The target of sample ``index`` as a person reads it: its class name, or the regression values."""
+    y = dataset.y[index]
+    if dataset.task == "regression":
+        return ", ".join(f"{v:.4g}" for v in np.ravel(y))
+    return dataset.class_names[int(y)] if dataset.class_names else str(int(y))
 
 
 @dataclass(frozen=True)
@@ -275,9 +288,9 @@ class FitData:
     """A regression payload. ``kind``: "curve" (1-D input: ``curve_x`` (c,), ``curve_y`` (c,) of
     the first target over the input's range) or "scatter" (predicted vs actual); always the
     validation (or, without one, training) targets ``actual`` (m,) and predictions
-    ``predicted`` (m,) of the first target with their inputs ``x`` (m, n), the data's R² over
-    them, and, when the data come with true weights and the network is one dense layer,
-    ``learned`` and ``true`` (n,) raw-unit weights of the first target."""
+    ``predicted`` (m,) of the first target with their inputs ``x`` (m, n) and their dataset
+    ``indices`` (m,), the data's R² over them, and, when the data come with true weights and the
+    network is one dense layer, ``learned`` and ``true`` (n,) raw-unit weights of the first target."""
 
     kind: str
     x: np.ndarray | None
@@ -293,6 +306,7 @@ class FitData:
     part: str
     epoch: int
     reason: str = ""
+    indices: np.ndarray | None = None
 
 
 def r2_score(actual: np.ndarray, predicted: np.ndarray) -> float:
@@ -307,8 +321,9 @@ def fit_data(trainer, curve_points: int = 200) -> FitData:
     if data.task != "regression":
         return FitData("", None, None, None, None, None, float("nan"), None, None, names, "", "", trainer.epoch,
                        "The regression fit needs regression data; this dataset is a classification.")
-    x_train, y_train, x_val, y_val = raw_split(trainer)
-    x, y, part = (x_val, y_val, "validation") if len(y_val) else (x_train, y_train, "training")
+    train_idx, val_idx = split_of(trainer)
+    indices, part = (val_idx, "validation") if len(val_idx) else (train_idx, "training")
+    x, y = data.X[indices], data.y[indices]
     actual = np.asarray(y, dtype=np.float64).reshape(len(y), -1)[:, 0]
     predicted = trainer.network.predict(x)[:, 0].astype(np.float64)
     curve_x = curve_y = None
@@ -328,7 +343,7 @@ def fit_data(trainer, curve_points: int = 200) -> FitData:
             learned = true = None
     target = data.target_names[0] if data.target_names else "y"
     return FitData(kind, x, actual, predicted, curve_x, curve_y, r2_score(actual, predicted), learned, true, names, target, part,
-                   trainer.epoch)
+                   trainer.epoch, indices=indices)
 
 
 @dataclass(frozen=True)
@@ -345,9 +360,9 @@ class ActivationData:
 
 class BoundaryProbe:
     """The decision-boundary probe: the grid (:func:`boundary_data`), the raw samples
-    (:func:`raw_split`, computed once per trainer; each result reaches the window as new
-    arrays, and the view compares them by value to redraw its points only after a reset)
-    and the feature names."""
+    (:func:`raw_split` followed by the dataset indices of the training and validation samples,
+    computed once per trainer; each result reaches the window as new arrays, and the view
+    compares them by value to redraw its points only after a reset) and the feature names."""
 
     def __init__(self) -> None:
         self._trainer = None
@@ -356,7 +371,7 @@ class BoundaryProbe:
     def __call__(self, trainer) -> tuple[BoundaryData, tuple[np.ndarray, ...], tuple[str, ...]]:
         if trainer is not self._trainer:
             self._trainer = trainer
-            self._points = raw_split(trainer)
+            self._points = (*raw_split(trainer), *split_of(trainer))
         return boundary_data(trainer), self._points, tuple(trainer.dataset.feature_names)
 
 
@@ -371,10 +386,6 @@ class ActivationProbe:
         index = min(max(int(self.index), 0), data.n_samples - 1)
         x = data.X[index: index + 1]
         outputs = raw_forward_all(trainer.network, x)
-        y = data.y[index]
-        if data.task == "regression":
-            target = ", ".join(f"{v:.4g}" for v in np.ravel(y))
-        else:
-            target = data.class_names[int(y)] if data.class_names else str(int(y))
+        target = sample_target_text(data, index)
         labels = tuple(f"layer {i + 1}: {layer.describe()}" for i, layer in enumerate(trainer.network.layers))
         return ActivationData(index, x[0].copy(), target, labels, tuple(a.reshape(-1).astype(np.float32) for a in outputs), trainer.epoch)

@@ -6,10 +6,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_helpers import WAIT_MS, child, click, step_epochs
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QToolButton
 
 from core.experiment import Experiment
 from core.presets import PRESETS
+
+
+def cell(window, name: str, row: int = 0, column: int = 0) -> str:
+    """The text of one number of the inspector's array ``name`` ("z1", "W1", "dW1", …)."""
+    from app.views.inspector import ArrayTable
+
+    table = window.registry.inspector.findChild(ArrayTable, f"inspector_{name}")
+    assert table is not None, name
+    return table.model().index(row, column).data()
+
+
+def click_at(qtbot, view, x: float, y: float) -> None:
+    """A click on the point (x, y) of ``view``'s plot, in data coordinates."""
+    scene = view.plot.getViewBox().mapViewToScene(QPointF(x, y))
+    where = view.canvas.mapFromScene(scene)
+    qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(where.x(), where.y()))
 
 
 def step_batch(qtbot, window) -> None:
@@ -35,8 +52,36 @@ def test_logistic_regression_by_hand_stepped_once_gives_the_courses_numbers(qtbo
     assert "Logistic regression by hand" in window.banner.text.text() and window.banner.isVisible()
     assert window.dataset.n_samples == 1 and window.config.dtype == "float64"
     np.testing.assert_array_equal(window.trainer_state().params, [0.5, 0.5, 1.0])
+    inspector = window.registry.inspector
+    assert window.registry.docks["inspector"].isVisible() and not inspector.visibleRegion().isEmpty()  # in front
+    qtbot.waitUntil(lambda: bool(inspector.findChildren(QObject, "inspector_z1")) and cell(window, "z1") == "5.0000000000",
+                    timeout=WAIT_MS)
+    assert (cell(window, "a1"), cell(window, "dz1"), cell(window, "dW1", 0, 1)) == ("0.9933071491", "-0.0066928509", "-0.0200785528")
     step_batch(qtbot, window)
     np.testing.assert_allclose(window.trainer_state().params, [0.5003346425, 0.5002007855, 1.0000669285], atol=5e-11)
+    qtbot.waitUntil(lambda: inspector.step_model.rowCount() == 3, timeout=WAIT_MS)
+    model = inspector.step_model
+    assert [model.index(row, 4).data() for row in range(3)] == ["0.5003346425", "0.5002007855", "1.0000669285"]  # new
+    assert cell(window, "W1", 0, 0) == "0.5003346425"
+
+
+def test_a_boundary_point_clicked_is_the_sample_the_inspector_shows(qtbot, window):
+    window.registry.show_view("inspector")
+    boundary = window.registry.boundary
+    qtbot.waitUntil(lambda: boundary.picker.position_of(7) is not None, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.controller.probed, timeout=WAIT_MS,
+                          check_params_cb=lambda result: result.name == "inspector" and result.data.index == 7):
+        click_at(qtbot, boundary, *boundary.picker.position_of(7))
+    assert window.registry.sample == 7 and window.registry.activations.sample_spin.value() == 7
+    assert boundary.picker.ring.data["x"][0] == window.dataset.X[7, 0]
+    qtbot.waitUntil(lambda: "sample 7" in window.registry.inspector.readout.text(), timeout=WAIT_MS)
+
+
+def test_a_weight_typed_in_the_inspector_is_set_in_the_network(qtbot, window):
+    assert window.open_example("softmax_by_hand")
+    edit(qtbot, window, window.registry.inspector, 0, "W", (2, 0), 4.0)  # the logit of "humans"
+    qtbot.waitUntil(lambda: cell(window, "z1", 2) == "4.0000000000", timeout=WAIT_MS)
+    np.testing.assert_array_equal(window.trainer_state().params[:4], [5, 2, 4, 3])
 
 
 def test_a_weight_edited_before_training_is_the_runs_initial_weight(qtbot, window):

@@ -113,6 +113,12 @@ class ActivationsView(ViewPanel):
     def set_sample_count(self, count: int) -> None:
         self.sample_spin.setMaximum(max(count - 1, 0))
 
+    def set_sample(self, index: int) -> None:
+        """Show that sample ``index`` is the one shown (picked elsewhere); emits nothing."""
+        self.sample_spin.blockSignals(True)
+        self.sample_spin.setValue(index)
+        self.sample_spin.blockSignals(False)
+
     def show_data(self, data: ActivationData) -> None:
         self.data = data
         self.show_canvas()

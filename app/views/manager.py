@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
 
 from core import insight
 from core.data import Dataset
+from core.inspection import InspectorProbe
 from core.loss_surface import LossSurfaceProbe
 
 from ..history import RunHistory
@@ -43,6 +44,7 @@ from .boundary import BoundaryView
 from .common import is_shown
 from .confusion import ConfusionView
 from .descent_1d import DescentView
+from .inspector import InspectorView
 from .loss_surface import LossSurfaceView
 from .network_graph import NetworkGraphView
 from .regression_fit import RegressionFitView
@@ -94,6 +96,7 @@ class ViewRegistry(QObject):
         self.weight_history = WeightHistoryView()
         self.runs = RunsTable(history)
         self.loss_surface = LossSurfaceView()
+        self.inspector = InspectorView()
         self.descent = DescentView()
         self._activation_probe = insight.ActivationProbe()
         entries = [
@@ -109,6 +112,7 @@ class ViewRegistry(QObject):
             ViewEntry("activations", "Activations", self.activations, Probe("activations", self._activation_probe, PROBE_SECONDS)),
             ViewEntry("weightHistory", "Weights and gradients", self.weight_history,
                       Probe("weightHistory", insight.WeightHistogramRing(), PROBE_SECONDS)),
+            ViewEntry("inspector", "Inspector", self.inspector, Probe("inspector", InspectorProbe(), PROBE_SECONDS)),
             ViewEntry("lossSurface", "Loss surface", self.loss_surface, Probe("lossSurface", LossSurfaceProbe(), PROBE_SECONDS)),
             ViewEntry("descent1d", "Gradient descent (1-D)", self.descent),
         ]
@@ -124,7 +128,9 @@ class ViewRegistry(QObject):
         self.docks = {name: entry.dock for name, entry in self.entries.items()}
         self._place_default()
         self._default_state = area.saveState(LAYOUT_VERSION)
-        self.activations.sampleChanged.connect(self._on_sample)
+        self.sample = 0  # the dataset's sample the inspector and the activations show, picked in any of them
+        for signal in (self.activations.sampleChanged, self.inspector.sampleChanged, self.boundary.samplePicked, self.fit.samplePicked):
+            signal.connect(self.pick_sample)
         self.runs.edited.connect(scheduler.schedule)  # the plots draw the runs shown, by their names
         self.loss_surface.configureProbe.connect(lambda attributes: controller.configure_probe("lossSurface", **attributes))
         controller.probed.connect(self.receive)
@@ -152,7 +158,7 @@ class ViewRegistry(QObject):
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
         for front, behind in (("boundary", ("regressionFit", "lossSurface")), ("metric", ("confusion", "layers", "runs", "descent1d")),
-                              ("weights", ("networkGraph", "activations", "weightHistory"))):
+                              ("weights", ("inspector", "networkGraph", "activations", "weightHistory"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])
         for name in ("boundary", "metric", "weights"):
@@ -191,7 +197,7 @@ class ViewRegistry(QObject):
         plots: dict[str, QGraphicsItem | QWidget] = {"loss": self.loss_plot.canvas.getPlotItem(),
                                                      "metric": self.metric_plot.canvas.getPlotItem()}
         for name, entry in self.entries.items():
-            if name not in plots and hasattr(entry.view, "canvas"):
+            if name not in plots and name != "inspector" and hasattr(entry.view, "canvas"):  # the inspector shows numbers
                 plots[name] = entry.view.canvas
         return plots
 
@@ -202,8 +208,10 @@ class ViewRegistry(QObject):
             if entry.name != "layers":
                 entry.view.new_run()
         self.activations.set_sample_count(dataset.n_samples if dataset is not None else 0)
+        self.inspector.set_dataset(dataset)
         if dataset is not None:
             self._bring_forward_the_task_view(dataset.task)
+            self.pick_sample(min(self.sample, dataset.n_samples - 1))
         self.scheduler.schedule()
 
     def _bring_forward_the_task_view(self, task: str) -> None:
@@ -226,9 +234,17 @@ class ViewRegistry(QObject):
         self.weight_history.add_reports(reports)
 
     @Slot(int)
-    def _on_sample(self, index: int) -> None:
-        """Show another sample's activations: the probe, in the trainer's process, takes the index."""
-        self.controller.configure_probe("activations", index=index)
+    def pick_sample(self, index: int) -> None:
+        """Sample ``index`` of the dataset, picked in a plot, a table or a box, is the one the
+        inspector and the activations show (their probes, in the trainer's process, take it)
+        and the one the decision boundary and the regression fit ring."""
+        self.sample = index
+        for probe in ("activations", "inspector"):
+            self.controller.configure_probe(probe, index=index)
+        self.activations.set_sample(index)
+        self.inspector.set_sample(index)
+        self.boundary.set_picked(index)
+        self.fit.set_picked(index)
 
 
 def layout_settings() -> QSettings:

@@ -2,21 +2,27 @@
 for more inputs, predicted against actual on the validation part with the diagonal (a
 perfect fit) and R²; when the data were generated from known weights (``housing``) and the
 network is a single dense layer, its learned weights against the true ones, in raw units.
-Data come from a probe (:func:`core.insight.fit_data`)."""
+Data come from a probe (:func:`core.insight.fit_data`). A click on (or within a few pixels of) a
+sample emits ``samplePicked`` with its dataset index; :meth:`RegressionFitView.set_picked`
+rings the sample the inspector shows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from core.insight import FitData
 
 from ..style import TRAIN_COLOR, VAL_COLOR
 from .common import ViewPanel, plot_item
+from .picking import SamplePicker
 
 
 class RegressionFitView(ViewPanel):
+    samplePicked = Signal(int)  # the dataset index of the sample clicked
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("regressionFitView", parent)
         self.finish_header()
@@ -26,6 +32,8 @@ class RegressionFitView(ViewPanel):
         self.diagonal = pg.PlotCurveItem(pen=pg.mkPen("#555555", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
         for item in (self.diagonal, self.points, self.curve):
             self.plot.addItem(item)
+        self.picker = SamplePicker(self.plot)
+        self.picker.picked.connect(self.samplePicked)
         self.weights_plot = plot_item(self.canvas, "weight (raw units)", "", row=0, col=1)  # horizontal bars: names read left
         self.weights_plot.invertY(True)
         self.learned_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.38, brush=TRAIN_COLOR)
@@ -37,7 +45,8 @@ class RegressionFitView(ViewPanel):
         legend.addItem(self.true_bars, "true W")
         self.canvas.setToolTip("One input: the data (dots) and the network's curve. More inputs: predicted against actual "
                                "target on the validation part; the dashed diagonal is a perfect fit. Bars, when the data "
-                               "come from known weights: the learned weights against the true ones.")
+                               "come from known weights: the learned weights against the true ones. "
+                               "Click a sample to inspect it.")
         self.canvas.setAccessibleName("Regression fit: the network's predictions against the data")
         self._kind = ""
         self._names: tuple[str, ...] = ()
@@ -53,6 +62,7 @@ class RegressionFitView(ViewPanel):
         self._ranges = {}
         for item in (self.points, self.curve, self.diagonal):
             item.setData([], [])
+        self.picker.clear()
         for bars in (self.learned_bars, self.true_bars):
             bars.setOpts(x0=[], y=[], width=[])
         self.weights_plot.getAxis("left").setTicks(None)
@@ -86,6 +96,9 @@ class RegressionFitView(ViewPanel):
                 self.plot.setLabel("left", f"predicted {data.target_name}")
             x_span = y_span = (low, high)
         self._kind = data.kind
+        if data.indices is not None:
+            xs, ys = (data.x[:, 0], data.actual) if data.kind == "curve" else (data.actual, data.predicted)
+            self.picker.set_points([(self.points, xs, ys, data.indices)])
         self._hold(self.plot, x=x_span, y=y_span)
         if data.learned is not None:
             self.weights_plot.show()
@@ -101,6 +114,10 @@ class RegressionFitView(ViewPanel):
             self.weights_plot.hide()
         self.readout.setText(f"{data.part} part: R² = {data.r2:.3f}"
                              + (" · dashed: predicted = actual" if data.kind == "scatter" else ""))
+
+    def set_picked(self, index: int | None) -> None:
+        """Ring dataset sample ``index`` (the one the inspector shows); None: no ring."""
+        self.picker.set_picked(index)
 
     def _hold(self, plot: pg.PlotItem, **spans: tuple[float, float]) -> None:
         """Set ``plot``'s x and y ranges to hold ``spans`` (low, high), keeping each range shown
