@@ -1,7 +1,8 @@
 """The Network tab: hidden layers in an editable table, the output head, and a live summary.
 
 The input layer comes from the data and the output layer from its task
-(``core.data.suggested_head``); the user edits the hidden layers in between and may
+(``core.data.suggested_head``); the user edits the hidden layers in between (a leaky_relu
+layer's slope in a box under the table, shown while such a layer is selected) and may
 override the output activation, the output initializer and the loss. The builder only edits and shows: it emits
 ``architectureChanged``, the window builds the network, and the builder then shows the
 network's summary (:meth:`LayerBuilder.show_network`) or why it cannot be built
@@ -60,6 +61,8 @@ KINDS = {"dense": "Dense", "dropout": "Dropout"}
 LOSS_TITLES = {"mse": "mean squared error", "binary_crossentropy": "binary cross-entropy", "categorical_crossentropy": "categorical cross-entropy"}
 NEW_DENSE = {"type": "dense", "units": 8, "activation": "tanh", "initializer": "glorot_uniform"}
 NEW_DROPOUT = {"type": "dropout", "rate": 0.2}
+DEFAULT_SLOPE = 0.01  # a new leaky_relu layer's (core.layers.Dense's default)
+SLOPE_RANGE = (0.001, 0.999)  # inside (0, 1): a slope of 0 is ReLU, 1 is linear
 MAX_UNITS = 4096
 PROBLEM_COLOR = "#b3261e"
 # hidden layer specs, output activation override, loss override, output initializer override (None: the task's suggestion)
@@ -177,6 +180,22 @@ class LayerBuilder(QWidget):
         header.setSectionResizeMode(SIZE, QHeaderView.ResizeMode.ResizeToContents)
         describe(self.table, "Hidden layers", "Double-click a cell to change it. Layers run top to bottom, from the input to the output.")
 
+        self.slope_label = QLabel()
+        self.slope_label.setObjectName("layerSlopeLabel")
+        self.slope_spin = QDoubleSpinBox()
+        self.slope_spin.setObjectName("layerSlopeSpin")
+        self.slope_spin.setRange(*SLOPE_RANGE)
+        self.slope_spin.setDecimals(3)
+        self.slope_spin.setSingleStep(0.01)
+        self.slope_spin.setKeyboardTracking(False)  # one change when the typing is done, not one per key
+        describe(self.slope_spin, "Leaky ReLU slope",
+                 "The selected leaky_relu layer's slope for z < 0: g(z) = max(slope·z, z), so a unit whose z < 0 still learns")
+        self.slope_label.setBuddy(self.slope_spin)
+        slope_row = QHBoxLayout()
+        slope_row.addWidget(self.slope_label)
+        slope_row.addWidget(self.slope_spin)
+        slope_row.addStretch(1)
+
         self.add_button = QPushButton("Add")
         self.add_button.setObjectName("addLayerButton")
         describe(self.add_button, "Add layer", "Add a dense layer after the selected one")
@@ -205,6 +224,7 @@ class LayerBuilder(QWidget):
         hidden_layout = QVBoxLayout(hidden_box)
         hidden_layout.addWidget(self.input_label)
         hidden_layout.addWidget(self.table, 1)
+        hidden_layout.addLayout(slope_row)
         hidden_layout.addLayout(buttons)
 
         self.output_label = QLabel()
@@ -271,6 +291,8 @@ class LayerBuilder(QWidget):
 
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemSelectionChanged.connect(self._show_slope)
+        self.slope_spin.valueChanged.connect(self._on_slope_changed)
         self.add_button.clicked.connect(self._add)
         self.duplicate_button.clicked.connect(self._duplicate)
         self.remove_button.clicked.connect(self._remove)
@@ -359,6 +381,8 @@ class LayerBuilder(QWidget):
                 item = QTableWidgetItem()
                 item.setData(Qt.ItemDataRole.UserRole, value)
                 item.setText("—" if value is None else KINDS.get(value, str(value)) if column == TYPE else f"{value:g}" if column == SIZE else value)
+                if value == "leaky_relu" and column == ACTIVATION:
+                    item.setToolTip(f"Leaky ReLU with slope {layer.get('slope', DEFAULT_SLOPE):g} for z < 0 (select the layer to change it)")
                 if value is None:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                     item.setForeground(QBrush(QColor("#9aa1ab")))
@@ -367,6 +391,7 @@ class LayerBuilder(QWidget):
         if 0 <= select < len(self._hidden):
             self.table.selectRow(select)
         self._update_buttons()
+        self._show_slope()
 
     def _fill_head(self) -> None:
         if self._dataset is None:
@@ -438,6 +463,10 @@ class LayerBuilder(QWidget):
         else:
             key = {SIZE: "units" if layer["type"] == "dense" else "rate", ACTIVATION: "activation", INITIALIZER: "initializer"}[column]
             layer[key] = int(value) if key == "units" else float(value) if key == "rate" else value
+        if column == ACTIVATION and value == "leaky_relu":
+            layer.setdefault("slope", DEFAULT_SLOPE)
+        elif column == ACTIVATION:
+            layer.pop("slope", None)  # only leaky_relu has one
         self._fill_table(row)
         self.architectureChanged.emit()
 
@@ -453,7 +482,9 @@ class LayerBuilder(QWidget):
     def _add(self) -> None:
         row = self._selected()
         dense = [layer for layer in self._hidden if layer["type"] == "dense"]
-        layer = {**NEW_DENSE, "activation": dense[-1]["activation"]} if dense else dict(NEW_DENSE)
+        layer = dict(NEW_DENSE)
+        if dense:  # the activation of the last dense layer, and its slope
+            layer.update({key: dense[-1][key] for key in ("activation", "slope") if key in dense[-1]})
         self._insert(row + 1 if row >= 0 else len(self._hidden), layer)
 
     def _duplicate(self) -> None:
@@ -476,6 +507,26 @@ class LayerBuilder(QWidget):
         if row >= 0 and 0 <= target < len(self._hidden):
             self._hidden[row], self._hidden[target] = self._hidden[target], self._hidden[row]
             self._fill_table(target)
+            self.architectureChanged.emit()
+
+    def _show_slope(self) -> None:
+        """The slope box, for the selected layer when it is a leaky_relu layer (hidden otherwise)."""
+        row = self._selected()
+        layer = self._hidden[row] if 0 <= row < len(self._hidden) else {}
+        leaky = layer.get("type") == "dense" and layer.get("activation") == "leaky_relu"
+        self.slope_label.setVisible(leaky)
+        self.slope_spin.setVisible(leaky)
+        if leaky:
+            self.slope_label.setText(f"Leaky ReLU slope of layer {row + 1}:")
+            self.slope_spin.blockSignals(True)
+            self.slope_spin.setValue(layer.get("slope", DEFAULT_SLOPE))
+            self.slope_spin.blockSignals(False)
+
+    def _on_slope_changed(self, value: float) -> None:
+        row = self._selected()
+        if 0 <= row < len(self._hidden) and self._hidden[row].get("activation") == "leaky_relu":
+            self._hidden[row]["slope"] = float(value)
+            self._fill_table(row)
             self.architectureChanged.emit()
 
     def _update_buttons(self) -> None:

@@ -75,7 +75,7 @@ from core.layers import SpecError
 from core.limits import ResourceError
 from core.loss_surface import checkpoint_path
 from core.network import Network
-from core.presets import PRESETS, preset
+from core.presets import PRESETS, Preset, preset
 from core.run import Run, Session, edit_text
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
 from core.trainer_state import TrainerState
@@ -227,6 +227,7 @@ class MainWindow(QMainWindow):
         self._checkpoint_floor = 1  # the smallest interval the speed of training now allows (a power of 2)
         self._epochs_arrived = time.monotonic()  # when the last epochs came
         self._close_confirmed = False
+        self._example: Preset | None = None  # the worked example opened last, for its note
 
         self.controller = TrainerController(self)
         self.exports = ExportCommands(self)
@@ -352,6 +353,7 @@ class MainWindow(QMainWindow):
         controller.checkpointsReady.connect(self._on_checkpoints)
         controller.modelSaved.connect(self._on_model_saved)
         controller.failed.connect(self._on_failed)
+        self.banner.text.linkActivated.connect(self._on_banner_link)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message[0].upper() + message[1:], 8000))
 
     # ----- the experiment -------------------------------------------------------------------------
@@ -998,9 +1000,18 @@ class MainWindow(QMainWindow):
                                      lambda: self.apply_experiment(example.experiment, session=Session())):
             return False
         self._mark_clean(None)
-        self.banner.show_message(f"<b>{html.escape(example.title)}.</b> {html.escape(example.note)}", "info")
+        self._example = example
+        self.banner.show_message(f"<b>{html.escape(example.title)}.</b> {html.escape(example.summary)}. Step one mini-batch "
+                                 "(Shift+→): the Inspector shows every number. <a href=\"example\">Read the whole example…</a>",
+                                 "info")
         self.registry.show_view("inspector")
         return True
+
+    def _on_banner_link(self, link: str) -> None:
+        if link == "example" and self._example is not None:
+            box = QMessageBox(QMessageBox.Icon.Information, self._example.title, self._example.note, parent=self)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.open()
 
     def _on_example(self, key: str) -> None:
         if self.confirm_discard("Opening a worked example"):

@@ -32,10 +32,13 @@ class PlaneGrid:
 
 
 def plane_grid(X: np.ndarray, resolution: int = 80, margin: float = 0.1) -> PlaneGrid:
-    """A grid covering the 2-D samples X (m, 2) plus ``margin`` of their span on each side."""
+    """A grid covering the 2-D samples X (m, 2) plus ``margin`` of their span on each side; on an
+    axis where every sample has the same value c (one sample, say), c ± max(|c|, 1)."""
     low, high = X.min(axis=0), X.max(axis=0)
-    pad = np.maximum(high - low, 1e-9) * margin
-    low, high = low - pad, high + pad
+    center, span = (low + high) / 2, high - low
+    flat = span <= 1e-12 * np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)))
+    half = np.where(flat, np.maximum(np.abs(center), 1.0), span * (0.5 + margin))
+    low, high = center - half, center + half
     xs = np.linspace(low[0], high[0], resolution)
     ys = np.linspace(low[1], high[1], resolution)
     gx, gy = np.meshgrid(xs, ys)

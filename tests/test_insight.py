@@ -45,6 +45,13 @@ def test_grid_covers_the_data_with_a_margin():
     np.testing.assert_array_equal(grid.points[1], [2.0, -2.4])  # row-major: x varies fastest
 
 
+def test_a_grid_around_one_sample_shows_its_surroundings():
+    grid = plane_grid(np.array([[5.0, 3.0]]), resolution=5)  # the worked example's one sample
+    assert grid.x_range == (0.0, 10.0) and grid.y_range == (0.0, 6.0)
+    grid = plane_grid(np.array([[0.0, -2.0], [0.0, 2.0]]), resolution=5)  # flat in x only
+    assert grid.x_range == (-1.0, 1.0) and grid.y_range == (-2.4, 2.4)
+
+
 def test_unit_maps_match_the_hidden_layer_outputs():
     data, net = _trained("xor", [{"type": "dense", "units": 3, "activation": "tanh"}])
     grid = plane_grid(data.X, resolution=9)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from gui_helpers import shown
+from PySide6.QtCore import Qt
 
-from app.layer_builder import LayerBuilder
+from app.layer_builder import ACTIVATION, LayerBuilder, architecture_of
 from core.layers import SpecError
 from core.network import Network
 from core.synthetic import synthetic
@@ -57,3 +58,46 @@ def test_one_softmax_unit_on_a_regression_suggests_its_own_head(builder):
     builder.set_dataset(synthetic("sine"))
     choose(builder, "softmax")
     assert builder.head_note.isVisible() and builder.head_fix.text() == "Use linear"
+
+
+def set_cell(builder: LayerBuilder, row: int, column: int, value) -> None:
+    """Commit ``value`` to a cell of the layer table, as its editor does."""
+    builder.table.item(row, column).setData(Qt.ItemDataRole.UserRole, value)
+
+
+def test_choosing_leaky_relu_shows_its_slope_whose_change_reaches_the_spec(qtbot, builder):
+    builder.set_dataset(synthetic("xor"))
+    builder.set_architecture([dense(8, "tanh"), {"type": "dropout", "rate": 0.2}], None, None)
+    assert builder.slope_spin.isHidden()
+    with qtbot.waitSignal(builder.architectureChanged):
+        set_cell(builder, 0, ACTIVATION, "leaky_relu")
+    assert builder.slope_spin.isVisible() and builder.slope_spin.value() == 0.01
+    assert "layer 1" in builder.slope_label.text()
+    assert builder.spec()["layers"][0] == {**dense(8, "leaky_relu"), "slope": 0.01}
+    low, high = builder.slope_spin.minimum(), builder.slope_spin.maximum()
+    assert 0 < low <= 0.01 and 0.99 <= high < 1 and builder.slope_spin.singleStep() == 0.01
+    with qtbot.waitSignal(builder.architectureChanged):
+        builder.slope_spin.setValue(0.2)
+    assert builder.spec()["layers"][0]["slope"] == 0.2
+    assert "0.2" in builder.table.item(0, ACTIVATION).toolTip()
+    assert Network(builder.spec()).layers[0].slope == 0.2  # the network built from it has that slope
+    builder.table.selectRow(1)  # a dropout layer: no slope
+    assert builder.slope_spin.isHidden()
+    builder.table.selectRow(0)
+    assert builder.slope_spin.isVisible() and builder.slope_spin.value() == 0.2
+    with qtbot.waitSignal(builder.architectureChanged):
+        set_cell(builder, 0, ACTIVATION, "relu")
+    assert "slope" not in builder.spec()["layers"][0] and builder.slope_spin.isHidden()
+
+
+def test_a_spec_with_a_slope_loads_into_the_builder_and_back(builder):
+    data = synthetic("xor")
+    spec = {"input_shape": [2], "layers": [{**dense(6, "leaky_relu"), "slope": 0.05, "initializer": "he_normal"},
+                                           {**dense(1, "sigmoid"), "initializer": "glorot_uniform"}]}
+    builder.set_dataset(data)
+    builder.set_architecture(*architecture_of(spec, data, None))
+    assert builder.spec() == spec
+    builder.table.selectRow(0)
+    assert builder.slope_spin.isVisible() and builder.slope_spin.value() == 0.05
+    builder._add()  # a new layer after it takes its activation and slope
+    assert builder.spec()["layers"][1]["activation"] == "leaky_relu" and builder.spec()["layers"][1]["slope"] == 0.05

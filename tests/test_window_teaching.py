@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gui_helpers import WAIT_MS, child, click, step_epochs
 from PySide6.QtCore import QObject, QPoint, QPointF, Qt
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QMessageBox, QToolButton
 
 from core.experiment import Experiment
 from core.presets import PRESETS
@@ -50,6 +50,10 @@ def test_logistic_regression_by_hand_stepped_once_gives_the_courses_numbers(qtbo
     menu = window.actions.submenus["examples"]
     menu.actions()[0].trigger()  # the menu's own entry, as a click on it does
     assert "Logistic regression by hand" in window.banner.text.text() and window.banner.isVisible()
+    window.banner.text.linkActivated.emit("example")  # the link to the whole note
+    box = qtbot.waitUntil(lambda: window.findChild(QMessageBox) is not None) or window.findChild(QMessageBox)
+    assert "0.503475" in box.text()  # where the slides round
+    box.close()
     assert window.dataset.n_samples == 1 and window.config.dtype == "float64"
     np.testing.assert_array_equal(window.trainer_state().params, [0.5, 0.5, 1.0])
     inspector = window.registry.inspector

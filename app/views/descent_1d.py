@@ -38,6 +38,9 @@ def number(value: float) -> str:
     return f"{value:.{DIGITS}g}"
 
 
+SIDE_WIDTH = 380  # px at most for the texts and the table beside the plot
+
+
 class DescentView(ViewPanel):
     """The 1-D gradient-descent view (ViewPanel "descent1d")."""
 
@@ -83,17 +86,18 @@ class DescentView(ViewPanel):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        texts = QVBoxLayout()
+        side = QWidget()  # beside the plot: a dock is wider than it is tall
+        texts = QVBoxLayout(side)
+        texts.setContentsMargins(6, 0, 6, 4)
         texts.addWidget(self.quotient_label)
         texts.addWidget(self.status_label)
-        texts.addStretch(1)
-        bottom = QWidget()
-        row = QHBoxLayout(bottom)
-        row.setContentsMargins(6, 0, 6, 4)
-        row.addLayout(texts, 2)
-        row.addWidget(self.table, 3)
-        bottom.setMaximumHeight(190)
-        self.layout().addWidget(bottom)
+        texts.addWidget(self.table, 1)
+        side.setMaximumWidth(SIDE_WIDTH)
+        body = QHBoxLayout()
+        self.layout().removeWidget(self.stack)
+        body.addWidget(self.stack, 3)
+        body.addWidget(side, 2)
+        self.layout().addLayout(body, 1)
         self._show_quotient()
         self.show_canvas()
         self.xs = np.array([self.x0_spin.value()])

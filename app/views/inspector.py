@@ -868,6 +868,7 @@ def _empty(layout: QVBoxLayout | QGridLayout) -> None:
     while layout.count():
         item = layout.takeAt(0)
         if item.widget() is not None:
+            item.widget().hide()  # at once: the deletion waits for the event loop
             item.widget().deleteLater()
         elif item.layout() is not None:
             _empty(item.layout())

@@ -11,9 +11,10 @@ weights-and-gradients view also takes every epoch report.
 
 The default layout (also "Reset layout"), in two rows::
 
-    Loss                                  | Decision boundary · Regression fit · Loss surface
-    Accuracy · Confusion matrix · Layers  | Inspector · Weights · Network graph · Activations ·
-      · Runs · Gradient descent (1-D)     |   Activation functions · Weights and gradients
+    Loss                                        | Decision boundary · Regression fit · Loss surface ·
+                                                |   Gradient descent (1-D)
+    Accuracy · Confusion matrix · Layers · Runs | Weights · Inspector · Network graph · Activations ·
+                                                |   Activation functions · Weights and gradients
 
 Every plot can be exported (:meth:`ViewRegistry.exportable_plots`, :mod:`app.plot_export`).
 
@@ -32,6 +33,7 @@ from core import insight
 from core.data import Dataset
 from core.inspection import InspectorProbe
 from core.loss_surface import LossSurfaceProbe
+from core.z_distribution import ZDistributionProbe
 
 from ..history import RunHistory
 from ..layer_stats import LayerStatsView
@@ -39,6 +41,7 @@ from ..plots import EpochPlot
 from ..redraw import RedrawScheduler
 from ..view_area import ViewArea
 from ..worker import Probe, ProbeResult, TrainerController, weight_matrices
+from .activation_functions import ActivationFunctionsView
 from .activations import ActivationsView
 from .boundary import BoundaryView
 from .common import is_shown
@@ -97,6 +100,7 @@ class ViewRegistry(QObject):
         self.runs = RunsTable(history)
         self.loss_surface = LossSurfaceView()
         self.inspector = InspectorView()
+        self.activation_functions = ActivationFunctionsView()
         self.descent = DescentView()
         self._activation_probe = insight.ActivationProbe()
         entries = [
@@ -110,6 +114,8 @@ class ViewRegistry(QObject):
             ViewEntry("weights", "Weights", self.weights, Probe("weights", weight_matrices, PROBE_SECONDS)),
             ViewEntry("networkGraph", "Network graph", self.graph, Probe("networkGraph", insight.graph_data, PROBE_SECONDS)),
             ViewEntry("activations", "Activations", self.activations, Probe("activations", self._activation_probe, PROBE_SECONDS)),
+            ViewEntry("activationFunctions", "Activation functions", self.activation_functions,
+                      Probe("activationFunctions", ZDistributionProbe(), PROBE_SECONDS)),
             ViewEntry("weightHistory", "Weights and gradients", self.weight_history,
                       Probe("weightHistory", insight.WeightHistogramRing(), PROBE_SECONDS)),
             ViewEntry("inspector", "Inspector", self.inspector, Probe("inspector", InspectorProbe(), PROBE_SECONDS)),
@@ -157,8 +163,8 @@ class ViewRegistry(QObject):
         area.splitDockWidget(docks["loss"], docks["metric"], Qt.Orientation.Vertical)
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
-        for front, behind in (("boundary", ("regressionFit", "lossSurface")), ("metric", ("confusion", "layers", "runs", "descent1d")),
-                              ("weights", ("inspector", "networkGraph", "activations", "weightHistory"))):
+        for front, behind in (("boundary", ("regressionFit", "lossSurface", "descent1d")), ("metric", ("confusion", "layers", "runs")),
+                              ("weights", ("inspector", "networkGraph", "activations", "activationFunctions", "weightHistory"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])
         for name in ("boundary", "metric", "weights"):
