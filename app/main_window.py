@@ -296,6 +296,9 @@ class MainWindow(QMainWindow):
         self._mark_clean(None)
         self._offer_recovery_on_show = True
         self._fit_views_on_show = not registry.restore_layout(layout_settings())  # as the user arranged them last time
+        # the view area's minimum size as its docks are laid out now: the one its layout took while they were being
+        # placed (one above the other) made the window taller than a 720-pixel screen
+        self.views.layout().activate()
 
     # ----- construction ---------------------------------------------------------------------------
     def _fit_to_screen(self) -> None:

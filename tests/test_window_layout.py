@@ -31,6 +31,14 @@ def test_the_loss_plot_and_the_boundary_get_the_room(qtbot, size):
         win.close()
 
 
+def test_the_window_keeps_the_size_of_a_1280_by_720_screen(qtbot):
+    win = sized_window(qtbot, 1280, 720)
+    try:  # not taller: the view area once kept the minimum its docks had while they were being placed
+        assert (win.width(), win.height()) == (1280, 720) and win.minimumSizeHint().height() <= 600
+    finally:
+        win.close()
+
+
 def test_nothing_hides_in_the_toolbar_overflow_at_1280_by_720(qtbot):
     win = sized_window(qtbot, 1280, 720)
     try:
@@ -71,8 +79,10 @@ def test_reset_layout_brings_every_view_back(qtbot):
         assert not any(dock.isFloating() for dock in docks.values())
         assert all(not dock.isHidden() for dock in docks.values())
         groups = {name: {d.objectName() for d in win.views.tabifiedDockWidgets(docks[name])} for name in ("boundary", "metric", "weights")}
-        assert groups == {"boundary": {"regressionFitDock"}, "metric": {"confusionDock", "layersDock", "runsDock"},
-                          "weights": {"networkGraphDock", "activationsDock", "weightHistoryDock"}}
+        assert groups == {"boundary": {"regressionFitDock", "lossSurfaceDock", "descent1dDock"},
+                          "metric": {"confusionDock", "layersDock", "runsDock"},
+                          "weights": {"inspectorDock", "networkGraphDock", "activationsDock", "activationFunctionsDock",
+                                      "weightHistoryDock"}}
         qtbot.wait(100)
         assert len(shown_tab_bars(win)) == 3
     finally:
