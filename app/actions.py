@@ -71,10 +71,14 @@ COMMANDS = (
     Command("logLoss", "View", "&Log-scale loss", "Ctrl+Shift+L", "Show the loss on a logarithmic axis", checkable=True),
     Command("focusPlots", "View", "&Focus the plots", "Escape", "Leave the field being edited: Space and → train again"),
     Command("resetLayout", "View", "&Reset layout", None, "Put every view back where it was when Epoch Lab was installed"),
-    Command("shortcuts", "Help", "&Keyboard shortcuts", StandardKey.HelpContents, "List the keyboard shortcuts"),
+    Command("conceptHelp", "Help", "&Help for this control", StandardKey.HelpContents,
+            "What the focused control means: formula, plot, when to use it, pitfalls (elsewhere: the keyboard shortcuts)"),
+    Command("concepts", "Help", "&Concepts", None,
+            "Every activation, loss, optimizer, initializer, regulariser and training setting, explained", submenu=True),
+    Command("shortcuts", "Help", "&Keyboard shortcuts", None, "List the keyboard shortcuts", separator_before=True),
     Command("about", "Help", "&About Epoch Lab", None, "Versions and what Epoch Lab is"),
 )
-MENUS = ("File", "Training", "View", "Help")
+MENUS = ("File", "Training", "View", "Lessons", "Help")  # Lessons: filled by the window from the lesson files
 
 
 class Actions:

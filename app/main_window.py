@@ -72,6 +72,7 @@ from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_p
 from core.experiment import Experiment, apply_weights, check_split, default_experiment, load_dataset
 from core.files import FileFormatError
 from core.layers import SpecError
+from core.lessons import lesson_in_file
 from core.limits import ResourceError
 from core.loss_surface import checkpoint_path
 from core.network import Network
@@ -86,6 +87,7 @@ from .autosave import Autosave
 from .branch_dialog import BranchDialog
 from .dataset_panel import DatasetPanel
 from .export_commands import ExportCommands
+from .guide import Guide
 from .history import Marker, RunHistory
 from .keys import KeysForFocusedWidget
 from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of, architecture_spec
@@ -275,8 +277,10 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
 
-        self.actions.build_menus(self.menuBar(), {"View": [self.setup_dock.toggleViewAction(),
-                                                           *(dock.toggleViewAction() for dock in registry.docks.values())]})
+        self.guide = Guide(self)
+        menus = self.actions.build_menus(self.menuBar(), {"View": [self.setup_dock.toggleViewAction(), *self.guide.toggle_actions(),
+                                                                   *(dock.toggleViewAction() for dock in registry.docks.values())]})
+        self.guide.fill_menus(menus["Lessons"], self.actions.submenus["concepts"])
         recent_menu = self.actions.submenus["openRecent"]
         recent_menu.aboutToShow.connect(lambda: self.recent.fill(recent_menu, self._open_recent))
         for example in PRESETS:
@@ -293,12 +297,13 @@ class MainWindow(QMainWindow):
         except BaseException:
             self.controller.shutdown()  # no window: its trainer thread must not outlive it
             raise
-        self._mark_clean(None)
+        self.mark_clean(None)
         self._offer_recovery_on_show = True
         self._fit_views_on_show = not registry.restore_layout(layout_settings())  # as the user arranged them last time
         # the view area's minimum size as its docks are laid out now: the one its layout took while they were being
         # placed (one above the other) made the window taller than a 720-pixel screen
         self.views.layout().activate()
+        self.guide.report_problems()
 
     # ----- construction ---------------------------------------------------------------------------
     def _fit_to_screen(self) -> None:
@@ -324,7 +329,7 @@ class MainWindow(QMainWindow):
             "continueHere": self._on_continue_here, "markEpoch": self.mark_epoch, "exportHistory": self.exports.ask_history,
             **{f"export{kind.title()}": partial(self.exports.ask_program, kind) for kind in ("script", "notebook", "torch", "onnx")},
             "logLoss": self.loss_plot.set_log_scale, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
-            "shortcuts": self._on_shortcuts, "about": self._on_about,
+            "shortcuts": self.show_shortcuts, "conceptHelp": self.guide.help_for_focus, "about": self._on_about,
         })
         self.loss_plot.log_check.toggled.connect(self.actions["logLoss"].setChecked)
         self.loss_plot.cursorMoved.connect(self._on_cursor_moved)
@@ -467,7 +472,7 @@ class MainWindow(QMainWindow):
         self.banner.show_message(f"<b>{html.escape(what)}</b> {html.escape(message)}", "error")
         self.fileProblem.emit(f"{what} {message}")
 
-    def _apply_or_refuse(self, what: str, change: Callable[[], None]) -> bool:
+    def apply_or_refuse(self, what: str, change: Callable[[], None]) -> bool:
         """Run ``change()``, which applies a file as one transaction; True when it did. When
         it raises, the banner says ``what`` did not happen: one of REFUSALS with its own
         message, anything else (a bug) as an internal error with its traceback on stderr."""
@@ -586,7 +591,7 @@ class MainWindow(QMainWindow):
             self._edit(**changes)
             return
         setup = self._setup.changed(**changes)
-        if self._apply_or_refuse("Could not use this data.", lambda: self._switch_to(setup)):
+        if self.apply_or_refuse("Could not use this data.", lambda: self._switch_to(setup)):
             self._mark_changed()
         else:
             self._show_dataset()
@@ -682,7 +687,7 @@ class MainWindow(QMainWindow):
             setup = dataclasses.replace(self._setup, config=dataclasses.replace(self._setup.config, **changes))  # ConfigError
             self._switch_to(setup, state, branch=(parent, epoch))
 
-        if not self._apply_or_refuse("Could not continue from here.", branch):
+        if not self.apply_or_refuse("Could not continue from here.", branch):
             return False
         self._mark_changed()
         self.statusBar().showMessage(f"{self.history.current.name}: a branch from epoch {epoch}; press Play", 8000)
@@ -832,9 +837,13 @@ class MainWindow(QMainWindow):
         a new run). On failure explain why in the banner (and with ``fileProblem``) and keep
         the current experiment and its runs as they were."""
         path = Path(path)
-        if not self._apply_or_refuse("Could not open the experiment.", lambda: self._open(path)):
+        if not self.apply_or_refuse("Could not open the experiment.", lambda: self._open(path)):
             return False
-        self._mark_clean(path)
+        self.mark_clean(path)
+        try:  # a lesson file is an experiment with the lesson's text
+            self.guide.show_lesson(None if is_session_path(path) else lesson_in_file(path))
+        except FileFormatError:
+            self.guide.show_lesson(None)  # read a moment ago: it changed since
         self.statusBar().showMessage(f"Opened {path}", 6000)
         return True
 
@@ -873,7 +882,7 @@ class MainWindow(QMainWindow):
         except REFUSALS as exc:
             self.refuse("Could not save the session.", exc)
             return False
-        self._mark_clean(path)
+        self.mark_clean(path)
         self.statusBar().showMessage(f"Saved the session to {path}", 6000)
         self.sessionSaved.emit(str(path))
         return True
@@ -981,7 +990,7 @@ class MainWindow(QMainWindow):
             self.setWindowModified(True)
         self.autosave.changed()
 
-    def _mark_clean(self, path: Path | None) -> None:
+    def mark_clean(self, path: Path | None) -> None:
         """The work is what ``path`` holds (None: a new, unsaved experiment): no unsaved changes."""
         self._file_path = path
         self.setWindowTitle(f"{path.name if path else 'Untitled'}[*] — Epoch Lab")
@@ -991,18 +1000,20 @@ class MainWindow(QMainWindow):
             self.recent.add(path)
 
     def _on_new(self) -> None:
-        if self.confirm_discard("A new experiment") and self._apply_or_refuse(
+        if self.confirm_discard("A new experiment") and self.apply_or_refuse(
                 "Could not start a new experiment.", lambda: self.apply_experiment(default_experiment(), session=Session())):
-            self._mark_clean(None)
+            self.mark_clean(None)
+            self.guide.show_lesson(None)
 
     def open_example(self, key: str) -> bool:
         """Open the worked example ``key`` (core.presets) as a new, unsaved session, with its
         note in the banner and the inspector in front: its numbers are the course's."""
         example = preset(key)
-        if not self._apply_or_refuse("Could not open the worked example.",
+        if not self.apply_or_refuse("Could not open the worked example.",
                                      lambda: self.apply_experiment(example.experiment, session=Session())):
             return False
-        self._mark_clean(None)
+        self.mark_clean(None)
+        self.guide.show_lesson(None)
         self._example = example
         self.banner.show_message(f"<b>{html.escape(example.title)}.</b> {html.escape(example.summary)}. Step one mini-batch "
                                  "(Shift+→): the Inspector shows every number. <a href=\"example\">Read the whole example…</a>",
@@ -1098,17 +1109,17 @@ class MainWindow(QMainWindow):
     def recover(self, path: Path) -> bool:
         """Open the autosave ``path`` as unsaved work (of the file it came from, if any), then remove it."""
         window: list[dict] = []
-        if not self._apply_or_refuse("Could not recover the autosaved session.", lambda: window.append(self._open(path))):
+        if not self.apply_or_refuse("Could not recover the autosaved session.", lambda: window.append(self._open(path))):
             return False
         original = window[0].get("file")
-        self._mark_clean(Path(original) if isinstance(original, str) else None)
+        self.mark_clean(Path(original) if isinstance(original, str) else None)
         path.unlink(missing_ok=True)
         self._mark_changed()
         self.statusBar().showMessage("Recovered the autosaved session: save it to keep it", 8000)
         return True
 
     # ----- help -----------------------------------------------------------------------------------
-    def _on_shortcuts(self) -> None:
+    def show_shortcuts(self) -> None:
         table = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in self.actions.shortcut_rows())
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{table}</table>")
 

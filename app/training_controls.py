@@ -103,7 +103,7 @@ class TrainingSettings(QWidget):
         describe(self.l1, "L1 penalty", "L1 penalty λ₁·Σ|w| on the weights (not the biases)")
         self.l2 = LogSpinBox(0.0, 10.0, 0.0, smallest_positive=1e-5)
         self.l2.setObjectName("l2Spin")
-        describe(self.l2, "L2 penalty", "L2 penalty λ₂·Σw² on the weights (not the biases)")
+        describe(self.l2, "L2 penalty", "L2 penalty (λ₂/2)·Σw² on the weights (not the biases): its gradient is λ₂·w")
         penalty_box = QGroupBox("Regularization")
         penalty_form = QFormLayout(penalty_box)
         penalty_form.addRow("L1 λ₁", self.l1)

@@ -121,10 +121,11 @@ def describe(annotation: Any) -> str:
     return BASE_WORDS.get(base, getattr(base, "__name__", str(base))) + _bounds_text(metadata)
 
 
-def expect(annotation: Any, what: str | None = None, noun: str = "value") -> Any:
+def expect(annotation: Any, what: str | None = None, noun: str = "value", suggest: bool = False) -> Any:
     """``annotation``, validated by pydantic, whose every failure reads ``expected <what>``
     (by default :func:`describe` of it) or, for a string that is not one of a Literal's
-    values, ``unknown <noun> 'x'; choose one of …``."""
+    values, ``unknown <noun> 'x'; choose one of …`` (with ``suggest``: ``did you mean 'y'?``
+    when one of them is close)."""
     what = what or describe(annotation)
     options = _options(annotation)
 
@@ -133,15 +134,17 @@ def expect(annotation: Any, what: str | None = None, noun: str = "value") -> Any
             return handler(value)
         except ValidationError:
             if options and isinstance(value, str):
-                raise PydanticCustomError("unknown_choice", "unknown {noun}", {"noun": noun, "options": options}) from None
+                raise PydanticCustomError("unknown_choice", "unknown {noun}",
+                                          {"noun": noun, "options": options, "suggest": suggest}) from None
             raise PydanticCustomError("expected", "expected {what}", {"what": what}) from None
 
     return Annotated[annotation, WrapValidator(check), Field(description=what)]
 
 
-def choice(options: Iterable[str], noun: str = "value") -> Any:
-    """One of ``options`` (a string), refused as ``unknown <noun> 'x'; choose one of …``."""
-    return expect(Literal[tuple(options)], noun=noun)
+def choice(options: Iterable[str], noun: str = "value", suggest: bool = False) -> Any:
+    """One of ``options`` (a string), refused as ``unknown <noun> 'x'; choose one of …``
+    (with ``suggest``: the nearest one, ``did you mean 'y'?``, when one is close)."""
+    return expect(Literal[tuple(options)], noun=noun, suggest=suggest)
 
 
 def _known_encoding(name: str) -> str:
@@ -356,6 +359,39 @@ class LayerWeights(Section):
     b: Row = OPTIONAL
 
 
+# ----- lessons: an experiment's text for the student (see core.lessons) ------------------------
+Prose = expect(Annotated[str, Field(pattern=r"\S")], "text (not empty)")
+
+
+@cache
+def _lesson_model() -> type[Section]:
+    """The ``lesson`` object of a lesson file (built on first use: core.lessons, which names
+    the views a step may point at, imports core.experiment, which imports this module)."""
+    from .lessons import VIEW_NAMES
+
+    class LessonStep(Section):
+        """One thing to do or look at; ``view`` brings that view forward."""
+
+        what: ClassVar[str] = "a lesson step"
+        noun: ClassVar[str] = "lesson step key"
+        text: Prose
+        view: choice(VIEW_NAMES, "view", suggest=True) = OPTIONAL
+
+    class Lesson(Section):
+        """A lesson's text: its title, goal, steps, two or three questions and what to try next."""
+
+        what: ClassVar[str] = "a lesson"
+        noun: ClassVar[str] = "lesson key"
+        title: Prose
+        goal: Prose
+        steps: Annotated[list[LessonStep], Field(min_length=1)]
+        questions: Annotated[list[Prose], Field(min_length=2, max_length=3)]
+        try_next: Annotated[list[Prose], Field(min_length=1)]
+        epochs_hint: expect(Annotated[Whole, Field(ge=1)]) = OPTIONAL
+
+    return Lesson
+
+
 # ----- training settings, derived from TrainingConfig -----------------------------------------
 class _Training(Section):
     what: ClassVar[str] = "the training settings"
@@ -445,6 +481,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         network: NetworkChoice
         training: TrainingSettings = TrainingSettings()
         weights: list[LayerWeights] = OPTIONAL  # absent: drawn from the seed
+        lesson: _lesson_model() = OPTIONAL  # a lesson file's text (core.lessons); an experiment does not keep it
 
     return TypeAdapter(Experiment), TypeAdapter(dataset_choice)
 
@@ -467,9 +504,19 @@ def _validated(adapter: TypeAdapter, data: object, where: str) -> Any:
 
 def validate_experiment(data: object) -> dict:
     """The experiment ``data`` (parsed JSON) with every key checked: ``{"dataset": …,
-    "network": …}`` and ``"training"`` and ``"weights"`` when given, values normalised (1 → 1.0
+    "network": …}`` and ``"training"``, ``"weights"`` and ``"lesson"`` when given, values normalised (1 → 1.0
     for a number)."""
     return _validated(_experiment_adapters()[0], data, "")
+
+
+def validate_lesson(data: object, where: str = "lesson") -> dict:
+    """A lesson file's ``lesson`` object (title, goal, steps, questions, try_next, epochs_hint) with every key checked."""
+    return _validated(_lesson_adapter(), data, where)
+
+
+@cache
+def _lesson_adapter() -> TypeAdapter:
+    return TypeAdapter(_lesson_model())
 
 
 def validate_network_spec(spec: object, where: str = "network") -> dict:
@@ -551,6 +598,12 @@ def _unknown_key(ctx: dict, value: Any) -> tuple[tuple[Any, ...], str]:
     return (ctx["key"],), f"unknown {ctx['noun']}; {hint}"
 
 
+def _unknown_choice(ctx: dict, value: Any) -> tuple[tuple[Any, ...], str]:
+    close = difflib.get_close_matches(value, ctx["options"], n=1) if ctx.get("suggest") else []
+    hint = f"did you mean '{close[0]}'?" if close else f"choose one of {', '.join(ctx['options'])}"
+    return (), f"unknown {ctx['noun']} {value!r}; {hint}"
+
+
 def _layer_type(ctx: dict, value: Any) -> tuple[tuple[Any, ...], str]:
     given = value.get("type") if isinstance(value, dict) else None
     wrong = f"unknown layer type {given!r}" if isinstance(given, str) else f"expected a layer type, got {shown(given)}"
@@ -564,7 +617,7 @@ def _not_an_object(ctx: dict, value: Any) -> tuple[tuple[Any, ...], str]:
 MESSAGES: dict[str, Callable[[dict, Any], tuple[tuple[Any, ...], str]]] = {
     # pydantic error type → (keys after the error's location, the message)
     "expected": lambda ctx, value: ((), f"expected {ctx['what']}, got {shown(value)}"),
-    "unknown_choice": lambda ctx, value: ((), f"unknown {ctx['noun']} {value!r}; choose one of {', '.join(ctx['options'])}"),
+    "unknown_choice": _unknown_choice,
     "unknown_key": _unknown_key,
     "missing_key": lambda ctx, value: ((ctx["key"],), f"missing; {ctx['what']} needs {_quoted_list(ctx['required'])}"),
     "union_tag_invalid": _layer_type,
@@ -574,6 +627,7 @@ MESSAGES: dict[str, Callable[[dict, Any], tuple[tuple[Any, ...], str]]] = {
     "dict_type": _not_an_object,
     "list_type": lambda ctx, value: ((), f"expected a list, got {shown(value)}"),
     "too_short": lambda ctx, value: ((), f"expected at least {ctx['min_length']} item(s), got {shown(value)}"),
+    "too_long": lambda ctx, value: ((), f"expected at most {ctx['max_length']} item(s), got {shown(value)}"),
     "at_key": lambda ctx, value: (tuple(ctx["keys"]), ctx["text"]),
 }
 
