@@ -73,8 +73,9 @@ class Concept:
         return None if self.plot is None else self.plot.function(np.asarray(x, dtype=np.float64).reshape(-1))
 
 
-def activation_curve(name: str) -> CurveFunction:
-    """g(z) and g′(z) of the engine's activation ``name`` at each z (p,), in float64.
+def activation_curve(name: str, slope: float = 0.01) -> CurveFunction:
+    """g(z) and g′(z) of the engine's activation ``name`` (``slope``: leaky_relu's) at each z
+    (p,), in float64.
 
     Each z is a sample of one unit, except for softmax, which needs several units: there z is
     the first of two units whose second has z = 0, and the curve is that first unit's a₁ and
@@ -82,15 +83,15 @@ def activation_curve(name: str) -> CurveFunction:
 
     def function(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         column = np.asarray(z, dtype=np.float64).reshape(-1, 1)
-        activation = get_activation(name)
+        activation = get_activation(name, slope)
         if name == "softmax":
             pre = np.hstack([column, np.zeros_like(column)])
             upstream = np.hstack([np.ones_like(column), np.zeros_like(column)])
         else:
             pre, upstream = column.copy(), np.ones_like(column)
         a = activation.forward(pre, np)
-        slope = activation.backward(a, upstream, np.empty_like(a), np)
-        return a[:, 0].copy(), np.array(slope[:, 0], dtype=np.float64)
+        derivative = activation.backward(a, upstream, np.empty_like(a), np)
+        return a[:, 0].copy(), np.array(derivative[:, 0], dtype=np.float64)
 
     return function
 

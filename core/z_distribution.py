@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
+from .concepts import activation_curve
 from .layers import Dense, Dropout
 
 MOST_SAMPLES = 2000  # training samples the distributions are computed over
@@ -47,11 +48,7 @@ def saturation_edge(activation: str, slope: float = SATURATION_SLOPE) -> float |
 def function_curves(activation: str, slope: float, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """g(z) and g'(z) (each like ``z``, float64) of the engine's own activation ``activation``
     (one of CURVE_FUNCTIONS; ``slope`` is leaky_relu's), computed by core.activations."""
-    g = get_activation(activation, slope)
-    z = np.asarray(z, dtype=np.float64).reshape(1, -1)
-    a = g.forward(z.copy(), np)
-    dg = g.backward(a, np.ones_like(a), np.empty_like(a), np)
-    return a.reshape(-1), np.array(dg, dtype=np.float64).reshape(-1)
+    return activation_curve(activation, slope)(np.asarray(z, dtype=np.float64).reshape(-1))
 
 
 def nice_ceiling(value: float) -> float:
