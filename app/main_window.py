@@ -91,6 +91,7 @@ from .guide import Guide
 from .history import Marker, RunHistory
 from .keys import KeysForFocusedWidget
 from .layer_builder import LOSS_TITLES, Architecture, LayerBuilder, architecture_of, architecture_spec
+from .presentation import Presentation
 from .recent_files import RecentFiles
 from .redraw import RedrawScheduler
 from .run_controls import RunControls
@@ -278,6 +279,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
 
         self.guide = Guide(self)
+        self.presentation = Presentation(self, layout_settings())
         menus = self.actions.build_menus(self.menuBar(), {"View": [self.setup_dock.toggleViewAction(), *self.guide.toggle_actions(),
                                                                    *(dock.toggleViewAction() for dock in registry.docks.values())]})
         self.guide.fill_menus(menus["Lessons"], self.actions.submenus["concepts"])
@@ -328,7 +330,7 @@ class MainWindow(QMainWindow):
             "stepBatch": lambda: self._step(self.controller.step_batch), "reset": self.reset,
             "continueHere": self._on_continue_here, "markEpoch": self.mark_epoch, "exportHistory": self.exports.ask_history,
             **{f"export{kind.title()}": partial(self.exports.ask_program, kind) for kind in ("script", "notebook", "torch", "onnx")},
-            "logLoss": self.loss_plot.set_log_scale, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
+            "logLoss": self.loss_plot.set_log_scale, "presentation": self.presentation.set_enabled, "focusPlots": self.focus_plots, "resetLayout": self._on_reset_layout,
             "shortcuts": self.show_shortcuts, "conceptHelp": self.guide.help_for_focus, "about": self._on_about,
         })
         self.loss_plot.log_check.toggled.connect(self.actions["logLoss"].setChecked)
@@ -1142,6 +1144,8 @@ class MainWindow(QMainWindow):
         if self._offer_recovery_on_show:
             self._offer_recovery_on_show = False
             QTimer.singleShot(0, self._offer_recovery)
+            if self.presentation.remembered():  # as it was left
+                QTimer.singleShot(0, lambda: self.actions["presentation"].setChecked(True))
 
     @Slot()
     def _on_quit(self) -> None:
