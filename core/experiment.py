@@ -5,6 +5,7 @@ Format (the CLI's ``--config`` and the window's Save/Open use the same)::
     {"dataset":  {"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}
                  or {"path": "data.npz", ...FILE_OPTIONS}
                  or {"inline": {"X": [[5, 3]], "y": [1], "classes": ["0", "1"], "features": ["x1", "x2"], "name": "…"}},
+                 each may add "engineered": ["x1^2", "x2^2", "x1*x2", "sin_x1", "sin_x2"] (any of them; 2-feature data)
      "network":  {"input_shape": [2], "layers": [...]},     # see core.network; {}: from the data
      "training": {"optimizer": "adam", "learning_rate": 0.01, ...},  # see TrainingConfig
      "weights":  [{"W": [[0.5, 0.5]], "b": [1.0]}, ...]}    # optional: the initial weights, one entry per layer
@@ -36,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import DataError, Dataset, make_dataset, suggested_head
+from .features import engineer
 from .files import FileFormatError, atomic_write
 from .layers import SpecError
 from .limits import ResourceError, format_bytes, require_regular_file
@@ -112,8 +114,22 @@ def load_dataset(choice: object, base: str | os.PathLike = ".", *, read_image: R
     a synthetic or real built-in (see core.synthetic, core.realdata), a data file or
     image folder of any format core.loaders reads (``path`` relative to ``base``), or the
     experiment's inline data (:func:`inline_dataset`). ``read_image`` decodes images of an
-    image folder; ``progress`` and ``cancel`` are passed to the loader."""
+    image folder; ``progress`` and ``cancel`` are passed to the loader. ``engineered`` names
+    the extra input columns of 2-feature data (core.features.engineer); ConfigError naming
+    ``dataset.engineered`` for data without exactly 2 features."""
     choice = validate_dataset(choice)
+    dataset = _source_dataset(choice, base, read_image, progress, cancel)
+    if not choice.get("engineered"):
+        return dataset
+    try:
+        return engineer(dataset, choice["engineered"])
+    except DataError as exc:
+        raise ConfigError(f"dataset.engineered: {exc}") from None
+
+
+def _source_dataset(choice: dict, base: str | os.PathLike, read_image: ReadImage | None, progress: ProgressCallback | None,
+                    cancel: threading.Event | None) -> Dataset:
+    """The dataset a checked ``dataset`` object names, before any engineered column (see :func:`load_dataset`)."""
     if "inline" in choice:
         return inline_dataset(choice["inline"])
     if "path" in choice:

@@ -8,10 +8,13 @@ These run in the trainer's thread between epochs, so they always see one set of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
+from .features import network_inputs, plane_features, plane_samples
 from .network import Network
 
 
@@ -46,6 +49,15 @@ def plane_grid(X: np.ndarray, resolution: int = 80, margin: float = 0.1) -> Plan
     return PlaneGrid((float(low[0]), float(high[0])), (float(low[1]), float(high[1])), resolution, points)
 
 
+GridInputs = Callable[[np.ndarray], np.ndarray]  # grid points (m, 2) in raw units → the network's raw inputs (m, n)
+
+
+def grid_inputs(grid: PlaneGrid, to_inputs: GridInputs | None = None) -> np.ndarray:
+    """The network's raw inputs (m, n) at the grid's points: ``to_inputs(grid.points)``, or the
+    points themselves (m, 2) when the network takes the plane's two coordinates as they are."""
+    return grid.points if to_inputs is None else to_inputs(grid.points)
+
+
 def raw_forward_all(network: Network, X: np.ndarray) -> list[np.ndarray]:
     """Every layer's output (host, (m, units)) for raw inputs X (m, n), standardization applied."""
     x = np.asarray(X, dtype=np.float64)
@@ -54,9 +66,9 @@ def raw_forward_all(network: Network, X: np.ndarray) -> list[np.ndarray]:
     return [network.backend.to_host(a) for a in network.forward_all(network.backend.asarray(x))]
 
 
-def boundary_map(network: Network, grid: PlaneGrid) -> np.ndarray:
+def boundary_map(network: Network, grid: PlaneGrid, to_inputs: GridInputs | None = None) -> np.ndarray:
     """Network outputs over the grid as an image (r, r, k): row i is y_i, column j is x_j."""
-    out = network.predict(grid.points)
+    out = network.predict(grid_inputs(grid, to_inputs))
     return out.reshape(grid.resolution, grid.resolution, -1)
 
 
@@ -67,10 +79,10 @@ def predicted_classes(outputs: np.ndarray) -> np.ndarray:
     return outputs.argmax(axis=1)
 
 
-def unit_maps(network: Network, grid: PlaneGrid) -> list[np.ndarray]:
+def unit_maps(network: Network, grid: PlaneGrid, to_inputs: GridInputs | None = None) -> list[np.ndarray]:
     """Each layer's unit outputs over the grid: per layer an array (units, r, r)."""
     r = grid.resolution
-    return [a.T.reshape(a.shape[1], r, r) for a in raw_forward_all(network, grid.points)]
+    return [a.T.reshape(a.shape[1], r, r) for a in raw_forward_all(network, grid_inputs(grid, to_inputs))]
 
 
 def histogram_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -140,28 +152,65 @@ def sample_target_text(dataset, index: int) -> str:
 
 
 @dataclass(frozen=True)
+class UnitMap:
+    """One unit's output a[l]ᵢ over a boundary grid: ``layer`` (0-based in ``network.layers``, a
+    dense layer), ``unit`` (0-based), the layer's ``activation`` name and ``values`` (r, r):
+    row i is y_i, column j is x_j, as in :func:`boundary_map`."""
+
+    layer: int
+    unit: int
+    activation: str
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
 class BoundaryData:
-    """A decision-boundary payload: ``outputs`` (r, r, k) over ``grid``; ``reason`` says why
-    there is none (then the arrays are None)."""
+    """A decision-boundary payload: ``outputs`` (r, r, k) over ``grid``; ``unit_map`` the output of
+    the unit asked for over the same grid (None when none was asked or it does not exist);
+    ``reason`` says why there is none (then the arrays are None)."""
 
     grid: PlaneGrid | None
     outputs: np.ndarray | None
     classes: np.ndarray | None
     epoch: int
     reason: str = ""
+    unit_map: UnitMap | None = None
 
 
-def boundary_data(trainer, resolution: int = 80) -> BoundaryData:
-    """The network's outputs over a grid around all the samples of a 2-D classification set."""
-    data = trainer.dataset
-    if data.task == "regression" or data.n_features != 2:
-        why = "regression data" if data.task == "regression" else f"{data.n_features} input features"
+def dense_unit(network: Network, unit: tuple[int, int] | None) -> tuple[int, int] | None:
+    """``unit`` = (layer, i) as ints when network.layers[layer] is a dense layer with a unit i,
+    else None (a unit asked for before the network changed, say)."""
+    if unit is None:
+        return None
+    layer, i = int(unit[0]), int(unit[1])
+    if not 0 <= layer < len(network.layers) or "W" not in network.layers[layer].params:
+        return None
+    return (layer, i) if 0 <= i < network.layers[layer].params["W"].shape[0] else None
+
+
+def boundary_data(trainer, resolution: int = 80, unit: tuple[int, int] | None = None,
+                  to_inputs: GridInputs | None = None) -> BoundaryData:
+    """The network's outputs over a grid around all the samples of a 2-D classification set and,
+    for ``unit`` = (layer in ``network.layers``, unit), that unit's output over the same grid
+    (one forward pass gives both). ``to_inputs`` maps grid points to the network's inputs."""
+    data, network = trainer.dataset, trainer.network
+    if data.task == "regression" or plane_features(data) != 2:
+        why = "regression data" if data.task == "regression" else f"{plane_features(data)} input features"
         return BoundaryData(None, None, None, trainer.epoch,
                             f"The decision boundary needs 2-D classification data; this dataset has {why}.")
-    grid = plane_grid(data.X, resolution)
-    outputs = boundary_map(trainer.network, grid)
+    grid = plane_grid(plane_samples(data), resolution)
+    to_inputs = to_inputs or partial(network_inputs, data)  # the plane's (x1, x2) with any engineered inputs
+    unit = dense_unit(network, unit)
+    unit_map = None
+    if unit is None:
+        outputs = boundary_map(network, grid, to_inputs)
+    else:
+        layers = raw_forward_all(network, grid_inputs(grid, to_inputs))
+        outputs = layers[-1].reshape(resolution, resolution, -1)
+        values = layers[unit[0]][:, unit[1]].reshape(resolution, resolution).astype(np.float32)
+        unit_map = UnitMap(*unit, network.layers[unit[0]].activation_name, values)
     classes = predicted_classes(outputs.reshape(-1, outputs.shape[-1])).reshape(resolution, resolution)
-    return BoundaryData(grid, outputs.astype(np.float32), classes, trainer.epoch)
+    return BoundaryData(grid, outputs.astype(np.float32), classes, trainer.epoch, unit_map=unit_map)
 
 
 @dataclass(frozen=True)
@@ -260,18 +309,19 @@ class GraphData:
     reason: str = ""
 
 
-def graph_data(trainer, thumbnail_resolution: int = 24, max_thumbnail_units: int = 64) -> GraphData:
+def graph_data(trainer, thumbnail_resolution: int = 24, max_thumbnail_units: int = 64,
+               to_inputs: GridInputs | None = None) -> GraphData:
     """The network's dense layers for the graph view; unit thumbnails when the data is 2-D
-    and no layer is wider than ``max_thumbnail_units``."""
+    and no layer is wider than ``max_thumbnail_units`` (``to_inputs``: as in :func:`boundary_data`)."""
     network, data = trainer.network, trainer.dataset
     params = network.parameters_by_layer()
     dense = [i for i, p in enumerate(params) if "W" in p and p["W"].ndim == 2]
     if not dense or len(dense) != sum("W" in p for p in params):
         return GraphData((), (), (), (), None, trainer.epoch, "The network graph draws networks of dense layers only.")
     maps = None
-    if data.n_features == 2 and max(params[i]["W"].shape[0] for i in dense) <= max_thumbnail_units:
-        grid = plane_grid(data.X, thumbnail_resolution)
-        outputs = raw_forward_all(network, grid.points)
+    if plane_features(data) == 2 and max(params[i]["W"].shape[0] for i in dense) <= max_thumbnail_units:
+        grid = plane_grid(plane_samples(data), thumbnail_resolution)
+        outputs = raw_forward_all(network, grid_inputs(grid, to_inputs or partial(network_inputs, data)))
         # a dense layer's activation is applied in the layer itself, or by the layer that follows it
         owner = {}
         for i in range(len(network.layers)):
@@ -362,12 +412,15 @@ class ActivationData:
 
 
 class BoundaryProbe:
-    """The decision-boundary probe: the grid (:func:`boundary_data`), the raw samples
-    (:func:`raw_split` followed by the dataset indices of the training and validation samples,
-    computed once per trainer; each result reaches the window as new arrays, and the view
-    compares them by value to redraw its points only after a reset) and the feature names."""
+    """The decision-boundary probe: the grid (:func:`boundary_data`, with the map of ``unit`` =
+    (layer in ``network.layers``, unit) or None, set from any thread: the unit hovered in the
+    network graph), the raw samples (:func:`raw_split` followed by the dataset indices of the
+    training and validation samples, computed once per trainer; each result reaches the window
+    as new arrays, and the view compares them by value to redraw its points only after a reset)
+    and the feature names."""
 
     def __init__(self) -> None:
+        self.unit: tuple[int, int] | None = None
         self._trainer = None
         self._points = None
 
@@ -375,7 +428,7 @@ class BoundaryProbe:
         if trainer is not self._trainer:
             self._trainer = trainer
             self._points = (*raw_split(trainer), *split_of(trainer))
-        return boundary_data(trainer), self._points, tuple(trainer.dataset.feature_names)
+        return boundary_data(trainer, unit=self.unit), self._points, tuple(trainer.dataset.feature_names)
 
 
 class ActivationProbe:

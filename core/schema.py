@@ -50,6 +50,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from .activations import ACTIVATIONS
+from .features import ENGINEERED, canonical
 from .initializers import INITIALIZERS
 from .layers import SpecError
 from .synthetic import SYNTHETIC
@@ -417,6 +418,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
 
     missing_policy = choice(MISSING_POLICIES, "missing-value policy")
     scaling = choice(SCALINGS, "scaling")
+    engineered_names = Annotated[list[choice(ENGINEERED, "engineered feature", suggest=True)], WrapValidator(_engineered_order)]
 
     class BuiltinDataset(Section):
         """A synthetic generator (core.synthetic) or a shipped real dataset (core.realdata)."""
@@ -429,6 +431,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         seed: expect(Annotated[Whole, Field(ge=0)]) = 0
         missing: missing_policy = "drop"  # real tables only
         scale: scaling = "none"  # real tables only
+        engineered: engineered_names = OPTIONAL  # 2-feature data only (checked when loaded)
 
         @model_validator(mode="after")
         def _synthetic_only(self) -> BuiltinDataset:
@@ -456,6 +459,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         labels: PathText | None = None
         image_size: ImageSize | None = None
         grey: expect(bool) = True
+        engineered: engineered_names = OPTIONAL
 
     class InlineDataset(Section):
         """Data written into the experiment (see InlineData)."""
@@ -463,6 +467,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         what: ClassVar[str] = "an experiment's own data"
         noun: ClassVar[str] = "dataset setting"
         inline: InlineData
+        engineered: engineered_names = OPTIONAL
 
     def kind(value: Any) -> str | None:
         if not isinstance(value, dict):
@@ -484,6 +489,15 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         lesson: _lesson_model() = OPTIONAL  # a lesson file's text (core.lessons); an experiment does not keep it
 
     return TypeAdapter(Experiment), TypeAdapter(dataset_choice)
+
+
+def _engineered_order(value: Any, handler: Callable[[Any], Any]) -> list[str]:
+    """A dataset's ``engineered`` names (core.features) in canonical order; a name given twice is refused."""
+    names = handler(value)
+    repeated = next((name for name in names if names.count(name) > 1), None)
+    if repeated is not None:
+        raise at_key((), f"engineered feature {repeated!r} is given twice")
+    return canonical(names)
 
 
 # ----- validating -----------------------------------------------------------------------------

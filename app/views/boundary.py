@@ -9,6 +9,12 @@ the predicted regions. The grid is computed in the trainer's thread by a probe
 
 A click on (or within a few pixels of) a sample emits ``samplePicked`` with its dataset index;
 :meth:`BoundaryView.set_picked` rings the sample the inspector shows.
+
+:meth:`BoundaryView.show_unit` ((layer, unit), the unit hovered in the network graph) makes the
+view draw that unit's output a[l]ᵢ over the plane instead, from the probe's ``unit_map`` (the
+probe computes it once told the unit: ``configure_probe("boundary", unit=...)``), on a scale
+that suits its activation (:func:`unit_scale`): blue below, white at, red above its middle;
+None goes back to the decision boundary.
 """
 
 from __future__ import annotations
@@ -19,13 +25,16 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QWidget
 
-from core.insight import BoundaryData
+from core.insight import BoundaryData, UnitMap
 
 from ..style import CLASS_COLORS
 from .common import ViewPanel, plot_item
 from .picking import SamplePicker
 
 SHADE = 0.5  # the strongest a region is tinted, so the samples on top stay visible
+UNIT_SHADE = 0.65  # the strongest a unit's map is tinted: more than the regions, still leaving the samples visible
+UNIT_LUT = pg.colormap.get("CET-D1").getLookupTable(nPts=256, mode="float")[:, :3]  # blue, white, red: the hues of the graph's thumbnails, brighter ends
+FIXED_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # the activations bounded on both sides
 
 
 def class_rgb(k: int) -> np.ndarray:
@@ -49,6 +58,40 @@ def shade(outputs: np.ndarray, discrete: bool) -> tuple[np.ndarray, np.ndarray]:
     strength = (np.full_like(confidence, 0.55) if discrete else confidence) * SHADE
     rgb = 1.0 - strength[..., None] * (1.0 - colors[classes])
     return (rgb * 255).astype(np.uint8), classes
+
+
+def unit_scale(activation: str, values: np.ndarray) -> tuple[float, float, float]:
+    """The colour scale (low, middle, high) of a unit's outputs ``values`` (any shape): its
+    activation's range for sigmoid and softmax (0–1, middle 0.5) and tanh (−1–1); 0 to the
+    largest output for relu (middle: half of it); otherwise (linear, leaky ReLU) ±the largest |a|."""
+    if activation in FIXED_RANGES:
+        low, high = FIXED_RANGES[activation]
+    elif activation == "relu":
+        low, high = 0.0, max(float(values.max(initial=0.0)), 1e-6)
+    else:
+        top = max(float(np.abs(values).max(initial=0.0)), 1e-6)
+        low, high = -top, top
+    return low, (low + high) / 2, high
+
+
+def scale_text(scale: tuple[float, float, float]) -> str:
+    """The colour key of a unit's map: "blue −1 · white 0 · red 1"."""
+    return " · ".join(f"{color} {value:.3g}".replace("-", "−") for color, value in zip(("blue", "white", "red"), scale, strict=True))
+
+
+def unit_colors(values: np.ndarray, scale: tuple[float, float, float]) -> np.ndarray:
+    """(r, r, 3) uint8 colours of unit outputs ``values`` (r, r) on ``scale`` (low, middle, high):
+    blue at low, white at the middle, red at high, tinted at most UNIT_SHADE."""
+    low, _, high = scale
+    index = np.clip((values - low) / (high - low) * 255, 0, 255).astype(np.uint8)
+    rgb = 1.0 - UNIT_SHADE * (1.0 - UNIT_LUT[index])
+    return (rgb * 255).astype(np.uint8)
+
+
+def unit_text(unit_map: UnitMap) -> str:
+    """The header readout while a unit is shown (1-based numbers, as the graph's labels)."""
+    return (f"showing unit {unit_map.unit + 1} of layer {unit_map.layer + 1} ({unit_map.activation}) — "
+            "move off the graph to see the decision boundary")
 
 
 class BoundaryView(ViewPanel):
@@ -82,17 +125,25 @@ class BoundaryView(ViewPanel):
         for points in (self.train_points, self.val_points):  # the samples stay put during a run: drawn from a pixmap
             points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plot.addItem(points)
+        self.unit_key = pg.TextItem("", color="#1f2328", fill=pg.mkBrush(255, 255, 255, 220), anchor=(0, 0))
+        self.unit_key.setParentItem(self.plot.vb)  # in the plot's corner, in pixels: it stays put when the plot is panned
+        self.unit_key.setPos(6, 6)
+        self.unit_key.setZValue(20)
+        self.unit_key.hide()
         self.picker = SamplePicker(self.plot)
         self.picker.picked.connect(self.samplePicked)
         self.train_check.toggled.connect(self.train_points.setVisible)
         self.val_check.toggled.connect(self.val_points.setVisible)
         self.discrete_check.toggled.connect(lambda _: self._draw())
         self.canvas.setToolTip("The input plane coloured by the class the network predicts there (paler = less sure), "
-                               "with the training (dots) and validation (triangles) samples; click a sample to inspect it")
+                               "with the training (dots) and validation (triangles) samples; click a sample to inspect it. "
+                               "Hover a unit in the network graph to see its output here instead")
         self.canvas.setAccessibleName("Decision boundary over the input plane")
         self._data: BoundaryData | None = None
         self._points: tuple[np.ndarray, ...] | None = None  # the samples drawn
-        self.classes: np.ndarray | None = None  # the predicted class shown at each grid point (r, r)
+        self.classes: np.ndarray | None = None  # the predicted class at each grid point (r, r), also while a unit is shown
+        self.unit: tuple[int, int] | None = None  # the unit asked for by show_unit: (layer in network.layers, unit)
+        self.unit_shown: UnitMap | None = None  # the unit map drawn, None while the decision boundary is
         self.clear()
 
     def clear(self) -> None:
@@ -100,6 +151,8 @@ class BoundaryView(ViewPanel):
         self._data = None
         self._points = None
         self.classes = None
+        self.unit_shown = None
+        self.unit_key.hide()
         self.image.clear()
         self.train_points.clear()
         self.val_points.clear()
@@ -131,6 +184,12 @@ class BoundaryView(ViewPanel):
         return (self._points is not None and len(points) == len(self._points)
                 and all(np.array_equal(a, b) for a, b in zip(points, self._points, strict=True)))
 
+    def show_unit(self, unit: tuple[int, int] | None) -> None:
+        """Draw the output of ``unit`` = (layer in network.layers, unit), 0-based, over the plane
+        as soon as a probe result carries its map; None: the decision boundary again, at once."""
+        self.unit = None if unit is None else (int(unit[0]), int(unit[1]))
+        self._draw()
+
     def set_picked(self, index: int | None) -> None:
         """Ring dataset sample ``index`` (the one the inspector shows); None: no ring."""
         self.picker.set_picked(index)
@@ -151,14 +210,25 @@ class BoundaryView(ViewPanel):
         if data is None or data.reason:
             return
         rgb, self.classes = shade(data.outputs, self.discrete_check.isChecked())
+        unit_map = data.unit_map
+        self.unit_shown = unit_map if unit_map is not None and (unit_map.layer, unit_map.unit) == self.unit else None
+        self.unit_key.setVisible(self.unit_shown is not None)
+        if self.unit_shown is None:
+            self.readout.setText("paler = less sure")
+            self.readout.setToolTip("Colour: the class the network predicts there; the paler, the less sure it is. "
+                                    "Dots: training samples; triangles: validation samples. Click a sample to inspect it.")
+        else:
+            scale = unit_scale(unit_map.activation, unit_map.values)
+            rgb = unit_colors(unit_map.values, scale)
+            self.readout.setText(unit_text(unit_map))
+            self.unit_key.setText(f"unit {unit_map.unit + 1}, layer {unit_map.layer + 1} ({unit_map.activation}): {scale_text(scale)}")
+            self.readout.setToolTip(f"{unit_text(unit_map)}. Colour: this unit's output a over the plane: {scale_text(scale)}. "
+                                    "Dots: training samples; triangles: validation samples.")
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         grid = data.grid
         (x0, x1), (y0, y1), r = grid.x_range, grid.y_range, grid.resolution
         dx, dy = (x1 - x0) / (r - 1), (y1 - y0) / (r - 1)
         self.image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy))
-        self.readout.setText("paler = less sure")
-        self.readout.setToolTip("Colour: the class the network predicts there; the paler, the less sure it is. "
-                                "Dots: training samples; triangles: validation samples. Click a sample to inspect it.")
 
     def class_at(self, index: int) -> int:
         """The class shown at grid point ``index`` (row-major, as in ``PlaneGrid.points``)."""

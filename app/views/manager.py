@@ -139,6 +139,8 @@ class ViewRegistry(QObject):
             signal.connect(self.pick_sample)
         self.runs.edited.connect(scheduler.schedule)  # the plots draw the runs shown, by their names
         self.loss_surface.configureProbe.connect(lambda attributes: controller.configure_probe("lossSurface", **attributes))
+        self.graph.unitHovered.connect(lambda unit: controller.configure_probe("boundary", unit=unit))
+        self.graph.unitHovered.connect(self.boundary.show_unit)  # a unit's output over the plane while it is hovered
         controller.probed.connect(self.receive)
         controller.epochsReady.connect(self._on_epochs)
 

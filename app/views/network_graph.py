@@ -5,6 +5,9 @@ thumbnail of its own output over the input plane. Clicking a connection opens a 
 over it with its weight ("W[2]₁₃ = 0.4312"), clicking a unit one with its bias: Enter emits
 ``parameterEdited(layer, "W" | "b", index, value)`` (layer: 0-based in ``network.layers``;
 index (unit, input) or (unit,), 0-based), Escape closes it (:mod:`.parameter_editor`).
+While the mouse is over a hidden or output unit ``unitHovered`` carries (layer, unit) (0-based,
+layer in ``network.layers``), and None once it is over anything else or off the graph: the
+decision-boundary view then shows that unit's output over the plane.
 
 Big networks are summarised: each layer shows at most ``MAX_UNITS`` units (those with the
 largest incoming weights; for the inputs, those with the largest outgoing weights when the
@@ -25,7 +28,7 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem, QToolTip, QWidget
 
 from core.insight import GraphData
@@ -65,6 +68,7 @@ def network_layer(label: str) -> int:
 
 class NetworkGraphView(ViewPanel):
     parameterEdited = Signal(int, str, object, float)  # layer (0-based in network.layers), "W" | "b", index, value
+    unitHovered = Signal(object)  # (layer (0-based in network.layers), unit (0-based)) under the mouse, or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("networkGraphView", parent)
@@ -75,7 +79,8 @@ class NetworkGraphView(ViewPanel):
             row=0, col=0, size="9pt")
         self.legend.setMinimumWidth(0)  # a narrow view clips the legend rather than push the graph out of sight
         self.legend.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.canvas.setToolTip("Hover a unit or a connection for its value; click it to set its bias or weight")
+        self.canvas.setToolTip("Hover a unit or a connection for its value (a unit also shows its output over the plane in the "
+                               "decision boundary view); click it to set its bias or weight")
         self.canvas.setAccessibleName("Network graph: units by layer, connections coloured by the sign of their weight")
         self.plot = self.canvas.addPlot(row=1, col=0)
         self.plot.hideAxis("left")
@@ -120,6 +125,8 @@ class NetworkGraphView(ViewPanel):
         self.editor = ParameterEditor(self.canvas)
         self.editor.accepted.connect(self._edited)
         self._editing: tuple[int, str, tuple[int, ...]] | None = None  # what the editor sets
+        self.hovered_unit: tuple[int, int] | None = None  # what unitHovered said last
+        self.canvas.viewport().installEventFilter(self)  # the mouse leaving the graph
         self.plot.vb.sigResized.connect(self._resized)
         self.canvas.scene().sigMouseMoved.connect(self._hover)
         self.canvas.scene().sigMouseClicked.connect(self._clicked)
@@ -138,6 +145,7 @@ class NetworkGraphView(ViewPanel):
         self.hidden_edges = self.hidden_units = 0
         self.readout.setText("")
         self.editor.hide()
+        self._hover_unit(None)
         self.show_note("Press Play or step an epoch to see the network.")
 
     # ----- data -----------------------------------------------------------------------------------
@@ -349,7 +357,11 @@ class NetworkGraphView(ViewPanel):
 
     def describe_at(self, x: float, y: float, pixel: float = 1.0) -> str:
         """What is under the view point (x, y), with ``pixel`` view units per screen pixel."""
-        found, data = self.item_at(x, y, pixel), self.data
+        return self.describe_item(self.item_at(x, y, pixel))
+
+    def describe_item(self, found: tuple | None) -> str:
+        """The readout of an :meth:`item_at` answer ("" for None)."""
+        data = self.data
         if found is None:
             return ""
         if found[0] == "input":
@@ -392,11 +404,26 @@ class NetworkGraphView(ViewPanel):
             layer, name, index = self._editing
             self.parameterEdited.emit(layer, name, index, value)
 
+    def _hover_unit(self, unit: tuple[int, int] | None) -> None:
+        """Say ``unit`` (layer in network.layers, unit) is under the mouse, or None, when that changes."""
+        if unit != self.hovered_unit:
+            self.hovered_unit = unit
+            self.unitHovered.emit(unit)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.canvas.viewport() and event.type() == QEvent.Type.Leave:
+            self._hover_unit(None)
+        return super().eventFilter(watched, event)
+
     def _hover(self, scene_pos: QPointF) -> None:
         if self.data is None or self.editor.isVisible() or not self.plot.sceneBoundingRect().contains(scene_pos):
+            self._hover_unit(None)
             return
         point = self.plot.vb.mapSceneToView(scene_pos)
-        text = self.describe_at(point.x(), point.y(), self.plot.vb.viewPixelSize()[0])
+        pixel = self.plot.vb.viewPixelSize()[0]
+        found = self.item_at(point.x(), point.y(), pixel)
+        self._hover_unit((network_layer(self.data.labels[found[1]]), found[2]) if found is not None and found[0] == "b" else None)
+        text = self.describe_item(found)
         if text:
             QToolTip.showText(self.canvas.mapToGlobal(self.canvas.mapFromScene(scene_pos)), text, self.canvas)
         else:
