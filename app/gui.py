@@ -119,6 +119,7 @@ def _run_window(argv: Sequence[str], quit_signals: QuitSignals) -> int:
 
     from .main_window import MainWindow
     from .style import apply_style
+    from .views.manager import layout_settings
 
     app = QApplication.instance()
     if app is None:
@@ -142,6 +143,8 @@ def _run_window(argv: Sequence[str], quit_signals: QuitSignals) -> int:
         window.fileProblem.connect(lambda message: print(f"error: {message}", file=sys.stderr, flush=True))
         if args.experiment:
             window.open_experiment(args.experiment)
+        elif not args.quit_after:
+            window.guide.offer_lessons(layout_settings())  # the first start: the lessons on offer
         if args.auto_train_epochs is not None:
             window.training_settings.epochs.setValue(max(1, args.auto_train_epochs))
             QTimer.singleShot(0, window.run_controls.play_action.trigger)

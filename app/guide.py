@@ -3,7 +3,8 @@
 :class:`Guide` belongs to the main window. It fills the Lessons menu from the lesson files
 (core.lessons) and Help ▸ Concepts from core.concepts; opening a lesson applies its
 experiment as a new, unsaved session and shows its text in the Lesson dock, whose step
-links bring their views forward. F1 opens the Help dock on the focused control's concept
+links bring their views forward; while no lesson is open (and at the first start) the dock
+lists the lessons. F1 opens the Help dock on the focused control's concept
 (app.help_panel), or the keyboard shortcuts where a control has none."""
 
 from __future__ import annotations
@@ -11,19 +12,34 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from core.files import FileFormatError
 from core.lessons import Lesson, lesson_by_key, lesson_menu_entries
 from core.run import Session
 
 from .help_panel import HelpPanel, help_key_for_focus, menu_entries
-from .lesson_panel import LessonPanel, fill_lesson_menu
+from .lesson_panel import LessonList, LessonPanel, fill_lesson_menu
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+
+WELCOMED_KEY = "guide/welcomed"  # set once the start page (the list of lessons) has been offered
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    """``widget`` under a wrapped heading."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(6, 6, 6, 6)
+    heading = QLabel(title)
+    heading.setWordWrap(True)
+    heading.setProperty("hint", True)
+    layout.addWidget(heading)
+    layout.addWidget(widget, 1)
+    return page
 
 
 def _side_dock(window: MainWindow, title: str, name: str, panel: QWidget) -> QDockWidget:
@@ -45,13 +61,19 @@ class Guide(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.problems: list[str] = []
+        self.entries = lesson_menu_entries(problems=self.problems)  # (key, title, goal) of every lesson file
         self.lesson_panel = LessonPanel()
-        self.lesson_dock = _side_dock(window, "Lesson", "lessonDock", self.lesson_panel)
+        self.lesson_list = LessonList(self.entries)  # the start page: every lesson, while none is open
+        self.lesson_pages = QStackedWidget()
+        self.lesson_pages.addWidget(_titled("Lessons: double-click one to open it", self.lesson_list))
+        self.lesson_pages.addWidget(self.lesson_panel)
+        self.lesson_dock = _side_dock(window, "Lesson", "lessonDock", self.lesson_pages)
         self.help_panel = HelpPanel()
         self.help_dock = _side_dock(window, "Help", "helpDock", self.help_panel)
-        self.problems: list[str] = []
         self.lesson_panel.showView.connect(window.registry.show_view)
         self.lesson_panel.restartRequested.connect(self.ask_lesson)
+        self.lesson_list.chosen.connect(self.ask_lesson)
 
     def toggle_actions(self) -> list[QAction]:
         """View-menu entries that show or hide the two docks."""
@@ -59,7 +81,7 @@ class Guide(QObject):
 
     def fill_menus(self, lessons: QMenu, concepts: QMenu) -> None:
         """The Lessons menu (one entry per lesson file, in their numbered order) and Help ▸ Concepts."""
-        fill_lesson_menu(lessons, lesson_menu_entries(problems=self.problems), self.ask_lesson)
+        fill_lesson_menu(lessons, self.entries, self.ask_lesson)
         for group, entries in menu_entries():
             group_menu = concepts.addMenu(group)
             for title, key in entries:
@@ -87,8 +109,10 @@ class Guide(QObject):
         return True
 
     def show_lesson(self, lesson: Lesson | None) -> None:
-        """The Lesson dock shows ``lesson``, and its first view comes forward; None hides the dock."""
+        """The Lesson dock shows ``lesson``, and its first view comes forward; None hides the
+        dock, which shows the list of lessons when it is opened again."""
         self.lesson_panel.show_lesson(lesson)
+        self.lesson_pages.setCurrentWidget(self.lesson_panel if lesson is not None else self.lesson_pages.widget(0))
         if lesson is None:
             self.lesson_dock.hide()
             return
@@ -96,6 +120,13 @@ class Guide(QObject):
         self.lesson_dock.raise_()
         if lesson.views:
             self.window.registry.show_view(lesson.views[0])
+
+    def offer_lessons(self, settings: QSettings) -> None:
+        """The first time Epoch Lab starts: the Lesson dock opens on the list of lessons."""
+        if not settings.value(WELCOMED_KEY, False, type=bool):
+            settings.setValue(WELCOMED_KEY, True)
+            self.lesson_dock.show()
+            self.lesson_dock.raise_()
 
     def report_problems(self) -> None:
         """Say in the banner which lesson files could not be read (the menu lists the others)."""

@@ -65,3 +65,21 @@ def test_help_concepts_opens_any_concept(window):
     adam = next(action for action in optimizers.actions() if "Adam" in action.text())
     adam.trigger()
     assert window.guide.help_dock.isVisible() and window.guide.help_panel.key == "adam"
+
+
+def test_the_lesson_dock_lists_the_lessons_while_none_is_open_and_at_the_first_start(qtbot, window):
+    from PySide6.QtCore import QSettings
+
+    guide = window.guide
+    assert guide.lesson_list.count() == len(lessons()) and not guide.lesson_dock.isVisible()
+    settings = QSettings("EpochLabTests", "start-page")  # a settings file of this test's own (in the tests' XDG folder)
+    settings.clear()
+    guide.offer_lessons(settings)
+    assert guide.lesson_dock.isVisible() and guide.lesson_pages.currentIndex() == 0
+    guide.lesson_dock.hide()
+    guide.offer_lessons(settings)  # offered once
+    assert not guide.lesson_dock.isVisible()
+    item = guide.lesson_list.item(1)
+    guide.lesson_list.itemActivated.emit(item)  # a double click on it
+    assert guide.lesson_panel.lesson.title == lessons()[1].title and guide.lesson_pages.currentWidget() is guide.lesson_panel
+    settings.clear()
