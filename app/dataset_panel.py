@@ -28,16 +28,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from core.data import Dataset, counted
+from core.insight import sample_target_text
+from core.misclassified import image_shape_of
 from core.realdata import REAL_DATASETS, dataset_metadata, load_real
 from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import ConfigError, split_indices
 
 from .accessibility import describe
+from .image_grid import ImageGrid
 from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
 from .training_controls import check_box_holds
 from .widgets import hint_label
@@ -52,6 +56,9 @@ TITLES = {  # every built-in dataset of core.synthetic and core.realdata, as a u
 }
 SAMPLES_RANGE = (20, 200_000)  # what the generators are offered
 SAMPLES_TIP = "How many samples the generator draws"
+PREVIEW_IMAGES = 36  # images the preview of image data shows at most
+PREVIEW_PER_CLASS = 12  # of one class at most (two classes: 12 each; ten: 3 each)
+PREVIEW_SEED = 0  # the images shown are always the same ones
 
 
 def dataset_title(name: str) -> str:
@@ -127,6 +134,65 @@ class DataPreview(pg.PlotWidget):
                                    pen=[pg.mkPen(c, width=1.8) for c, v in zip(colors, validation, strict=True) if v])
         item.addItem(filled)
         item.addItem(rings)
+
+
+def preview_rows(dataset: Dataset, limit: int = PREVIEW_IMAGES, seed: int = PREVIEW_SEED) -> np.ndarray:
+    """The dataset rows the image preview shows, class by class (ascending within a class):
+    the same number of each class (``limit`` // classes, 1 to PREVIEW_PER_CLASS; fewer if a
+    class has fewer), drawn with ``seed``, the first ``limit`` // that many classes; for
+    regression ``limit`` rows. Reads the labels only, never the pixels."""
+    rng = np.random.default_rng(seed)
+    if dataset.task == "regression":
+        return np.sort(rng.choice(dataset.n_samples, size=min(limit, dataset.n_samples), replace=False))
+    classes = len(dataset.class_names)
+    per_class = max(1, min(PREVIEW_PER_CLASS, limit // classes))
+    picked = []
+    for k in range(min(classes, limit // per_class)):
+        members = np.flatnonzero(dataset.y == k)
+        picked.append(np.sort(rng.choice(members, size=min(per_class, len(members)), replace=False)))
+    return np.concatenate(picked)
+
+
+class ImagePreview(QWidget):
+    """Image data as images: a few samples of each class (:func:`preview_rows`) with their
+    labels, validation ones framed, and a line saying what is shown."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.grid = ImageGrid("imagePreviewGrid")
+        self.grid.setAccessibleName("Sample images of the dataset with their labels")
+        self.grid.setToolTip("A few images of each class with their labels, always the same ones; an orange frame marks a "
+                             "validation sample. Hover an image for its sample number.")
+        self.caption = hint_label()
+        self.caption.setObjectName("imagePreviewCaption")
+        self.rows = np.zeros(0, dtype=np.int64)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.caption)
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 280)
+
+    def show_data(self, dataset: Dataset, validation: np.ndarray) -> None:
+        """Draw samples of the image data ``dataset``; ``validation`` is a (m,) bool mask of its validation rows."""
+        rows = self.rows = preview_rows(dataset)
+        images = dataset.X[rows].reshape(len(rows), *image_shape_of(dataset))
+        labels = [sample_target_text(dataset, int(row)) for row in rows]
+        marked = validation[rows].tolist()
+        tips = [f"sample {row:,}: {label} ({'validation' if held_out else 'training'})"
+                for row, label, held_out in zip(rows.tolist(), labels, marked, strict=True)]
+        self.grid.set_images(images, labels, marked, tips)
+        shape = "×".join(str(s) for s in image_shape_of(dataset))
+        if dataset.task == "regression":
+            which = f"{len(rows)} drawn at random, with their targets"
+        else:
+            per_class = int(np.max(np.bincount(dataset.y[rows])))
+            shown_classes = len(np.unique(dataset.y[rows]))
+            of_classes = "" if shown_classes == len(dataset.class_names) else f" of the first {shown_classes} classes"
+            which = f"{per_class} of each class{of_classes}"
+        self.caption.setText(f"{which}, of {dataset.n_samples:,} images of {shape} pixels; orange frame: validation")
 
 
 class DatasetPanel(QWidget):
@@ -211,6 +277,11 @@ class DatasetPanel(QWidget):
         form.addRow("Validation", self.validation)
 
         self.preview = DataPreview()
+        self.image_preview = ImagePreview()
+        self.preview_stack = QStackedWidget()  # the scatter, or the images of image data
+        self.preview_stack.setObjectName("previewStack")
+        self.preview_stack.addWidget(self.preview)
+        self.preview_stack.addWidget(self.image_preview)
         self.summary = QLabel()
         self.summary.setObjectName("datasetSummary")
         self.summary.setWordWrap(True)
@@ -219,12 +290,12 @@ class DatasetPanel(QWidget):
         preview_box.setObjectName("previewBox")
         preview_box.setCheckable(True)  # unchecked: the plot folds away, the summary stays
         preview_box.setChecked(True)
-        preview_box.setToolTip("The data as a scatter plot: training points filled, validation points hollow. "
-                               "Untick to fold the plot away and give the settings the room.")
+        preview_box.setToolTip("The data as a scatter plot (training points filled, validation points hollow), or image data as "
+                               "sample images with their labels. Untick to fold the preview away and give the settings the room.")
         preview_box.setAccessibleName("Show the data preview")
         preview_box.toggled.connect(self._fold_preview)
         preview_layout = QVBoxLayout(preview_box)
-        preview_layout.addWidget(self.preview, 1)
+        preview_layout.addWidget(self.preview_stack, 1)
         preview_layout.addWidget(self.summary)
 
         layout = QVBoxLayout(self)
@@ -307,7 +378,7 @@ class DatasetPanel(QWidget):
         return self.validation.value() / 100
 
     def _fold_preview(self, shown: bool) -> None:
-        self.preview.setVisible(shown)
+        self.preview_stack.setVisible(shown)
         self.summary.setEnabled(True)  # a folded box disables its children: the summary stays readable
 
     def set_split_seed(self, seed: int) -> None:
@@ -399,7 +470,9 @@ class DatasetPanel(QWidget):
         _, val_idx = split_indices(dataset.n_samples, self.validation_fraction(), self._split_seed)
         validation = np.zeros(dataset.n_samples, bool)
         validation[val_idx] = True
-        self.preview.show_data(dataset, validation)
+        shown = self.image_preview if image_shape_of(dataset) is not None else self.preview
+        shown.show_data(dataset, validation)
+        self.preview_stack.setCurrentWidget(shown)
         if "path" in self.source:
             origin = f"from {self.source['path']}"
         elif "inline" in self.source:

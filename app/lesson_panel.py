@@ -53,6 +53,7 @@ VIEW_TITLES: dict[str, str] = {
     "activations": "the activations",
     "activationFunctions": "the activation functions",
     "weightHistory": "the weights and gradients",
+    "misclassified": "the misclassified images",
 }
 TITLE_SCALE = 1.35  # the lesson's title, relative to the panel's font
 HEADING_SCALE = 1.12  # "Steps", "Questions", "Try next"

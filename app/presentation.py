@@ -71,10 +71,11 @@ class Presentation(QObject):
         window, app = self.window, QApplication.instance()
         speed = window.run_controls.speed
         self._before = {"full_screen": window.isFullScreen(), "maximized": window.isMaximized(),
-                        "setup": window.setup_dock.isVisible(), "speed": speed.currentIndex(), "font": QFont(app.font())}
+                        "setup": window.setup_dock.isVisible(), "speed": speed.currentIndex(), "font": QFont(app.font()),
+                        "style_sheet": app.styleSheet()}
         font = QFont(app.font())
         font.setPointSizeF(PRESENTATION_POINTS)
-        _set_application_font(app, font)
+        _set_application_font(app, font, self._before["style_sheet"])
         # and on each widget of the window that has no font of its own: a widget the style sheet styles does not
         # follow the application's (nor its parent's) font once polished; the ones made later inherit it
         for widget in (window, *window.findChildren(QWidget)):
@@ -92,7 +93,7 @@ class Presentation(QObject):
     def _leave(self) -> None:
         window, app, before = self.window, QApplication.instance(), self._before
         self._timer.stop()
-        _set_application_font(app, before.get("font", app.font()))
+        _set_application_font(app, before.get("font", app.font()), before.get("style_sheet", STYLESHEET))
         for widget in list(self._fonted):
             if shiboken6.isValid(widget):
                 widget.setFont(QFont())  # inherited again
@@ -147,12 +148,12 @@ class Presentation(QObject):
         _set_label_style(axis, {**axis.labelStyle, "font-size": f"{PRESENTATION_PLOT_POINTS + 1}pt"})
 
 
-def _set_application_font(app: QApplication, font: QFont) -> None:
+def _set_application_font(app: QApplication, font: QFont, style_sheet: str) -> None:
     """``font`` for every widget: a widget the style sheet styles keeps the font it was polished
-    with until the sheet is applied again."""
+    with until the sheet (``style_sheet``, the application's) is applied again."""
     app.setFont(font)
     app.setStyleSheet("")
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(style_sheet)
 
 
 def _set_label_style(axis: pg.AxisItem, style: dict) -> None:

@@ -80,7 +80,7 @@ def test_reset_layout_brings_every_view_back(qtbot):
         assert all(not dock.isHidden() for dock in docks.values())
         groups = {name: {d.objectName() for d in win.views.tabifiedDockWidgets(docks[name])} for name in ("boundary", "metric", "weights")}
         assert groups == {"boundary": {"regressionFitDock", "lossSurfaceDock", "descent1dDock"},
-                          "metric": {"confusionDock", "layersDock", "runsDock"},
+                          "metric": {"confusionDock", "misclassifiedDock", "layersDock", "runsDock"},
                           "weights": {"inspectorDock", "networkGraphDock", "activationsDock", "activationFunctionsDock",
                                       "weightHistoryDock"}}
         qtbot.wait(100)

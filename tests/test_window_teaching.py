@@ -137,6 +137,6 @@ def test_the_loss_surface_draws_the_runs_path_through_w_and_b(qtbot, line_fit):
     window = line_fit
     window.registry.show_view("lossSurface")
     step_epochs(qtbot, window, 3)
-    states = [state for _, state in window.history.current.checkpoints.items()]
-    qtbot.waitUntil(lambda: len(window.registry.loss_surface._path) == len(states) == 4, timeout=WAIT_MS)
-    np.testing.assert_array_equal(window.registry.loss_surface._path, [state.params for state in states])
+    checkpoints = window.history.current.checkpoints
+    qtbot.waitUntil(lambda: checkpoints.epochs == [0, 1, 2, 3], timeout=WAIT_MS)  # they follow the epochs they are of
+    np.testing.assert_array_equal(window.registry.loss_surface._path, [state.params for _, state in checkpoints.items()])

@@ -13,8 +13,8 @@ The default layout (also "Reset layout"), in two rows::
 
     Loss                                        | Decision boundary · Regression fit · Loss surface ·
                                                 |   Gradient descent (1-D)
-    Accuracy · Confusion matrix · Layers · Runs | Weights · Inspector · Network graph · Activations ·
-                                                |   Activation functions · Weights and gradients
+    Accuracy · Confusion matrix · Misclassified | Weights · Inspector · Network graph · Activations ·
+      images · Layers · Runs                    |   Activation functions · Weights and gradients
 
 Every plot can be exported (:meth:`ViewRegistry.exportable_plots`, :mod:`app.plot_export`).
 
@@ -33,6 +33,7 @@ from core import insight
 from core.data import Dataset
 from core.inspection import InspectorProbe
 from core.loss_surface import LossSurfaceProbe
+from core.misclassified import MisclassifiedProbe
 from core.z_distribution import ZDistributionProbe
 
 from ..history import RunHistory
@@ -49,6 +50,7 @@ from .confusion import ConfusionView
 from .descent_1d import DescentView
 from .inspector import InspectorView
 from .loss_surface import LossSurfaceView
+from .misclassified import MisclassifiedView
 from .network_graph import NetworkGraphView
 from .regression_fit import RegressionFitView
 from .runs_table import RunsTable
@@ -56,7 +58,7 @@ from .weight_history import WeightHistoryView
 from .weights import WeightHeatmap
 
 PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
-LAYOUT_VERSION = 4  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent and activation functions
+LAYOUT_VERSION = 5  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent, activation functions; 5: misclassified
 LAYOUT_KEY = "views/layout"
 TOP_ROW_SHARE = 0.6  # of the view area's height
 LOSS_SHARE = 0.55  # of the top row's width
@@ -101,6 +103,7 @@ class ViewRegistry(QObject):
         self.loss_surface = LossSurfaceView()
         self.inspector = InspectorView()
         self.activation_functions = ActivationFunctionsView()
+        self.misclassified = MisclassifiedView()
         self.descent = DescentView()
         self._activation_probe = insight.ActivationProbe()
         entries = [
@@ -109,6 +112,8 @@ class ViewRegistry(QObject):
             ViewEntry("regressionFit", "Regression fit", self.fit, Probe("regressionFit", insight.fit_data, PROBE_SECONDS)),
             ViewEntry("metric", "Accuracy", self.metric_plot),
             ViewEntry("confusion", "Confusion matrix", self.confusion, Probe("confusion", insight.confusion_data, PROBE_SECONDS)),
+            ViewEntry("misclassified", "Misclassified images", self.misclassified,
+                      Probe("misclassified", MisclassifiedProbe(), PROBE_SECONDS)),
             ViewEntry("layers", "Layers", self.layer_stats),
             ViewEntry("runs", "Runs", self.runs),
             ViewEntry("weights", "Weights", self.weights, Probe("weights", weight_matrices, PROBE_SECONDS)),
@@ -165,7 +170,7 @@ class ViewRegistry(QObject):
         area.splitDockWidget(docks["loss"], docks["metric"], Qt.Orientation.Vertical)
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
-        for front, behind in (("boundary", ("regressionFit", "lossSurface", "descent1d")), ("metric", ("confusion", "layers", "runs")),
+        for front, behind in (("boundary", ("regressionFit", "lossSurface", "descent1d")), ("metric", ("confusion", "misclassified", "layers", "runs")),
                               ("weights", ("inspector", "networkGraph", "activations", "activationFunctions", "weightHistory"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])
