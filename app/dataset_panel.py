@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data import Dataset, counted
+from core.features import engineer, engineered_names, plane_features
 from core.insight import sample_target_text
 from core.misclassified import image_shape_of
 from core.realdata import REAL_DATASETS, dataset_metadata, load_real
@@ -41,6 +42,7 @@ from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import ConfigError, split_indices
 
 from .accessibility import describe
+from .feature_toggles import FeatureToggles
 from .image_grid import ImageGrid
 from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
 from .training_controls import check_box_holds
@@ -274,6 +276,10 @@ class DatasetPanel(QWidget):
         self._seed_row.addWidget(self.seed, 1)
         self._seed_row.addWidget(self.regenerate)
         form.addRow("Seed", self._seed_row)
+        self.engineered = FeatureToggles()
+        self.engineered.setObjectName("engineeredInputs")
+        self.engineered.changed.connect(self._on_engineered)
+        form.addRow("Extra inputs", self.engineered)
         form.addRow("Validation", self.validation)
 
         self.preview = DataPreview()
@@ -393,7 +399,7 @@ class DatasetPanel(QWidget):
             self._choose_loaded()
             return
         if name in REAL_ONLY:
-            self.dataset, self.source = load_real(name), {"name": name}
+            self.dataset, self.source = self._engineered(load_real(name), {"name": name})
             self._refresh()
             self.datasetChanged.emit()
             return
@@ -432,10 +438,31 @@ class DatasetPanel(QWidget):
         if name == LOADED:
             return
         source = {"name": name, "samples": self.samples.value(), "noise": round(self.noise.value(), 6), "seed": self.seed.value()}
-        self.dataset = synthetic(name, source["samples"], source["noise"], source["seed"])
-        self.source = source
+        self.dataset, self.source = self._engineered(synthetic(name, source["samples"], source["noise"], source["seed"]), source)
         self._refresh()
         self.datasetChanged.emit()
+
+    def _engineered(self, dataset: Dataset, source: dict) -> tuple[Dataset, dict]:
+        """Another built-in dataset keeps the extra inputs ticked, when it is 2-D too."""
+        names = self.engineered.selected()
+        if not names or plane_features(dataset) != 2:
+            return dataset, source
+        return engineer(dataset, names), {**source, "engineered": names}
+
+    def _on_engineered(self, names: list[str]) -> None:
+        """Extra inputs ticked or unticked: the same data with those columns after x1, x2."""
+        if self.dataset is None:
+            return
+        self.dataset = engineer(self.dataset, names)
+        self.source = {key: value for key, value in self.source.items() if key != "engineered"} | (
+            {"engineered": names} if names else {})
+        self._refresh()
+        self.datasetChanged.emit()
+
+    def _show_engineered(self) -> None:
+        features = plane_features(self.dataset)
+        self.engineered.set_available(features == 2, f"This data has {features} features; extra inputs need exactly two (x1, x2)")
+        self.engineered.set_selected(engineered_names(self.dataset))
 
     def _on_validation(self) -> None:
         self._refresh()
@@ -464,6 +491,7 @@ class DatasetPanel(QWidget):
         if dataset is None:
             return
         self._show_generator_settings()
+        self._show_engineered()
         name = self.source.get("name")
         self.description.setText((SYNTHETIC[name].description if name in SYNTHETIC and "path" not in self.source else dataset.description)
                                  .capitalize() or "Loaded data")

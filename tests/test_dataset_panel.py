@@ -102,3 +102,16 @@ def test_a_class_absent_from_the_data_keeps_its_legend_marker(panel):
     panel.set_dataset(load_dataset(source), source)
     markers = [sample.item.opts["brush"] for sample, _ in panel.preview.legend.items[:4]]
     assert all(brush.style() != Qt.BrushStyle.NoBrush for brush in markers)
+
+
+def test_extra_inputs_add_engineered_columns_and_stay_for_other_2d_data(panel, qtbot):
+    choose(panel, "moons")
+    with qtbot.waitSignal(panel.datasetChanged):
+        panel.engineered.set_selected(["x1^2", "x2^2"])
+        panel.engineered.changed.emit(["x1^2", "x2^2"])  # the user's ticks
+    assert panel.dataset.feature_names == ("x1", "x2", "x1²", "x2²") and panel.source["engineered"] == ["x1^2", "x2^2"]
+    choose(panel, "xor")  # another 2-D set keeps them
+    assert panel.dataset.n_features == 4 and panel.source["engineered"] == ["x1^2", "x2^2"]
+    choose(panel, "iris")  # 4 features: not for it
+    assert panel.dataset.n_features == 4 and "engineered" not in panel.source
+    assert not any(box.isEnabled() for box in panel.engineered.boxes.values())

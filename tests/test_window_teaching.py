@@ -140,3 +140,14 @@ def test_the_loss_surface_draws_the_runs_path_through_w_and_b(qtbot, line_fit):
     checkpoints = window.history.current.checkpoints
     qtbot.waitUntil(lambda: checkpoints.epochs == [0, 1, 2, 3], timeout=WAIT_MS)  # they follow the epochs they are of
     np.testing.assert_array_equal(window.registry.loss_surface._path, [state.params for _, state in checkpoints.items()])
+
+
+def test_extra_inputs_ticked_in_the_data_tab_feed_the_network_and_the_boundary_stays_on_the_plane(qtbot, window):
+    panel = window.dataset_panel
+    with qtbot.waitSignal(window.controller.probed, timeout=WAIT_MS,
+                          check_params_cb=lambda result: result.name == "boundary" and result.data[0].grid is not None):
+        panel.engineered.set_selected(["x1^2", "x2^2"])
+        panel.engineered.changed.emit(["x1^2", "x2^2"])  # the user's ticks
+    assert window.network.input_shape == (4,) and window.experiment().dataset["engineered"] == ["x1^2", "x2^2"]
+    step_epochs(qtbot, window, 1)
+    assert window.history.count == 1
