@@ -3,8 +3,10 @@
 Which of the two programs runs is decided from the arguments alone, before anything heavy
 is imported:
 
-* The first argument is a command (``train``, ``predict``, ``data``, ``export``) or ``-h``/``--help``:
-  the headless command line runs (core.cli), without importing Qt.
+* The first argument is a command (``train``, ``predict``, ``data``, ``export``, ``inspect``) or
+  ``-h``/``--help``: the headless command line runs (core.cli), without importing Qt;
+  ``register-files`` / ``unregister-files`` install or remove the file manager's launcher and
+  the .epochlab file type (app.file_types).
 * Otherwise the arguments are the window's: options (anything starting with ``-``: ours,
   ``--auto-train-epochs N`` and ``--quit-after``, and Qt's, such as ``-platform offscreen``
   or ``-style=fusion``; the value after an option that takes one, listed in
@@ -29,6 +31,7 @@ import sys
 from collections.abc import Sequence
 
 CLI_COMMANDS = ("train", "predict", "data", "export", "inspect")
+FILE_TYPE_COMMANDS = ("register-files", "unregister-files")  # app.file_types: open .epochlab files from the file manager
 EXPERIMENT_SUFFIXES = (".epochlab", ".json")  # what the window opens
 HELP_OPTIONS = ("-h", "--help")
 INTERRUPTED = 130
@@ -51,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in FILE_TYPE_COMMANDS:
+        from app.file_types import run_command
+
+        return run_command(argv)
     if argv and (argv[0] in CLI_COMMANDS or argv[0] in HELP_OPTIONS):
         from app.image_reader import read_image  # imports Qt only when an image is read
         from core.cli import main as cli_main
@@ -90,8 +97,9 @@ def mistyped_command(argv: Sequence[str]) -> str | None:
     for word in window_words(argv):
         if word.lower().endswith(EXPERIMENT_SUFFIXES) or os.path.isfile(word):
             continue
-        close = difflib.get_close_matches(word, CLI_COMMANDS, n=1)
+        commands = CLI_COMMANDS + FILE_TYPE_COMMANDS
+        close = difflib.get_close_matches(word, commands, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        return (f"error: '{word}' is not a command; {hint}the commands are {', '.join(CLI_COMMANDS)} "
+        return (f"error: '{word}' is not a command; {hint}the commands are {', '.join(commands)} "
                 f"(or give a session .epochlab or an experiment .json file to open in the window)")
     return None
