@@ -216,13 +216,14 @@ def test_main_py_registers_and_unregisters_the_file_types(child_env):
     """The commands as a user types them, in a child whose data folder is its own."""
     data = Path(child_env["XDG_DATA_HOME"])
     main = Path(__file__).resolve().parent.parent / "main.py"
-    done = subprocess.run([sys.executable, str(main), "register-files"], env=child_env, capture_output=True, text=True,
-                          timeout=120)
+
+    def run(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(main), command], env=child_env, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    done = run("register-files")
     assert done.returncode == 0, done.stderr
     assert (data / "applications" / "epochlab.desktop").is_file() and (data / "mime" / "packages" / "epochlab.xml").is_file()
-    done = subprocess.run([sys.executable, str(main), "unregister-files"], env=child_env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0 and not (data / "applications" / "epochlab.desktop").exists()
-    done = subprocess.run([sys.executable, str(main), "register-file"], env=child_env, capture_output=True, text=True,
-                          timeout=120)
+    assert run("unregister-files").returncode == 0 and not (data / "applications" / "epochlab.desktop").exists()
+    done = run("register-file")
     assert done.returncode == 2 and "did you mean 'register-files'?" in done.stderr
