@@ -26,6 +26,7 @@ from .lesson_panel import LessonList, LessonPanel, fill_lesson_menu
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
+SIDE_WIDTH = 380  # px for the Lesson and Help column
 WELCOMED_KEY = "guide/welcomed"  # set once the start page (the list of lessons) has been offered
 
 
@@ -71,6 +72,7 @@ class Guide(QObject):
         self.lesson_dock = _side_dock(window, "Lesson", "lessonDock", self.lesson_pages)
         self.help_panel = HelpPanel()
         self.help_dock = _side_dock(window, "Help", "helpDock", self.help_panel)
+        window.tabifyDockWidget(self.lesson_dock, self.help_dock)  # one column beside the views
         self.lesson_panel.showView.connect(window.registry.show_view)
         self.lesson_panel.restartRequested.connect(self.ask_lesson)
         self.lesson_list.chosen.connect(self.ask_lesson)
@@ -116,8 +118,7 @@ class Guide(QObject):
         if lesson is None:
             self.lesson_dock.hide()
             return
-        self.lesson_dock.show()
-        self.lesson_dock.raise_()
+        self._bring(self.lesson_dock)
         if lesson.views:
             self.window.registry.show_view(lesson.views[0])
 
@@ -125,8 +126,13 @@ class Guide(QObject):
         """The first time Epoch Lab starts: the Lesson dock opens on the list of lessons."""
         if not settings.value(WELCOMED_KEY, False, type=bool):
             settings.setValue(WELCOMED_KEY, True)
-            self.lesson_dock.show()
-            self.lesson_dock.raise_()
+            self._bring(self.lesson_dock)
+
+    def _bring(self, dock: QDockWidget) -> None:
+        """``dock`` shown in front of its column, SIDE_WIDTH wide (the views keep the rest)."""
+        dock.show()
+        dock.raise_()
+        self.window.resizeDocks([dock], [SIDE_WIDTH], Qt.Orientation.Horizontal)
 
     def report_problems(self) -> None:
         """Say in the banner which lesson files could not be read (the menu lists the others)."""
@@ -138,8 +144,7 @@ class Guide(QObject):
     def show_help(self, key: str) -> None:
         """Open the Help dock on the concept ``key`` (core.concepts); the focus stays where it is."""
         self.help_panel.show_concept(key)
-        self.help_dock.show()
-        self.help_dock.raise_()
+        self._bring(self.help_dock)
 
     def help_for_focus(self) -> None:
         """F1: the help of the focused control's concept, else the keyboard shortcuts."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .data import counted
 from .insight import predicted_classes, split_of
 
 GALLERY_LIMIT = 48  # mistakes sent to the view at most
@@ -59,7 +60,7 @@ def why_no_gallery(dataset, validation_samples: int) -> str:
     held out ("" when it can)."""
     if image_shape_of(dataset) is None:
         return ("The misclassified gallery needs image data (digits, MNIST or a folder of images); "
-                f"this dataset is a table of {dataset.n_features} features.")
+                f"this dataset is a table of {counted(dataset.n_features, 'feature')}.")
     if dataset.task == "regression":
         return "The misclassified gallery needs classification data; this dataset is a regression."
     if validation_samples == 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from gui_helpers import WAIT_MS, child
 from PySide6.QtWidgets import QMessageBox, QSpinBox
 
+from app.guide import SIDE_WIDTH
 from core.lessons import lessons
 
 
@@ -44,6 +45,7 @@ def test_a_lesson_file_opened_from_disk_shows_its_text(qtbot, window, tmp_path):
 
 
 def test_f1_on_a_control_opens_its_help_and_elsewhere_the_shortcuts(qtbot, window, monkeypatch):
+    window.resize(1280, 720)
     window.setup_tabs.setCurrentIndex(2)  # Training
     spin = child(window, QSpinBox, "batchSizeSpin")
     window.activateWindow()
@@ -51,6 +53,7 @@ def test_f1_on_a_control_opens_its_help_and_elsewhere_the_shortcuts(qtbot, windo
     qtbot.waitUntil(spin.hasFocus, timeout=WAIT_MS)
     window.actions["conceptHelp"].trigger()
     assert window.guide.help_dock.isVisible() and window.guide.help_panel.key == "batch_size"
+    qtbot.waitUntil(lambda: abs(window.guide.help_dock.width() - SIDE_WIDTH) <= 20)  # a column beside the views, not half the window
     shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda *args: shown.append(args[1]))
     window.loss_plot.canvas.setFocus()
