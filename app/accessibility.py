@@ -18,11 +18,17 @@ def describe(widget: QWidget, name: str, tip: str) -> None:
     widget.setToolTip(tip)
 
 
+QT_PARTS = ("ScrollLeftButton", "ScrollRightButton")  # a tab bar's scroll buttons (Qt's own, like the "qt_…" ones)
+
+
 def _is_inner_part(widget: QWidget) -> bool:
-    """Whether ``widget`` is a piece of another control that the control itself describes:
-    a spin box's or a combo box's line edit, a table's corner button."""
+    """Whether ``widget`` is a piece of another control that the control itself describes (a
+    spin box's or a combo box's line edit, a table's corner button) or one of Qt's own parts
+    (a dock's float and close buttons, a tab bar's scroll buttons, a toolbar's overflow)."""
     parent = widget.parentWidget()
-    return isinstance(parent, (QAbstractSpinBox, QComboBox)) or (isinstance(parent, QTableView) and isinstance(widget, QAbstractButton))
+    name = widget.objectName()
+    return (isinstance(parent, (QAbstractSpinBox, QComboBox)) or (isinstance(parent, QTableView) and isinstance(widget, QAbstractButton))
+            or name.startswith("qt_") or name in QT_PARTS)
 
 
 def undescribed_controls(root: QWidget) -> list[str]:

@@ -241,6 +241,7 @@ class LayerBuilder(QWidget):
         self.head_note.setStyleSheet(f"color: {PROBLEM_COLOR};")
         self.head_fix = QPushButton()
         self.head_fix.setObjectName("headFixButton")
+        describe(self.head_fix, "Use the suggested output activation", "Set the output activation to the one this task suggests")
         self.head_note.hide()
         self.head_fix.hide()
         self.loss_combo = QComboBox()

@@ -392,6 +392,7 @@ class EpochPlot(QWidget):
             self.log_check = QCheckBox("Log scale")
             self.log_check.setObjectName("lossLogCheck")
             self.log_check.setToolTip("Show the loss on a logarithmic axis: slow late progress becomes visible")
+            self.log_check.setAccessibleName("Log-scale loss")
             self.log_check.toggled.connect(self.set_log_scale)
             header.addWidget(self.log_check)
         self.export_button = QToolButton()

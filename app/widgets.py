@@ -110,6 +110,7 @@ class MessageBanner(QFrame):
         close.setAutoRaise(True)
         close.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
         close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss the message")
         close.clicked.connect(self.dismiss)
         layout.addWidget(self._icon)
         layout.addWidget(self.text, 1)

@@ -68,3 +68,13 @@ def test_every_control_has_a_tooltip_and_an_accessible_name(qtbot, tmp_path, mak
     widget = make(tmp_path, qtbot) if make is load_dialog else make()
     qtbot.addWidget(widget)
     assert undescribed_controls(widget) == []
+
+
+def test_every_control_of_the_whole_window_has_a_tooltip_and_an_accessible_name(qtbot, window):
+    """The views' own controls, the Lesson and Help docks and the toolbar, each shown once."""
+    window.guide.open_lesson(window.guide.entries[0][0])
+    window.guide.show_help("adam")
+    for name in window.registry.docks:
+        window.registry.show_view(name)
+        qtbot.wait(1)
+    assert undescribed_controls(window) == []

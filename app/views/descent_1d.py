@@ -80,6 +80,8 @@ class DescentView(ViewPanel):
         self.status_label.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("descent1dTable")
+        self.table.setAccessibleName("Gradient descent steps")
+        self.table.setToolTip("Each step k: x_k, f(x_k) and the slope f'(x_k) that the next step follows")
         self.table.setHorizontalHeaderLabels(["k", "x_k", "f(x_k)", "f'(x_k)"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -125,6 +127,7 @@ class DescentView(ViewPanel):
         button.setObjectName(name)
         button.setText(text)
         button.setToolTip(tip)
+        button.setAccessibleName(text)
         self.header.addWidget(button)
         return button
 

@@ -75,6 +75,7 @@ class LossSurfaceView(ViewPanel):
         self.compute_button = QToolButton()
         self.compute_button.setObjectName("lossSurfaceCompute")
         self.compute_button.setText("Compute")
+        self.compute_button.setAccessibleName("Compute the loss surface")
         self.compute_button.setToolTip(f"Compute the line or plane through the current weights (in the trainer's process, "
                                        f"on at most {SAMPLE_LIMIT:,} training samples)")
         for widget in (self.mode_combo, self.directions_combo, self.compute_button):

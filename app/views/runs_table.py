@@ -271,6 +271,7 @@ class RunsTable(QWidget):
         self.table = QTableView()
         self.table.setObjectName("runsTable")
         self.table.setAccessibleName("Runs of this session")
+        self.table.setToolTip("Every run of the session: uncheck Show to hide its curves, double-click a name to rename it")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -294,6 +295,7 @@ class RunsTable(QWidget):
         delete_button = QToolButton()
         delete_button.setObjectName("deleteRunButton")
         delete_button.setDefaultAction(self.delete_action)
+        delete_button.setAccessibleName("Delete run")
 
         self.readout = readout_label("runsReadout")
         header_widget, header_layout = header_row()
