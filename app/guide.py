@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
@@ -133,6 +133,7 @@ class Guide(QObject):
         dock.show()
         dock.raise_()
         self.window.resizeDocks([dock], [SIDE_WIDTH], Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self.window.registry.fit_sizes)  # the views share what is left
 
     def report_problems(self) -> None:
         """Say in the banner which lesson files could not be read (the menu lists the others)."""

@@ -32,6 +32,7 @@ PRESENTATION_POINTS = 16  # every text: a 1280×720 projector read from 10 m
 PRESENTATION_PLOT_POINTS = 15  # tick labels in plots
 LINE_SCALE = 2.0  # curves and axes, times their width
 AXIS_INK = "#000000"
+TOP_ROW_SHARE = 0.7  # of the view area's height for the loss plot and the decision boundary
 SLOW_MOTION = 3.0  # epochs per second (a preset of the run toolbar's speed box)
 RESTYLE_MS = 500
 SETTINGS_KEY = "window/presentation"
@@ -72,7 +73,7 @@ class Presentation(QObject):
         speed = window.run_controls.speed
         self._before = {"full_screen": window.isFullScreen(), "maximized": window.isMaximized(),
                         "setup": window.setup_dock.isVisible(), "speed": speed.currentIndex(), "font": QFont(app.font()),
-                        "style_sheet": app.styleSheet()}
+                        "style_sheet": app.styleSheet(), "top_share": window.registry.top_share}
         font = QFont(app.font())
         font.setPointSizeF(PRESENTATION_POINTS)
         _set_application_font(app, font, self._before["style_sheet"])
@@ -89,6 +90,8 @@ class Presentation(QObject):
         window.showFullScreen()
         self._restyle_plots()
         self._timer.start()
+        window.registry.top_share = TOP_ROW_SHARE  # the loss and the boundary: what the back of the room must read
+        QTimer.singleShot(0, window.registry.fit_sizes)  # the views share the room the Experiment panel gave up
 
     def _leave(self) -> None:
         window, app, before = self.window, QApplication.instance(), self._before
@@ -115,6 +118,8 @@ class Presentation(QObject):
         window.run_controls.speed.setCurrentIndex(before.get("speed", 0))
         if not before.get("full_screen", False):
             window.showMaximized() if before.get("maximized", False) else window.showNormal()
+        window.registry.top_share = before.get("top_share", window.registry.top_share)
+        QTimer.singleShot(0, window.registry.fit_sizes)
 
     # ----- plots ----------------------------------------------------------------------------------------
     def _restyle_plots(self) -> None:

@@ -23,6 +23,8 @@ def test_presentation_mode_enlarges_everything_and_gives_it_back(qtbot, window):
     assert curve.opts["pen"].widthF() == max(before[1], 1.0) * LINE_SCALE
     assert axis.style["tickFont"].pointSizeF() == PRESENTATION_PLOT_POINTS and "16pt" in axis.labelString()
     assert window.run_controls.speed_value() == SLOW_MOTION
+    top = window.registry.docks["loss"]  # the loss plot and the boundary take most of the height
+    qtbot.waitUntil(lambda: top.height() >= 0.6 * window.views.height())
     assert layout_settings().value("window/presentation", type=bool)  # kept for the next start
     action.trigger()
     qtbot.waitUntil(lambda: label.font().pointSizeF() == before[0])

@@ -89,6 +89,7 @@ class ViewRegistry(QObject):
     def __init__(self, area: ViewArea, controller: TrainerController, scheduler: RedrawScheduler, history: RunHistory) -> None:
         super().__init__(area)
         self.area, self.controller, self.scheduler = area, controller, scheduler
+        self.top_share = TOP_ROW_SHARE  # of the view area's height for the top row (presentation mode gives it more)
         self.loss_plot = EpochPlot("lossPlot", "loss", history)
         self.metric_plot = EpochPlot("metricPlot", "metric", history)
         self.weights = WeightHeatmap()
@@ -182,7 +183,7 @@ class ViewRegistry(QObject):
         """Share the view area between the rows and columns of the default layout."""
         area, docks = self.area, self.docks
         width, height = max(area.width(), 600), max(area.height(), 400)
-        top = round(height * TOP_ROW_SHARE)
+        top = round(height * self.top_share)
         area.resizeDocks([docks["loss"], docks["metric"]], [top, height - top], Qt.Orientation.Vertical)
         loss = round(width * LOSS_SHARE)
         area.resizeDocks([docks["loss"], docks["boundary"]], [loss, width - loss], Qt.Orientation.Horizontal)
