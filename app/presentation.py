@@ -35,6 +35,7 @@ AXIS_INK = "#000000"
 TOP_ROW_SHARE = 0.7  # of the view area's height for the loss plot and the decision boundary
 SLOW_MOTION = 3.0  # epochs per second (a preset of the run toolbar's speed box)
 RESTYLE_MS = 500
+SETTLE_MS = 200  # after going full screen (or back), when the window has its new size
 SETTINGS_KEY = "window/presentation"
 
 
@@ -91,7 +92,7 @@ class Presentation(QObject):
         self._restyle_plots()
         self._timer.start()
         window.registry.top_share = TOP_ROW_SHARE  # the loss and the boundary: what the back of the room must read
-        QTimer.singleShot(0, window.registry.fit_sizes)  # the views share the room the Experiment panel gave up
+        QTimer.singleShot(SETTLE_MS, window.registry.fit_sizes)  # the views share the room the Experiment panel gave up
 
     def _leave(self) -> None:
         window, app, before = self.window, QApplication.instance(), self._before
@@ -119,7 +120,7 @@ class Presentation(QObject):
         if not before.get("full_screen", False):
             window.showMaximized() if before.get("maximized", False) else window.showNormal()
         window.registry.top_share = before.get("top_share", window.registry.top_share)
-        QTimer.singleShot(0, window.registry.fit_sizes)
+        QTimer.singleShot(SETTLE_MS, window.registry.fit_sizes)
 
     # ----- plots ----------------------------------------------------------------------------------------
     def _restyle_plots(self) -> None:
