@@ -279,7 +279,8 @@ class DatasetPanel(QWidget):
         self.engineered = FeatureToggles()
         self.engineered.setObjectName("engineeredInputs")
         self.engineered.changed.connect(self._on_engineered)
-        form.addRow("Extra inputs", self.engineered)
+        form.addRow(QLabel("Extra inputs"))
+        form.addRow(self.engineered)  # the whole width: three boxes side by side
         form.addRow("Validation", self.validation)
 
         self.preview = DataPreview()
