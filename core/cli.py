@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = commands.add_parser("inspect", help="print one sample's forward and backward pass in the course's notation")
     inspect.add_argument("model", type=_path, help="model file written by train --save (or a session file RUN.epochlab)")
-    inspect.add_argument("--data", type=_path, required=True, help=DATA_HELP + ", with its targets")
+    inspect.add_argument("--data", type=_path, help=DATA_HELP + ", with its targets (default for a session file: its own data)")
     _add_file_options(inspect)
     inspect.add_argument("--sample", type=int, default=0, metavar="I", help="the sample to trace (0-based; default 0)")
     inspect.add_argument("--loss", choices=LOSSES, help="default: a session file's own, else the one the output layer suits")
@@ -665,28 +665,37 @@ def cmd_inspect(args: argparse.Namespace, read_image: ReadImage | None = None) -
     network = load_model(args.model, get_backend("numpy", "float64"))
     loss = args.loss or _session_loss(args.model) or default_loss(network)
     check_loss_fits(loss, network.output_activation, network.output_shape[0])
-    dataset = load_dataset({"path": args.data, **_file_options(args)}, read_image=read_image)
+    dataset, source = _inspected_data(args, read_image)
     if (dataset.n_features,) != network.input_shape:
-        raise UsageError(f"{args.data}: has {dataset.n_features} features per sample but the model takes {network.input_shape[0]}")
+        raise UsageError(f"{source}: has {dataset.n_features} features per sample but the model takes {network.input_shape[0]}")
     check_targets_fit(loss, dataset)
     if not 0 <= args.sample < dataset.n_samples:
-        raise UsageError(f"--sample {args.sample} is out of range: {args.data} has samples 0 to {dataset.n_samples - 1}")
+        raise UsageError(f"--sample {args.sample} is out of range: {source} has samples 0 to {dataset.n_samples - 1}")
     targets = encode_targets(dataset, network.output_shape[0])
-    _check_fits_network(dataset.X, network, args.data)
+    _check_fits_network(dataset.X, network, source)
     row = slice(args.sample, args.sample + 1)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         result = trace(network, dataset.X[row], targets[row], loss)
     if not result.finite:
-        raise UsageError(f"{args.data}: sample {args.sample} overflows the model (its forward or backward pass is not finite "
+        raise UsageError(f"{source}: sample {args.sample} overflows the model (its forward or backward pass is not finite "
                          "even in float64): its inputs are far larger than the data the model was trained on")
     if args.json:
         print(json.dumps(result.to_json(args.lr)))
     else:
-        print(f"sample {args.sample} of {args.data}: x = {numbers_text(dataset.X[args.sample])}, "
+        print(f"sample {args.sample} of {source}: x = {numbers_text(dataset.X[args.sample])}, "
               f"y = {numbers_text(targets[args.sample])}")
         for line in trace_lines(result, args.lr, standardized=network.preprocess is not None):
             print(line)
     return 0
+
+
+def _inspected_data(args: argparse.Namespace, read_image: ReadImage | None) -> tuple[Dataset, str]:
+    """The data ``inspect`` traces and what to call it: ``--data``, else a session file's own data."""
+    if args.data is not None:
+        return load_dataset({"path": args.data, **_file_options(args)}, read_image=read_image), args.data
+    if not is_session_path(args.model):
+        raise UsageError(f"{args.model}: a model file holds no data: give --data FILE (a session file's own data is used)")
+    return load_session_dataset(args.model, load_session(args.model), read_image=read_image), f"{args.model}'s data"
 
 
 def _session_loss(path: str) -> str | None:

@@ -362,7 +362,8 @@ class Trainer:
         naming what does not exist."""
         layers = self.network.layers
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(layers):
-            raise ConfigError(f"the network has layers 0…{len(layers) - 1} (0-based), not layer {layer!r}")
+            asked = f"layer {layer + 1}" if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool) else repr(layer)
+            raise ConfigError(f"the network has layers 1…{len(layers)}, not {asked}")  # counted from 1, as in the other messages
         described = f"layer {layer + 1} ({layers[layer].describe()})"
         params = layers[layer].params
         if not isinstance(name, str) or name not in PARAMETER_NAMES or name not in params:

@@ -63,7 +63,7 @@ def test_an_edit_changes_the_next_forward_pass_exactly(dtype):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ((7, "W", (0, 0), 1.0), r"the network has layers 0…3 \(0-based\), not layer 7"),
+    ((7, "W", (0, 0), 1.0), r"the network has layers 1…4, not layer 8"),
     ((1, "W", (0, 0), 1.0), r"layer 2 \(Dropout\(0.2\)\) has no parameters, not 'W'"),
     ((0, "gamma", (0,), 1.0), r"layer 1 \(Dense\(5, tanh\)\) has W and b, not 'gamma'"),
     ((0, "W", (5, 0), 1.0), r"W of layer 1 \(Dense\(5, tanh\)\) is 5×2: there is no index \(5, 0\)"),

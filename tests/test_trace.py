@@ -271,6 +271,24 @@ def test_inspect_reads_a_session_file_with_its_loss_and_standardization(tmp_path
     assert_matches(got["layers"], want, got["loss"])
 
 
+def test_inspect_uses_a_session_files_own_data_without_data(tmp_path, capsys):
+    from core.synthetic import synthetic
+
+    session, model = tmp_path / "run.epochlab", tmp_path / "run.npz"
+    assert main(["train", "--dataset", "gaussian", "--samples", "40", "--layers", "3:tanh", "--epochs", "1",
+                 "--save", str(session)]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(session), "--sample", "5", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    data, network = synthetic("gaussian", 40, None, 0), load_model(session)
+    want = trace(network, data.X[5:6], data.y[5:6, None].astype(np.float64), "binary_crossentropy")
+    np.testing.assert_allclose(got["loss"], want.loss, rtol=1e-12)
+    assert main(["train", "--dataset", "gaussian", "--samples", "40", "--epochs", "1", "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(model)]) == 2
+    assert "a model file holds no data: give --data FILE" in capsys.readouterr().err
+
+
 def test_inspect_refuses_a_sample_that_overflows(tmp_path, capsys):
     network = Network({"input_shape": [1], "layers": [{"type": "dense", "units": 1, "activation": "linear"}]}, float64())
     network.set_parameters([{"W": np.array([[1e300]]), "b": np.array([0.0])}])
