@@ -636,15 +636,16 @@ class InspectorView(ViewPanel):
 
     def set_sample(self, index: int) -> None:
         """Show that sample ``index`` is the one inspected (picked elsewhere); emits nothing."""
-        self.sample_spin.blockSignals(True)
-        self.sample_spin.setValue(index)
-        self.sample_spin.blockSignals(False)
+        self._show_sample_number(index)
         self.sample_table.set_current(index)
 
-    def _picked_in_table(self, index: int) -> None:
+    def _show_sample_number(self, index: int) -> None:
         self.sample_spin.blockSignals(True)
         self.sample_spin.setValue(index)
         self.sample_spin.blockSignals(False)
+
+    def _picked_in_table(self, index: int) -> None:
+        self._show_sample_number(index)
         self.sampleChanged.emit(index)
 
     # ----- ViewPanel ------------------------------------------------------------------------------
