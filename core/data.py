@@ -1,12 +1,15 @@
 """Datasets as the engine sees them, and how targets become network outputs.
 
 A :class:`Dataset` holds raw host arrays: ``X`` (m, n) float64 and ``y`` either (m,)
-integer class labels 0..k−1 or (m, t) float targets. The task decides the output layer:
+integer class labels 0..k−1 or (m, t) float targets. Images keep their shape as
+``sample_shape`` (H, W, C), channels last, while ``X`` holds each image flattened row-major
+(pixel by pixel, channels innermost: the order of a Flatten layer), so n = H·W·C. The task decides the output layer:
 two classes → 1 sigmoid unit; k classes → k softmax units; regression → t linear units.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +34,8 @@ class Dataset:
         target_names: t names (regression).
         true_weights: (t, n) weights that generated a synthetic regression, and
             true_bias (t,), in the raw units of X; None for real data.
+        sample_shape: the shape of one sample, (n,) for tabular data (the default) or
+            (H, W, C) for images; its product is n.
     """
 
     name: str
@@ -44,6 +49,18 @@ class Dataset:
     true_bias: np.ndarray | None = None
     description: str = ""
     meta: dict = field(default_factory=dict)
+    sample_shape: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        shape = tuple(int(s) for s in self.sample_shape) or (int(self.X.shape[1]),)
+        if math.prod(shape) != self.X.shape[1]:
+            raise DataError(f"a sample of shape {shape} has {math.prod(shape)} values, but X has {self.X.shape[1]} features")
+        object.__setattr__(self, "sample_shape", shape)
+
+    @property
+    def is_image(self) -> bool:
+        """Whether a sample is an image (H, W, C) rather than a row of features."""
+        return len(self.sample_shape) == 3
 
     @property
     def n_samples(self) -> int:

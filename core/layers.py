@@ -6,8 +6,15 @@ parameters the network must allocate; ``bind()`` hands the layer views of the ne
 flat parameter and gradient vectors. ``forward``/``backward`` work on samples-first
 batches: an input of shape (m, *input_shape) gives an output of shape (m, *output_shape).
 
-New kinds (Conv2D, MaxPool2D, Flatten, BatchNorm, recurrent layers) subclass
-:class:`Layer` and register in ``LAYER_TYPES``; the network and trainer need no change.
+A layer also says what the rest of the program may assume about it: ``weight_name`` names
+its weights (the parameter statistics, heatmaps and penalties are about), ``weight_matrix``
+shows them as a 2-D matrix, ``state_specs`` declares non-trainable state (BatchNorm's
+running statistics: saved and restored with the parameters, never touched by the optimizer
+or a penalty), ``takes_images`` says it works on (H, W, C) samples, and ``activation_name``
+is the activation of its own output (the loss fuses with the last layer's only).
+
+New kinds subclass :class:`Layer` and register in ``core.layer_types.LAYER_TYPES``; the
+network and trainer need no change.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ class Layer:
     """Base class. Subclasses set ``kind`` and override the methods that apply."""
 
     kind: ClassVar[str] = ""
+    weight_name: ClassVar[str | None] = None  # the parameter that holds the layer's weights, if any
+    weight_axes: ClassVar[tuple[str, str]] = ("unit", "input")  # what weight_matrix's rows and columns are
+    takes_images: ClassVar[bool] = False  # works on image samples (H, W, C)
     activation_name: str | None = None
 
     def __init__(self) -> None:
@@ -53,6 +63,7 @@ class Layer:
         self.output_shape: tuple[int, ...] = ()
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
+        self.state: dict[str, Array] = {}
         self.backend: Backend | None = None
 
     def build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -71,9 +82,23 @@ class Layer:
         """Host arrays for every parameter in ``param_specs()``, drawn from ``rng``."""
         return {}
 
-    def bind(self, params: dict[str, Array], grads: dict[str, Array], backend: Backend, seed: int) -> None:
-        """Take views of the network's parameters and gradients; ``seed`` feeds any RNG."""
-        self.params, self.grads, self.backend = params, grads, backend
+    def state_specs(self) -> list[ParamSpec]:
+        """The non-trainable state the layer keeps (never regularized, never optimized)."""
+        return []
+
+    def initial_state(self) -> dict[str, np.ndarray]:
+        """Host arrays for every entry of ``state_specs()`` before any training."""
+        return {}
+
+    def bind(self, params: dict[str, Array], grads: dict[str, Array], backend: Backend, seed: int,
+             state: dict[str, Array] | None = None) -> None:
+        """Take views of the network's parameters, gradients and state; ``seed`` feeds any RNG."""
+        self.params, self.grads, self.backend, self.state = params, grads, backend, state or {}
+
+    def weight_matrix(self, weights: np.ndarray) -> np.ndarray:
+        """The layer's weights (the ``weight_name`` parameter, host array) as a 2-D matrix to
+        show: rows and columns as ``weight_axes`` says."""
+        return weights.reshape(weights.shape[0], -1)
 
     def forward(self, x: Array, training: bool) -> Array:
         """(m, *input_shape) → (m, *output_shape). In training, keep what backward needs."""
@@ -108,6 +133,7 @@ class Dense(Layer):
     """
 
     kind = "dense"
+    weight_name = "W"
 
     def __init__(self, units: int, activation: str = "linear", initializer: str = "glorot_uniform", slope: float = 0.01):
         super().__init__()
@@ -143,8 +169,8 @@ class Dense(Layer):
             "b": np.zeros(self.units),
         }
 
-    def bind(self, params, grads, backend, seed):
-        super().bind(params, grads, backend, seed)
+    def bind(self, params, grads, backend, seed, state=None):
+        super().bind(params, grads, backend, seed, state)
         self._buffers.clear()
 
     def _buffers_for(self, m: int) -> tuple[Array, Array, Array]:
@@ -210,8 +236,8 @@ class Dropout(Layer):
         self._mask: Array = None
         self._rng: np.random.Generator | None = None
 
-    def bind(self, params, grads, backend, seed):
-        super().bind(params, grads, backend, seed)
+    def bind(self, params, grads, backend, seed, state=None):
+        super().bind(params, grads, backend, seed, state)
         self._rng = np.random.default_rng(seed)
 
     @property
@@ -241,20 +267,3 @@ class Dropout(Layer):
 
     def to_spec(self):
         return {"type": "dropout", "rate": self.rate}
-
-
-LAYER_TYPES: dict[str, type[Layer]] = {"dense": Dense, "dropout": Dropout}
-
-
-def layer_from_spec(spec: dict) -> Layer:
-    """Build an (unbuilt) layer from its spec dict; raise SpecError on anything wrong."""
-    if not isinstance(spec, dict) or "type" not in spec:
-        raise SpecError(f"a layer spec must be an object with a 'type', got {spec!r}")
-    kind = spec["type"]
-    if kind not in LAYER_TYPES:
-        raise SpecError(f"unknown layer type {kind!r}; choose one of {', '.join(LAYER_TYPES)}")
-    kwargs = {k: v for k, v in spec.items() if k != "type"}
-    try:
-        return LAYER_TYPES[kind](**kwargs)
-    except TypeError as exc:
-        raise SpecError(f"bad settings for a {kind} layer: {exc}") from None

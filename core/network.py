@@ -11,6 +11,11 @@ All parameters live in one flat vector ``params`` (and gradients in ``grads``, s
 layout): the penalised weights first, in layer order, then the rest (biases). Each layer
 holds reshaped views into them, so an optimizer updates everything in a few operations
 and ``weights`` (the first ``n_regularized`` elements) is where L1/L2 penalties apply.
+Non-trainable state (BatchNorm's running statistics) lives the same way in a flat ``state``
+vector the optimizer never sees.
+
+Image networks take samples (H, W, C); they also accept each sample flattened row-major
+(H·W·C,), the way a Dataset stores images, and reshape it on the way in.
 
 Sizes are checked before anything is allocated (core.limits): the parameter count comes
 from the layers' shapes, and :func:`parameter_bytes` (what training keeps per parameter) must
@@ -26,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, get_backend
-from .layers import Layer, ParamSpec, SpecError, layer_from_spec
+from .layer_types import layer_from_spec
+from .layers import Dense, Dropout, Layer, ParamSpec, SpecError
 from .limits import check_allocation
 
 Array = Any
@@ -128,20 +134,18 @@ class Network:
                          "and initial values)", parameter_bytes([p for _, p in entries], dtype))
         self.params = xp.zeros(total, dtype)
         self.grads = xp.zeros(total, dtype)
-        self._slots: list[dict[str, tuple[int, tuple[int, ...]]]] = [{} for _ in self.layers]
-        offset = 0
-        for i, p in entries:
-            self._slots[i][p.name] = (offset, p.shape)
-            offset += math.prod(p.shape)
+        slots = _slots(len(self.layers), entries)
+        state_slots = _slots(len(self.layers), [(i, p) for i, layer in enumerate(self.layers) for p in layer.state_specs()])
+        self.state = xp.zeros(sum(math.prod(s) for layer in state_slots for _, s in layer.values()), dtype)
         for i, layer in enumerate(self.layers):
-            views = {n: self.params[o : o + math.prod(s)].reshape(s) for n, (o, s) in self._slots[i].items()}
-            grads = {n: self.grads[o : o + math.prod(s)].reshape(s) for n, (o, s) in self._slots[i].items()}
-            layer.bind(views, grads, self.backend, seed=layer_seed(self.seed, i))
+            layer.bind(_views(self.params, slots[i]), _views(self.grads, slots[i]), self.backend, seed=layer_seed(self.seed, i),
+                       state=_views(self.state, state_slots[i]))
 
     def initialize(self, seed: int) -> None:
-        """Draw fresh initial weights from a NumPy generator seeded with ``seed``."""
+        """Draw fresh initial weights from a NumPy generator seeded with ``seed``; reset the state."""
         rng = np.random.default_rng(seed)
         self.set_parameters([layer.initial_values(rng) for layer in self.layers])
+        self.set_state([layer.initial_state() for layer in self.layers])
 
     @property
     def weights(self) -> Array:
@@ -150,7 +154,18 @@ class Network:
 
     @property
     def parameter_count(self) -> int:
+        """Trainable parameters."""
         return int(self.params.size)
+
+    @property
+    def state_count(self) -> int:
+        """Non-trainable numbers (running statistics)."""
+        return int(self.state.size)
+
+    @property
+    def is_dense(self) -> bool:
+        """Whether every layer is Dense or Dropout: the networks the per-unit views explain."""
+        return all(isinstance(layer, (Dense, Dropout)) for layer in self.layers)
 
     def parameters_by_layer(self) -> list[dict[str, np.ndarray]]:
         """Host copies of every layer's parameters, e.g. [{"W": (8, 2), "b": (8,)}, {}, ...]."""
@@ -160,36 +175,57 @@ class Network:
         """Host copies of the gradients of the last backward pass, shaped like the parameters."""
         return [{n: self.backend.to_host(v).copy() for n, v in layer.grads.items()} for layer in self.layers]
 
+    def state_by_layer(self) -> list[dict[str, np.ndarray]]:
+        """Host copies of every layer's state, e.g. [{}, {"running_mean": (8,), "running_var": (8,)}, ...]."""
+        return [{n: self.backend.to_host(v).copy() for n, v in layer.state.items()} for layer in self.layers]
+
     def set_parameters(self, values: list[dict[str, np.ndarray]]) -> None:
         """Copy host arrays into the parameters; shapes must match layer by layer."""
+        self._copy_in(values, "params", "parameter")
+
+    def set_state(self, values: list[dict[str, np.ndarray]]) -> None:
+        """Copy host arrays into the layers' state; shapes must match layer by layer."""
+        self._copy_in(values, "state", "state")
+
+    def _copy_in(self, values: list[dict[str, np.ndarray]], attribute: str, noun: str) -> None:
         if len(values) != len(self.layers):
-            raise ValueError(f"expected parameters for {len(self.layers)} layers, got {len(values)}")
+            raise ValueError(f"expected {noun} values for {len(self.layers)} layers, got {len(values)}")
         for i, (layer, given) in enumerate(zip(self.layers, values, strict=True)):
-            if set(given) != set(layer.params):
-                raise ValueError(f"layer {i + 1}: expected parameters {sorted(layer.params)}, got {sorted(given)}")
-            for name, view in layer.params.items():
+            views = getattr(layer, attribute)
+            if set(given) != set(views):
+                raise ValueError(f"layer {i + 1}: expected {noun} {sorted(views)}, got {sorted(given)}")
+            for name, view in views.items():
                 arr = np.asarray(given[name])
                 if arr.shape != view.shape:
-                    raise ValueError(f"layer {i + 1} parameter {name}: expected shape {view.shape}, got {arr.shape}")
+                    raise ValueError(f"layer {i + 1} {noun} {name}: expected shape {view.shape}, got {arr.shape}")
                 view[...] = self.backend.asarray(arr)
 
     # ----- passes -----------------------------------------------------------------------
     def forward(self, x: Array, training: bool = False) -> Array:
         """Output (m, *output_shape) for an already preprocessed batch x (m, *input_shape).
 
-        In training mode the result is a buffer reused by the next training pass.
+        In training mode the result is a buffer reused by the next training pass. An image
+        network also takes x flattened, (m, H·W·C).
         """
+        x = self._shaped(x)
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
 
     def forward_all(self, x: Array) -> list[Array]:
         """Every layer's output (prediction mode) for a preprocessed batch x (m, ...)."""
+        x = self._shaped(x)
         outputs = []
         for layer in self.layers:
             x = layer.forward(x, False)
             outputs.append(x)
         return outputs
+
+    def _shaped(self, x: Array) -> Array:
+        """x (m, *input_shape): a flattened image batch (m, H·W·C) reshaped (a view)."""
+        if len(self.input_shape) > 1 and x.ndim == 2:
+            return x.reshape(x.shape[0], *self.input_shape)
+        return x
 
     def backward(self, grad: Array, grad_is_dz: bool) -> None:
         """Fill ``grads`` from the output gradient (m, *output_shape) of the last training pass.
@@ -201,10 +237,12 @@ class Network:
             grad = self.layers[i].backward(grad, i > 0, grad_is_dz and i == last)
 
     def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """Host outputs (m, k) for raw host inputs x (m, *input_shape), preprocess applied."""
+        """Host outputs (m, k) for raw host inputs x (m, *input_shape) or, for an image network,
+        flattened (m, H·W·C); preprocess applied."""
         x = np.asarray(x, dtype=np.float64)
-        if x.shape[1:] != self.input_shape:
+        if x.shape[1:] != self.input_shape and x.shape[1:] != (math.prod(self.input_shape),):
             raise ValueError(f"the network takes inputs of shape {self.input_shape}, got {x.shape[1:]}")
+        x = x.reshape(len(x), -1)
         if self.preprocess is not None:
             x = self.preprocess.apply(x)
         parts = [self.backend.to_host(self.forward(self.backend.asarray(x[s : s + batch_size])))
@@ -216,11 +254,9 @@ class Network:
     # ----- description ------------------------------------------------------------------
     @property
     def output_activation(self) -> str | None:
-        """The activation of the last layer that has one (the output layer)."""
-        for layer in reversed(self.layers):
-            if layer.activation_name:
-                return layer.activation_name
-        return None
+        """The activation of the last layer (None when it has none, e.g. a Dropout or
+        BatchNorm last): the loss fuses with it only."""
+        return self.layers[-1].activation_name
 
     def spec(self) -> dict:
         return {"input_shape": list(self.input_shape), "layers": [layer.to_spec() for layer in self.layers]}
@@ -240,8 +276,24 @@ class Network:
             out.append(f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}")
             if j == 0:
                 out.append(line)
-        out += [line, f"Total parameters: {self.parameter_count:,}", f"Trainable parameters: {self.parameter_count:,}"]
+        out += [line, f"Total parameters: {self.parameter_count + self.state_count:,}",
+                f"Trainable parameters: {self.parameter_count:,}", f"Non-trainable parameters: {self.state_count:,}"]
         return "\n".join(out)
+
+
+def _slots(layers: int, entries: list[tuple[int, ParamSpec]]) -> list[dict[str, tuple[int, tuple[int, ...]]]]:
+    """Per layer, each entry's (offset, shape) in one flat vector holding ``entries`` in order."""
+    slots: list[dict[str, tuple[int, tuple[int, ...]]]] = [{} for _ in range(layers)]
+    offset = 0
+    for i, p in entries:
+        slots[i][p.name] = (offset, p.shape)
+        offset += math.prod(p.shape)
+    return slots
+
+
+def _views(vector: Array, slots: dict[str, tuple[int, tuple[int, ...]]]) -> dict[str, Array]:
+    """Reshaped views of ``vector`` at ``slots`` (name → (offset, shape))."""
+    return {n: vector[o : o + math.prod(s)].reshape(s) for n, (o, s) in slots.items()}
 
 
 def parameter_bytes(params: list[ParamSpec], dtype: Any) -> int:

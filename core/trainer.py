@@ -188,6 +188,16 @@ def check_loss_fits(loss: str, activation: str | None, units: int) -> None:
                           "use binary cross-entropy for one output unit")
 
 
+def check_input_fits(input_shape: tuple[int, ...], dataset: Dataset) -> None:
+    """Refuse a network whose input is neither the data's samples (n,) nor its images (H, W, C)."""
+    if input_shape == (dataset.n_features,) or input_shape == dataset.sample_shape:
+        return
+    if len(input_shape) == 1:
+        raise ConfigError(f"the network takes {input_shape[0]} inputs but the data has {dataset.n_features} features")
+    shape = "×".join(map(str, dataset.sample_shape))
+    raise ConfigError(f"the network takes images of shape {'×'.join(map(str, input_shape))} but the data's samples are {shape}")
+
+
 def check_targets_fit(loss: str, dataset: Dataset) -> None:
     """Raise ConfigError when a cross-entropy loss is asked of continuous targets: regression
     data (float targets) whose values are not class labels (0 or 1; for categorical
@@ -218,8 +228,7 @@ class Trainer:
     def __init__(self, network: Network, dataset: Dataset, config: TrainingConfig):
         self.network, self.dataset, self.config = network, dataset, config
         self.backend = backend = network.backend
-        if network.input_shape != (dataset.n_features,):
-            raise ConfigError(f"the network takes {network.input_shape[0]} inputs but the data has {dataset.n_features} features")
+        check_input_fits(network.input_shape, dataset)
         _check_finite_weights(network)
         loss_name = config.loss or suggested_head(dataset.task, dataset.n_outputs)[1]
         check_targets_fit(loss_name, dataset)

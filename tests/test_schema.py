@@ -21,7 +21,8 @@ from core.cli import main
 from core.data import DataError
 from core.experiment import FILE_OPTIONS, MAX_EXPERIMENT_BYTES, Experiment, default_experiment, load_dataset, network_spec
 from core.files import FileFormatError, save_data_npz
-from core.layers import LAYER_TYPES, SpecError
+from core.layer_types import LAYER_TYPES
+from core.layers import SpecError
 from core.limits import ResourceError
 from core.network import Network
 from core.schema import MAX_DEPTH, SchemaError, experiment_json_schema, validate_experiment, validate_network_spec

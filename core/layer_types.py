@@ -1,0 +1,39 @@
+"""Every kind of layer by its spec ``type``, building layers from specs, and the input
+shape a network of given layers takes from its data."""
+
+from __future__ import annotations
+
+import math
+
+from .layers import Dense, Dropout, Layer, SpecError
+
+LAYER_TYPES: dict[str, type[Layer]] = {"dense": Dense, "dropout": Dropout}
+
+
+def layer_from_spec(spec: dict) -> Layer:
+    """Build an (unbuilt) layer from its spec dict; raise SpecError on anything wrong."""
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise SpecError(f"a layer spec must be an object with a 'type', got {spec!r}")
+    kind = spec["type"]
+    if kind not in LAYER_TYPES:
+        raise SpecError(f"unknown layer type {kind!r}; choose one of {', '.join(LAYER_TYPES)}")
+    kwargs = {k: v for k, v in spec.items() if k != "type"}
+    try:
+        return LAYER_TYPES[kind](**kwargs)
+    except TypeError as exc:
+        raise SpecError(f"bad settings for a {kind} layer: {exc}") from None
+
+
+def takes_images(layer_specs: list[dict]) -> bool:
+    """Whether any of these layer specs works on image samples (Conv2D, pooling, Flatten)."""
+    return any(isinstance(s, dict) and s.get("type") in LAYER_TYPES and LAYER_TYPES[s["type"]].takes_images
+               for s in layer_specs)
+
+
+def input_shape_for(sample_shape: tuple[int, ...], layer_specs: list[dict]) -> tuple[int, ...]:
+    """The input shape of a network of ``layer_specs`` on samples of ``sample_shape``: the
+    image shape (H, W, C) when a layer takes images, else the flat (H·W·C,) a dense network
+    sees (row-major, channels innermost: what Flatten gives)."""
+    if len(sample_shape) > 1 and takes_images(layer_specs):
+        return tuple(sample_shape)
+    return (math.prod(sample_shape),)
