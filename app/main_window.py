@@ -72,6 +72,7 @@ from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_p
 from core.experiment import Experiment, apply_weights, check_split, default_experiment, load_dataset
 from core.files import FileFormatError
 from core.layers import SpecError
+from core.weight_layers import weight_layers, weight_number
 from core.lessons import lesson_in_file
 from core.limits import ResourceError
 from core.loss_surface import checkpoint_path
@@ -517,7 +518,7 @@ class MainWindow(QMainWindow):
         network = trainer.network
         self.layer_builder.show_network(network)
         self.layer_stats.set_layers([layer.describe() for layer in network.layers])
-        self.weights.set_layers([(i, layer.describe(), layer.params["W"].shape) for i, layer in enumerate(network.layers) if "W" in layer.params])
+        self.weights.set_layers(weight_layers(network))
         self.loss_plot.set_quantity(LOSS_TITLES[trainer.loss.name])
         self.metric_plot.set_quantity(trainer.metric_name)
         self.views.views["metric"].setWindowTitle("R²" if trainer.metric_name == "r2" else "Accuracy")
@@ -785,8 +786,7 @@ class MainWindow(QMainWindow):
         """One weight or bias was set by hand (the trainer process says where, and the value it
         keeps). After some training it is a change of the run, marked on the plots; before any,
         it is the run's initial weights: its first checkpoint and the experiment's ``weights``."""
-        number = sum("W" in each.params for each in self._network.layers[: layer + 1])  # the course's l of W[l]
-        text = edit_text(number, name, index, value)
+        text = edit_text(weight_number(self._network, layer), name, index, value)
         if position > 0:
             self.history.add_marker(Marker(position, text, "edit"))
         else:

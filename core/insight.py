@@ -15,7 +15,9 @@ from functools import partial
 import numpy as np
 
 from .features import network_inputs, plane_features, plane_samples
+from .layers import Dense
 from .network import Network
+from .weight_layers import weight_matrices
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,8 @@ def raw_linear_weights(network: Network) -> tuple[np.ndarray, np.ndarray]:
     With standardization x' = (x − μ)/σ, Z = W·x' + b equals W_raw·x + b_raw where
     W_raw = W / σ (t, n) and b_raw = b − W_raw·μ (t,).
     """
-    dense = [layer for layer in network.layers if "W" in layer.params]
-    if len(dense) != 1:
+    dense = [layer for layer in network.layers if layer.weight_name is not None]
+    if len(dense) != 1 or not isinstance(dense[0], Dense):
         raise ValueError("raw weights exist only for a network with a single dense layer")
     params = network.parameters_by_layer()[network.layers.index(dense[0])]
     w, b = params["W"].astype(np.float64), params["b"].astype(np.float64)
@@ -183,7 +185,7 @@ def dense_unit(network: Network, unit: tuple[int, int] | None) -> tuple[int, int
     if unit is None:
         return None
     layer, i = int(unit[0]), int(unit[1])
-    if not 0 <= layer < len(network.layers) or "W" not in network.layers[layer].params:
+    if not 0 <= layer < len(network.layers) or not isinstance(network.layers[layer], Dense):
         return None
     return (layer, i) if 0 <= i < network.layers[layer].params["W"].shape[0] else None
 
@@ -271,7 +273,7 @@ class WeightHistogramRing:
 
     def __call__(self, trainer) -> HistogramData:
         network = trainer.network
-        layers = [(i, p["W"]) for i, p in enumerate(network.parameters_by_layer()) if "W" in p]
+        layers = [(i, w) for i, w in enumerate(weight_matrices(network)) if w is not None]
         if trainer is not self._trainer or len(layers) != len(self._edges):
             self._trainer = trainer
             self._edges = [np.linspace(-lim, lim, self.bins + 1) for lim in
@@ -315,8 +317,8 @@ def graph_data(trainer, thumbnail_resolution: int = 24, max_thumbnail_units: int
     and no layer is wider than ``max_thumbnail_units`` (``to_inputs``: as in :func:`boundary_data`)."""
     network, data = trainer.network, trainer.dataset
     params = network.parameters_by_layer()
-    dense = [i for i, p in enumerate(params) if "W" in p and p["W"].ndim == 2]
-    if not dense or len(dense) != sum("W" in p for p in params):
+    dense = [i for i, layer in enumerate(network.layers) if isinstance(layer, Dense)]
+    if not dense or not network.is_dense:
         return GraphData((), (), (), (), None, trainer.epoch, "The network graph draws networks of dense layers only.")
     maps = None
     if plane_features(data) == 2 and max(params[i]["W"].shape[0] for i in dense) <= max_thumbnail_units:

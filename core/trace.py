@@ -109,6 +109,9 @@ def trace(network: Network, x: np.ndarray, y: np.ndarray, loss_name: str | None 
     network's preprocess is applied first — and targets ``y`` (m, k) as the output layer sees
     them (core.data.encode_targets). ``loss_name``: one of core.losses.LOSSES; default
     :func:`default_loss`. Raises ValueError for inputs or targets of the wrong shape."""
+    unsupported = next((layer for layer in network.layers if not isinstance(layer, (Dense, Dropout))), None)
+    if unsupported is not None:
+        raise ValueError(f"the trace has no rule for a {unsupported.describe()} layer (dense and dropout layers only)")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 2 or x.shape[1:] != network.input_shape or len(x) == 0:
@@ -139,10 +142,8 @@ def _forward(network: Network, x: np.ndarray, parameters: list[dict[str, np.ndar
             z = x @ W.T + b
             g = get_activation(layer.activation_name, layer.slope)  # an instance of our own: no shared caches
             step.update(W=W, b=b, z=z, a=g.forward(z.copy(), np), g=g)
-        elif isinstance(layer, Dropout):
-            step["a"] = x  # the identity, as at prediction time
-        else:
-            raise ValueError(f"the trace has no rule for a {layer.describe()} layer")
+        else:  # Dropout: the identity, as at prediction time
+            step["a"] = x
         steps.append(step)
         x = step["a"]
     return steps

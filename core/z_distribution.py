@@ -128,7 +128,7 @@ class ZDistributionProbe:
 
     def __call__(self, trainer) -> ZDistribution:
         network = trainer.network
-        if not all(isinstance(layer, (Dense, Dropout)) for layer in network.layers):
+        if not network.is_dense:
             return ZDistribution((), 0, 0, trainer.epoch, "The z distributions need a network of dense and dropout layers.")
         self._prepare(trainer)
         xp = network.backend.xp

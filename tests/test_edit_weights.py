@@ -372,18 +372,18 @@ def test_clicking_a_heatmap_cell_edits_that_weight(qtbot):
     from test_view_fixes import shown
 
     from app.views.weights import WeightHeatmap
-    from app.worker import ProbeResult, weight_matrices
+    from app.worker import ProbeResult
+    from core.weight_layers import weight_layers, weight_matrices
 
     _, trainer = make()
     view = shown(qtbot, WeightHeatmap(), (600, 400))
-    matrices = weight_matrices(trainer)
-    view.set_layers([(i, layer.describe(), m.shape) for i, (layer, m) in enumerate(zip(trainer.network.layers, matrices,
-                                                                                        strict=True)) if m is not None])
-    view.layer_combo.setCurrentIndex(1)  # layer 3 (index 2): W (4, 5)
+    matrices = weight_matrices(trainer.network)
+    view.set_layers(weight_layers(trainer.network))
+    view.layer_combo.setCurrentIndex(1)  # layer 3 (index 2), the second with weights: W[2] (4, 5)
     view.receive(ProbeResult("weights", 0, 0, matrices))
     view.refresh()
     click_view_point(qtbot, view.canvas, view.plot_item.getViewBox(), 5, 2)  # column 5, row 2
-    assert view.editor.isVisible() and view.editor.label.text() == "W[3]₂₅ ="
+    assert view.editor.isVisible() and view.editor.label.text() == "W[2]₂₅ ="
     assert view.editor.field.text() == str(matrices[2][1, 4])
     with qtbot.waitSignal(view.parameterEdited) as blocker:
         type_and_press(qtbot, view.editor, "0.5", Qt.Key.Key_Return)
@@ -393,4 +393,4 @@ def test_clicking_a_heatmap_cell_edits_that_weight(qtbot):
         type_and_press(qtbot, view.editor, "3", Qt.Key.Key_Escape)
     assert not view.editor.isVisible()
     view._on_mouse_moved(view.plot_item.getViewBox().mapViewToScene(QPointF(2, 3)))  # the hover readout still works
-    assert view.readout.text().startswith(f"W[3] row 3, column 2: w = {matrices[2][2, 1]:.4g}")
+    assert view.readout.text().startswith(f"W[2] row 3, column 2: w = {matrices[2][2, 1]:.4g}")

@@ -1,8 +1,9 @@
 """The weight matrix W[l] of a chosen layer as a heatmap, in the course's shape: rows are
-the units n[l], columns the inputs n[l−1]. Fed by the "weights" probe
-(:func:`app.worker.weight_matrices`). Clicking a cell opens a small editor over it with its
-weight: Enter emits ``parameterEdited(layer, "W", (row, column), value)`` (0-based), Escape
-closes it (:mod:`.parameter_editor`)."""
+the units n[l], columns the inputs n[l−1] (a convolution: one row per filter, its kernel
+values along the row). Fed by the "weights" probe (:func:`core.weight_layers.weight_matrices`).
+Clicking a cell of a dense layer opens a small editor over it with its weight: Enter emits
+``parameterEdited(layer, "W", (row, column), value)`` (0-based), Escape closes it
+(:mod:`.parameter_editor`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from core.run import parameter_text
+from core.weight_layers import WeightLayer
 
 from ..style import WEIGHT_COLORMAP, style_plot_item
 from .common import epoch_label, epoch_text, header_row, readout_label
@@ -47,6 +49,7 @@ class WeightHeatmap(QWidget):
         self._epoch = ""
         self._limit = 0.0
         self._shape: tuple[int, int] | None = None
+        self._layers: dict[int, WeightLayer] = {}
 
         self.layer_combo = QComboBox()
         self.layer_combo.setObjectName("weightLayerCombo")
@@ -84,13 +87,15 @@ class WeightHeatmap(QWidget):
         layout.addWidget(self.canvas, 1)
         self.layer_combo.currentIndexChanged.connect(self._on_layer)
 
-    def set_layers(self, layers: list[tuple[int, str, tuple[int, int]]]) -> None:
-        """The layers that have weights: (0-based layer index, label, W shape (units, inputs))."""
+    def set_layers(self, layers: list[WeightLayer]) -> None:
+        """The layers that have weights (:func:`core.weight_layers.weight_layers`)."""
         previous = self.layer_combo.currentData()
+        self._layers = {layer.index: layer for layer in layers}
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
-        for index, label, (rows, columns) in layers:
-            self.layer_combo.addItem(f"{index + 1}. {label}: W[{index + 1}] {rows}×{columns}", index)
+        for layer in layers:
+            rows, columns = layer.shape
+            self.layer_combo.addItem(f"{layer.index + 1}. {layer.label}: W[{layer.number}] {rows}×{columns}", layer.index)
         found = self.layer_combo.findData(previous)
         self.layer_combo.setCurrentIndex(found if found >= 0 else 0)
         self.layer_combo.blockSignals(False)
@@ -135,12 +140,20 @@ class WeightHeatmap(QWidget):
         if weights.shape != self._shape:
             self._set_shape(weights.shape)
 
+    def current_layer(self) -> WeightLayer | None:
+        """The chosen layer, or None before any network."""
+        return self._layers.get(self.layer_combo.currentData())
+
     def _set_shape(self, shape: tuple[int, int]) -> None:
         """Cells centred on whole numbers 1..n, labelled one by one when few."""
         self._shape = shape
         rows, columns = shape
         self.image.setRect(QRectF(0.5, 0.5, columns, rows))
-        style_plot_item(self.plot_item, f"input j  (n[l−1] = {columns})", f"unit i  (n[l] = {rows})")
+        layer = self.current_layer()
+        if layer is None or layer.editable:
+            style_plot_item(self.plot_item, f"input j  (n[l−1] = {columns})", f"unit i  (n[l] = {rows})")
+        else:
+            style_plot_item(self.plot_item, f"{layer.axes[1]}  ({columns})", f"{layer.axes[0]}  ({rows})")
         for axis, count in (("left", rows), ("bottom", columns)):
             ticks = [[(i, str(i)) for i in range(1, count + 1)]] if count <= TICK_LIMIT else None
             self.plot_item.getAxis(axis).setTicks(ticks)
@@ -166,14 +179,16 @@ class WeightHeatmap(QWidget):
 
     def edit_cell(self, row: int, column: int) -> None:
         """Open the editor on the weight at ``row``, ``column`` (1-based) of the drawn matrix, over its cell."""
-        layer = self.layer_combo.currentData()
-        self._editing = (layer, (row - 1, column - 1))
+        layer = self.current_layer()
+        self._editing = (layer.index, (row - 1, column - 1))
         corner = self.plot_item.getViewBox().mapViewToScene(QPointF(column - 0.5, row - 0.5))
-        self.editor.open_at(self.canvas.mapFromScene(corner), parameter_text(layer + 1, "W", (row - 1, column - 1)),
+        self.editor.open_at(self.canvas.mapFromScene(corner), parameter_text(layer.number, "W", (row - 1, column - 1)),
                             self.current_matrix()[row - 1, column - 1])
 
     def _on_clicked(self, event) -> None:
-        cell = self.cell_at(event.scenePos()) if event.button() == Qt.MouseButton.LeftButton else None
+        layer = self.current_layer()
+        editable = layer is not None and layer.editable and event.button() == Qt.MouseButton.LeftButton
+        cell = self.cell_at(event.scenePos()) if editable else None
         if cell is not None:
             event.accept()
             self.edit_cell(*cell)
@@ -187,6 +202,6 @@ class WeightHeatmap(QWidget):
         cell = self.cell_at(scene_pos)
         if cell is not None:
             i, j = cell
-            layer = self.layer_combo.currentData() + 1
-            self.readout.setText(f"W[{layer}] row {i}, column {j}: w = {self.current_matrix()[i - 1, j - 1]:.4g}  "
-                                 f"(unit {i} ← input {j})")
+            layer = self.current_layer()
+            where = f"unit {i} ← input {j}" if layer.editable else f"{layer.axes[0]} {i}, {layer.axes[1]} {j}"
+            self.readout.setText(f"W[{layer.number}] row {i}, column {j}: w = {self.current_matrix()[i - 1, j - 1]:.4g}  ({where})")

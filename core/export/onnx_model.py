@@ -16,6 +16,7 @@ import numpy as np
 
 from ..files import FileFormatError, atomic_write
 from ..network import Network
+from .source import check_exportable
 
 OPSET = 17
 IR_VERSION = 8  # the oldest IR for opset 17: readable by older runtimes too
@@ -33,6 +34,7 @@ def _onnx(path: str | os.PathLike) -> Any:
 
 def onnx_model(network: Network, onnx: Any) -> Any:
     """The ONNX ModelProto of ``network``'s current weights and standardization."""
+    check_exportable(network)
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     dtype = np.dtype(network.backend.dtype)
     element = helper.np_dtype_to_tensor_dtype(dtype)

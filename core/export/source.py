@@ -26,7 +26,7 @@ import numpy as np
 from ..backend import get_backend
 from ..data import Dataset, encode_targets, suggested_head
 from ..files import atomic_write
-from ..layers import SpecError
+from ..layers import Dense, Dropout, SpecError
 from ..network import Network, Preprocess, layer_seed
 from ..trainer import TrainingConfig, split_indices
 
@@ -48,6 +48,15 @@ class DenseStep:
     activation: str
     slope: float
     dropouts: tuple[tuple[float, int], ...]
+
+
+def check_exportable(network: Network) -> None:
+    """SpecError unless every layer of ``network`` is a dense or dropout layer: the exported
+    programs and the ONNX model are written for those."""
+    other = next((layer for layer in network.layers if not isinstance(layer, (Dense, Dropout))), None)
+    if other is not None:
+        raise SpecError(f"exports cover networks of dense and dropout layers; this one has a {other.describe()} layer "
+                        "(save the model as .npz instead)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +92,7 @@ class ExportSource:
         ``parameter_edits`` (``Trainer.parameter_edits``). A network without a standardization gets
         the one its trainer would fit (``config.standardize``), so a network exported before it
         trains exports the same run."""
+        check_exportable(network)
         initial = np.array(network.backend.to_host(initial), dtype=network.backend.dtype)
         if initial.shape != (network.parameter_count,):
             raise ValueError(f"the initial parameters have shape {initial.shape}, the network has {network.parameter_count}")
