@@ -33,10 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data import Dataset, counted
+from core.data import Dataset, counted, image_size_text
 from core.features import engineer, engineered_names, plane_features
 from core.insight import sample_target_text
-from core.misclassified import image_shape_of
 from core.realdata import REAL_DATASETS, dataset_metadata, load_real
 from core.synthetic import SYNTHETIC, synthetic
 from core.trainer import ConfigError, split_indices
@@ -54,7 +53,8 @@ TITLES = {  # every built-in dataset of core.synthetic and core.realdata, as a u
     "circle": "Circle", "xor": "XOR", "gaussian": "Gaussian clouds", "spiral": "Spiral", "moons": "Moons",
     "blobs": "Blobs (four classes)", "spiral3": "Spiral, three arms", "plane": "Plane", "sine": "Sine", "housing": "Housing prices",
     "iris": "Iris", "wine": "Wine", "breast_cancer": "Breast cancer (diagnostic)", "breast_cancer_original": "Breast cancer (original)",
-    "spambase": "Spambase (spam e-mail)", "digits": "Digits (8×8 images)", "mnist_5k": "MNIST (5,000 images)",
+    "spambase": "Spambase (spam e-mail)", "digits": "Digits (8×8 images)",
+    "digits_rgb": "Coloured digits (8×8×3 images)", "mnist_5k": "MNIST (5,000 images)",
 }
 SAMPLES_RANGE = (20, 200_000)  # what the generators are offered
 SAMPLES_TIP = "How many samples the generator draws"
@@ -180,13 +180,13 @@ class ImagePreview(QWidget):
     def show_data(self, dataset: Dataset, validation: np.ndarray) -> None:
         """Draw samples of the image data ``dataset``; ``validation`` is a (m,) bool mask of its validation rows."""
         rows = self.rows = preview_rows(dataset)
-        images = dataset.X[rows].reshape(len(rows), *image_shape_of(dataset))
+        images = dataset.images(rows)
         labels = [sample_target_text(dataset, int(row)) for row in rows]
         marked = validation[rows].tolist()
         tips = [f"sample {row:,}: {label} ({'validation' if held_out else 'training'})"
                 for row, label, held_out in zip(rows.tolist(), labels, marked, strict=True)]
         self.grid.set_images(images, labels, marked, tips)
-        shape = "×".join(str(s) for s in image_shape_of(dataset))
+        shape = image_size_text(dataset.sample_shape)
         if dataset.task == "regression":
             which = f"{len(rows)} drawn at random, with their targets"
         else:
@@ -499,7 +499,7 @@ class DatasetPanel(QWidget):
         _, val_idx = split_indices(dataset.n_samples, self.validation_fraction(), self._split_seed)
         validation = np.zeros(dataset.n_samples, bool)
         validation[val_idx] = True
-        shown = self.image_preview if image_shape_of(dataset) is not None else self.preview
+        shown = self.image_preview if dataset.is_image else self.preview
         shown.show_data(dataset, validation)
         self.preview_stack.setCurrentWidget(shown)
         if "path" in self.source:

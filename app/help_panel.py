@@ -39,7 +39,7 @@ from .accessibility import describe
 from .layer_builder import ACTIVATION, INITIALIZER, SIZE, TYPE
 from .style import TRAIN_COLOR, VAL_COLOR, plot_font, style_plot_item
 
-KIND_NAMES = {"activation": "Activation function", "loss": "Loss", "optimizer": "Optimizer", "initializer": "Initializer",
+KIND_NAMES = {"layer": "Layer", "activation": "Activation function", "loss": "Loss", "optimizer": "Optimizer", "initializer": "Initializer",
               "regularizer": "Regularisation", "setting": "Training setting"}
 TITLE_SCALE = 1.5  # the title's font, relative to the panel's
 FORMULA_SCALE = 1.2
@@ -152,7 +152,7 @@ class HelpPanel(QWidget):
                 self.chooser.insertSeparator(self.chooser.count())
             for item in concepts_of(kind):
                 self.chooser.addItem(f"{item.title} ({KIND_NAMES[kind].lower()})", item.key)
-        describe(self.chooser, "Concept", "The concept explained below: every activation, loss, optimizer, initializer, "
+        describe(self.chooser, "Concept", "The concept explained below: every layer, activation, loss, optimizer, initializer, "
                                           "regulariser and training setting. F1 on a control opens its concept.")
         self.title = _text_label("helpTitle")
         self.kind = _text_label("helpKind")

@@ -33,8 +33,9 @@ WHOLE_LOSS = 0.25  # images shrink by up to this share to keep a whole pixel sca
 
 
 def to_qimage(image: np.ndarray) -> QImage:
-    """A QImage (its own copy) of ``image``: (h, w) grey or (h, w, c) pixels in [0, 1]; c = 3 is
-    RGB, c = 4 RGBA, any other c shows its first channel as grey."""
+    """A QImage (its own copy) of ``image``: (h, w) or (h, w, c) pixels in [0, 1], as a sample of
+    ``Dataset.sample_shape`` (H, W, C) is: c = 1 grey, c = 3 RGB, c = 4 RGBA; any other c shows its
+    first channel as grey."""
     pixels = np.clip(np.rint(np.asarray(image, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
     if pixels.ndim == 3 and pixels.shape[2] not in (3, 4):
         pixels = pixels[:, :, 0]
@@ -241,7 +242,8 @@ class ImageGrid(pg.GraphicsView):
 
     def set_images(self, images: np.ndarray | list[np.ndarray], captions: list[str], marked: list[bool] | None = None,
                    tooltips: list[str] | None = None) -> None:
-        """Show ``images`` ((n, h, w) or (n, h, w, c) pixels in [0, 1], all one shape) with one
+        """Show ``images`` ((n, h, w) or (n, h, w, c) pixels in [0, 1], all one shape: e.g.
+        ``dataset.images(rows)``, (n, H, W, C), grey for C = 1 and RGB for C = 3) with one
         caption each, in reading order; ``marked`` ones get a frame in the validation colour;
         ``tooltips`` (n texts) show on hover."""
         if len(captions) != len(images):

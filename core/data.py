@@ -53,6 +53,8 @@ class Dataset:
 
     def __post_init__(self) -> None:
         shape = tuple(int(s) for s in self.sample_shape) or (int(self.X.shape[1]),)
+        if len(shape) not in (1, 3) or min(shape) < 1:
+            raise DataError(f"a sample's shape must be (features,) or (height, width, channels), got {shape}")
         if math.prod(shape) != self.X.shape[1]:
             raise DataError(f"a sample of shape {shape} has {math.prod(shape)} values, but X has {self.X.shape[1]} features")
         object.__setattr__(self, "sample_shape", shape)
@@ -61,6 +63,13 @@ class Dataset:
     def is_image(self) -> bool:
         """Whether a sample is an image (H, W, C) rather than a row of features."""
         return len(self.sample_shape) == 3
+
+    def images(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The samples ``rows`` of image data as images (len(rows), H, W, C): a view of X's rows
+        (a copy where ``rows`` picks them by index). DataError for tabular data."""
+        if not self.is_image:
+            raise DataError(f"{self.name} is not image data: its samples are {counted(self.n_features, 'feature')}")
+        return self.X[rows].reshape(-1, *self.sample_shape)
 
     @property
     def n_samples(self) -> int:
@@ -85,6 +94,12 @@ class Dataset:
         if self.task == "regression":
             return text + f", target range {self.y.min():.3g} … {self.y.max():.3g}"
         return text + f", {len(self.class_names)} classes ({', '.join(self.class_names)})"
+
+
+def image_size_text(shape: tuple[int, ...]) -> str:
+    """An image shape (H, W, C) as a user reads it: ``8×8`` (grey), ``8×8 RGB``, ``8×8×5`` (other channel counts)."""
+    height, width, channels = shape
+    return f"{height}×{width}" + {1: "", 3: " RGB"}.get(channels, f"×{channels}")
 
 
 def counted(n: int, noun: str) -> str:

@@ -96,4 +96,4 @@ def engineer(dataset: Dataset, names: Iterable[str]) -> Dataset:
         true_weights = np.column_stack([true_weights[:, :RAW_FEATURES], np.zeros((true_weights.shape[0], len(names)))])
     return dataclasses.replace(dataset, X=expand(points, names),
                                feature_names=(*dataset.feature_names[:RAW_FEATURES], *(ENGINEERED[n][0] for n in names)),
-                               true_weights=true_weights, meta=meta)
+                               true_weights=true_weights, meta=meta, sample_shape=())

@@ -2,8 +2,8 @@
 the misclassified gallery (``app.views.misclassified``), computed in the trainer's process by
 :class:`MisclassifiedProbe`.
 
-Image data are a Dataset whose ``meta["image_shape"]`` is (h, w) or (h, w, 3) and whose rows
-(n = h·w·c features) are those images flattened in row-major order, pixels in [0, 1]
+Image data are a Dataset whose ``sample_shape`` is (H, W, C) and whose rows (n = H·W·C
+features) are those images flattened in row-major order, pixels in [0, 1]
 (core.realdata for digits and MNIST, core.loaders for IDX files, .npz images and image folders).
 """
 
@@ -25,7 +25,7 @@ class MisclassifiedData:
     """The wrong validation images, most confident first (w ≤ the probe's limit of them).
 
     Attributes:
-        images: (w, *image_shape) float32 pixels in [0, 1]: the dataset's rows, reshaped.
+        images: (w, H, W, C) float32 pixels in [0, 1]: the dataset's rows, reshaped.
         rows: (w,) int64 dataset row of each image.
         true_names, predicted_names: w class names each.
         confidence: (w,) float32 the network's output for the class it predicted (its
@@ -47,18 +47,10 @@ class MisclassifiedData:
     reason: str = ""
 
 
-def image_shape_of(dataset) -> tuple[int, ...] | None:
-    """The shape (h, w) or (h, w, c) of one image of ``dataset``, or None when its rows are not images."""
-    shape = dataset.meta.get("image_shape")
-    if not shape or len(shape) not in (2, 3) or int(np.prod(shape)) != dataset.n_features:
-        return None
-    return tuple(int(s) for s in shape)
-
-
 def why_no_gallery(dataset, validation_samples: int) -> str:
     """Why the misclassified gallery cannot be drawn for ``dataset`` with ``validation_samples``
     held out ("" when it can)."""
-    if image_shape_of(dataset) is None:
+    if not dataset.is_image:
         return ("The misclassified gallery needs image data (digits, MNIST or a folder of images); "
                 f"this dataset is a table of {counted(dataset.n_features, 'feature')}.")
     if dataset.task == "regression":
@@ -100,7 +92,7 @@ class MisclassifiedProbe:
         order = np.argsort(-confidence, kind="stable")[: self.limit]
         shown, names = wrong[order], data.class_names
         return MisclassifiedData(
-            images=data.X[val_rows[shown]].astype(np.float32).reshape(len(shown), *image_shape_of(data)),
+            images=data.images(val_rows[shown]).astype(np.float32),
             rows=val_rows[shown].astype(np.int64),
             true_names=tuple(names[i] for i in truth[shown]),
             predicted_names=tuple(names[i] for i in predicted[shown]),

@@ -110,13 +110,13 @@ def test_rgb_image_folders_show_in_colour_and_regression_images_show_their_targe
     pixels = np.zeros((20, 4, 5, 3))
     pixels[:, :, :, 0] = 1.0  # pure red
     rgb = make_dataset(pixels.reshape(20, -1), np.arange(20) % 2, name="folder", class_names=["cat", "dog"],
-                       meta={"image_shape": (4, 5, 3)})
+                       sample_shape=(4, 5, 3))
     panel.set_dataset(rgb, {"path": "folder"})
     grid = panel.image_preview.grid
     assert panel.preview_stack.currentWidget() is panel.image_preview
     assert grid.captions == ["cat"] * 10 + ["dog"] * 10 and grid.item.images[0].pixelColor(2, 1).getRgb()[:3] == (255, 0, 0)
     targets = make_dataset(pixels[:, :, :, 0].reshape(20, 20)[:, :20], np.linspace(0, 1, 20), name="pixels",
-                           meta={"image_shape": (4, 5)})
+                           sample_shape=(4, 5, 1))
     panel.set_dataset(targets, {"path": "pixels.npz"})
     assert len(grid.captions) == 20 and "0.5263" in grid.captions
 

@@ -368,7 +368,7 @@ def test_npz_integer_labels_are_classes_float_targets_regression(tmp_path):
 def test_npz_names_images_and_missing_values(tmp_path):
     X = np.arange(24, dtype=np.uint8).reshape(4, 3, 2) * 10
     names = load_file(write(tmp_path, "img.npz", npz_bytes(X=X, y=np.array([0, 1, 0, 1]), class_names=np.array(["cat", "dog"]))))
-    assert names.meta["image_shape"] == (3, 2) and names.X.shape == (4, 6) and names.X.max() == pytest.approx(230 / 255)
+    assert names.sample_shape == (3, 2, 1) and names.X.shape == (4, 6) and names.X.max() == pytest.approx(230 / 255)
     assert names.class_names == ("cat", "dog")
     Xn = np.array([[1.0, 2.0], [np.nan, 3.0], [4.0, 5.0], [6.0, 7.0]])
     dataset = load_file(write(tmp_path, "n.npz", npz_bytes(X=Xn, y=np.array([0, 1, 1, 0]), feature_names=np.array(["a", "b"]))))
@@ -431,7 +431,7 @@ def test_idx_images_and_labels_found_beside_them(tmp_path, compressed):
     assert detect_format(path) == "idx"
     dataset = load_file(path)
     check_consistent(dataset)
-    assert dataset.X.shape == (12, 20) and dataset.meta["image_shape"] == (5, 4)
+    assert dataset.X.shape == (12, 20) and dataset.sample_shape == (5, 4, 1)
     np.testing.assert_allclose(dataset.X[3], images[3].reshape(-1) / 255)
     assert dataset.y.tolist() == labels.tolist() and dataset.class_names == ("0", "1", "2")
     assert preview_file(path).approx_rows == 12
@@ -485,10 +485,10 @@ def test_image_folder_with_an_injected_reader(tmp_path):
     dataset = load_file(root, read_image=fake_reader)
     check_consistent(dataset)
     assert dataset.class_names == ("circle", "square") and dataset.y.tolist() == [0, 0, 0, 1, 1]
-    assert dataset.meta["image_shape"] == (3, 4) and dataset.X.shape == (5, 12)
+    assert dataset.sample_shape == (3, 4, 1) and dataset.X.shape == (5, 12)
     assert dataset.X[3, 0] == pytest.approx(40 / 255) and dataset.X.max() <= 1
     rgb = load_file(root, LoadOptions(grey=False, image_size=(2, 2)), read_image=fake_reader)
-    assert rgb.meta["image_shape"] == (2, 2, 3) and rgb.X.shape == (5, 12)
+    assert rgb.sample_shape == (2, 2, 3) and rgb.X.shape == (5, 12)
     assert preview_file(root).summary.startswith("2 classes, 5 images")
 
 
@@ -526,7 +526,7 @@ def test_qt_image_reader_reads_png_and_jpeg(tmp_path):
     with pytest.raises(LoaderError, match="images of mixed sizes"):
         load_file(root, read_image=read_image)
     dataset = load_file(root, LoadOptions(image_size=(6, 8), grey=False), read_image=read_image)
-    assert dataset.meta["image_shape"] == (6, 8, 3) and dataset.class_names == ("blue", "red")
+    assert dataset.sample_shape == (6, 8, 3) and dataset.class_names == ("blue", "red")
     pixels = dataset.X.reshape(4, 6, 8, 3)
     assert pixels[0, :, :, 2].min() > 0.9 and pixels[0, :, :, 0].max() < 0.1  # blue
     assert pixels[3, :, :, 0].min() > 0.9  # red (JPEG)
@@ -704,7 +704,7 @@ def test_load_dataset_reads_every_format(tmp_path):
     write(tmp_path, "t.csv", IRIS_LIKE)
     assert load_dataset({"path": "t.csv", "target": "species"}, tmp_path).n_features == 2
     path, _, _ = write_mnist_pair(tmp_path)
-    assert load_dataset({"path": path.name, "labels": "train-labels-idx1-ubyte"}, tmp_path).meta["image_shape"] == (5, 4)
+    assert load_dataset({"path": path.name, "labels": "train-labels-idx1-ubyte"}, tmp_path).sample_shape == (5, 4, 1)
     folder = image_folder(tmp_path / "imgs", {"a": [(2, 2)], "b": [(2, 2)]})
     assert load_dataset({"path": "imgs", "image_size": "3x3"}, tmp_path, read_image=fake_reader).n_features == 9
     assert folder.exists()

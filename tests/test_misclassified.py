@@ -65,8 +65,8 @@ def test_the_probe_returns_exactly_the_wrong_validation_images_most_confident_fi
     expected = outputs[np.searchsorted(val_rows, data.rows), predicted[np.searchsorted(val_rows, data.rows)]]
     np.testing.assert_allclose(data.confidence, expected, atol=1e-4)
     assert np.all(np.diff(data.confidence) <= 0), "most confident mistakes first"
-    assert data.images.dtype == np.float32 and data.images.shape == (data.wrong, 8, 8)
-    np.testing.assert_array_equal(data.images, digits.X[data.rows].reshape(-1, 8, 8).astype(np.float32))
+    assert data.images.dtype == np.float32 and data.images.shape == (data.wrong, 8, 8, 1)
+    np.testing.assert_array_equal(data.images, digits.X[data.rows].reshape(-1, 8, 8, 1).astype(np.float32))
     assert list(data.true_names) == [digits.class_names[digits.y[r]] for r in data.rows]
     assert list(data.predicted_names) == [digits.class_names[predicted[np.searchsorted(val_rows, r)]] for r in data.rows]
     assert all(t != p for t, p in zip(data.true_names, data.predicted_names, strict=True))
@@ -104,9 +104,9 @@ def test_the_confidence_of_one_sigmoid_unit_is_p_or_one_minus_p():
 def test_binary_image_data_gives_a_gallery_too():
     rng = np.random.default_rng(0)
     X = rng.random((60, 12))
-    data = make_dataset(X, (X[:, 0] > 0.5).astype(int), name="tiny", task="classes", meta={"image_shape": (3, 4)})
+    data = make_dataset(X, (X[:, 0] > 0.5).astype(int), name="tiny", task="classes", sample_shape=(3, 4, 1))
     result = MisclassifiedProbe()(trained(data, epochs=1))
-    assert not result.reason and result.total == 12 and result.images.shape[1:] == (3, 4)
+    assert not result.reason and result.total == 12 and result.images.shape[1:] == (3, 4, 1)
     assert np.all((result.confidence >= 0.5) & (result.confidence <= 1.0))
 
 
@@ -116,7 +116,7 @@ def test_data_without_a_gallery_give_a_reason(digits, case, words):
     if case == "table":
         trainer = trained(synthetic("spiral", 100, 0.1, 0))
     elif case == "regression":
-        data = make_dataset(digits.X[:80], digits.y[:80].astype(float), name="pixels", meta={"image_shape": (8, 8)})
+        data = make_dataset(digits.X[:80], digits.y[:80].astype(float), name="pixels", sample_shape=(8, 8, 1))
         trainer = trained(data, epochs=1, head={"type": "dense", "units": 1, "activation": "linear"})
     else:
         trainer = trained(digits, epochs=1, val_fraction=0.0)

@@ -25,10 +25,11 @@ EXPECTED = {  # name: (samples, features, classes or None for regression)
     "breast_cancer_original": (683, 9, ("benign", "malignant")),
     "spambase": (4601, 57, ("nonspam", "spam")),
     "digits": (1797, 64, tuple(str(d) for d in range(10))),
+    "digits_rgb": (1797, 192, tuple(str(d) for d in range(10))),
     "mnist_5k": (5000, 784, tuple(str(d) for d in range(10))),
     "housing": (500, 6, None),
 }
-REAL_FILES = [name for name in REAL_DATASETS if name != "housing"]
+REAL_FILES = [name for name in REAL_DATASETS if name not in ("housing", "digits_rgb")]  # those two are generated: no file
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +74,10 @@ def test_breast_cancer_original_missing_values_dropped_or_filled(loaded):
     assert load_dataset({"name": "breast_cancer_original", "missing": "mean"}).n_samples == 699
 
 
-@pytest.mark.parametrize(("name", "shape"), [("digits", (8, 8)), ("mnist_5k", (28, 28))])
+@pytest.mark.parametrize(("name", "shape"), [("digits", (8, 8, 1)), ("mnist_5k", (28, 28, 1))])
 def test_images_are_flat_in_0_1_with_their_shape_recorded(loaded, name, shape):
     dataset = loaded[name]
-    assert dataset.meta["image_shape"] == shape
+    assert dataset.sample_shape == shape
     assert dataset.X.min() == 0 and dataset.X.max() == 1
     assert dataset.feature_names[1] == "pixel_0_1"
     image = dataset.X[0].reshape(shape)

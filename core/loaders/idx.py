@@ -6,7 +6,8 @@ and the values, big-endian, row-major. An images file is (m, h, w) (or (m, h, w,
 labels file (m,). The labels file is ``--labels`` / ``options.labels``, else found
 beside the images file by its name (``train-images-idx3-ubyte[.gz]`` →
 ``train-labels-idx1-ubyte[.gz]``, also ``images`` → ``labels`` and ``idx3`` → ``idx1``).
-Images become (m, h·w·c) features (uint8 divided by 255) with ``meta["image_shape"]``.
+Images become (m, h·w·c) features flattened row-major (uint8 divided by 255) with the
+Dataset's ``sample_shape`` = (h, w, 1) (MNIST: (28, 28, 1)) or (h, w, c).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from ..data import Dataset, make_dataset
 from ..limits import check_allocation, require_regular_file
 from .errors import LoaderError
-from .images import pixel_names
+from .images import image_sample_shape, pixel_names
 from .options import LoadOptions
 from .progress import Monitor
 from .scaling import scale_features
@@ -180,7 +181,7 @@ def load_idx(path: Path, options: LoadOptions | None = None, monitor: Monitor | 
     if images.dtype == np.uint8:
         X /= 255.0
     X, scaling = scale_features(X, options.scale)
-    image_shape = tuple(int(s) for s in images.shape[1:])
-    meta = {"source": str(path), "labels_file": str(labels_path), "format": "idx", "image_shape": image_shape, "scaling": scaling}
+    sample_shape = image_sample_shape(images.shape[1:])
+    meta = {"source": str(path), "labels_file": str(labels_path), "format": "idx", "scaling": scaling}
     return make_dataset(X, labels.astype(np.int64), name=path.name.split(".")[0], task="classes",
-                        feature_names=pixel_names(image_shape), meta=meta)
+                        feature_names=pixel_names(sample_shape), meta=meta, sample_shape=sample_shape)

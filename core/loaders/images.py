@@ -6,7 +6,8 @@ returns the image at ``path`` as uint8, (h, w) when ``grey`` else (h, w, 3), res
 built on Qt's QImageReader). Without a size every image must have the size of the first.
 Classes are the subfolder names in sorted order; subfolders without images are skipped;
 hidden files and folders are ignored. Pixels are divided by 255, so features are in
-[0, 1]; ``meta["image_shape"]`` is (h, w) or (h, w, 3).
+[0, 1]; the Dataset's ``sample_shape`` is (h, w, 1) for grey images or (h, w, 3) for colour,
+each row an image flattened row-major (channels innermost).
 
 Sizes are checked before memory is taken: a decoder calls :func:`check_image_size` with the
 pixel size an image declares before decoding it (at most MAX_IMAGE_BYTES decoded), and the
@@ -36,9 +37,17 @@ ReadImage = Callable[[Path, "tuple[int, int] | None", bool], np.ndarray]
 """``read_image(path, size, grey) -> uint8 array (h, w) or (h, w, 3)``; raises on unreadable files."""
 
 
-def pixel_names(image_shape: tuple[int, ...]) -> list[str]:
-    """Feature names of flattened pixels: ``pixel_ROW_COL`` (and ``_CHANNEL`` for colour)."""
-    return ["pixel_" + "_".join(map(str, index)) for index in np.ndindex(*image_shape)]
+def pixel_names(sample_shape: tuple[int, int, int]) -> list[str]:
+    """Feature names of images (H, W, C) flattened row-major: ``pixel_ROW_COL`` for one channel,
+    ``pixel_ROW_COL_CHANNEL`` (channel 0, 1, 2 = red, green, blue for colour) for more."""
+    shape = sample_shape[:2] if sample_shape[2] == 1 else sample_shape
+    return ["pixel_" + "_".join(map(str, index)) for index in np.ndindex(*shape)]
+
+
+def image_sample_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """The sample shape (H, W, C) of one image of array shape ``shape``: (h, w) → (h, w, 1), (h, w, c) as it is."""
+    height, width, *channels = (int(s) for s in shape)
+    return height, width, channels[0] if channels else 1
 
 
 def scan_folder(root: Path) -> list[tuple[str, list[Path]]]:
@@ -115,11 +124,10 @@ def load_image_folder(root: Path, options: LoadOptions | None = None, read_image
             X[i], labels[i] = image.reshape(-1), label
             i += 1
             monitor.update(0.95 * i / total, f"reading images: {i:,} of {total:,}")
-    image_shape = tuple(int(s) for s in first[1])
+    sample_shape = image_sample_shape(first[1])
     features = X.astype(np.float64)
     features /= 255.0
     features, scaling = scale_features(features, options.scale)
-    meta = {"source": str(root), "format": "images", "image_shape": image_shape, "scaling": scaling,
-            "files": {name: len(files) for name, files in classes}}
-    return make_dataset(features, labels, name=root.name, task="classes", feature_names=pixel_names(image_shape),
-                        class_names=[name for name, _ in classes], meta=meta)
+    meta = {"source": str(root), "format": "images", "scaling": scaling, "files": {name: len(files) for name, files in classes}}
+    return make_dataset(features, labels, name=root.name, task="classes", feature_names=pixel_names(sample_shape),
+                        class_names=[name for name, _ in classes], meta=meta, sample_shape=sample_shape)

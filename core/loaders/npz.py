@@ -1,12 +1,12 @@
 """NPZ data files: ``X`` and ``y`` arrays, read without unpickling (see core.files).
 
-``X`` is (m, n) numbers, or (m, h, w) / (m, h, w, c) images that are flattened to
-(m, h·w·c) with ``meta["image_shape"]`` = (h, w) / (h, w, c); uint8 images are divided
-by 255. ``y`` is (m,) or (m, t). As in core.files, integer ``y`` means classes and float
-``y`` regression unless ``task`` says otherwise. Optional string arrays
-``feature_names`` and ``class_names`` name the columns and classes. NaN in ``X`` are
-missing values (dropped or filled as ``options.missing`` says); rows with NaN in ``y``
-are dropped.
+``X`` is (m, n) numbers, or (m, h, w) / (m, h, w, c) images that are flattened row-major
+to (m, h·w·c) (channels innermost) with the Dataset's ``sample_shape`` = (h, w, 1) /
+(h, w, c) and pixel feature names; uint8 images are divided by 255. ``y`` is (m,) or
+(m, t). As in core.files, integer ``y`` means classes and float ``y`` regression unless
+``task`` says otherwise. Optional string arrays ``feature_names`` and ``class_names`` name
+the columns and classes. NaN in ``X`` are missing values (dropped or filled as
+``options.missing`` says); rows with NaN in ``y`` are dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..files import FileFormatError, _open_npz
 from ..limits import ResourceError
 from ..npz_members import READ_ERRORS, read_member, reason
 from .errors import LoaderError
+from .images import image_sample_shape, pixel_names
 from .missing import handle_missing
 from .options import LoadOptions
 from .progress import Monitor
@@ -59,8 +60,8 @@ def read_npz(path: Path) -> dict[str, np.ndarray | list[str] | None]:
                 "class_names": _optional_names(npz, "class_names", path, len(np.unique(y)) if y.ndim == 1 and y.size else -1)}
 
 
-def _features(X: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[int, ...] | None]:
-    """(m, n) float64 features and the image shape (None for a table)."""
+def _features(X: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[int, int, int] | None]:
+    """(m, n) float64 features and the sample shape (H, W, C) of images (None for a table)."""
     if X.dtype.kind not in "biuf":
         raise LoaderError(f"{path}: X must hold real numbers, got dtype {X.dtype}")
     if X.ndim == 0 or X.ndim > 4 or X.shape[0] == 0 or X.size == 0:
@@ -69,11 +70,10 @@ def _features(X: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[int, ...] | 
         return X.astype(np.float64)[:, None], None
     if X.ndim == 2:
         return X.astype(np.float64), None
-    image_shape = tuple(int(s) for s in X.shape[1:])
     flat = X.reshape(X.shape[0], -1).astype(np.float64)
     if X.dtype == np.uint8:
         flat /= 255.0
-    return flat, image_shape
+    return flat, image_sample_shape(X.shape[1:])
 
 
 def load_npz(path: Path, options: LoadOptions | None = None, monitor: Monitor | None = None) -> Dataset:
@@ -81,12 +81,12 @@ def load_npz(path: Path, options: LoadOptions | None = None, monitor: Monitor | 
     options, monitor = options or LoadOptions(), monitor or Monitor()
     monitor.update(0.0, "reading arrays")
     arrays = read_npz(path)
-    X, image_shape = _features(arrays["X"], path)
+    X, sample_shape = _features(arrays["X"], path)
     y = arrays["y"]
     if y.dtype.kind not in "biuf" or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
         raise LoaderError(f"{path}: y must be numbers of shape ({X.shape[0]},) or ({X.shape[0]}, t), got {y.shape} of {y.dtype}")
     monitor.update(0.6, "checking values")
-    names = arrays["feature_names"] or [f"x{j + 1}" for j in range(X.shape[1])]
+    names = arrays["feature_names"] or (pixel_names(sample_shape) if sample_shape else [f"x{j + 1}" for j in range(X.shape[1])])
     no_target = np.isnan(y).reshape(len(y), -1).any(axis=1) if y.dtype.kind == "f" else None
     X, keep, report = handle_missing(X, names, np.zeros(X.shape[1], bool), policy=options.missing,
                                      positions=np.arange(1, len(X) + 1), target_missing=no_target)
@@ -95,7 +95,6 @@ def load_npz(path: Path, options: LoadOptions | None = None, monitor: Monitor | 
     task = {"auto": None, "classification": "classes", "regression": "regression"}[options.task]
     meta = {"source": str(path), "format": "npz", "missing": report.to_json(), "missing_summary": report.summary("sample"),
             "scaling": scaling, "rows_read": int(len(keep))}
-    if image_shape:
-        meta["image_shape"] = image_shape
     monitor.update(0.9, "checking values")
-    return make_dataset(X, y, name=path.stem, task=task, feature_names=names, class_names=arrays["class_names"], meta=meta)
+    return make_dataset(X, y, name=path.stem, task=task, feature_names=names, class_names=arrays["class_names"], meta=meta,
+                        sample_shape=sample_shape or ())

@@ -28,8 +28,10 @@ def describe_dataset(dataset: Dataset) -> list[str]:
     rows = f"rows: {dataset.n_samples:,}" + (f" used of {read:,} read" if read is not None and read != dataset.n_samples else "")
     lines.append(rows)
     lines.append(f"features: {dataset.n_features} ({_names(dataset.feature_names)})")
-    if "image_shape" in meta:
-        lines.append(f"images: {' × '.join(str(s) for s in meta['image_shape'])} pixels, scaled to [0, 1]")
+    if dataset.is_image:
+        height, width, channels = dataset.sample_shape
+        lines.append(f"images: {' × '.join(map(str, (height, width) if channels == 1 else dataset.sample_shape))} pixels, "
+                     "scaled to [0, 1]")
     target = f", target column {meta['target']!r}" if "target" in meta else ""
     if dataset.task == "regression":
         lines.append(f"task: regression{target}, {dataset.y.shape[1]} output(s), range {dataset.y.min():.4g} … {dataset.y.max():.4g}")
