@@ -39,6 +39,8 @@ from .accessibility import describe
 # what a step's link calls each view of core.lessons.VIEW_NAMES: "Show the weight heatmap"
 VIEW_TITLES: dict[str, str] = {
     "loss": "the loss plot",
+    "kernels": "the kernels",
+    "featureMaps": "the feature maps",
     "metric": "the accuracy plot",
     "boundary": "the decision boundary",
     "regressionFit": "the regression fit",

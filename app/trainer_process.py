@@ -59,6 +59,7 @@ from core.files import FileFormatError, save_model
 from core.network import Network, Preprocess
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
 from core.trainer_state import TrainerState
+from core.weight_layers import weight_matrices as network_weight_matrices
 
 FLUSH_SECONDS = 0.03  # while playing, send completed epochs about this often
 STOP_RETRY_SECONDS = 0.005  # how often an urgent command not yet taken asks the trainer again to stop
@@ -94,8 +95,9 @@ class ProbeResult:
 
 
 def weight_matrices(trainer: Trainer) -> list[np.ndarray | None]:
-    """Host copies of each layer's weight W (units n[l], inputs n[l-1]); None for layers without one."""
-    return [params.get("W") for params in trainer.network.parameters_by_layer()]
+    """Host copies of each layer's weights as its 2-D matrix (:func:`core.weight_layers.weight_matrices`): a dense
+    layer's W (units n[l], inputs n[l-1]), a convolution's kernels one row per filter; None for layers without weights."""
+    return network_weight_matrices(trainer.network)
 
 
 @dataclass(frozen=True)

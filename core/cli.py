@@ -43,7 +43,7 @@ from .epochlab import (
     load_session_dataset,
     save_session,
 )
-from .experiment import Experiment, apply_weights, check_split, load_dataset, network_spec, parse_layers
+from .experiment import Experiment, apply_weights, check_split, layers_text, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
 from .layers import SpecError
 from .limits import available_memory_bytes, format_bytes
@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--noise", type=float, help="noise of a built-in dataset")
     source.add_argument("--data", type=_path, help=DATA_HELP)
     _add_file_options(source)
-    source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh" or "32:relu,dropout:0.2"; "" or none: no hidden layer')
+    source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh", "32:relu,dropout:0.2" or '
+                        '"conv:8:3:relu,maxpool:2,flatten,32:relu" (see the README); "" or none: no hidden layer')
     source.add_argument("--output-activation", choices=["linear", "sigmoid", "softmax", "tanh", "relu"], help="override the output layer's activation")
     source.add_argument("--init", type=_path, metavar="MODEL.npz",
                         help="start from the weights (and standardization) in this model file (or a session file's current ones), "
@@ -441,8 +442,7 @@ def _check_init_matches(args: argparse.Namespace, spec: dict) -> None:
             layer.get(key) != value for want, layer in zip(asked, hidden, strict=False)
             for key, value in want.items() if key != "initializer")
     if differs:
-        shown = ",".join(f"{layer['units']}:{layer.get('activation')}" if layer["type"] == "dense" else f"dropout:{layer['rate']}"
-                         for layer in hidden) or "none"
+        shown = layers_text(hidden)
         raise UsageError(f"{args.init}: its network (hidden layers {shown}, {head.get('activation')} output) is not the one "
                          "--layers / --output-activation ask for; leave them out with --init")
 
@@ -663,6 +663,10 @@ def cmd_inspect(args: argparse.Namespace, read_image: ReadImage | None = None) -
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr >= 0):
         raise UsageError(f"--lr must be a finite number ≥ 0, got {args.lr:g}")
     network = load_model(args.model, get_backend("numpy", "float64"))
+    if not network.is_dense:
+        other = next(layer for layer in network.layers if layer.kind not in ("dense", "dropout"))
+        raise UsageError(f"{args.model}: inspect traces networks of dense and dropout layers; this model has a "
+                         f"{other.describe()} layer")
     loss = args.loss or _session_loss(args.model) or default_loss(network)
     check_loss_fits(loss, network.output_activation, network.output_shape[0])
     dataset, source = _inspected_data(args, read_image)

@@ -19,9 +19,9 @@ import numpy as np
 from .activations import get_activation
 from .losses import add_penalty_gradient, get_loss, penalty_value
 
-KINDS = ("activation", "loss", "optimizer", "initializer", "regularizer", "setting")
-KIND_TITLES = {"activation": "Activation functions", "loss": "Losses", "optimizer": "Optimizers", "initializer": "Initializers",
-               "regularizer": "Regularisation", "setting": "Training settings"}
+KINDS = ("layer", "activation", "loss", "optimizer", "initializer", "regularizer", "setting")
+KIND_TITLES = {"layer": "Layers", "activation": "Activation functions", "loss": "Losses", "optimizer": "Optimizers",
+               "initializer": "Initializers", "regularizer": "Regularisation", "setting": "Training settings"}
 LOSS_TARGET = 1.0  # a loss is plotted against the prediction a for this target y
 PENALTY_COEFFICIENT = 1.0  # λ of the plotted L1 / L2 penalty
 
@@ -142,6 +142,57 @@ SIGMOID = "σ(z) = 1 / (1 + e<sup>−z</sup>)"
 FUSED = "With its paired loss the output layer's gradient is simply <b>dz = a − y</b>."
 
 _CONCEPTS = (
+    # ----- layers (Dropout is with the regularisers) -----
+    Concept(
+        "dense", "Dense layer", "layer",
+        "z[l] = W[l]·a[l−1] + b[l],  a[l] = g(z[l])<br>W[l]: n[l] × n[l−1],  b[l]: n[l] × 1",
+        "Every unit takes a weighted sum of every input, adds its bias and applies the activation g.",
+        "The layers of the course's networks, and the output layer of every network here (sigmoid, softmax or linear "
+        "units). On images it needs a Flatten layer first.",
+        "A dense layer on images has one weight per pixel and unit: 784 × 128 = 100,352 for MNIST, and what it learns "
+        "at one position it does not know at another.",
+    ),
+    Concept(
+        "conv2d", "Convolution (Conv2D)", "layer",
+        "z<sub>i,j,f</sub> = Σ<sub>u,v,c</sub> W<sub>f,u,v,c</sub>·a<sub>i·s+u, j·s+v, c</sub> + b<sub>f</sub>,  a = g(z)<br>"
+        "W: filters × k × k × channels;  output size ⌈n / s⌉ ('same') or ⌊(n − k) / s⌋ + 1 ('valid')",
+        "Slides each small filter over the image: the same k × k × channels weights at every position.",
+        "Images. A few filters of 3 × 3 find edges and strokes wherever they are, with far fewer weights than a dense "
+        "layer. Stack conv and pooling layers, then Flatten and a dense output.",
+        "Padding 'valid' shrinks the image by k − 1 pixels per layer; a kernel larger than its input is refused. "
+        "A cross-correlation, as in PyTorch and Keras: the filter is not flipped.",
+    ),
+    Concept(
+        "maxpool2d", "Max pooling", "layer",
+        "a<sub>i,j,c</sub> = max<sub>u,v &lt; p</sub> x<sub>i·s+u, j·s+v, c</sub><br>backward: the gradient goes to the "
+        "largest input of each window only",
+        "Keeps the largest value of each p × p window of every channel: halves the image for p = 2.",
+        "After a convolution, to make the image smaller and the network tolerant of small shifts.",
+        "A window larger than the image is refused (pooling below one pixel). Pooling has no weights: nothing to learn.",
+    ),
+    Concept(
+        "avgpool2d", "Average pooling", "layer",
+        "a<sub>i,j,c</sub> = (1/p<sup>2</sup>)·Σ<sub>u,v &lt; p</sub> x<sub>i·s+u, j·s+v, c</sub>",
+        "Averages each p × p window of every channel.",
+        "Smoothing or shrinking feature maps; max pooling is the usual choice in small CNNs.",
+        "It blurs: a strong response in one pixel of a window is diluted by the others.",
+    ),
+    Concept(
+        "flatten", "Flatten", "layer",
+        "(H, W, C) → H·W·C numbers, row by row, channels innermost",
+        "Lines an image or feature maps up into one column for a dense layer.",
+        "Between the last conv or pooling layer and the dense layers.",
+        "The order matters when weights move to another tool: Epoch Lab flattens as Keras does (channels last).",
+    ),
+    Concept(
+        "batchnorm", "Batch normalisation", "layer",
+        "training: x̂ = (x − μ<sub>B</sub>) / √(σ<sub>B</sub><sup>2</sup> + ε),  a = γ·x̂ + β<br>"
+        "running μ ← (1 − m)·μ + m·μ<sub>B</sub>;  prediction uses the running μ and σ<sup>2</sup>",
+        "Rescales each feature or channel to mean 0 and variance 1 over the mini-batch, then by a learned γ and β.",
+        "Deeper networks that train slowly: it lets a larger α work. After a dense or conv layer.",
+        "Training and prediction differ: the mini-batch's statistics while training, the running ones after. Tiny "
+        "mini-batches give noisy statistics. The running mean and variance are not trained (non-trainable parameters).",
+    ),
     # ----- activations: a = g(z) -----
     Concept(
         "linear", "Linear (identity)", "activation",

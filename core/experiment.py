@@ -21,8 +21,9 @@ Its declared schema is core.schema: every experiment, and every dataset object h
 loaded or built. A file is read only when it is a regular file of at most
 MAX_EXPERIMENT_BYTES of UTF-8 JSON.
 
-The short layer syntax of the CLI, ``"8:tanh,8:relu:he_normal,dropout:0.2"``, becomes
-hidden layer specs; the output layer always follows from the data (:func:`network_spec`).
+The short layer syntax of the CLI, ``"8:tanh,8:relu:he_normal,dropout:0.2"`` or
+``"conv:8:3:relu,maxpool:2,flatten,32:relu"`` (:func:`parse_layers`), becomes hidden layer
+specs; the output layer always follows from the data (:func:`network_spec`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import numpy as np
 from .data import DataError, Dataset, make_dataset, suggested_head
 from .features import engineer
 from .files import FileFormatError, atomic_write
+from .layer_types import input_shape_for
 from .layers import SpecError
 from .limits import ResourceError, format_bytes, require_regular_file
 from .loaders import LoadOptions, ProgressCallback, ReadImage, load_file, parse_image_size
@@ -55,37 +57,157 @@ MAX_INT_DIGITS = 4300  # Python's own limit for reading a whole number from text
 INLINE_NAME = "experiment data"  # the name of inline data that gives none
 
 
+LAYER_SYNTAX = {  # the first word of a --layers item → how to write it
+    "conv": "conv:FILTERS:KERNEL[:ACTIVATION][:stride=S][:padding=same|valid], e.g. conv:16:3:relu",
+    "maxpool": "maxpool:SIZE[:stride=S], e.g. maxpool:2",
+    "avgpool": "avgpool:SIZE[:stride=S], e.g. avgpool:2",
+    "flatten": "flatten (nothing after it)",
+    "batchnorm": "batchnorm[:momentum=M][:epsilon=E], e.g. batchnorm:momentum=0.1",
+    "dropout": "dropout:RATE, e.g. dropout:0.2",
+    "dense": "UNITS:ACTIVATION[:INITIALIZER], e.g. 8:tanh",
+}
+LAYER_OPTIONS = {"conv": {"stride": "a whole number", "padding": "same or valid"}, "maxpool": {"stride": "a whole number"},
+                 "avgpool": {"stride": "a whole number"}, "flatten": {},
+                 "batchnorm": {"momentum": "a number", "epsilon": "a number"}}
+SPEC_TYPES = {"conv": "conv2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d", "flatten": "flatten", "batchnorm": "batchnorm"}
+
+
 def parse_layers(text: str) -> list[dict]:
-    """Hidden layer specs from ``"UNITS:ACTIVATION[:INITIALIZER]"`` or ``"dropout:RATE"``
-    items separated by commas; ``""`` or ``"none"`` means no hidden layer."""
+    """Hidden layer specs from items separated by commas (``""`` or ``"none"``: no hidden layer)::
+
+        UNITS:ACTIVATION[:INITIALIZER]     dense, e.g. 8:tanh (activation relu when left out)
+        dropout:RATE
+        conv:FILTERS:KERNEL[:ACTIVATION][:stride=S][:padding=same|valid]   (relu, stride 1, same)
+        maxpool:SIZE[:stride=S]  avgpool:SIZE[:stride=S]                   (stride = size)
+        flatten
+        batchnorm[:momentum=M][:epsilon=E]                                 (0.1, 1e-5)
+
+    KERNEL, SIZE and S are a whole number or HxW (``3x2``). The values are checked when the
+    network is built; the syntax here: SpecError ``bad layer '…': write …``."""
     text = text.strip()
     if text.lower() in ("", "none"):
         return []
-    layers = []
-    for item in text.split(","):
-        parts = [p.strip() for p in item.split(":")]
-        if parts[0].lower() == "dropout":
-            try:
-                layers.append({"type": "dropout", "rate": float(parts[1])})
-            except (IndexError, ValueError):
-                raise SpecError(f"bad layer {item!r}: write dropout:RATE, e.g. dropout:0.2") from None
-            continue
-        if not parts[0].isdigit() or len(parts) > 3:
-            raise SpecError(f"bad layer {item!r}: write UNITS:ACTIVATION[:INITIALIZER], e.g. 8:tanh")
-        layer = {"type": "dense", "units": int(parts[0]), "activation": parts[1] if len(parts) > 1 else "relu"}
-        if len(parts) == 3:
-            layer["initializer"] = parts[2]
-        layers.append(layer)
-    return layers
+    return [_parse_layer(item.strip()) for item in text.split(",")]
+
+
+def _parse_layer(item: str) -> dict:
+    parts = [p.strip() for p in item.split(":")]
+    word = parts[0].lower()
+    if word == "dropout":
+        try:
+            (rate,) = parts[1:]
+            return {"type": "dropout", "rate": float(rate)}
+        except ValueError:
+            raise _bad_layer(item, "dropout") from None
+    if word in SPEC_TYPES:
+        return _parse_image_layer(item, word, parts[1:])
+    if not parts[0].isdigit() or len(parts) > 3:
+        raise _bad_layer(item, "dense", known=True)
+    layer = {"type": "dense", "units": int(parts[0]), "activation": parts[1] if len(parts) > 1 else "relu"}
+    if len(parts) == 3:
+        layer["initializer"] = parts[2]
+    return layer
+
+
+def _parse_image_layer(item: str, word: str, parts: list[str]) -> dict:
+    """A conv, maxpool, avgpool, flatten or batchnorm item: its positional parts, then NAME=VALUE options."""
+    positional = [p for p in parts if "=" not in p]
+    options = [p.split("=", 1) for p in parts if "=" in p]
+    if parts[: len(positional)] != positional:
+        raise SpecError(f"bad layer {item!r}: the NAME=VALUE options go last; write {LAYER_SYNTAX[word]}")
+    wanted = {"conv": (2, 3), "maxpool": (1, 1), "avgpool": (1, 1)}.get(word, (0, 0))
+    if not wanted[0] <= len(positional) <= wanted[1]:
+        raise _bad_layer(item, word)
+    layer: dict = {"type": SPEC_TYPES[word]}
+    try:
+        if word == "conv":
+            layer |= {"filters": _whole(positional[0]), "kernel": _size(positional[1]),
+                      "activation": positional[2] if len(positional) > 2 else "relu"}
+        elif positional:
+            layer["size"] = _size(positional[0])
+    except ValueError:
+        raise _bad_layer(item, word) from None
+    for key, value in options:
+        name = key.strip().lower()
+        if name not in LAYER_OPTIONS[word]:
+            known = ", ".join(LAYER_OPTIONS[word]) or "none"
+            raise SpecError(f"bad layer {item!r}: unknown option {name!r} (options of {word}: {known}); write {LAYER_SYNTAX[word]}")
+        try:
+            layer[name] = (_size(value) if name == "stride" else value.strip().lower() if name == "padding"
+                           else float(value))
+        except ValueError:
+            raise SpecError(f"bad layer {item!r}: {name} must be {LAYER_OPTIONS[word][name]}, got {value.strip()!r}; "
+                            f"write {LAYER_SYNTAX[word]}") from None
+    return layer
+
+
+def _whole(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+def _size(text: str) -> int | list[int]:
+    """``"3"`` → 3, ``"3x2"`` → [3, 2]; ValueError otherwise."""
+    sides = text.strip().lower().replace("×", "x").split("x")
+    if len(sides) > 2:
+        raise ValueError(text)
+    values = [_whole(side.strip()) for side in sides]
+    return values[0] if len(values) == 1 else values
+
+
+def _bad_layer(item: str, word: str, known: bool = False) -> SpecError:
+    text = f"bad layer {item!r}: write {LAYER_SYNTAX[word]}"
+    if known:
+        text += "; or one of " + ", ".join(LAYER_SYNTAX[w].split(",")[0] for w in SPEC_TYPES)
+    return SpecError(text)
+
+
+def layers_text(layers: Sequence[Mapping]) -> str:
+    """The ``--layers`` text of layer specs (the inverse of :func:`parse_layers`; default settings left out):
+    ``"conv:8:3:relu,maxpool:2,flatten,32:relu"``; ``"none"`` for no layers."""
+    return ",".join(_layer_text(layer) for layer in layers) or "none"
+
+
+def _size_text(value: object) -> str:
+    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _layer_text(layer: Mapping) -> str:
+    kind = layer.get("type")
+    if kind == "dense":
+        initializer = layer.get("initializer", "glorot_uniform")
+        return f"{layer['units']}:{layer.get('activation', 'linear')}" + ("" if initializer == "glorot_uniform" else f":{initializer}")
+    if kind == "dropout":
+        return f"dropout:{layer.get('rate', 0.5):g}"
+    word = next((w for w, t in SPEC_TYPES.items() if t == kind), str(kind))
+    parts = [word]
+    if kind == "conv2d":
+        parts += [str(layer["filters"]), _size_text(layer.get("kernel", 3)), layer.get("activation", "linear")]
+        if _size_text(layer.get("stride", 1)) != "1":
+            parts.append(f"stride={_size_text(layer['stride'])}")
+        if layer.get("padding", "same") != "same":
+            parts.append(f"padding={layer['padding']}")
+    elif kind in ("maxpool2d", "avgpool2d"):
+        size = _size_text(layer.get("size", 2))
+        parts.append(size)
+        if layer.get("stride") is not None and _size_text(layer["stride"]) != size:
+            parts.append(f"stride={_size_text(layer['stride'])}")
+    elif kind == "batchnorm":
+        parts += [f"{name}={layer[name]:g}" for name, default in (("momentum", 0.1), ("epsilon", 1e-5))
+                  if layer.get(name, default) != default]
+    return ":".join(parts)
 
 
 def network_spec(dataset: Dataset, hidden: list[dict], output_activation: str | None = None) -> dict:
     """The full network spec: the data's inputs, ``hidden`` layers, and the output layer the
-    task suggests (its activation replaced by ``output_activation`` when given)."""
+    task suggests (its activation replaced by ``output_activation`` when given). The input is
+    the data's image shape (H, W, C) when a hidden layer takes images, else its flat features
+    (core.layer_types.input_shape_for)."""
     head, _ = suggested_head(dataset.task, dataset.n_outputs)
     if output_activation:
         head = {**head, "activation": output_activation}
-    return {"input_shape": [dataset.n_features], "layers": [*hidden, head]}
+    return {"input_shape": list(input_shape_for(dataset.sample_shape, hidden)), "layers": [*hidden, head]}
 
 
 def dataset_options(choice: object, base: str | os.PathLike = ".") -> LoadOptions:
@@ -196,7 +318,7 @@ def _parameter(value: object, shape: tuple[int, ...], dtype: np.dtype, where: st
         raise ConfigError(f"{where}: expected numbers of shape {shape} ({layer}), got rows of different lengths or "
                           "something that is not a number") from None
     if array.shape != shape:
-        what = "units × inputs" if len(shape) == 2 else "one per unit"
+        what = {2: "units × inputs", 4: "filters × kernel rows × kernel columns × channels"}.get(len(shape), "one per unit or channel")
         raise ConfigError(f"{where}: expected shape {shape} ({what} of {layer}), got {array.shape}")
     with np.errstate(over="ignore"):
         stored = array.astype(dtype)

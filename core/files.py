@@ -3,7 +3,12 @@
 Model file (written with ``allow_pickle=False``, read without unpickling):
     ``spec``        the network spec as a JSON string
     ``preprocess``  JSON string {"mean": [...], "std": [...]} (each of length n_inputs) or "null"
-    ``layer{i}.W``, ``layer{i}.b``, …  each layer i's parameters (0-based, spec order)
+    ``layer{i}.W``, ``layer{i}.b``, …  each layer i's parameters (0-based, spec order): a dense
+                    layer's W (units, inputs) and b, a conv2d layer's W (filters, kernel_h, kernel_w,
+                    in_channels) and b, a batchnorm layer's gamma and beta
+    ``layer{i}.running_mean``, ``layer{i}.running_var``  a layer's state (BatchNorm's running
+                    statistics); a file without them (written before layers kept state) loads with
+                    the initial state
     ``seed``        optional: 0-d integer, the network's seed (its Dropout generators); 0 when absent
 An Epoch Lab session file (``.epochlab``, core.epochlab) holds these keys too, beside its own
 (it has a ``format_version``): :func:`load_model` reads its network and ignores the rest.
@@ -155,13 +160,13 @@ def _keep_permissions(path: Path, tmp: Path) -> None:
 
 def model_arrays(network: Network) -> dict[str, np.ndarray]:
     """The members of a model file for ``network``: ``spec``, ``preprocess`` (0-d JSON strings)
-    and every layer's host parameters ``layer{i}.{name}``."""
+    and every layer's host parameters and state ``layer{i}.{name}``."""
     arrays: dict[str, np.ndarray] = {
         "spec": np.array(json.dumps(network.spec())),
         "preprocess": np.array(json.dumps(network.preprocess.to_json() if network.preprocess else None)),
     }
-    for i, params in enumerate(network.parameters_by_layer()):
-        for name, value in params.items():
+    for i, (params, state) in enumerate(zip(network.parameters_by_layer(), network.state_by_layer(), strict=True)):
+        for name, value in (params | state).items():
             arrays[f"layer{i}.{name}"] = value
     return arrays
 
@@ -301,17 +306,37 @@ def load_model(path: str | os.PathLike, backend: Backend | None = None) -> Netwo
         except ResourceError as exc:
             raise ResourceError(f"{path}: {exc}") from None
         names = [(i, name, f"layer{i}.{name}") for i, layer in enumerate(network.layers) for name in layer.params]
-        unused = sorted(set(npz.files) - {key for *_, key in names} - {*MODEL_JSON_KEYS, SEED_KEY})
+        state_names = [(i, name, f"layer{i}.{name}") for i, layer in enumerate(network.layers) for name in layer.state]
+        unused = sorted(set(npz.files) - {key for *_, key in names + state_names} - {*MODEL_JSON_KEYS, SEED_KEY})
         if unused and SESSION_KEY not in npz.files:  # a session file's other members are its own
             raise FileFormatError(f"{path}: holds arrays the spec has no place for: {', '.join(unused)}")
         values: list[dict[str, np.ndarray]] = [{} for _ in network.layers]
         for i, name, key in names:
             shape = network.layers[i].params[name].shape
             values[i][name] = _read_parameter(npz, key, path, shape, network.backend.dtype)
+        state = _read_state(npz, path, network, state_names)
     n_inputs = int(np.prod(network.input_shape))
     network.preprocess = _preprocess(pre, n_inputs, path)
     network.set_parameters(values)
+    network.set_state(state)
     return network
+
+
+def _read_state(npz: Any, path: str | os.PathLike, network: Network, names: list[tuple[int, str, str]]) -> list[dict[str, np.ndarray]]:
+    """Every layer's state (BatchNorm's running statistics) from ``layer{i}.{name}``: all of it,
+    or none (a file written before the layers kept state: the initial state)."""
+    present = [key for *_, key in names if key in npz.files]
+    values = network.state_by_layer()
+    if not present:
+        return values
+    if len(present) < len(names):
+        missing = [key for *_, key in names if key not in npz.files]
+        raise FileFormatError(f"{path}: is incomplete: it has {', '.join(present)} but no {', '.join(missing)}")
+    for i, name, key in names:
+        values[i][name] = _read_parameter(npz, key, path, network.layers[i].state[name].shape, network.backend.dtype)
+        if name == "running_var" and (values[i][name] < 0).any():
+            raise FileFormatError(f"{path}: array '{key}' holds a negative variance ({float(values[i][name].min()):g})")
+    return values
 
 
 def load_data_npz(path: str | os.PathLike, task: str | None = None) -> Dataset:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import math
 
+from .batchnorm import BatchNorm
+from .conv_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
 from .layers import Dense, Dropout, Layer, SpecError
 
-LAYER_TYPES: dict[str, type[Layer]] = {"dense": Dense, "dropout": Dropout}
+LAYER_TYPES: dict[str, type[Layer]] = {"dense": Dense, "dropout": Dropout, "conv2d": Conv2D, "maxpool2d": MaxPool2D,
+                                       "avgpool2d": AvgPool2D, "flatten": Flatten, "batchnorm": BatchNorm}
 
 
 def layer_from_spec(spec: dict) -> Layer:

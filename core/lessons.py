@@ -33,7 +33,8 @@ from .trainer import ConfigError
 
 # the views a lesson step may bring forward (the names of app.views.manager's ViewRegistry)
 VIEW_NAMES = ("loss", "metric", "boundary", "regressionFit", "lossSurface", "confusion", "layers", "runs", "descent1d",
-              "inspector", "weights", "networkGraph", "activations", "activationFunctions", "weightHistory", "misclassified")
+              "inspector", "weights", "networkGraph", "activations", "activationFunctions", "weightHistory", "misclassified",
+              "kernels", "featureMaps")
 LESSONS_FOLDER = Path(__file__).resolve().parent.parent / "resources" / "lessons"
 _NUMBERED = re.compile(r"(\d+)[-_ ]")
 

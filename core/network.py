@@ -306,7 +306,9 @@ def parameter_bytes(params: list[ParamSpec], dtype: Any) -> int:
 def activation_bytes(network: Network, batch_size: int) -> int:
     """Bytes one training batch of ``batch_size`` samples takes, in the network's dtype: the
     input batch (m, *input_shape), and per layer its output and the delta of its output
-    (m, *output_shape each) and the delta it passes back (m, *input_shape)."""
+    (m, *output_shape each), the delta it passes back (m, *input_shape) and the scratch a
+    layer declares (``scratch_per_sample``: a Conv2D's im2col matrix)."""
     per_sample = math.prod(network.input_shape) + sum(
-        2 * math.prod(layer.output_shape) + math.prod(layer.input_shape) for layer in network.layers)
+        2 * math.prod(layer.output_shape) + math.prod(layer.input_shape) + getattr(layer, "scratch_per_sample", 0)
+        for layer in network.layers)
     return int(batch_size) * per_sample * np.dtype(network.backend.dtype).itemsize

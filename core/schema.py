@@ -262,7 +262,65 @@ class DropoutLayer(Section):
     rate: expect(Annotated[float, Field(ge=0, lt=1)]) = 0.5
 
 
-LAYER_MODELS: dict[str, type[Section]] = {"dense": DenseLayer, "dropout": DropoutLayer}
+Side = Annotated[Whole, Field(ge=1, le=MAX_PIXELS)]
+WindowSize = expect(Side | Annotated[list[Side], Field(min_length=2, max_length=2)],
+                    f"a whole number from 1 to {MAX_PIXELS}, or a list of two (height, width)")
+
+
+class Conv2DLayer(Section):
+    """A 2-D convolution of (H, W, C) images into ``filters`` channels (see core.conv_layers.Conv2D)."""
+
+    what: ClassVar[str] = "a conv2d layer"
+    noun: ClassVar[str] = "conv2d layer setting"
+    type: Literal["conv2d"]
+    filters: expect(Annotated[Whole, Field(ge=1)])
+    kernel: WindowSize = 3
+    stride: WindowSize = 1
+    padding: choice(("same", "valid"), "padding") = "same"
+    activation: choice(ACTIVATIONS, "activation") = "linear"
+    initializer: choice(INITIALIZERS, "initializer") = "glorot_uniform"
+    slope: expect(Annotated[float, Field(ge=0, lt=1)]) = 0.01
+
+
+class MaxPool2DLayer(Section):
+    """The largest value of each ``size`` window, ``stride`` apart (see core.conv_layers.MaxPool2D)."""
+
+    what: ClassVar[str] = "a maxpool2d layer"
+    noun: ClassVar[str] = "maxpool2d layer setting"
+    type: Literal["maxpool2d"]
+    size: WindowSize = 2
+    stride: WindowSize = OPTIONAL  # absent: the size
+
+
+class AvgPool2DLayer(MaxPool2DLayer):
+    """The mean of each ``size`` window, ``stride`` apart (see core.conv_layers.AvgPool2D)."""
+
+    what: ClassVar[str] = "an avgpool2d layer"
+    noun: ClassVar[str] = "avgpool2d layer setting"
+    type: Literal["avgpool2d"]
+
+
+class FlattenLayer(Section):
+    """(H, W, C) → (H·W·C,), row-major (see core.conv_layers.Flatten)."""
+
+    what: ClassVar[str] = "a flatten layer"
+    noun: ClassVar[str] = "flatten layer setting"
+    type: Literal["flatten"]
+
+
+class BatchNormLayer(Section):
+    """Batch normalisation per feature or channel (see core.batchnorm.BatchNorm)."""
+
+    what: ClassVar[str] = "a batchnorm layer"
+    noun: ClassVar[str] = "batchnorm layer setting"
+    type: Literal["batchnorm"]
+    momentum: expect(Annotated[float, Field(gt=0, le=1)]) = 0.1
+    epsilon: expect(Annotated[float, Field(gt=0, lt=1)]) = 1e-5
+
+
+LAYER_MODELS: dict[str, type[Section]] = {"dense": DenseLayer, "dropout": DropoutLayer, "conv2d": Conv2DLayer,
+                                          "maxpool2d": MaxPool2DLayer, "avgpool2d": AvgPool2DLayer, "flatten": FlattenLayer,
+                                          "batchnorm": BatchNormLayer}
 LayerSpec = Annotated[Union[tuple(LAYER_MODELS.values())], Field(discriminator="type")]  # noqa: UP007 - built at run time
 UNION_TAGS.update(LAYER_MODELS)
 
@@ -350,14 +408,21 @@ class InlineData(Section):
                                        f"got {shown(index)}")
 
 
+Kernels = Annotated[list[Annotated[list[Matrix], Field(min_length=1)]], Field(min_length=1)]  # (filters, KH, KW, C)
+
+
 class LayerWeights(Section):
     """One layer's initial parameters: a dense layer's ``W`` (units rows of inputs numbers)
-    and ``b`` (units numbers); ``{}`` for a layer without parameters."""
+    and ``b`` (units numbers), a conv2d layer's ``W`` (filters × kernel rows × kernel columns ×
+    channels) and ``b``, a batchnorm layer's ``gamma`` and ``beta`` (one number per channel);
+    ``{}`` for a layer without parameters."""
 
     what: ClassVar[str] = "a layer's weights"
     noun: ClassVar[str] = "layer parameter"
-    W: Matrix = OPTIONAL
+    W: expect(Matrix | Kernels, "a matrix (units rows of inputs numbers) or conv kernels (filters × rows × columns × channels)") = OPTIONAL
     b: Row = OPTIONAL
+    gamma: Row = OPTIONAL
+    beta: Row = OPTIONAL
 
 
 # ----- lessons: an experiment's text for the student (see core.lessons) ------------------------

@@ -11,6 +11,7 @@ import pytest
 from core.activations import ACTIVATIONS, get_activation
 from core.concepts import CONCEPTS, KIND_TITLES, KINDS, concept, concepts_of
 from core.initializers import INITIALIZERS
+from core.layer_types import LAYER_TYPES
 from core.losses import LOSSES, get_loss
 from core.optimizers import OPTIMIZERS
 
@@ -46,6 +47,7 @@ def test_the_rich_text_is_well_formed(item):
 
 def test_every_activation_loss_optimizer_and_initializer_of_the_engine_has_help():
     """Fails when the engine gains one (in its registry) without a concept."""
+    assert keys_of("layer") | {"dropout"} == set(LAYER_TYPES)
     assert keys_of("activation") == set(ACTIVATIONS)
     assert keys_of("loss") == set(LOSSES)
     assert keys_of("optimizer") == set(OPTIMIZERS)

@@ -199,7 +199,7 @@ def test_an_error_in_an_epoch_in_the_process_stops_with_a_message(qtbot, control
     controller.load(make_trainer(), 100)
     with qtbot.waitSignal(controller.failed, timeout=WAIT_MS):
         controller.play()
-    assert "internal error: TypeError" in failures[-1]
+    assert failures[-1].startswith("training stopped by an internal error: ")  # the exception's class depends on where it breaks
     assert not controller.playing
     controller.set_probe_enabled("sabotage", False)
     controller.load(make_trainer(), 3)  # the process goes on serving

@@ -102,6 +102,7 @@ CLAIMS = {
     "13-softmax-iris": lambda t, r: _final(r).val_metric > 0.85,
     "14-softmax-by-hand": lambda t, r: np.allclose(t.network.layers[0].params["W"][:, 0], [5.0015797, 1.9995808, -1.0000209, 2.9988604]),
     "15-digits-8x8": lambda t, r: _final(r).val_metric > 0.95,
+    "16-convolutions-on-digits": lambda t, r: _final(r).val_metric > 0.97 and t.network.parameter_count == 1370,
 }
 
 

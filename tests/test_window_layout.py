@@ -82,7 +82,7 @@ def test_reset_layout_brings_every_view_back(qtbot):
         assert groups == {"boundary": {"regressionFitDock", "lossSurfaceDock", "descent1dDock"},
                           "metric": {"confusionDock", "misclassifiedDock", "layersDock", "runsDock"},
                           "weights": {"inspectorDock", "networkGraphDock", "activationsDock", "activationFunctionsDock",
-                                      "weightHistoryDock"}}
+                                      "weightHistoryDock", "kernelsDock", "featureMapsDock"}}
         qtbot.wait(100)
         assert len(shown_tab_bars(win)) == 3
     finally:

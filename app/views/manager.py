@@ -14,7 +14,8 @@ The default layout (also "Reset layout"), in two rows::
     Loss                                        | Decision boundary · Regression fit · Loss surface ·
                                                 |   Gradient descent (1-D)
     Accuracy · Confusion matrix · Misclassified | Weights · Inspector · Network graph · Activations ·
-      images · Layers · Runs                    |   Activation functions · Weights and gradients
+      images · Layers · Runs                    |   Activation functions · Weights and gradients ·
+                                                |   Kernels · Feature maps
 
 Every plot can be exported (:meth:`ViewRegistry.exportable_plots`, :mod:`app.plot_export`).
 
@@ -30,6 +31,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QGraphicsItem, QWidget
 
 from core import insight
+from core.conv_insight import FeatureMapProbe, KernelProbe
 from core.data import Dataset
 from core.inspection import InspectorProbe
 from core.loss_surface import LossSurfaceProbe
@@ -48,7 +50,9 @@ from .boundary import BoundaryView
 from .common import is_shown
 from .confusion import ConfusionView
 from .descent_1d import DescentView
+from .feature_maps import FeatureMapsView
 from .inspector import InspectorView
+from .kernels import KernelsView
 from .loss_surface import LossSurfaceView
 from .misclassified import MisclassifiedView
 from .network_graph import NetworkGraphView
@@ -58,7 +62,8 @@ from .weight_history import WeightHistoryView
 from .weights import WeightHeatmap
 
 PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
-LAYOUT_VERSION = 5  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent, activation functions; 5: misclassified
+LAYOUT_VERSION = 6  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent, activation functions; 5: misclassified;
+# 6: kernels, feature maps
 LAYOUT_KEY = "views/layout"
 TOP_ROW_SHARE = 0.6  # of the view area's height
 LOSS_SHARE = 0.55  # of the top row's width
@@ -82,8 +87,8 @@ class ViewRegistry(QObject):
 
     Attributes (the views, for the window and tests): ``loss_plot``, ``metric_plot``,
     ``weights``, ``layer_stats``, ``boundary``, ``confusion``, ``fit``, ``graph``,
-    ``activations``, ``weight_history``, ``runs`` (the runs table); ``entries`` by name and
-    ``docks`` by name.
+    ``activations``, ``weight_history``, ``runs`` (the runs table), ``kernels``,
+    ``feature_maps``; ``entries`` by name and ``docks`` by name.
     """
 
     def __init__(self, area: ViewArea, controller: TrainerController, scheduler: RedrawScheduler, history: RunHistory) -> None:
@@ -106,6 +111,8 @@ class ViewRegistry(QObject):
         self.activation_functions = ActivationFunctionsView()
         self.misclassified = MisclassifiedView()
         self.descent = DescentView()
+        self.kernels = KernelsView()
+        self.feature_maps = FeatureMapsView()
         self._activation_probe = insight.ActivationProbe()
         entries = [
             ViewEntry("loss", "Loss", self.loss_plot),
@@ -125,6 +132,8 @@ class ViewRegistry(QObject):
             ViewEntry("weightHistory", "Weights and gradients", self.weight_history,
                       Probe("weightHistory", insight.WeightHistogramRing(), PROBE_SECONDS)),
             ViewEntry("inspector", "Inspector", self.inspector, Probe("inspector", InspectorProbe(), PROBE_SECONDS)),
+            ViewEntry("kernels", "Kernels", self.kernels, Probe("kernels", KernelProbe(), PROBE_SECONDS)),
+            ViewEntry("featureMaps", "Feature maps", self.feature_maps, Probe("featureMaps", FeatureMapProbe(), PROBE_SECONDS)),
             ViewEntry("lossSurface", "Loss surface", self.loss_surface, Probe("lossSurface", LossSurfaceProbe(), PROBE_SECONDS)),
             ViewEntry("descent1d", "Gradient descent (1-D)", self.descent),
         ]
@@ -140,9 +149,11 @@ class ViewRegistry(QObject):
         self.docks = {name: entry.dock for name, entry in self.entries.items()}
         self._place_default()
         self._default_state = area.saveState(LAYOUT_VERSION)
-        self.sample = 0  # the dataset's sample the inspector and the activations show, picked in any of them
-        for signal in (self.activations.sampleChanged, self.inspector.sampleChanged, self.boundary.samplePicked, self.fit.samplePicked):
+        self.sample = 0  # the dataset's sample the inspector, the activations and the feature maps show, picked in any of them
+        for signal in (self.activations.sampleChanged, self.inspector.sampleChanged, self.feature_maps.sampleChanged,
+                       self.boundary.samplePicked, self.fit.samplePicked):
             signal.connect(self.pick_sample)
+        self.kernels.layerChosen.connect(lambda layer: controller.configure_probe("kernels", layer=layer))
         self.runs.edited.connect(scheduler.schedule)  # the plots draw the runs shown, by their names
         self.loss_surface.configureProbe.connect(lambda attributes: controller.configure_probe("lossSurface", **attributes))
         self.graph.unitHovered.connect(lambda unit: controller.configure_probe("boundary", unit=unit))
@@ -172,7 +183,8 @@ class ViewRegistry(QObject):
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
         for front, behind in (("boundary", ("regressionFit", "lossSurface", "descent1d")), ("metric", ("confusion", "misclassified", "layers", "runs")),
-                              ("weights", ("inspector", "networkGraph", "activations", "activationFunctions", "weightHistory"))):
+                              ("weights", ("inspector", "networkGraph", "activations", "activationFunctions", "weightHistory",
+                                           "kernels", "featureMaps"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])
         for name in ("boundary", "metric", "weights"):
@@ -221,7 +233,8 @@ class ViewRegistry(QObject):
         for entry in self.entries.values():
             if entry.name != "layers":
                 entry.view.new_run()
-        self.activations.set_sample_count(dataset.n_samples if dataset is not None else 0)
+        for view in (self.activations, self.feature_maps):
+            view.set_sample_count(dataset.n_samples if dataset is not None else 0)
         self.inspector.set_dataset(dataset)
         if dataset is not None:
             self._bring_forward_the_task_view(dataset.task)
@@ -250,13 +263,13 @@ class ViewRegistry(QObject):
     @Slot(int)
     def pick_sample(self, index: int) -> None:
         """Sample ``index`` of the dataset, picked in a plot, a table or a box, is the one the
-        inspector and the activations show (their probes, in the trainer's process, take it)
-        and the one the decision boundary and the regression fit ring."""
+        inspector, the activations and the feature maps show (their probes, in the trainer's
+        process, take it) and the one the decision boundary and the regression fit ring."""
         self.sample = index
-        for probe in ("activations", "inspector"):
+        for probe in ("activations", "inspector", "featureMaps"):
             self.controller.configure_probe(probe, index=index)
-        self.activations.set_sample(index)
-        self.inspector.set_sample(index)
+        for view in (self.activations, self.inspector, self.feature_maps):
+            view.set_sample(index)
         self.boundary.set_picked(index)
         self.fit.set_picked(index)
 
