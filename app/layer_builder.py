@@ -1,9 +1,15 @@
 """The Network tab: hidden layers in an editable table, the output head, and a live summary.
 
 The input layer comes from the data and the output layer from its task
-(``core.data.suggested_head``); the user edits the hidden layers in between (a leaky_relu
-layer's slope in a box under the table, shown while such a layer is selected) and may
-override the output activation, the output initializer and the loss. The builder only edits and shows: it emits
+(``core.data.suggested_head``); the user edits the hidden layers in between and may
+override the output activation, the output initializer and the loss. Each kind of layer has
+its own settings (app.layer_kinds: dense units, a convolution's filters and kernel, a pooling
+window, …): the table shows a layer's kind, size, activation, initializer and output shape,
+and the box under it every setting of the selected layer. The kinds offered depend on the
+data: images (H, W, C) get Conv2D, pooling, Flatten and BatchNorm besides Dense and Dropout;
+a row of features gets Dense, Dropout and BatchNorm. Every layer's output shape is inferred
+as the engine builds it (core.layer_types.input_shape_for for the input), and the first
+layer that cannot be built says why in one line under the table. The builder only edits and shows: it emits
 ``architectureChanged``, the window builds the network, and the builder then shows the
 network's summary (:meth:`LayerBuilder.show_network`) or why it cannot be built
 (:meth:`LayerBuilder.show_problem`).
@@ -17,21 +23,20 @@ does not fit the data, and :func:`architecture_spec` makes the full network spec
 from __future__ import annotations
 
 import copy
+import html
 import re
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QSpinBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableWidget,
@@ -42,28 +47,46 @@ from PySide6.QtWidgets import (
 )
 
 from core.activations import ACTIVATIONS
-from core.data import Dataset, suggested_head
+from core.data import Dataset, image_size_text, suggested_head
 from core.experiment import network_spec
 from core.initializers import INITIALIZERS
+from core.layer_types import input_shape_for
 from core.losses import LOSSES
 from core.network import Network
 from core.trainer import ConfigError
 
 from .accessibility import describe
+from .layer_editors import LayerSettings, editor_value, field_editor, set_editor_value
+from .layer_kinds import (
+    DEFAULT_SLOPE,
+    SLOPE_RANGE,
+    Field,
+    LayerShape,
+    applies,
+    edited,
+    kind_of,
+    layer_shapes,
+    new_layer,
+    offered_kinds,
+    settings_text,
+    shape_text,
+    size_text,
+    with_defaults,
+)
 from .widgets import hint_label
 
-TYPE, SIZE, ACTIVATION, INITIALIZER = range(4)
-HEADERS = ("Type", "Units / rate", "Activation", "Initializer")
-EDITOR_TIPS = ("Dense: a fully connected layer; Dropout: drops a share of its inputs while training",
-               "Dense: how many units n[l]; Dropout: the share of inputs dropped", "The activation g of the layer: A = g(Z)",
-               "How the layer's initial weights are drawn")
-KINDS = {"dense": "Dense", "dropout": "Dropout"}
+__all__ = ["ACTIVATION", "DEFAULT_SLOPE", "INITIALIZER", "LOSS_TITLES", "OUTPUT", "SIZE", "SLOPE_RANGE", "TYPE", "Architecture",
+           "LayerBuilder", "architecture_of", "architecture_spec"]  # what other modules take from here
+
+TYPE, SIZE, ACTIVATION, OUTPUT, INITIALIZER = range(5)  # the initializer last: in a narrow panel it is the one cut short
+HEADERS = ("Type", "Size", "Activation", "Output", "Initializer")
+COLUMN_KEYS = {ACTIVATION: "activation", INITIALIZER: "initializer"}  # the field a column edits (SIZE: the kind's size_field)
+TYPE_TIP = "What the layer does: Dense, Dropout, and for images Conv2D, MaxPool2D, AvgPool2D, Flatten; BatchNorm for both"
+OUTPUT_TIP = "The shape of the layer's output for one sample: height×width×channels for an image, units for a row"
 LOSS_TITLES = {"mse": "mean squared error", "binary_crossentropy": "binary cross-entropy", "categorical_crossentropy": "categorical cross-entropy"}
-NEW_DENSE = {"type": "dense", "units": 8, "activation": "tanh", "initializer": "glorot_uniform"}
-NEW_DROPOUT = {"type": "dropout", "rate": 0.2}
-DEFAULT_SLOPE = 0.01  # a new leaky_relu layer's (core.layers.Dense's default)
-SLOPE_RANGE = (0.001, 0.999)  # inside (0, 1): a slope of 0 is ReLU, 1 is linear
-MAX_UNITS = 4096
+NEW_DENSE = new_layer("dense")
+LAYER_PREFIX = re.compile(r"^layer \d+ \([^)]*\): ")  # how a network's SpecError names its layer
+BUTTON_PADDING = 24  # px beside a button's text when the panel is too narrow for the style's minimum button width
 PROBLEM_COLOR = "#b3261e"
 # hidden layer specs, output activation override, loss override, output initializer override (None: the task's suggestion)
 Architecture = tuple[list[dict], str | None, str | None, str | None]
@@ -93,14 +116,17 @@ def architecture_of(spec: dict, dataset: Dataset, loss: str | None) -> Architect
     the last is hidden; the last is the output layer, whose activation and initializer are
     overrides when they are not the task's own; ``loss`` is the experiment's loss. The input and output sizes come
     from the data, so a spec that says otherwise is refused (ConfigError naming the key):
-    an ``input_shape`` that is not [features], or an output layer that is not a dense layer
+    an ``input_shape`` other than the data's for these layers (core.layer_types.input_shape_for:
+    [features], [H, W, C], or [H·W·C] for a network of only dense layers on images), or an output layer that is not a dense layer
     of as many units as the data has outputs."""
     layers = list(spec.get("layers", []))
     head, _ = suggested_head(dataset.task, dataset.n_outputs)
     declared = spec.get("input_shape")
-    if declared is not None and declared != [dataset.n_features]:
-        raise ConfigError(f"network.input_shape: the network takes {declared} inputs but the data has "
-                          f"{dataset.n_features} feature{'s' if dataset.n_features != 1 else ''}")
+    expected = list(input_shape_for(dataset.sample_shape, layers))
+    if declared is not None and declared != expected:
+        data = (f"{dataset.n_features} feature{'s' if dataset.n_features != 1 else ''}" if not dataset.is_image else
+                f"{'×'.join(map(str, dataset.sample_shape))} images, which these layers take as {expected}")
+        raise ConfigError(f"network.input_shape: the network takes {declared} inputs but the data has {data}")
     output = layers[-1] if layers else head
     if output.get("type") != "dense" or output.get("units", head["units"]) != head["units"]:
         raise ConfigError(f"network.layers[{len(layers) - 1}]: the output layer must be a dense layer of {head['units']} "
@@ -110,26 +136,34 @@ def architecture_of(spec: dict, dataset: Dataset, loss: str | None) -> Architect
             initializer if initializer != head["initializer"] else None)
 
 
-class LayerDelegate(QStyledItemDelegate):
-    """Editors for the layer table: a list for type, activation and initializer, a number box for size."""
+def column_field(layer: dict, column: int) -> Field | None:
+    """The field of ``layer`` that table ``column`` shows and edits (None: the layer has none there)."""
+    kind = kind_of(layer)
+    field = kind.field(kind.size_field if column == SIZE else COLUMN_KEYS.get(column, ""))
+    return field if field is not None and applies(field, layer) else None
 
-    CHOICES = {TYPE: tuple(KINDS), ACTIVATION: ACTIVATIONS, INITIALIZER: INITIALIZERS}
+
+class LayerDelegate(QStyledItemDelegate):
+    """Editors for the layer table: a list of the offered kinds for the type, and for the
+    other cells the control of the field the row's kind has there (app.layer_editors)."""
+
+    def __init__(self, builder: LayerBuilder):
+        super().__init__(builder.table)
+        self._builder = builder
+
+    def _field(self, index: QModelIndex) -> Field | None:
+        return column_field(self._builder.layer(index.row()), index.column())
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
-        column = index.column()
-        if column in self.CHOICES:
+        if index.column() == TYPE:
             editor = QComboBox(parent)
-            for value in self.CHOICES[column]:
-                editor.addItem(KINDS.get(value, value) if column == TYPE else value, value)
-            editor.activated.connect(lambda _index, combo=editor: self._commit(combo))
-        elif index.siblingAtColumn(TYPE).data(Qt.ItemDataRole.UserRole) == "dropout":
-            editor = QDoubleSpinBox(parent)
-            editor.setRange(0.0, 0.95)
-            editor.setSingleStep(0.05)
+            for key in self._builder.kinds_for(index.row()):
+                editor.addItem(kind_of({"type": key}).title, key)
+            describe(editor, HEADERS[TYPE], TYPE_TIP)
         else:
-            editor = QSpinBox(parent)
-            editor.setRange(1, MAX_UNITS)
-        describe(editor, HEADERS[column], EDITOR_TIPS[column])
+            editor = field_editor(self._field(index), parent)
+        if isinstance(editor, QComboBox):
+            editor.activated.connect(lambda _index, combo=editor: self._commit(combo))
         return editor
 
     def _commit(self, editor: QWidget) -> None:
@@ -138,14 +172,29 @@ class LayerDelegate(QStyledItemDelegate):
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
         value = index.data(Qt.ItemDataRole.UserRole)
-        if isinstance(editor, QComboBox):
+        if index.column() == TYPE:
             editor.setCurrentIndex(max(0, editor.findData(value)))
         else:
-            editor.setValue(value)
+            set_editor_value(editor, self._field(index), value)
 
     def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: QModelIndex) -> None:
-        value = editor.currentData() if isinstance(editor, QComboBox) else editor.value()
+        value = editor.currentData() if index.column() == TYPE else editor_value(editor, self._field(index))
         model.setData(index, value, Qt.ItemDataRole.UserRole)
+
+
+class LayerTable(QTableWidget):
+    """The hidden layers' table. Where the panel is too narrow for every column, the
+    initializer's is hidden: the settings box under the table shows it for the selected layer."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Show the initializer column only when all five columns fit the table's width."""
+        header = self.horizontalHeader()
+        needed = sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(self.columnCount()))
+        self.setColumnHidden(INITIALIZER, needed > self.viewport().width())
 
 
 class LayerBuilder(QWidget):
@@ -160,41 +209,36 @@ class LayerBuilder(QWidget):
         self._output_activation: str | None = None  # None: the task's suggestion
         self._loss: str | None = None  # None: the task's suggestion
         self._output_initializer: str | None = None  # None: the task's suggestion
+        self._shapes: list[LayerShape] = []  # every layer's (the output layer's last), as the engine infers them
 
         self.input_label = QLabel()
         self.input_label.setObjectName("inputLabel")
         self.input_label.setWordWrap(True)
-        self.table = QTableWidget(0, len(HEADERS))
+        self.table = LayerTable(0, len(HEADERS))
         self.table.setObjectName("layerTable")
         self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.horizontalHeaderItem(TYPE).setToolTip(TYPE_TIP)
+        self.table.horizontalHeaderItem(OUTPUT).setToolTip(OUTPUT_TIP)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.SelectedClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.table.setItemDelegate(LayerDelegate(self.table))
+        self.table.setItemDelegate(LayerDelegate(self))
         self.table.setMinimumHeight(150)
         self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(TYPE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        describe(self.table, "Hidden layers", "Double-click a cell to change it. Layers run top to bottom, from the input to the output.")
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(INITIALIZER, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # the output column takes the room while the initializer's is hidden
+        describe(self.table, "Hidden layers", "Double-click a cell to change it, or change the selected layer in the box below. "
+                 "Layers run top to bottom, from the input to the output; Output is each layer's output shape.")
+        self.layer_problem = hint_label()
+        self.layer_problem.setObjectName("layerProblemLabel")
+        self.layer_problem.setStyleSheet(f"color: {PROBLEM_COLOR};")
+        self.layer_problem.hide()
 
-        self.slope_label = QLabel()
-        self.slope_label.setObjectName("layerSlopeLabel")
-        self.slope_spin = QDoubleSpinBox()
-        self.slope_spin.setObjectName("layerSlopeSpin")
-        self.slope_spin.setRange(*SLOPE_RANGE)
-        self.slope_spin.setDecimals(3)
-        self.slope_spin.setSingleStep(0.01)
-        self.slope_spin.setKeyboardTracking(False)  # one change when the typing is done, not one per key
-        describe(self.slope_spin, "Leaky ReLU slope",
-                 "The selected leaky_relu layer's slope for z < 0: g(z) = max(slope·z, z), so a unit whose z < 0 still learns")
-        self.slope_label.setBuddy(self.slope_spin)
-        slope_row = QHBoxLayout()
-        slope_row.addWidget(self.slope_label)
-        slope_row.addWidget(self.slope_spin)
-        slope_row.addStretch(1)
+        self.settings = LayerSettings()
+        self.slope_spin, self.slope_label = self.settings.editor("slope"), self.settings.label("slope")
 
         self.add_button = QPushButton("Add")
         self.add_button.setObjectName("addLayerButton")
@@ -215,6 +259,7 @@ class LayerBuilder(QWidget):
         describe(self.down_button, "Move layer down", "Move the selected layer down")
         buttons = QHBoxLayout()
         for button in (self.add_button, self.duplicate_button, self.remove_button):
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + BUTTON_PADDING)  # narrower than the style's
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.up_button)
@@ -224,11 +269,13 @@ class LayerBuilder(QWidget):
         hidden_layout = QVBoxLayout(hidden_box)
         hidden_layout.addWidget(self.input_label)
         hidden_layout.addWidget(self.table, 1)
-        hidden_layout.addLayout(slope_row)
+        hidden_layout.addWidget(self.layer_problem)
         hidden_layout.addLayout(buttons)
+        hidden_layout.addWidget(self.settings)
 
         self.output_label = QLabel()
         self.output_label.setObjectName("outputLabel")
+        self.output_label.setWordWrap(True)  # "10 (from the data: 10 classes → one probability each)" fits the panel
         self.output_activation = QComboBox()
         self.output_activation.setObjectName("outputActivationCombo")
         describe(self.output_activation, "Output activation", "The output layer's activation g: the data's task suggests one")
@@ -250,6 +297,7 @@ class LayerBuilder(QWidget):
         self.metric_label = QLabel()
         output_box = QGroupBox("Output layer and loss")
         output_form = QFormLayout(output_box)
+        output_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # in a narrow panel a long list box goes under its label
         output_form.addRow("Units", self.output_label)
         output_form.addRow("Activation", self.output_activation)
         note_row = QHBoxLayout()
@@ -268,9 +316,11 @@ class LayerBuilder(QWidget):
         self.summary.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.summary.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.summary.verticalHeader().setDefaultSectionSize(26)
+        self.summary.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # a long label wraps
         summary_header = self.summary.horizontalHeader()
         summary_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         summary_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.summary.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.summary.setMinimumHeight(140)
         describe(self.summary, "Network summary", "Each layer's output shape and parameter count; hover a row for its W and b shapes")
         self.totals = QLabel()
@@ -292,8 +342,8 @@ class LayerBuilder(QWidget):
 
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.table.itemSelectionChanged.connect(self._show_slope)
-        self.slope_spin.valueChanged.connect(self._on_slope_changed)
+        self.table.itemSelectionChanged.connect(self._show_settings)
+        self.settings.edited.connect(self._on_setting_edited)
         self.add_button.clicked.connect(self._add)
         self.duplicate_button.clicked.connect(self._duplicate)
         self.remove_button.clicked.connect(self._remove)
@@ -309,9 +359,32 @@ class LayerBuilder(QWidget):
         """The data the network is for; a new task drops the output activation and loss overrides. Does not emit."""
         _, self._output_activation, self._loss, self._output_initializer = self.architecture_for(dataset)
         self._dataset = dataset
-        features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
-        self.input_label.setText(f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})")
+        if dataset.is_image:
+            self.input_label.setText(f"Input: {image_size_text(dataset.sample_shape)} images, "
+                                     f"{'×'.join(map(str, dataset.sample_shape))} = {dataset.n_features} values "
+                                     "(flattened for a network of only dense layers)")
+        else:
+            features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
+            self.input_label.setText(f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})")
+        self._fill_table(max(self._selected(), 0))
         self._fill_head()
+
+    def offered_kinds(self) -> list[str]:
+        """The layer kinds the data takes (every one for images; dense, dropout and batchnorm for a row of features)."""
+        return offered_kinds(self._dataset.sample_shape if self._dataset is not None else (1,))
+
+    def kinds_for(self, row: int) -> list[str]:
+        """The kinds hidden layer ``row`` may become: those offered, and its own."""
+        offered, own = self.offered_kinds(), self._hidden[row]["type"]
+        return offered if own in offered else [*offered, own]
+
+    def layer(self, row: int) -> dict:
+        """Hidden layer ``row``'s spec (the builder's own: do not change it)."""
+        return self._hidden[row]
+
+    def layer_shapes(self) -> list[LayerShape]:
+        """Every layer's output shape and parameter count, the output layer's last, or where the first problem is."""
+        return list(self._shapes)
 
     def architecture(self) -> Architecture:
         """(hidden layer specs, output activation, loss and output initializer overrides, each None for the task's suggestion)."""
@@ -350,14 +423,18 @@ class LayerBuilder(QWidget):
             rows.append((f"{row.index}. {row.label}", f"(None, {', '.join(map(str, row.output_shape))})", f"{row.parameters:,}",
                          f"{shapes} = {row.parameters:,} parameters" if shapes else "no parameters"))
         self.summary.setRowCount(len(rows))
+        input_tip = ("The input layer: an image per sample (height, width, channels)" if len(network.input_shape) == 3
+                     else "The input layer: one value per feature") + "; None stands for any number of samples m"
         for r, (label, shape, count, tip) in enumerate(rows):
             for c, text in enumerate((label, shape, count)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(tip or "The input layer: one value per feature; None stands for any number of samples m")
+                item.setToolTip(tip or input_tip)
                 if c == 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.summary.setItem(r, c, item)
-        self.totals.setText(f"<b>Total parameters: {network.parameter_count:,}</b> (all trainable)")
+        state = (f"all trainable; and {network.state_count:,} running statistics, not trained" if network.state_count
+                 else "all trainable")
+        self.totals.setText(f"<b>Total parameters: {network.parameter_count:,}</b> ({state})")
         self.problem.hide()
         self._mark_row(None)
 
@@ -372,27 +449,62 @@ class LayerBuilder(QWidget):
 
     # ----- editing ----------------------------------------------------------------------------------
     def _fill_table(self, select: int) -> None:
+        """Show the hidden layers, each layer's output shape (or the first problem, in the line
+        under the table), and select row ``select``."""
+        spec = self.spec() if self._dataset is not None else None
+        self._shapes = layer_shapes(tuple(spec["input_shape"]), spec["layers"]) if spec is not None else []
         self.table.blockSignals(True)
         self.table.setRowCount(len(self._hidden))
         for row, layer in enumerate(self._hidden):
-            dense = layer["type"] == "dense"
-            values = (layer["type"], layer["units"] if dense else layer["rate"],
-                      layer.get("activation", "relu") if dense else None, layer.get("initializer", "glorot_uniform") if dense else None)
-            for column, value in enumerate(values):
-                item = QTableWidgetItem()
-                item.setData(Qt.ItemDataRole.UserRole, value)
-                item.setText("—" if value is None else KINDS.get(value, str(value)) if column == TYPE else f"{value:g}" if column == SIZE else value)
-                if value == "leaky_relu" and column == ACTIVATION:
-                    item.setToolTip(f"Leaky ReLU with slope {layer.get('slope', DEFAULT_SLOPE):g} for z < 0 (select the layer to change it)")
-                if value is None:
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                    item.setForeground(QBrush(QColor("#9aa1ab")))
-                self.table.setItem(row, column, item)
+            for column in range(len(HEADERS)):
+                self.table.setItem(row, column, self._cell(row, layer, column))
         self.table.blockSignals(False)
+        self.table.fit_columns()
         if 0 <= select < len(self._hidden):
             self.table.selectRow(select)
+        problem = next((i for i, shape in enumerate(self._shapes) if shape.problem), None)
+        self.layer_problem.setVisible(problem is not None)
+        if problem is not None:
+            self.layer_problem.setText(self._problem_line(problem, spec["layers"][problem]))
+        self._mark_row(problem)
         self._update_buttons()
-        self._show_slope()
+        self._show_settings()
+
+    def _problem_line(self, index: int, layer: dict) -> str:
+        """Why layer ``index`` (the output layer after the hidden ones) cannot be built, in one line that names it."""
+        name = "Output layer" if index == len(self._hidden) else f"Layer {index + 1}"
+        reason = LAYER_PREFIX.sub("", self._shapes[index].problem)
+        return f"<b>{name} ({html.escape(kind_of(layer).title)}):</b> {html.escape(reason)}"
+
+    def _cell(self, row: int, layer: dict, column: int) -> QTableWidgetItem:
+        """Hidden layer ``layer``'s item in ``column``: its kind, the value of the field the
+        column edits (greyed "—" where its kind has none), or its output shape."""
+        item = QTableWidgetItem()
+        field = column_field(layer, column)
+        shape = self._shapes[row] if row < len(self._shapes) else LayerShape(None, None)
+        if column == TYPE:
+            item.setData(Qt.ItemDataRole.UserRole, layer["type"])
+            item.setText(kind_of(layer).title)
+            item.setToolTip(settings_text(layer))
+        elif column == OUTPUT:
+            item.setText(shape_text(shape.output_shape) if shape.output_shape else "⚠" if shape.problem else "?")
+            item.setToolTip(shape.problem or (f"Output {shape_text(shape.output_shape)}, {shape.parameters:,} parameters"
+                                              if shape.output_shape else "A layer before this one cannot be built"))
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if shape.problem:
+                item.setForeground(QBrush(QColor(PROBLEM_COLOR)))
+        elif field is not None:
+            value = with_defaults(layer).get(field.key, field.default)
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            item.setText(size_text(layer) if column == SIZE else str(value))
+            item.setToolTip(f"Leaky ReLU with slope {layer.get('slope', DEFAULT_SLOPE):g} for z < 0 (select the layer to change it)"
+                            if value == "leaky_relu" else f"{settings_text(layer)}. Double-click to change the {field.label.lower()}")
+        else:
+            item.setText("—")
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            item.setForeground(QBrush(QColor("#9aa1ab")))
+            item.setToolTip(f"{settings_text(layer)}: a {kind_of(layer).title} layer has no {HEADERS[column].lower()}")
+        return item
 
     def _fill_head(self) -> None:
         if self._dataset is None:
@@ -455,19 +567,21 @@ class LayerBuilder(QWidget):
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         row, column = item.row(), item.column()
-        value = item.data(Qt.ItemDataRole.UserRole)
-        layer = self._hidden[row]
-        if column == TYPE:
-            if value == layer["type"]:
-                return
-            self._hidden[row] = dict(NEW_DENSE if value == "dense" else NEW_DROPOUT)
-        else:
-            key = {SIZE: "units" if layer["type"] == "dense" else "rate", ACTIVATION: "activation", INITIALIZER: "initializer"}[column]
-            layer[key] = int(value) if key == "units" else float(value) if key == "rate" else value
-        if column == ACTIVATION and value == "leaky_relu":
-            layer.setdefault("slope", DEFAULT_SLOPE)
-        elif column == ACTIVATION:
-            layer.pop("slope", None)  # only leaky_relu has one
+        field = column_field(self._hidden[row], column)
+        if column == TYPE or field is not None:
+            self._change(row, "type" if column == TYPE else field.key, item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_setting_edited(self, key: str, value: object) -> None:
+        row = self._selected()
+        if 0 <= row < len(self._hidden):
+            self._change(row, key, value)
+
+    def _change(self, row: int, key: str, value: object) -> None:
+        """Set ``key`` of hidden layer ``row`` (a new kind starts from its defaults) and say so when it changed."""
+        layer = edited(self._hidden[row], key, value)
+        if layer == self._hidden[row]:
+            return
+        self._hidden[row] = layer
         self._fill_table(row)
         self.architectureChanged.emit()
 
@@ -483,7 +597,7 @@ class LayerBuilder(QWidget):
     def _add(self) -> None:
         row = self._selected()
         dense = [layer for layer in self._hidden if layer["type"] == "dense"]
-        layer = dict(NEW_DENSE)
+        layer = copy.deepcopy(NEW_DENSE)
         if dense:  # the activation of the last dense layer, and its slope
             layer.update({key: dense[-1][key] for key in ("activation", "slope") if key in dense[-1]})
         self._insert(row + 1 if row >= 0 else len(self._hidden), layer)
@@ -510,25 +624,12 @@ class LayerBuilder(QWidget):
             self._fill_table(target)
             self.architectureChanged.emit()
 
-    def _show_slope(self) -> None:
-        """The slope box, for the selected layer when it is a leaky_relu layer (hidden otherwise)."""
+    def _show_settings(self) -> None:
+        """The settings box, for the selected layer (hidden while none is selected)."""
         row = self._selected()
-        layer = self._hidden[row] if 0 <= row < len(self._hidden) else {}
-        leaky = layer.get("type") == "dense" and layer.get("activation") == "leaky_relu"
-        self.slope_label.setVisible(leaky)
-        self.slope_spin.setVisible(leaky)
-        if leaky:
-            self.slope_label.setText(f"Leaky ReLU slope of layer {row + 1}:")
-            self.slope_spin.blockSignals(True)
-            self.slope_spin.setValue(layer.get("slope", DEFAULT_SLOPE))
-            self.slope_spin.blockSignals(False)
-
-    def _on_slope_changed(self, value: float) -> None:
-        row = self._selected()
-        if 0 <= row < len(self._hidden) and self._hidden[row].get("activation") == "leaky_relu":
-            self._hidden[row]["slope"] = float(value)
-            self._fill_table(row)
-            self.architectureChanged.emit()
+        self.settings.setVisible(0 <= row < len(self._hidden))
+        if 0 <= row < len(self._hidden):
+            self.settings.show_layer(row, self._hidden[row], self.kinds_for(row))
 
     def _update_buttons(self) -> None:
         row = self._selected()

@@ -72,7 +72,7 @@ def test_choosing_leaky_relu_shows_its_slope_whose_change_reaches_the_spec(qtbot
     with qtbot.waitSignal(builder.architectureChanged):
         set_cell(builder, 0, ACTIVATION, "leaky_relu")
     assert builder.slope_spin.isVisible() and builder.slope_spin.value() == 0.01
-    assert "layer 1" in builder.slope_label.text()
+    assert builder.settings.title() == "Layer 1: Dense" and builder.slope_label.text() == "Leaky ReLU slope"
     assert builder.spec()["layers"][0] == {**dense(8, "leaky_relu"), "slope": 0.01}
     low, high = builder.slope_spin.minimum(), builder.slope_spin.maximum()
     assert 0 < low <= 0.01 and 0.99 <= high < 1 and builder.slope_spin.singleStep() == 0.01

@@ -1,0 +1,254 @@
+"""What the layer builder edits: the settings of each kind of hidden layer, in one table.
+
+A :class:`Field` is one setting of a layer spec (its key, what it means, its range and its
+default); a :class:`Kind` lists a layer type's fields in the order the builder shows them
+and names the one its table's Size column edits. :data:`KINDS` is the schema every editor
+of the builder is made from. :func:`offered_kinds` says which kinds fit the data's sample
+shape, :func:`new_layer` makes a spec of a kind from its defaults (:func:`with_defaults` fills in what a
+spec leaves out, as the engine does), :func:`edited` changes
+one setting (a field that only applies with another's value comes and goes with it), and
+:func:`layer_shapes` infers every layer's output shape and parameter count with the
+engine's own layers (core.layer_types), stopping at the first layer that cannot be built.
+
+No Qt here: the widgets live in app/layer_editors.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from core.activations import ACTIVATIONS
+from core.initializers import INITIALIZERS
+from core.layer_types import LAYER_TYPES, layer_from_spec
+from core.layers import SpecError
+
+MAX_UNITS = 4096
+DEFAULT_SLOPE = 0.01  # a new leaky_relu layer's (core.layers.Dense's default)
+SLOPE_RANGE = (0.001, 0.999)  # inside (0, 1): a slope of 0 is ReLU, 1 is linear
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a layer spec.
+
+    ``editor`` is "int", "float", "log" (a scale-free float such as ε), "choice" (one of
+    ``choices``) or "pair" (rows × columns: an int in the spec when both are equal, else
+    [rows, columns]). An ``optional`` field may be left out of the spec (its value None); its
+    number box shows ``optional`` (what leaving it out means) at ``minimum − 1``. A field
+    ``only_with`` (key, value) exists only while that key has that value.
+    """
+
+    key: str
+    label: str
+    tip: str
+    default: object
+    editor: str = "int"
+    minimum: float = 1
+    maximum: float = MAX_UNITS
+    step: float = 1
+    decimals: int = 0
+    choices: tuple[str, ...] = ()
+    optional: str = ""
+    only_with: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A layer type as the builder shows it: its spec ``type`` (``key``), title, what it does,
+    its fields, and the field its table row's Size cell edits (None: none)."""
+
+    key: str
+    title: str
+    tip: str
+    fields: tuple[Field, ...]
+    size_field: str | None = None
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+ACTIVATION = Field("activation", "Activation", "The activation g of the layer: A = g(Z)", "tanh", "choice", choices=ACTIVATIONS)
+INITIALIZER = Field("initializer", "Initializer", "How the layer's initial weights are drawn", "glorot_uniform", "choice",
+                    choices=INITIALIZERS)
+SLOPE = Field("slope", "Leaky ReLU slope",
+              "The leaky_relu layer's slope for z < 0: g(z) = max(slope·z, z), so a unit whose z < 0 still learns",
+              DEFAULT_SLOPE, "float", *SLOPE_RANGE, step=0.01, decimals=3, only_with=("activation", "leaky_relu"))
+WEIGHTED = (ACTIVATION, INITIALIZER, SLOPE)  # what a layer with weights and an activation has besides its size
+
+KINDS: dict[str, Kind] = {kind.key: kind for kind in (
+    Kind("dense", "Dense", "A fully connected layer: every unit sees every input",
+         (Field("units", "Units", "How many units n[l] the layer has", 8), *WEIGHTED), size_field="units"),
+    Kind("dropout", "Dropout", "Drops a share of its inputs while training (none at prediction)",
+         (Field("rate", "Rate", "The share of inputs dropped while training", 0.2, "float", 0.0, 0.95, step=0.05, decimals=2),),
+         size_field="rate"),
+    Kind("conv2d", "Conv2D", "A convolution: each filter slides over the image and gives one channel of the output",
+         (Field("filters", "Filters", "How many filters the layer learns: the channels of its output", 8, maximum=1024),
+          Field("kernel", "Kernel", "The height × width of each filter, in pixels", 3, "pair", maximum=31),
+          Field("stride", "Stride", "How many pixels a filter moves per step (rows × columns); 2 halves the image", 1, "pair",
+                maximum=8),
+          Field("padding", "Padding", "same: zeros around the image so the output keeps its size (at stride 1); "
+                "valid: no padding, the output shrinks by kernel − 1", "same", "choice", choices=("same", "valid")),
+          dataclasses.replace(ACTIVATION, default="relu"), INITIALIZER, SLOPE), size_field="filters"),
+    *(Kind(key, title, f"Keeps the {what} of each window of pixels, per channel",
+           (Field("size", "Size", "The side of each square window, in pixels", 2, maximum=16),
+            Field("stride", "Stride", "How many pixels the window moves per step", None, minimum=1, maximum=16,
+                  optional="same as size")), size_field="size")
+      for key, title, what in (("maxpool2d", "MaxPool2D", "largest value"), ("avgpool2d", "AvgPool2D", "mean"))),
+    Kind("flatten", "Flatten", "Lays an image out as one row of values (pixel by pixel, channels innermost) for dense layers", ()),
+    Kind("batchnorm", "BatchNorm", "Normalises each feature (or channel) over the batch, then scales and shifts it (γ, β)",
+         (Field("momentum", "Momentum", "How fast the running mean and variance follow each batch's: "
+                "running = (1 − momentum)·running + momentum·batch", 0.1, "float", 0.001, 1.0, step=0.05, decimals=3),
+          Field("epsilon", "Epsilon ε", "Added to the variance before its square root, so a feature that does not vary "
+                "does not divide by zero", 1e-5, "log", 1e-8, 0.1))),
+)}
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """What building one layer gave: its output shape and parameter count, or why it cannot be built."""
+
+    output_shape: tuple[int, ...] | None
+    parameters: int | None
+    problem: str | None = None
+
+
+def kind_of(layer: dict) -> Kind:
+    """The kind of a layer spec (an unknown type gets a kind without fields, titled by its type)."""
+    kind = layer.get("type", "?")
+    return KINDS.get(kind) or Kind(kind, str(kind), "A layer this builder does not know", ())
+
+
+def offered_kinds(sample_shape: tuple[int, ...]) -> list[str]:
+    """The kinds the engine has that fit samples of ``sample_shape``: every one for images
+    (H, W, C); for a row of features only those that do not take images (dense, dropout,
+    batchnorm)."""
+    image = len(sample_shape) == 3
+    return [key for key in KINDS if key in LAYER_TYPES and (image or not LAYER_TYPES[key].takes_images)]
+
+
+def applies(field: Field, layer: dict) -> bool:
+    """Whether ``field`` is a setting of ``layer`` now (a slope only while its activation is leaky_relu)."""
+    return field.only_with is None or layer.get(field.only_with[0]) == field.only_with[1]
+
+
+def with_defaults(layer: dict) -> dict:
+    """``layer`` with the settings it leaves out filled in as the engine builds it (a dense layer
+    without an activation is linear), to show; an optional field left out stays out."""
+    try:
+        built = layer_from_spec(layer).to_spec()
+    except SpecError:
+        built = {}
+    kind = kind_of(layer)
+    return {**{k: v for k, v in built.items() if not (kind.field(k) and kind.field(k).optional)}, **layer}
+
+
+def new_layer(kind: str) -> dict:
+    """A layer spec of ``kind`` with its fields' defaults (optional fields left out)."""
+    layer = {"type": kind}
+    for field in KINDS[kind].fields:
+        if field.default is not None and applies(field, layer):
+            layer[field.key] = field.default
+    return layer
+
+
+def edited(layer: dict, key: str, value: object) -> dict:
+    """``layer`` with its ``key`` set to ``value`` (None leaves an optional field out); a
+    field that depends on another's value is added with its default or dropped. A new
+    ``type`` gives a new layer of that kind."""
+    if key == "type":
+        return layer if value == layer.get("type") else new_layer(str(value))
+    field = kind_of(layer).field(key)
+    changed = {k: v for k, v in layer.items() if k != key}
+    if value is not None:
+        changed[key] = pair_value(value) if field is not None and field.editor == "pair" else value
+    for other in kind_of(layer).fields:
+        if other.only_with is not None and other.only_with[0] == key:
+            if applies(other, changed):
+                changed.setdefault(other.key, other.default)
+            else:
+                changed.pop(other.key, None)
+    return changed
+
+
+def pair_value(value: object) -> int | list[int]:
+    """A (rows, columns) setting as the spec keeps it: one int when both are equal."""
+    rows, columns = as_pair(value)
+    return rows if rows == columns else [rows, columns]
+
+
+def as_pair(value: object) -> tuple[int, int]:
+    """A spec's int-or-pair setting (3 or [3, 5]) as (rows, columns)."""
+    if isinstance(value, (list, tuple)):
+        return int(value[0]), int(value[-1])
+    return int(value), int(value)
+
+
+def pair_text(value: object) -> str:
+    rows, columns = as_pair(value)
+    return f"{rows}×{columns}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A per-sample shape as the builder shows it: ``8×8×8``, ``128``."""
+    return "×".join(map(str, shape))
+
+
+def size_text(layer: dict) -> str:
+    """The layer's Size cell: ``8`` units, ``0.2`` dropped, ``8 · 3×3`` filters of a kernel,
+    ``2×2`` windows, each with `` /2`` for a stride other than the kind's own; ``—`` for a kind without a size."""
+    kind = layer.get("type")
+    if kind == "dense":
+        return str(layer.get("units", "?"))
+    if kind == "dropout":
+        return f"{layer.get('rate', 0):g}"
+    if kind == "conv2d":
+        return f"{layer.get('filters', '?')} · {pair_text(layer.get('kernel', 3))}" + _stride_text(layer.get("stride", 1), 1)
+    if kind in ("maxpool2d", "avgpool2d"):
+        size = layer.get("size", 2)
+        return f"{size}×{size}" + _stride_text(layer.get("stride", size), size)
+    return "—"
+
+
+def _stride_text(stride: object, usual: int) -> str:
+    """`` /2`` (or `` /1×2``) for a stride other than ``usual`` in both directions; empty for that one."""
+    rows, columns = as_pair(stride)
+    if rows == columns == usual:
+        return ""
+    return f" /{rows}" if rows == columns else f" /{rows}×{columns}"
+
+
+def settings_text(layer: dict) -> str:
+    """Every setting of ``layer`` in words (its row's tooltip), e.g. "Conv2D: filters 8, kernel 3×3, …"."""
+    kind = kind_of(layer)
+    layer = with_defaults(layer)
+    parts = []
+    for field in kind.fields:
+        if not applies(field, layer):
+            continue
+        value = layer.get(field.key)
+        shown = field.optional if value is None else pair_text(value) if field.editor == "pair" else (
+            f"{value:g}" if isinstance(value, float) else str(value))
+        parts.append(f"{field.label.lower()} {shown}")
+    return f"{kind.title}: {', '.join(parts)}" if parts else f"{kind.title}: no settings"
+
+
+def layer_shapes(input_shape: tuple[int, ...], layers: list[dict]) -> list[LayerShape]:
+    """Each layer's output shape (per sample) and parameter count on ``input_shape``, as
+    core.network builds them; the first layer that cannot be built gets its SpecError
+    message (worded as the network's: "layer 2 (conv2d): …") and the layers after it
+    neither shape nor count."""
+    shape: tuple[int, ...] | None = tuple(input_shape)
+    result = []
+    for i, spec in enumerate(layers):
+        if shape is None:
+            result.append(LayerShape(None, None))
+            continue
+        try:
+            layer = layer_from_spec(spec)
+            shape = layer.build(shape)
+            result.append(LayerShape(shape, layer.parameter_count))
+        except SpecError as exc:
+            result.append(LayerShape(None, None, f"layer {i + 1} ({spec.get('type', '?')}): {exc}"))
+            shape = None
+    return result
