@@ -72,7 +72,6 @@ from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_p
 from core.experiment import Experiment, apply_weights, check_split, default_experiment, load_dataset
 from core.files import FileFormatError
 from core.layers import SpecError
-from core.weight_layers import weight_layers, weight_number
 from core.lessons import lesson_in_file
 from core.limits import ResourceError
 from core.loss_surface import checkpoint_path
@@ -81,6 +80,7 @@ from core.presets import PRESETS, Preset, preset
 from core.run import Run, Session, edit_text
 from core.trainer import ConfigError, Report, Trainer, TrainingConfig
 from core.trainer_state import TrainerState
+from core.weight_layers import weight_layers, weight_number
 
 from . import autosave
 from .actions import Actions
