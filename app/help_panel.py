@@ -58,21 +58,24 @@ WIDGET_CONCEPTS = {  # controls whose concept is fixed, by objectName
     "l1Spin": "l1", "branchL1": "l1", "l2Spin": "l2", "branchL2": "l2",
     "momentumSpin": "momentum", "nesterovCheck": "momentum", "beta1Spin": "adam", "beta2Spin": "adam", "rhoSpin": "rmsprop",
     "layerSlopeSpin": "leaky_relu", "activationFunctionsSlopeSpin": "leaky_relu",
+    "layerRateSpin": "dropout", "layerFiltersSpin": "conv2d", "layerKernelRowsSpin": "conv2d",
+    "layerKernelColumnsSpin": "conv2d", "layerMomentumSpin": "batchnorm", "layerEpsilonSpin": "batchnorm",
 }
 VALUE_COMBOS = ("optimizerCombo", "branchOptimizer", "outputActivationCombo", "outputInitializerCombo", "lossCombo",
-                "activationFunctionsFunctionCombo")  # combo boxes whose chosen value (currentData) is a concept key
+                "activationFunctionsFunctionCombo", "layerKindCombo", "layerActivationCombo", "layerInitializerCombo")  # combo boxes whose chosen value (currentData) is a concept key
 LAYER_TABLE = "layerTable"
 
 
 def _layer_cell_concept(table: QTableWidget) -> str | None:
-    """The concept of the layer table's current cell: its activation or initializer, or dropout
-    for a dropout row's type and rate (None for a dense layer's type and units, or no cell)."""
+    """The concept of the layer table's current cell: its activation or initializer, or its
+    layer kind (dense, dropout, conv2d, …) for its type and size (None for no cell)."""
     item = table.currentItem()
     if item is None:
         return None
     kind_item = table.item(item.row(), TYPE)
-    if kind_item is not None and kind_item.data(Qt.ItemDataRole.UserRole) == "dropout" and item.column() in (TYPE, SIZE):
-        return "dropout"
+    kind = kind_item.data(Qt.ItemDataRole.UserRole) if kind_item is not None else None
+    if item.column() in (TYPE, SIZE):
+        return kind if kind in CONCEPTS else None
     if item.column() in (ACTIVATION, INITIALIZER):
         value = item.data(Qt.ItemDataRole.UserRole)
         return value if value in CONCEPTS else None

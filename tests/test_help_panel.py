@@ -136,12 +136,29 @@ def builder(qtbot):
 
 def test_the_layer_table_names_the_current_cells_concept(builder):
     table = builder.table
-    cells = {(0, ACTIVATION): "relu", (0, INITIALIZER): "he_normal", (0, TYPE): None, (0, SIZE): None,
+    cells = {(0, ACTIVATION): "relu", (0, INITIALIZER): "he_normal", (0, TYPE): "dense", (0, SIZE): "dense",
              (1, TYPE): "dropout", (1, SIZE): "dropout", (1, ACTIVATION): None, (2, ACTIVATION): "leaky_relu",
              (2, INITIALIZER): "glorot_uniform"}
     for (row, column), key in cells.items():
         table.setCurrentCell(row, column)
         assert concept_for_widget(table) == key, (row, column)
+
+
+def test_a_convolutional_layer_and_its_settings_name_their_concepts(qtbot):
+    from core.realdata import load_real
+
+    widget = shown(qtbot, LayerBuilder())
+    widget.set_dataset(load_real("digits"))
+    widget.set_architecture([{"type": "conv2d", "filters": 4, "kernel": 3, "activation": "relu"}, {"type": "maxpool2d", "size": 2},
+                             {"type": "flatten"}, {"type": "batchnorm"}], None, None)
+    for row, key in enumerate(("conv2d", "maxpool2d", "flatten", "batchnorm")):
+        widget.table.setCurrentCell(row, TYPE)
+        assert concept_for_widget(widget.table) == key
+    widget.table.setCurrentCell(0, TYPE)
+    assert concept_for_widget(widget.findChild(QWidget, "layerFiltersSpin")) == "conv2d"
+    assert concept_for_widget(widget.findChild(QComboBox, "layerKindCombo")) == "conv2d"
+    widget.table.setCurrentCell(3, TYPE)
+    assert concept_for_widget(widget.findChild(QWidget, "layerMomentumSpin")) == "batchnorm"
 
 
 def test_an_editor_open_in_a_layer_cell_counts_as_the_cell(builder):
