@@ -182,19 +182,34 @@ class LayerDelegate(QStyledItemDelegate):
         model.setData(index, value, Qt.ItemDataRole.UserRole)
 
 
+def input_text(dataset: Dataset, input_shape: tuple[int, ...]) -> str:
+    """What the network's input is: "Input: 8×8 images, 8×8×1 = 64 values, as images" (or
+    "flattened" for a network of dense layers only), or the features of tabular data."""
+    if dataset.is_image:
+        taken = "as images" if len(input_shape) > 1 else "flattened: a network of only dense layers"
+        return (f"Input: {image_size_text(dataset.sample_shape)} images, {'×'.join(map(str, dataset.sample_shape))} = "
+                f"{dataset.n_features} values, {taken}")
+    features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
+    return f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})"
+
+
 class LayerTable(QTableWidget):
     """The hidden layers' table. Where the panel is too narrow for every column, the
-    initializer's is hidden: the settings box under the table shows it for the selected layer."""
+    initializer's is hidden, then the activation's: the settings box under the table shows
+    them for the selected layer."""
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit_columns()
 
     def fit_columns(self) -> None:
-        """Show the initializer column only when all five columns fit the table's width."""
+        """Show the initializer column only when all five columns fit the table's width, and
+        the activation column only when the other four do."""
         header = self.horizontalHeader()
-        needed = sum(max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(self.columnCount()))
-        self.setColumnHidden(INITIALIZER, needed > self.viewport().width())
+        widths = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(self.columnCount())}
+        room = self.viewport().width()
+        self.setColumnHidden(INITIALIZER, sum(widths.values()) > room)
+        self.setColumnHidden(ACTIVATION, sum(widths.values()) - widths[INITIALIZER] > room)
 
 
 class LayerBuilder(QWidget):
@@ -243,7 +258,7 @@ class LayerBuilder(QWidget):
         self.add_button = QPushButton("Add")
         self.add_button.setObjectName("addLayerButton")
         describe(self.add_button, "Add layer", "Add a dense layer after the selected one")
-        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button = QPushButton("Copy")
         self.duplicate_button.setObjectName("duplicateLayerButton")
         describe(self.duplicate_button, "Duplicate layer", "Add a copy of the selected layer after it")
         self.remove_button = QPushButton("Remove")
@@ -325,6 +340,7 @@ class LayerBuilder(QWidget):
         describe(self.summary, "Network summary", "Each layer's output shape and parameter count; hover a row for its W and b shapes")
         self.totals = QLabel()
         self.totals.setObjectName("summaryTotals")
+        self.totals.setWordWrap(True)
         self.problem = hint_label()
         self.problem.setObjectName("problemLabel")
         self.problem.hide()
@@ -359,13 +375,6 @@ class LayerBuilder(QWidget):
         """The data the network is for; a new task drops the output activation and loss overrides. Does not emit."""
         _, self._output_activation, self._loss, self._output_initializer = self.architecture_for(dataset)
         self._dataset = dataset
-        if dataset.is_image:
-            self.input_label.setText(f"Input: {image_size_text(dataset.sample_shape)} images, "
-                                     f"{'×'.join(map(str, dataset.sample_shape))} = {dataset.n_features} values "
-                                     "(flattened for a network of only dense layers)")
-        else:
-            features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
-            self.input_label.setText(f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})")
         self._fill_table(max(self._selected(), 0))
         self._fill_head()
 
@@ -453,6 +462,8 @@ class LayerBuilder(QWidget):
         under the table), and select row ``select``."""
         spec = self.spec() if self._dataset is not None else None
         self._shapes = layer_shapes(tuple(spec["input_shape"]), spec["layers"]) if spec is not None else []
+        if spec is not None:
+            self.input_label.setText(input_text(self._dataset, tuple(spec["input_shape"])))
         self.table.blockSignals(True)
         self.table.setRowCount(len(self._hidden))
         for row, layer in enumerate(self._hidden):

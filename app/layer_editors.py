@@ -16,7 +16,7 @@ from .accessibility import describe
 from .layer_kinds import KINDS, WEIGHTED, Field, applies, as_pair, kind_of, pair_value, with_defaults
 from .widgets import LogSpinBox
 
-MIN_COMBO_CHARACTERS = 12  # a closed list box is at least this wide (e.g. "glorot_unifo…" in a narrow panel)
+MIN_COMBO_CHARACTERS = 10  # a closed list box is at least this wide (e.g. "glorot_un…" in a narrow panel)
 KIND_TIP = "What the layer does; a new kind starts from its own defaults"
 
 

@@ -10,7 +10,7 @@ from gui_helpers import choose, click, shown
 from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from app.accessibility import undescribed_controls
-from app.layer_builder import ACTIVATION, OUTPUT, SIZE, TYPE, LayerBuilder, architecture_of
+from app.layer_builder import ACTIVATION, INITIALIZER, OUTPUT, SIZE, TYPE, LayerBuilder, architecture_of
 from app.layer_kinds import KINDS, edited, layer_shapes, new_layer, offered_kinds
 from core.data import Dataset
 from core.layers import SpecError
@@ -111,6 +111,7 @@ def test_a_dense_network_on_images_sees_the_flattened_pixels(builder):
     assert spec["input_shape"] == [64] and Network(spec).layers[0].params["W"].shape == (16, 64)
     assert builder.table.item(0, OUTPUT).text() == "16" and builder.layer_problem.isHidden()
     assert "8×8" in builder.input_label.text() and "64" in builder.input_label.text()
+    assert builder.input_label.text().endswith("flattened: a network of only dense layers")
 
 
 def test_a_layer_that_cannot_be_built_is_explained_next_to_it_and_kept(qtbot, builder):
@@ -174,6 +175,7 @@ def test_a_cnn_built_with_the_widgets(qtbot, builder):
     spec = builder.spec()
     assert spec == {"input_shape": [8, 8, 1], "layers": [CONV, {"type": "maxpool2d", "size": 2}, {"type": "flatten"}, HEAD]}
     assert [builder.table.item(r, OUTPUT).text() for r in range(3)] == ["8×8×8", "4×4×8", "128"]
+    assert builder.input_label.text().endswith("8×8×1 = 64 values, as images")
     assert [builder.table.item(r, SIZE).text() for r in range(3)] == ["8 · 3×3", "2×2", "—"]
     assert builder.layer_problem.isHidden()
     network = Network(spec)
@@ -239,3 +241,17 @@ def test_a_setting_a_spec_leaves_out_shows_as_the_engine_builds_it(builder):
     builder.table.selectRow(1)
     assert builder.settings.editor("epsilon").value() == pytest.approx(1e-5)
     assert builder.architecture()[0] == [{"type": "dense", "units": 3}, {"type": "batchnorm"}]  # nothing added
+
+
+def test_in_a_narrow_panel_the_table_hides_columns_rather_than_scroll(qtbot, builder):
+    builder.set_dataset(digits_like())
+    builder.set_architecture([CONV, {"type": "maxpool2d", "size": 2}, {"type": "flatten"}], None, None)
+    builder.resize(300, 700)
+    qtbot.waitUntil(lambda: builder.table.viewport().width() < 300)
+    builder.table.fit_columns()
+    table = builder.table
+    assert table.isColumnHidden(INITIALIZER) and not table.isColumnHidden(OUTPUT)  # the initializer goes first
+    shown_width = sum(table.columnWidth(c) for c in range(table.columnCount()) if not table.isColumnHidden(c))
+    assert shown_width <= table.viewport().width()
+    builder.table.selectRow(0)
+    assert builder.settings.editor("activation").currentData() == "relu"  # still editable in the box

@@ -6,7 +6,7 @@ its numbers."""
 from __future__ import annotations
 
 import numpy as np
-from gui_helpers import WAIT_MS, child, choose, click, pause, play_until
+from gui_helpers import WAIT_MS, child, choose, click, pause, play_until, step_epochs
 from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from core.backend import get_backend
@@ -39,7 +39,8 @@ def test_a_cnn_built_in_the_window_trains_and_its_views_show_it(qtbot, window):
     assert [builder.table.item(r, 3).text() for r in range(3)] == ["8×8×6", "4×4×6", "96"]
     window.registry.show_view("kernels")
     play_until(qtbot, window, 3)
-    pause(qtbot, window)
+    pause(qtbot, window)  # between two mini-batches, maybe inside an epoch
+    step_epochs(qtbot, window, 1)  # to the end of an epoch: what the views show now is what the trainer holds
     network = window.network
     assert [layer.describe() for layer in network.layers] == ["Conv2D(6, 3×3, relu)", "MaxPool2D(2)", "Flatten",
                                                               "Dense(10, softmax)"]
