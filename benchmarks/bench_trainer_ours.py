@@ -1,5 +1,6 @@
 """The Epoch Lab side of bench_trainer.py: a core.network.Network (NumPy, float32) trained
-by core.trainer.Trainer with SGD, one ``run_epoch()`` per epoch.
+by core.trainer.Trainer with SGD, one ``run_epoch()`` per epoch ("ours"), and for a dense
+workload the plain NumPy MLP of bench_trainer_plain.py ("plain") in the same process.
 
 Started by bench_trainer.py with the project's Python, the folder of the ``core`` to
 measure first on PYTHONPATH (the repository root, or ``--engine DIR``) and the OpenBLAS
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from bench_trainer_common import LEARNING_RATE, Workload, make_data, serve
+from bench_trainer_plain import plain_mlp
 
 import core
 from core.backend import get_backend
@@ -24,13 +26,24 @@ from core.network import Network
 from core.trainer import Trainer, TrainingConfig
 
 
-def load(workload: Workload, seed: int) -> Callable[[], None]:
-    """Build the workload's network, data and trainer; return a function that trains one epoch."""
-    x, labels = make_data(workload)
-    dataset = make_dataset(x, labels, name=workload.name)
+def network_spec(workload: Workload) -> dict:
+    """The workload's network as a core.network spec: per convolution a 3×3 "same" conv2d and a
+    2×2 maxpool2d, a flatten after them, then the dense layers."""
+    sample_shape = workload.image or (workload.sizes[0],)
+    convolutions = [layer for filters in workload.filters for layer in (
+        {"type": "conv2d", "filters": filters, "kernel": 3, "padding": "same", "activation": workload.hidden_activation},
+        {"type": "maxpool2d", "size": 2})]
+    flatten = [{"type": "flatten"}] if workload.convolutional else []
     hidden = [{"type": "dense", "units": u, "activation": workload.hidden_activation} for u in workload.sizes[1:-1]]
     output = {"type": "dense", "units": workload.sizes[-1], "activation": workload.output_activation}
-    network = Network({"input_shape": [workload.sizes[0]], "layers": [*hidden, output]}, get_backend("numpy", "float32"), seed)
+    return {"input_shape": list(sample_shape), "layers": [*convolutions, *flatten, *hidden, output]}
+
+
+def load(workload: Workload, seed: int) -> dict[str, Callable[[], None]]:
+    """Build the workload's network, data and trainer (and plain MLP); per side, a function that trains one epoch."""
+    x, labels = make_data(workload)
+    dataset = make_dataset(x, labels, name=workload.name, sample_shape=workload.image or (workload.sizes[0],))
+    network = Network(network_spec(workload), get_backend("numpy", "float32"), seed)
     config = TrainingConfig(
         loss=workload.loss,
         optimizer="sgd",
@@ -48,7 +61,9 @@ def load(workload: Workload, seed: int) -> Callable[[], None]:
         if not report.complete:
             raise RuntimeError(f"epoch {report.epoch} did not complete: {report.diverged or 'stopped'}")
 
-    return run_epoch
+    if workload.convolutional:
+        return {"ours": run_epoch}
+    return {"ours": run_epoch, "plain": plain_mlp(workload, x, labels, seed)}
 
 
 def blas_info() -> dict:

@@ -1,5 +1,7 @@
 """The PyTorch side of bench_trainer.py: the same network as an ``nn.Linear`` stack in CPU
-eager mode, float32, ``torch.optim.SGD`` with the same learning rate, the same batch
+eager mode (a convolutional workload: ``nn.Conv2d(padding="same")`` + ReLU +
+``nn.MaxPool2d(2)`` per convolution, on NCHW images, then ``nn.Flatten`` and the dense
+layers), float32, ``torch.optim.SGD`` with the same learning rate, the same batch
 sizes, and a per-epoch shuffle by ``randperm`` and an index gather.
 
 The output activation is fused into the loss as PyTorch recommends (``BCEWithLogitsLoss``
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from bench_trainer_common import LEARNING_RATE, Workload, make_data, refuse, serve
 
 
-def load(workload: Workload, seed: int) -> Callable[[], None]:
+def load(workload: Workload, seed: int) -> dict[str, Callable[[], None]]:
     """Build the workload's model, data and optimizer; return a function that trains one epoch."""
     import torch
     from torch import nn
@@ -31,9 +33,18 @@ def load(workload: Workload, seed: int) -> Callable[[], None]:
     x, labels = make_data(workload)
     inputs = torch.from_numpy(x)
     layers: list[nn.Module] = []
-    for fan_in, units in zip(workload.sizes[:-2], workload.sizes[1:-1], strict=True):
-        layers += [nn.Linear(fan_in, units), nn.Tanh() if workload.hidden_activation == "tanh" else nn.ReLU()]
-    layers.append(nn.Linear(workload.sizes[-2], workload.sizes[-1]))  # logits; the loss applies the activation
+    sizes = list(workload.sizes)
+    if workload.convolutional:
+        height, width, channels = workload.image
+        inputs = inputs.reshape(len(x), height, width, channels).permute(0, 3, 1, 2).contiguous()  # NCHW
+        for filters in workload.filters:
+            layers += [nn.Conv2d(channels, filters, 3, padding="same"), _activation(nn, workload), nn.MaxPool2d(2)]
+            channels, height, width = filters, height // 2, width // 2
+        layers.append(nn.Flatten())
+        sizes[0] = channels * height * width
+    for fan_in, units in zip(sizes[:-2], sizes[1:-1], strict=True):
+        layers += [nn.Linear(fan_in, units), _activation(nn, workload)]
+    layers.append(nn.Linear(sizes[-2], sizes[-1]))  # logits; the loss applies the activation
     model = nn.Sequential(*layers)
     if workload.output_activation == "sigmoid":
         targets, loss_fn = torch.from_numpy(labels.astype("float32")[:, None]), nn.BCEWithLogitsLoss()
@@ -52,7 +63,11 @@ def load(workload: Workload, seed: int) -> Callable[[], None]:
             loss.backward()
             optimizer.step()
 
-    return run_epoch
+    return {"torch": run_epoch}
+
+
+def _activation(nn, workload: Workload):
+    return nn.Tanh() if workload.hidden_activation == "tanh" else nn.ReLU()
 
 
 def main() -> None:

@@ -130,6 +130,11 @@ class Dense(Layer):
     Samples-first, this is the course's Z = W·X + b transposed. Backward, for m samples:
     dW = dZᵀ·X (units, inputs), db = Σ_rows dZ (units,), dX = dZ·W (m, inputs). The 1/m
     of the mean loss is already inside dZ.
+
+    A training pass works in buffers of its batch size (kept for the batch size and the last
+    partial batch) and on views of its parameters taken once, at :meth:`bind`; every GEMM
+    is one BLAS call writing into its buffer (``dot``: for small matrices NumPy's ``matmul``
+    ufunc costs about a microsecond more a call, the same BLAS call, the same numbers).
     """
 
     kind = "dense"
@@ -153,6 +158,7 @@ class Dense(Layer):
         self._buffers: dict[int, tuple[Array, Array, Array]] = {}
         self._x: Array = None
         self._a: Array = None
+        self._w = self._wt = self._b = self._dw = self._db = None  # views of params and grads, set by bind
 
     def infer_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -172,6 +178,8 @@ class Dense(Layer):
     def bind(self, params, grads, backend, seed, state=None):
         super().bind(params, grads, backend, seed, state)
         self._buffers.clear()
+        self._w, self._b, self._dw, self._db = params["W"], params["b"], grads["W"], grads["b"]
+        self._wt = self._w.T
 
     def _buffers_for(self, m: int) -> tuple[Array, Array, Array]:
         """(Z/A buffer (m, units), dZ buffer (m, units), dX buffer (m, inputs)) for batch size m."""
@@ -186,25 +194,24 @@ class Dense(Layer):
 
     def forward(self, x, training):
         xp = self.backend.xp
-        w, b = self.params["W"], self.params["b"]
         if not training:
-            z = x @ w.T
-            z += b
+            z = x @ self._wt
+            z += self._b
             return self.activation.forward(z, xp)
-        z = self._buffers_for(x.shape[0])[0]
-        xp.matmul(x, w.T, out=z)
-        xp.add(z, b, out=z)
+        z = (self._buffers.get(x.shape[0]) or self._buffers_for(x.shape[0]))[0]
+        xp.dot(x, self._wt, out=z)
+        xp.add(z, self._b, out=z)
         self._x, self._a = x, self.activation.forward(z, xp)
         return self._a
 
     def backward(self, grad, need_input_grad, grad_is_dz=False):
         xp = self.backend.xp
-        _, dz_buf, dx_buf = self._buffers_for(grad.shape[0])
+        _, dz_buf, dx_buf = self._buffers.get(grad.shape[0]) or self._buffers_for(grad.shape[0])
         dz = grad if grad_is_dz else self.activation.backward(self._a, grad, dz_buf, xp)
-        xp.matmul(dz.T, self._x, out=self.grads["W"])
-        xp.add.reduce(dz, axis=0, out=self.grads["b"])
+        xp.dot(dz.T, self._x, out=self._dw)
+        xp.add.reduce(dz, axis=0, out=self._db)
         if need_input_grad:
-            return xp.matmul(dz, self.params["W"], out=dx_buf)
+            return xp.dot(dz, self._w, out=dx_buf)
         return None
 
     def describe(self):

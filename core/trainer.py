@@ -17,7 +17,8 @@ end of the last complete epoch instead. :meth:`edit_parameter` sets one weight o
 hand between mini-batches and records it (with the live setting changes, in the state).
 
 :meth:`Trainer.state` gives the whole state of the run (a host
-:class:`~core.trainer_state.TrainerState`: parameters, optimizer, every random generator,
+:class:`~core.trainer_state.TrainerState`: parameters, the network's non-trainable state
+(BatchNorm's running statistics, never touched by the optimizer or a penalty), optimizer, every random generator,
 the position inside the epoch, the live setting changes and hand edits) and :meth:`Trainer.restore`
 continues from one, bit for bit; the rollback and the discard go back to the epoch's start
 through the same parts (:class:`~core.trainer_state.EpochStart`), generators included, so
@@ -39,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import Field
@@ -115,8 +116,11 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class LayerStats:
-    """Per-layer numbers at the end of a report: ‖W‖, ‖dW‖ of the last mini-batch, and the
-    fraction of ReLU-family units that output ≤ 0 on every probe sample (None otherwise)."""
+    """Per-layer numbers at the end of a report: ‖W‖ and ‖dW‖ (of the last mini-batch) of the
+    layer's weights (its ``weight_name`` parameter, any shape; None for a layer without
+    weights), and the fraction of a ReLU-family layer's units (its output's last axis: units,
+    or a convolution's filters) that output ≤ 0 on every probe sample, at every position
+    (None otherwise)."""
 
     index: int
     label: str
@@ -190,7 +194,7 @@ def check_loss_fits(loss: str, activation: str | None, units: int) -> None:
 
 def check_input_fits(input_shape: tuple[int, ...], dataset: Dataset) -> None:
     """Refuse a network whose input is neither the data's samples (n,) nor its images (H, W, C)."""
-    if input_shape == (dataset.n_features,) or input_shape == dataset.sample_shape:
+    if input_shape in ((dataset.n_features,), dataset.sample_shape):
         return
     if len(input_shape) == 1:
         raise ConfigError(f"the network takes {input_shape[0]} inputs but the data has {dataset.n_features} features")
@@ -260,14 +264,15 @@ class Trainer:
         self.optimizer.bind(network.params.size, backend.xp, backend.dtype)
         self._shuffle_rng = np.random.default_rng([config.seed, 1])
         self._stop = threading.Event()
-        self._delta_buffers: dict[int, Any] = {}
+        self._plans: list[BatchPlan] | None = None  # made at the first epoch: see _make_plans
+        self._gather = _numpy_gather if backend.xp is np else _device_gather
         self._output_activation = network.output_activation
         self._relu_layers = [i for i, layer in enumerate(network.layers) if layer.activation_name in ("relu", "leaky_relu")]
         self._dropout_layers = [(f"layer{i}", layer) for i, layer in enumerate(network.layers) if isinstance(layer, Dropout)]
         self.epoch = 0  # completed epochs
         self.cursor = 0  # mini-batches done in the current epoch
         self.history = RunRecord(self.metric_name)
-        self._epoch_x = self._epoch_y = self._epoch_out = None
+        self._order = self._epoch_y = self._epoch_out = None
         self._epoch_start: EpochStart | None = None  # on the device: what the current epoch started from
         self._setting_changes: list[SettingChange] = []
         self._parameter_edits: list[ParameterEdit] = []
@@ -431,6 +436,7 @@ class Trainer:
         hand edits made inside the epoch go with its weights."""
         start = self._epoch_start
         self.network.params[...] = start.params
+        self.network.state[...] = start.network_state
         self.optimizer.load_state_dict({**start.optimizer, "settings": {}})
         self._set_generators(start.generators)
         self.cursor = 0
@@ -445,12 +451,17 @@ class Trainer:
             outputs = frozen_copy(self.backend.to_host(self._epoch_out[:seen]))
             epoch_start = self._epoch_start
             start = EpochStart(frozen_copy(self.backend.to_host(epoch_start.params)),
-                               self._host_optimizer(epoch_start.optimizer), copy.deepcopy(epoch_start.generators))
+                               self._host_optimizer(epoch_start.optimizer), copy.deepcopy(epoch_start.generators),
+                               self._host_network_state(epoch_start.network_state))
         return TrainerState(epoch=self.epoch, cursor=self.cursor, config=self.config.to_json(), train_size=self.train_size,
                             params=frozen_copy(self.backend.to_host(self.network.params)),
                             optimizer=frozen_optimizer(self.optimizer.state_dict()), generators=self._generator_states(),
                             setting_changes=self.setting_changes, epoch_start=start, outputs=outputs,
-                            parameter_edits=self.parameter_edits)
+                            parameter_edits=self.parameter_edits, network_state=self._host_network_state(self.network.state))
+
+    def _host_network_state(self, state: Any) -> np.ndarray | None:
+        """A read-only host copy of the (S,) non-trainable state ``state``; None for a network without any."""
+        return frozen_copy(self.backend.to_host(state)) if self.network.state_count else None
 
     def restore(self, state: TrainerState) -> None:
         """Continue exactly from ``state``; :attr:`history` starts empty, epochs numbered on from ``state.epoch``.
@@ -461,7 +472,7 @@ class Trainer:
         moments only when it is of the same kind, and this config's settings apply.
 
         Raises:
-            ConfigError: a state of another network (parameter count, Dropout layers) or data
+            ConfigError: a state of another network (parameter count, non-trainable state, Dropout layers) or data
                 (training-set size), or taken inside an epoch when this config batches the
                 epoch differently (batch size, shuffling, split).
         """
@@ -486,6 +497,9 @@ class Trainer:
         mine, theirs = self.network.params.size, state.params.size
         if mine != theirs:
             raise ConfigError(f"the trainer state is of a network with {theirs} parameters, this network has {mine}")
+        if state.network_state is not None and state.network_state.size != self.network.state_count:
+            raise ConfigError(f"the trainer state is of a network with {state.network_state.size} non-trainable numbers "
+                              f"(running statistics), this network has {self.network.state_count}")
         dropout = sorted(state.generators["dropout"])
         if dropout != sorted(name for name, _ in self._dropout_layers):
             raise ConfigError(f"the trainer state is of a network with Dropout at {', '.join(dropout) or 'no layer'}, "
@@ -513,10 +527,15 @@ class Trainer:
                                   f"fit this network: {exc}") from None
 
     def _load(self, part: TrainerState | EpochStart, branch: bool) -> None:
-        """Parameters, optimizer state and generators from ``part`` (host arrays). In a branch
-        the optimizer (already made from this config) takes only the steps and moments, and
-        only from an optimizer of its own kind."""
-        self.network.params[...] = self.backend.asarray(part.params)
+        """Parameters, non-trainable state (none: the network's initial state), optimizer state and
+        generators from ``part`` (host arrays). In a branch the optimizer (already made from this
+        config) takes only the steps and moments, and only from an optimizer of its own kind."""
+        network = self.network
+        network.params[...] = self.backend.asarray(part.params)
+        if part.network_state is None:
+            network.set_state([layer.initial_state() for layer in network.layers])
+        else:
+            network.state[...] = self.backend.asarray(part.network_state)
         optimizer = part.optimizer
         if not branch:
             self.optimizer.load_state_dict(optimizer)
@@ -551,31 +570,57 @@ class Trainer:
         return reports
 
     def _begin_epoch(self) -> None:
-        xp = self.backend.xp
-        self._epoch_start = EpochStart(self.network.params.copy(), self.optimizer.state_dict(host=False), self._generator_states())
+        """Snapshot the epoch's start and draw its shuffle order: ``_order`` and the shuffled
+        targets ``_epoch_y`` are filled in place, so the batch plans' views stay valid."""
+        network = self.network
+        if self._plans is None:
+            self._plans = self._make_plans()
+        self._epoch_start = EpochStart(network.params.copy(), self.optimizer.state_dict(host=False), self._generator_states(),
+                                       network.state.copy())
         if self.config.shuffle:
-            order = xp.asarray(self._shuffle_rng.permutation(self.train_size))
-            self._epoch_x, self._epoch_y = self.x_train[order], self.y_train[order]
+            self._order[...] = self.backend.xp.asarray(self._shuffle_rng.permutation(self.train_size))
+            self._gather(self.y_train, self._order, self._epoch_y)
+
+    def _make_plans(self) -> list[BatchPlan]:
+        """One :class:`BatchPlan` per mini-batch of an epoch, and the buffers they are views of.
+
+        Shuffled, a batch's inputs are gathered from ``x_train`` into one (batch size, n)
+        buffer when the batch comes (not the whole epoch at once), in the epoch's order; the
+        targets of the whole epoch are gathered at its start (the epoch's loss needs them).
+        """
+        xp, dtype, size, rows = self.backend.xp, self.backend.dtype, self.config.batch_size, self.train_size
+        self._epoch_out = xp.empty(self.y_train.shape, dtype)
+        if self.config.shuffle:
+            self._order = xp.empty(rows, dtype=xp.intp)
+            self._epoch_y = xp.empty_like(self.y_train)
+            batch_x = xp.empty((min(size, rows), *self.x_train.shape[1:]), self.x_train.dtype)
         else:
-            self._epoch_x, self._epoch_y = self.x_train, self.y_train
-        if self._epoch_out is None:
-            self._epoch_out = xp.empty(self.y_train.shape, self.backend.dtype)
+            self._epoch_y = self.y_train
+        deltas: dict[int, Any] = {}
+        plans = []
+        for start in range(0, rows, size):
+            end = min(start + size, rows)
+            delta = deltas.setdefault(end - start, xp.empty((end - start, *self.y_train.shape[1:]), dtype))
+            if self.config.shuffle:
+                x, order = batch_x[: end - start], self._order[start:end]
+            else:
+                x, order = self.x_train[start:end], None
+            plans.append(BatchPlan(x, order, self._epoch_y[start:end], self._epoch_out[start:end], delta))
+        return plans
 
     def _train_batch(self) -> None:
         if self.cursor == 0:
             self._begin_epoch()
-        net, xp, size = self.network, self.backend.xp, self.config.batch_size
-        start = self.cursor * size
-        end = min(start + size, self.train_size)
-        out = net.forward(self._epoch_x[start:end], True)
-        self._epoch_out[start:end] = out
-        delta_buffer = self._delta_buffers.get(end - start)
-        if delta_buffer is None:
-            delta_buffer = self._delta_buffers[end - start] = xp.empty(out.shape, out.dtype)
-        delta, is_dz = self.loss.output_delta(out, self._epoch_y[start:end], self._output_activation, delta_buffer, xp)
+        net, xp, config = self.network, self.backend.xp, self.config
+        plan = self._plans[self.cursor]
+        if plan.order is not None:
+            self._gather(self.x_train, plan.order, plan.x)
+        out = net.forward(plan.x, True)
+        plan.out[...] = out
+        delta, is_dz = self.loss.output_delta(out, plan.y, self._output_activation, plan.delta, xp)
         net.backward(delta, is_dz)
-        if self.config.l1 or self.config.l2:
-            add_penalty_gradient(net.weights, net.grads[: net.n_regularized], self.config.l1, self.config.l2, xp)
+        if config.l1 or config.l2:
+            add_penalty_gradient(net.weights, net.grads[: net.n_regularized], config.l1, config.l2, xp)
         self.optimizer.step(net.params, net.grads)
         self.cursor += 1
 
@@ -678,16 +723,39 @@ class Trainer:
         out = xp.concatenate([self.network.forward(self.x_val[s : s + EVAL_CHUNK]) for s in range(0, self.val_size, EVAL_CHUNK)])
         return self.loss.value(out, self.y_val, xp), self._metric(out, self.y_val, xp)
 
+    def _dead_units(self) -> dict[int, Any]:
+        """Per ReLU-family layer (0-based index): which of its units (its output's last axis)
+        output ≤ 0 for every one of the first PROBE_SAMPLES training samples, in prediction mode.
+
+        The prediction pass goes only as far as the last ReLU layer, in chunks of the batch size:
+        GEMMs of the training steps' sizes (a larger one may go to BLAS threads, which a busy
+        machine can stall for milliseconds).
+        """
+        network = self.network
+        layers = network.layers[: self._relu_layers[-1] + 1]
+        probe = self.x_train[:PROBE_SAMPLES]
+        dead: dict[int, Any] = {}
+        for start in range(0, len(probe), self.config.batch_size):
+            x = probe[start : start + self.config.batch_size]
+            x = x.reshape(len(x), *network.input_shape)
+            for i, layer in enumerate(layers):
+                x = layer.forward(x, False)
+                if i in dead:
+                    dead[i] &= (x <= 0).reshape(-1, x.shape[-1]).all(axis=0)
+                elif i in self._relu_layers:
+                    dead[i] = (x <= 0).reshape(-1, x.shape[-1]).all(axis=0)
+        return dead
+
     def _layer_stats(self) -> tuple[LayerStats, ...]:
         xp = self.backend.xp
         dead: dict[int, float] = {}
         if self._relu_layers:
-            outputs = self.network.forward_all(self.x_train[:PROBE_SAMPLES])
-            for i in self._relu_layers:
-                dead[i] = float((outputs[i] <= 0).all(axis=0).mean())
+            for i, dead_units in self._dead_units().items():
+                dead[i] = float(dead_units.mean())
         stats = []
         for i, layer in enumerate(self.network.layers):
-            w, g = layer.params.get("W"), layer.grads.get("W")
+            name = layer.weight_name
+            w, g = (layer.params[name], layer.grads[name]) if name else (None, None)
             stats.append(LayerStats(
                 index=i + 1, label=layer.describe(),
                 weight_norm=float(xp.linalg.norm(w)) if w is not None else None,
@@ -695,6 +763,35 @@ class Trainer:
                 dead_fraction=dead.get(i),
             ))
         return tuple(stats)
+
+
+class BatchPlan(NamedTuple):
+    """What one mini-batch of an epoch works on, made once per run (views of the trainer's buffers).
+
+    Attributes:
+        x: (m, n) the batch's inputs: a view of the training inputs, or (shuffled) of the batch
+            buffer that ``order`` gathers them into.
+        order: (m,) the rows of the training inputs the batch takes, in order (a view of the
+            epoch's shuffle order), or None without shuffling.
+        y: (m, k) the batch's targets; out: (m, k) where its outputs are kept for the epoch's
+            loss; delta: (m, k) the buffer of the output gradient.
+    """
+
+    x: Any
+    order: Any
+    y: Any
+    out: Any
+    delta: Any
+
+
+def _numpy_gather(source: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """out[...] = source[rows] without a temporary (``mode="clip"``: the rows are always in range)."""
+    np.take(source, rows, axis=0, mode="clip", out=out)
+
+
+def _device_gather(source: Any, rows: Any, out: Any) -> None:
+    """out[...] = source[rows] on a CuPy device."""
+    out[...] = source[rows]
 
 
 def _feature_name(dataset: Dataset, column: int) -> str:
@@ -715,12 +812,12 @@ def _check_finite_weights(network: Network) -> None:
 
 def _data_copy_bytes(network: Network, dataset: Dataset, config: TrainingConfig, train_size: int) -> int:
     """Bytes of the copies of the data a trainer makes: the standardized inputs (float64) while it
-    builds them, the inputs and targets of both parts in the backend's dtype, and the epoch's
-    shuffled copy of the training part with the outputs of its epoch."""
+    builds them, the inputs and targets of both parts in the backend's dtype, the epoch's
+    shuffled targets and one mini-batch of shuffled inputs, and the outputs of its epoch."""
     m, n, k = dataset.n_samples, dataset.n_features, network.output_shape[0]
     item = np.dtype(network.backend.dtype).itemsize
     standardized = m * n * 8 if network.preprocess is not None or config.standardize else 0
-    shuffled = train_size * (n + k) if config.shuffle else 0
+    shuffled = train_size * k + min(config.batch_size, train_size) * n if config.shuffle else 0
     return standardized + m * k * 8 + item * (m * (n + k) + shuffled + train_size * k)
 
 

@@ -8,8 +8,12 @@ plain JSON data. :meth:`TrainerState.to_parts` splits it into a JSON-serialisabl
 a dict of named arrays (what a file stores); :meth:`TrainerState.from_parts` checks and
 joins them again.
 
+The network's non-trainable state (``network.state``: BatchNorm's running statistics) is
+part of it when the network has any (``network_state``; a state without it, from a network
+without state or a file written before state existed, means the network's initial state).
+
 In the middle of an epoch (``cursor > 0``) a state also holds the epoch's start
-(:class:`EpochStart`: the parameters, optimizer state and generators the epoch began
+(:class:`EpochStart`: the parameters, non-trainable state, optimizer state and generators the epoch began
 with, from which its shuffle order is drawn again and to which a divergence rolls back)
 and the network outputs of the epoch's mini-batches so far (its training loss and metric
 cover them).
@@ -31,7 +35,8 @@ import numpy as np
 from .optimizers import LIVE_SETTINGS, check_setting, make_optimizer
 
 SettingChange = tuple[float, str, float]  # (position in epochs done, setting name, new value)
-PARAMETER_NAMES = ("W", "b")  # the parameters a hand edit can set, with indices (unit, input) and (unit,)
+PARAMETER_NAMES = ("W", "b")  # the parameters a hand edit can set, with one index per axis:
+INDEX_LENGTHS = {"W": (2, 4), "b": (1,)}  # W (unit, input) of a Dense, (filter, row, column, channel) of a Conv2D; b (unit,)
 MAX_STEPS = 2**63 - 1  # an optimizer's step count must fit an int64
 _PROBES = threading.local()
 NONNEGATIVE_SLOTS = ("v", "square_mean")  # Adam's second moments and RMSprop's mean squares: sums of squares
@@ -41,8 +46,8 @@ class ParameterEdit(NamedTuple):
     """One number of the network set by hand (:meth:`core.trainer.Trainer.edit_parameter`),
     between mini-batches: after ``epoch`` epochs and ``batch`` mini-batches of the next one,
     parameter ``name`` ("W" or "b") of layer ``layer`` (0-based in ``network.layers``) at
-    ``index`` (W: (unit, input), b: (unit,), 0-based) became ``value``, as stored in the
-    network's dtype."""
+    ``index`` (one per axis, 0-based: a Dense W (unit, input), a Conv2D W (filter, row,
+    column, channel), b (unit,)) became ``value``, as stored in the network's dtype."""
 
     epoch: int
     batch: int
@@ -58,14 +63,16 @@ class ParameterEdit(NamedTuple):
 
 @dataclass(frozen=True, eq=False)
 class EpochStart:
-    """The parameters (P,), optimizer state (:meth:`~core.optimizers.Optimizer.state_dict`) and
+    """The parameters (P,), optimizer state (:meth:`~core.optimizers.Optimizer.state_dict`),
     generator states (``{"shuffle": state, "dropout": {"layer{i}": state}}``, NumPy
-    ``bit_generator.state`` dicts) at the start of an epoch. In a :class:`TrainerState` its
-    arrays are host copies; a trainer keeps its own on the device for the rollback."""
+    ``bit_generator.state`` dicts) and the network's non-trainable state (S,) (None: the
+    network's initial state) at the start of an epoch. In a :class:`TrainerState` its arrays
+    are host copies; a trainer keeps its own on the device for the rollback."""
 
     params: Any
     optimizer: dict
     generators: dict
+    network_state: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +93,9 @@ class TrainerState:
         parameter_edits: every number of the network set by hand so far, in order
             (:class:`ParameterEdit`); ``params`` already holds them, they are kept for the
             exports, which replay them at their mini-batch.
+        network_state: (S,) the network's non-trainable state (``network.state``) in the
+            backend's dtype, or None: a network without state, or the network's initial state
+            (what a file written before state existed gives).
         epoch_start: when ``cursor > 0``, the current epoch's start; else None.
         outputs: when ``cursor > 0``, (rows, outputs) network outputs of the epoch's mini-batches
             so far, rows = min(cursor × batch size, train_size), in shuffled order; else None.
@@ -102,6 +112,7 @@ class TrainerState:
     epoch_start: EpochStart | None = None
     outputs: np.ndarray | None = None
     parameter_edits: tuple[ParameterEdit, ...] = ()
+    network_state: np.ndarray | None = None
 
     @property
     def settings(self) -> dict:
@@ -114,11 +125,14 @@ class TrainerState:
         return sum(array.nbytes for array in self.to_parts()[1].values())
 
     def to_parts(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """(JSON-serialisable dict, arrays by short name: "params", "optimizer.<slot>",
-        "epoch_start.params", "epoch_start.optimizer.<slot>", "outputs") — what a file stores.
-        ``parameter_edits`` is written only when there are any, so that a state without edits
-        reads as before (and a file written before edits existed reads as one without)."""
+        """(JSON-serialisable dict, arrays by short name: "params", "optimizer.<slot>", "network_state",
+        "epoch_start.params", "epoch_start.network_state", "epoch_start.optimizer.<slot>", "outputs") —
+        what a file stores. ``parameter_edits`` and the network states are written only when there
+        are any, so that a state without them reads as before (and a file written before they
+        existed reads as one without)."""
         arrays = {"params": self.params, **_slot_arrays(self.optimizer, "optimizer.")}
+        if self.network_state is not None:
+            arrays["network_state"] = self.network_state
         meta = {"epoch": self.epoch, "cursor": self.cursor, "config": self.config, "train_size": self.train_size,
                 "optimizer": _without_slots(self.optimizer), "generators": self.generators,
                 "setting_changes": [list(change) for change in self.setting_changes], "epoch_start": None}
@@ -128,6 +142,8 @@ class TrainerState:
             start = self.epoch_start
             meta["epoch_start"] = {"optimizer": _without_slots(start.optimizer), "generators": start.generators}
             arrays["epoch_start.params"] = start.params
+            if start.network_state is not None:
+                arrays["epoch_start.network_state"] = start.network_state
             arrays.update(_slot_arrays(start.optimizer, "epoch_start.optimizer."))
         if self.outputs is not None:
             arrays["outputs"] = self.outputs
@@ -167,6 +183,7 @@ class TrainerState:
             return frozen_copy(value)
 
         params = array("params")
+        network_state = array("network_state", dtype=params.dtype) if "network_state" in arrays else None
         optimizer = _optimizer(meta["optimizer"], "optimizer", array, params)
         if optimizer["name"] != config["optimizer"]:
             raise ValueError(f"trainer state: the optimizer is {optimizer['name']} but the config says {config['optimizer']}")
@@ -176,9 +193,13 @@ class TrainerState:
             if not isinstance(meta["epoch_start"], dict):
                 raise ValueError(f"trainer state: cursor {cursor} (inside an epoch) needs an epoch_start object")
             start_meta = meta["epoch_start"]
+            if ("epoch_start.network_state" in arrays) != (network_state is not None):
+                raise ValueError("trainer state: 'network_state' and 'epoch_start.network_state' go together")
             start = EpochStart(array("epoch_start.params", params.shape, params.dtype),
                                _optimizer(start_meta.get("optimizer"), "epoch_start.optimizer", array, params),
-                               _generators(start_meta.get("generators"), "epoch_start.generators"))
+                               _generators(start_meta.get("generators"), "epoch_start.generators"),
+                               None if network_state is None else
+                               array("epoch_start.network_state", network_state.shape, params.dtype))
             if "outputs" not in arrays or np.ndim(arrays["outputs"]) != 2:
                 raise ValueError("trainer state: cursor > 0 needs a 2-D array 'outputs'")
             rows = min(cursor * config["batch_size"], train_size)
@@ -191,7 +212,8 @@ class TrainerState:
         return cls(epoch=epoch, cursor=cursor, config=config, train_size=train_size, params=params, optimizer=optimizer,
                    generators=generators, setting_changes=_setting_changes(meta["setting_changes"]),
                    epoch_start=start, outputs=outputs,
-                   parameter_edits=_parameter_edits(meta.get("parameter_edits", []), (epoch, cursor), batches))
+                   parameter_edits=_parameter_edits(meta.get("parameter_edits", []), (epoch, cursor), batches),
+                   network_state=network_state)
 
 
 def _checked_config(meta: object, where: str = "trainer state config") -> dict:
@@ -308,11 +330,11 @@ def _parameter_edits(meta: object, position: tuple[int, int], batches: int) -> t
     for entry in meta:
         if not (isinstance(entry, dict) and set(entry) == set(ParameterEdit._fields) and entry["name"] in PARAMETER_NAMES
                 and all(_whole(entry[key]) for key in ("epoch", "batch", "layer"))
-                and isinstance(entry["index"], list) and len(entry["index"]) == (2 if entry["name"] == "W" else 1)
+                and isinstance(entry["index"], list) and len(entry["index"]) in INDEX_LENGTHS[entry["name"]]
                 and all(_whole(i) for i in entry["index"])
                 and isinstance(entry["value"], (int, float)) and not isinstance(entry["value"], bool)):
             raise ValueError("trainer state: a parameter edit must be {epoch, batch, layer, name: \"W\" or \"b\", "
-                             f"index: [unit, input] or [unit], value}}, got {_shown(entry)}")
+                             f"index: [unit, input] or [filter, row, column, channel] or [unit], value}}, got {_shown(entry)}")
         edit = ParameterEdit(entry["epoch"], entry["batch"], entry["layer"], entry["name"], tuple(entry["index"]),
                              float(entry["value"]))
         where = (edit.epoch, edit.batch)

@@ -90,6 +90,25 @@ def test_stepping_every_batch_equals_running_the_epoch():
     assert len(trainer_a.history) == len(trainer_b.history) == 2
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_the_batches_are_the_epochs_permutation_in_order(shuffle, monkeypatch):
+    """Each mini-batch gathers its rows when it comes: the same rows, in the same order, as
+    slicing the whole shuffled epoch (rows = a permutation from the generator [seed, 1])."""
+    net, trainer = make(seed=7, batch_size=20, shuffle=shuffle)
+    seen = []
+    forward = net.forward
+    monkeypatch.setattr(net, "forward", lambda x, training=False: (seen.append(x.copy()) if training else None,
+                                                                      forward(x, training))[1])
+    trainer.run(2)
+    rng = np.random.default_rng([7, 1])
+    expected = []
+    for _ in range(2):
+        order = rng.permutation(trainer.train_size) if shuffle else np.arange(trainer.train_size)
+        expected += [trainer.x_train[order][s : s + 20] for s in range(0, trainer.train_size, 20)]
+    assert len(seen) == len(expected) == 2 * trainer.batches_per_epoch
+    assert all(np.array_equal(a, b) for a, b in zip(seen, expected, strict=True))
+
+
 def test_run_epoch_finishes_a_partly_stepped_epoch():
     net_a, trainer_a = make(seed=4)
     net_b, trainer_b = make(seed=4)
