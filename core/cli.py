@@ -44,10 +44,11 @@ from .epochlab import (
     save_session,
 )
 from .experiment import Experiment, apply_weights, check_split, layers_text, load_dataset, network_spec, parse_layers
-from .files import FileFormatError, check_writable, load_inputs_npz, load_model, save_model, write_history_csv
+from .files import FileFormatError, check_writable, load_model, save_model, write_history_csv
 from .layers import SpecError
 from .limits import available_memory_bytes, format_bytes
 from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, parse_image_size
+from .loaders.npz import load_npz_inputs
 from .losses import LOSSES
 from .network import Network
 from .optimizers import OPTIMIZERS
@@ -610,9 +611,8 @@ def _export_source(path: str, saved: SessionFile, run: Run, network: Network, re
 
 def cmd_predict(args: argparse.Namespace) -> int:
     network = load_model(args.model)
-    X = load_inputs_npz(args.data)
-    if X.shape[1:] != network.input_shape:
-        raise UsageError(f"{args.data}: X has {X.shape[1:]} features per sample but the model takes {network.input_shape}")
+    X, sample_shape = load_npz_inputs(args.data)
+    _check_inputs_fit_model(network.input_shape, X.shape[1], sample_shape, args.data)
     _check_fits_network(X, network, args.data)
     with np.errstate(over="ignore", invalid="ignore"):
         outputs = network.predict(X)
@@ -623,6 +623,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for row in outputs:
         print(json.dumps([float(v) for v in row]) if args.json else " ".join(f"{v:.6g}" for v in row))
     return 0
+
+
+def _check_inputs_fit_model(input_shape: tuple[int, ...], features: int, sample_shape: tuple[int, ...], path: str) -> None:
+    """Refuse inputs of ``features`` values a sample (images of ``sample_shape``) that the
+    model's ``input_shape`` does not take: it takes its own image shape, or the same number
+    of values flattened."""
+    if math.prod(input_shape) == features and (len(sample_shape) == 1 or sample_shape == input_shape
+                                               or len(input_shape) == 1):
+        return
+    given = "×".join(map(str, sample_shape)) + (" images" if len(sample_shape) > 1 else " features")
+    takes = "×".join(map(str, input_shape)) + (" images" if len(input_shape) > 1 else " features")
+    raise UsageError(f"{path}: X holds {given} per sample but the model takes {takes}")
 
 
 def _check_fits_network(X: np.ndarray, network: Network, path: str) -> None:

@@ -349,23 +349,6 @@ def load_data_npz(path: str | os.PathLike, task: str | None = None) -> Dataset:
         raise FileFormatError(f"{path}: {exc}") from None
 
 
-def load_inputs_npz(path: str | os.PathLike) -> np.ndarray:
-    """Read just the inputs ``X`` of a data file as float64 (m, n) (``y`` may be absent):
-    finite real numbers, one row per sample (a 1-D X is one feature per sample)."""
-    with _open_npz(path) as npz:
-        X = _read_array(npz, "X", path, float64_copy=True)
-    if X.dtype.kind not in "biuf":
-        kind = "complex numbers" if X.dtype.kind == "c" else f"dtype {X.dtype}"
-        raise FileFormatError(f"{path}: X must hold real numbers, got {kind}")
-    if X.ndim not in (1, 2) or len(X) == 0:
-        raise FileFormatError(f"{path}: X must be (samples, features) or (samples,) with at least one sample, got shape {X.shape}")
-    X = (X[:, None] if X.ndim == 1 else X).astype(np.float64)
-    finite = np.isfinite(X).all(axis=1)
-    if not finite.all():
-        raise FileFormatError(f"{path}: X holds NaN or infinite values (first in sample {int(np.argmin(finite))}, 0-based)")
-    return X
-
-
 def save_data_npz(path: str | os.PathLike, X: np.ndarray, y: np.ndarray) -> None:
     """Write ``X`` (m, n) and ``y`` (m,) or (m, t) as a data file."""
     atomic_write(path, lambda f: np.savez(f, allow_pickle=False, X=X, y=y))

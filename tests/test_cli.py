@@ -330,6 +330,24 @@ def test_predict_refuses_inputs_the_network_cannot_take(tmp_path, capsys, xor_mo
     assert words in refused(capsys, "predict", str(xor_model), "--data", str(path))
 
 
+def test_predict_runs_a_cnn_on_images_or_their_flattened_pixels(tmp_path, capsys):
+    model = tmp_path / "cnn.npz"
+    assert run(capsys, "train", "--dataset", "digits", "--layers", "conv:2:3:relu,maxpool:2,flatten", "--epochs", "1",
+               "--save", str(model))[0] == 0
+    images = np.random.default_rng(0).random((3, 8, 8))
+    outputs = []
+    for name, X in (("images", images), ("channels", images[..., None]), ("flat", images.reshape(3, 64))):
+        np.savez(tmp_path / f"{name}.npz", X=X)
+        code, out, _ = run(capsys, "predict", str(model), "--data", str(tmp_path / f"{name}.npz"), "--json")
+        assert code == 0
+        outputs.append(np.array([json.loads(line) for line in out.splitlines()]))
+    assert outputs[0].shape == (3, 10) and np.allclose(outputs[0].sum(axis=1), 1, atol=1e-5)
+    assert np.array_equal(outputs[0], outputs[1]) and np.array_equal(outputs[0], outputs[2])
+    np.savez(tmp_path / "rgb.npz", X=np.zeros((2, 8, 8, 3)))
+    assert "X holds 8×8×3 images per sample but the model takes 8×8×1 images" in refused(
+        capsys, "predict", str(model), "--data", str(tmp_path / "rgb.npz"))
+
+
 def test_init_refuses_layers_that_are_not_the_models(capsys, xor_model):
     common = ["train", "--dataset", "xor", "--samples", "40", "--epochs", "1", "--init", str(xor_model)]
     assert run(capsys, *common, "--layers", "3:tanh")[0] == 0  # the model's own layers: fine

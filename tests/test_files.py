@@ -19,13 +19,13 @@ from core.files import (
     atomic_write,
     check_writable,
     load_data_npz,
-    load_inputs_npz,
     load_model,
     save_data_npz,
     save_model,
     write_history_csv,
 )
 from core.layers import SpecError
+from core.loaders.npz import load_npz_inputs
 from core.network import Network, Preprocess
 from core.synthetic import synthetic
 from core.trainer import ConfigError, Trainer, TrainingConfig
@@ -181,8 +181,8 @@ def test_data_round_trip_and_task_inference(tmp_path):
 
 def test_inputs_without_targets(tmp_path):
     write_npz(tmp_path / "x.npz", X=np.arange(6))
-    X = load_inputs_npz(tmp_path / "x.npz")
-    assert X.shape == (6, 1) and X.dtype == np.float64
+    X, shape = load_npz_inputs(tmp_path / "x.npz")
+    assert X.shape == (6, 1) and X.dtype == np.float64 and shape == (1,)
     with pytest.raises(FileFormatError, match="y"):
         load_data_npz(tmp_path / "x.npz")
 
@@ -207,7 +207,7 @@ def test_bad_data_files_raise_file_format_error_naming_the_file(tmp_path):
         assert str(path) in str(info.value), what
     for what in ("missing", "garbage", "npy instead of npz", "no X", "strings"):
         with pytest.raises(FileFormatError, match=str(cases[what].name)):
-            load_inputs_npz(cases[what])
+            load_npz_inputs(cases[what])
 
 
 def test_pickled_arrays_are_never_loaded(tmp_path):

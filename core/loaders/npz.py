@@ -44,15 +44,32 @@ def _optional_names(npz, key: str, path: Path, count: int) -> list[str] | None:
     return [str(n) for n in names]
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray | list[str] | None]:
-    """The arrays ``X``, ``y`` and the optional names of the data file at ``path``."""
+def _opened(path: Path):
+    """The open NPZ file at ``path``; LoaderError naming it when it is not one."""
     try:
-        npz = _open_npz(path)
+        return _open_npz(path)
     except FileFormatError as exc:
         raise LoaderError(str(exc)) from None
     except READ_ERRORS as exc:
         raise LoaderError(f"{path}: not a readable .npz file ({reason(exc)})") from None
-    with npz:
+
+
+def load_npz_inputs(path: str | Path) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Just the inputs ``X`` of an NPZ data file (``y`` may be absent), read as :func:`load_npz`
+    reads them: (m, n) float64 features, images flattened (uint8 divided by 255), and the
+    sample shape ((n,), or (H, W, C) for images). NaN or infinite inputs are refused."""
+    path = Path(path)
+    with _opened(path) as npz:
+        X, shape = _features(_read(npz, "X", path, float64_copy=True), path)
+    finite = np.isfinite(X).all(axis=1)
+    if not finite.all():
+        raise LoaderError(f"{path}: X holds NaN or infinite values (first in sample {int(np.argmin(finite))}, 0-based)")
+    return X, shape or (X.shape[1],)
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray | list[str] | None]:
+    """The arrays ``X``, ``y`` and the optional names of the data file at ``path``."""
+    with _opened(path) as npz:
         X = _read(npz, "X", path, float64_copy=True)
         y = _read(npz, "y", path, float64_copy=True)
         n_features = int(np.prod(X.shape[1:])) if X.ndim > 1 else 1
@@ -65,7 +82,8 @@ def _features(X: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[int, int, in
     if X.dtype.kind not in "biuf":
         raise LoaderError(f"{path}: X must hold real numbers, got dtype {X.dtype}")
     if X.ndim == 0 or X.ndim > 4 or X.shape[0] == 0 or X.size == 0:
-        raise LoaderError(f"{path}: X must be (samples, features) or (samples, height, width[, channels]), got shape {X.shape}")
+        raise LoaderError(f"{path}: X must be (samples, features) or (samples, height, width[, channels]) with at least one "
+                          f"sample, got shape {X.shape}")
     if X.ndim == 1:
         return X.astype(np.float64)[:, None], None
     if X.ndim == 2:
