@@ -81,7 +81,8 @@ class BatchNorm(Layer):
         var = (centred * centred).mean(axis=0)
         self._inv_std = 1.0 / xp.sqrt(var + self.epsilon)
         self._x_hat = centred * self._inv_std
-        self._update_running(mean, var * (n / max(n - 1, 1)))
+        if n > 1:  # one value per feature (a last mini-batch of one sample) says nothing of its variance
+            self._update_running(mean, var * (n / (n - 1)))
         return (self._x_hat * gamma + beta).reshape(x.shape)
 
     def _update_running(self, mean: Array, unbiased_var: Array) -> None:

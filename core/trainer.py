@@ -192,6 +192,28 @@ def check_loss_fits(loss: str, activation: str | None, units: int) -> None:
                           "use binary cross-entropy for one output unit")
 
 
+def check_output_layer(network: Network) -> None:
+    """Refuse a network that does not end with a dense layer: the loss needs one output vector
+    per sample, made by the output layer's activation (and fused with it)."""
+    last = network.layers[-1]
+    if len(network.output_shape) != 1:
+        shape = "×".join(map(str, network.output_shape))
+        raise ConfigError(f"the last layer ({last.describe()}) outputs {shape} per sample: end the network with Flatten and a "
+                          "Dense output layer")
+    if last.activation_name is None:
+        raise ConfigError(f"the network ends with a {last.describe()} layer: end it with a Dense output layer, whose "
+                          "activation makes the outputs the loss compares with the targets")
+
+
+def check_batch_statistics(network: Network, batch_size: int) -> None:
+    """Refuse a BatchNorm that would see one value per feature or channel in a mini-batch of
+    ``batch_size``: its batch variance is then 0, so it outputs β and nothing before it learns."""
+    for i, layer in enumerate(network.layers):
+        if layer.kind == "batchnorm" and batch_size * math.prod(layer.input_shape[:-1]) == 1:
+            raise ConfigError(f"layer {i + 1} ({layer.describe()}) normalises each feature over the mini-batch, and a batch of "
+                              "1 sample gives it one value per feature (variance 0, nothing learns): use a batch size of 2 or more")
+
+
 def check_input_fits(input_shape: tuple[int, ...], dataset: Dataset) -> None:
     """Refuse a network whose input is neither the data's samples (n,) nor its images (H, W, C)."""
     if input_shape in ((dataset.n_features,), dataset.sample_shape):
@@ -233,6 +255,8 @@ class Trainer:
         self.network, self.dataset, self.config = network, dataset, config
         self.backend = backend = network.backend
         check_input_fits(network.input_shape, dataset)
+        check_output_layer(network)
+        check_batch_statistics(network, min(config.batch_size, dataset.n_samples))
         _check_finite_weights(network)
         loss_name = config.loss or suggested_head(dataset.task, dataset.n_outputs)[1]
         check_targets_fit(loss_name, dataset)

@@ -139,3 +139,31 @@ def test_a_small_penalty_leaves_the_blame_on_the_learning_rate():
     xor = synthetic("xor", samples=40, seed=0)
     found = diverged(build(xor, TANH, optimizer="sgd", learning_rate=1e6, l2=1e-3))
     assert "learning rate α = 1e+06 is too high" in found and "penalty" not in found
+
+
+# ----- the output layer and batch statistics -------------------------------------------------------------
+@pytest.mark.parametrize(("last", "words"), [
+    ({"type": "conv2d", "filters": 10, "kernel": 3, "activation": "softmax"}, "outputs 8×8×10 per sample: end the network with Flatten"),
+    ({"type": "flatten"}, "ends with a Flatten layer: end it with a Dense output layer"),
+    ({"type": "batchnorm"}, "ends with a BatchNorm layer"),
+    ({"type": "dropout", "rate": 0.1}, "ends with a Dropout\\(0.1\\) layer"),
+])
+def test_a_network_must_end_with_a_dense_output_layer(last, words):
+    from core.realdata import load_real
+
+    digits = load_real("digits")
+    layers = [{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]
+    layers = [last] if last["type"] == "conv2d" else [*layers, last]
+    refused(ConfigError, words, lambda: Trainer(Network({"input_shape": [8, 8, 1], "layers": layers}), digits, TrainingConfig()))
+
+
+def test_batchnorm_refuses_a_batch_of_one_sample_and_a_last_batch_of_one_keeps_its_statistics():
+    moons = synthetic("moons", samples=41, seed=0)  # 33 training samples: batches of 8 leave a last one of 1
+    hidden = [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "batchnorm"}]
+    refused(ConfigError, "layer 2 \\(BatchNorm\\).*batch size of 2 or more", lambda: build(moons, hidden, batch_size=1))
+    trainer = build(moons, hidden, batch_size=8, val_fraction=0.2)
+    assert trainer.train_size % 8 == 1
+    for _ in range(3):
+        trainer.run_epoch()
+    running_var = trainer.network.state_by_layer()[1]["running_var"]
+    assert (running_var > 1e-3).all()  # the one-sample batch would have pulled it towards 0
