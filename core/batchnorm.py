@@ -68,6 +68,14 @@ class BatchNorm(Layer):
     def initial_state(self):
         return {"running_mean": np.zeros(self.channels), "running_var": np.ones(self.channels)}
 
+    def state_problem(self, values):
+        for name, array in values.items():
+            if not np.isfinite(array).all():
+                return f"{name} holds NaN or infinite values"
+        if (values["running_var"] < 0).any():
+            return f"running_var holds a negative variance ({float(values['running_var'].min()):g})"
+        return None
+
     def forward(self, x, training):
         xp = self.backend.xp
         gamma, beta = self.params["gamma"], self.params["beta"]

@@ -334,8 +334,10 @@ def _read_state(npz: Any, path: str | os.PathLike, network: Network, names: list
         raise FileFormatError(f"{path}: is incomplete: it has {', '.join(present)} but no {', '.join(missing)}")
     for i, name, key in names:
         values[i][name] = _read_parameter(npz, key, path, network.layers[i].state[name].shape, network.backend.dtype)
-        if name == "running_var" and (values[i][name] < 0).any():
-            raise FileFormatError(f"{path}: array '{key}' holds a negative variance ({float(values[i][name].min()):g})")
+    for i, (layer, given) in enumerate(zip(network.layers, values, strict=True)):
+        problem = layer.state_problem(given) if given else None
+        if problem:
+            raise FileFormatError(f"{path}: layer {i + 1} ({layer.describe()}): {problem}")
     return values
 
 

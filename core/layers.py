@@ -90,6 +90,11 @@ class Layer:
         """Host arrays for every entry of ``state_specs()`` before any training."""
         return {}
 
+    def state_problem(self, values: dict[str, np.ndarray]) -> str | None:
+        """Why host ``values`` (name → array, as ``state_specs`` says) cannot be this layer's
+        state, e.g. "running_var holds a negative variance (-1)"; None when they can."""
+        return None
+
     def bind(self, params: dict[str, Array], grads: dict[str, Array], backend: Backend, seed: int,
              state: dict[str, Array] | None = None) -> None:
         """Take views of the network's parameters, gradients and state; ``seed`` feeds any RNG."""

@@ -179,6 +179,21 @@ class Network:
         """Host copies of every layer's state, e.g. [{}, {"running_mean": (8,), "running_var": (8,)}, ...]."""
         return [{n: self.backend.to_host(v).copy() for n, v in layer.state.items()} for layer in self.layers]
 
+    def state_problem(self, state: np.ndarray) -> str | None:
+        """Why the flat host vector ``state`` (state_count,) cannot be this network's state, naming
+        the layer ("layer 2 (BatchNorm): running_var holds a negative variance (-1)"); None when it can."""
+        offset = 0
+        for i, layer in enumerate(self.layers):
+            values = {}
+            for spec in layer.state_specs():
+                size = math.prod(spec.shape)
+                values[spec.name] = np.asarray(state[offset: offset + size]).reshape(spec.shape)
+                offset += size
+            problem = layer.state_problem(values) if values else None
+            if problem:
+                return f"layer {i + 1} ({layer.describe()}): {problem}"
+        return None
+
     def set_parameters(self, values: list[dict[str, np.ndarray]]) -> None:
         """Copy host arrays into the parameters; shapes must match layer by layer."""
         self._copy_in(values, "params", "parameter")

@@ -524,6 +524,12 @@ class Trainer:
         if state.network_state is not None and state.network_state.size != self.network.state_count:
             raise ConfigError(f"the trainer state is of a network with {state.network_state.size} non-trainable numbers "
                               f"(running statistics), this network has {self.network.state_count}")
+        if state.network_state is None and self.network.state_count:
+            raise ConfigError("the trainer state has none of the running statistics this network's BatchNorm layers keep")
+        for where, part in (("", state), ("epoch start's ", state.epoch_start)):
+            problem = self.network.state_problem(part.network_state) if part is not None and part.network_state is not None else None
+            if problem:
+                raise ConfigError(f"the trainer state's {where}running statistics do not fit: {problem}")
         dropout = sorted(state.generators["dropout"])
         if dropout != sorted(name for name, _ in self._dropout_layers):
             raise ConfigError(f"the trainer state is of a network with Dropout at {', '.join(dropout) or 'no layer'}, "

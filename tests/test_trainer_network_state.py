@@ -133,8 +133,9 @@ def test_stepping_an_epoch_batch_by_batch_equals_running_it():
     assert np.array_equal(stepped_network.params, network.params) and np.array_equal(stepped_network.state, network.state)
 
 
-def test_a_state_without_network_state_restores_the_initial_state():
-    """A file written before non-trainable state existed holds no 'network_state' array."""
+def test_a_state_without_the_networks_state_or_with_a_broken_one_is_refused():
+    """Layers with state are newer than the files without 'network_state': such a file of a
+    network with state is damaged, and so is one whose running variance is negative."""
     _, trainer = make()
     trainer.run(2)
     meta, arrays = trainer.state().to_parts()
@@ -142,8 +143,17 @@ def test_a_state_without_network_state_restores_the_initial_state():
     assert old.network_state is None
     network, other = make()
     other.run(1)
-    other.restore(old)
-    assert (network.state == 7.0).all() and np.array_equal(network.params, trainer.network.params)
+    with pytest.raises(ConfigError, match="has none of the running statistics"):
+        other.restore(old)
+    layers = [{"type": "dense", "units": 6, "activation": "relu"}, {"type": "batchnorm"},
+              {"type": "dense", "units": 1, "activation": "sigmoid"}]
+    _, bn = make(layers)
+    bn.run(1)
+    state = bn.state()
+    broken = dataclasses.replace(state, network_state=-np.abs(state.network_state) - 1)
+    with pytest.raises(ConfigError, match=r"layer 2 \(BatchNorm\): running_var holds a negative variance"):
+        bn.restore(broken)
+    bn.restore(state)  # the intact state still restores
 
 
 def test_a_dense_network_writes_no_state_and_a_misfit_is_refused():
