@@ -41,7 +41,7 @@ from .data import DataError, Dataset, make_dataset, suggested_head
 from .features import engineer
 from .files import FileFormatError, atomic_write
 from .layer_types import input_shape_for
-from .layers import SpecError
+from .layers import Layer, SpecError
 from .limits import ResourceError, format_bytes, require_regular_file
 from .loaders import LoadOptions, ProgressCallback, ReadImage, load_file, parse_image_size
 from .network import Network
@@ -305,21 +305,22 @@ def apply_weights(network: Network, weights: Sequence[Mapping[str, object]]) -> 
             has = f"parameters {' and '.join(names)}" if names else "no parameters ({})"
             raise ConfigError(f"weights[{i}]: layer {i + 1} ({layer.describe()}) has {has}, "
                               f"got {sorted(given) if isinstance(given, Mapping) else given!r}")
-        values.append({name: _parameter(given[name], view.shape, dtype, f"weights[{i}].{name}", layer.describe())
+        values.append({name: _parameter(given[name], view.shape, dtype, f"weights[{i}].{name}", layer)
                        for name, view in layer.params.items()})
     network.set_parameters(values)
 
 
-def _parameter(value: object, shape: tuple[int, ...], dtype: np.dtype, where: str, layer: str) -> np.ndarray:
-    """``value`` as an array of ``shape`` in ``dtype``; ConfigError naming ``where`` otherwise."""
+def _parameter(value: object, shape: tuple[int, ...], dtype: np.dtype, where: str, layer: Layer) -> np.ndarray:
+    """``value`` as an array of ``shape`` in ``dtype`` for ``layer``; ConfigError naming ``where`` otherwise."""
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: expected numbers of shape {shape} ({layer}), got rows of different lengths or "
+        raise ConfigError(f"{where}: expected numbers of shape {shape} ({layer.describe()}), got rows of different lengths or "
                           "something that is not a number") from None
     if array.shape != shape:
-        what = {2: "units × inputs", 4: "filters × kernel rows × kernel columns × channels"}.get(len(shape), "one per unit or channel")
-        raise ConfigError(f"{where}: expected shape {shape} ({what} of {layer}), got {array.shape}")
+        each = {"dense": "one per unit", "conv2d": "one per filter"}.get(layer.kind, "one per feature or channel")
+        what = {2: "units × inputs", 4: "filters × kernel rows × kernel columns × channels"}.get(len(shape), each)
+        raise ConfigError(f"{where}: expected shape {shape} ({what} of {layer.describe()}), got {array.shape}")
     with np.errstate(over="ignore"):
         stored = array.astype(dtype)
     if not np.isfinite(stored).all():

@@ -174,7 +174,7 @@ def test_weights_in_the_schema_name_their_key():
         return str(caught.value)
 
     assert error(None) == "weights: expected a list, got null"
-    assert error([{"w": [[1.0]]}]) == "weights[0].w: unknown layer parameter; the known ones are W, b"
+    assert error([{"w": [[1.0]]}]) == "weights[0].w: unknown layer parameter; the known ones are W, b, gamma, beta"
     assert error([{"W": [1.0]}]) == "weights[0].W[0]: expected a list, got 1.0"
     assert error([{"b": ["1"]}]) == 'weights[0].b[0]: expected a finite number, got "1"'
 
