@@ -175,7 +175,8 @@ def test_weights_in_the_schema_name_their_key():
 
     assert error(None) == "weights: expected a list, got null"
     assert error([{"w": [[1.0]]}]) == "weights[0].w: unknown layer parameter; the known ones are W, b, gamma, beta"
-    assert error([{"W": [1.0]}]) == "weights[0].W[0]: expected a list, got 1.0"
+    assert error([{"W": [1.0]}]) == ("weights[0].W: expected a matrix (units rows of inputs numbers) or conv kernels "
+                                     "(filters × rows × columns × channels), got [1.0]")
     assert error([{"b": ["1"]}]) == 'weights[0].b[0]: expected a finite number, got "1"'
 
 
