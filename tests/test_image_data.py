@@ -16,7 +16,7 @@ from core.cli import DATASET_NAMES, main
 from core.coloured_digits import BACKGROUNDS, FOREGROUNDS, PAIRS, colour_pairs, tint_digits
 from core.data import DataError, image_size_text, make_dataset
 from core.experiment import load_dataset
-from core.loaders import LoadOptions, load_file
+from core.loaders import LoadOptions, describe_dataset, load_file
 from core.realdata import REAL_DATASETS, attribution, dataset_metadata, load_real
 
 RNG = np.random.default_rng(13)
@@ -51,6 +51,7 @@ def test_npz_grey_images_get_one_channel(tmp_path):
     assert dataset.sample_shape == (5, 4, 1) and dataset.is_image and dataset.X.shape == (6, 20)
     assert_row_major(dataset, images, 255.0)
     assert dataset.feature_names[:2] == ("pixel_0_0", "pixel_0_1") and "image_shape" not in dataset.meta
+    assert "images: 5 × 4 pixels, scaled to [0, 1] (uint8 / 255)" in describe_dataset(dataset)
 
 
 def test_npz_colour_images_keep_their_channels(tmp_path):
@@ -59,6 +60,7 @@ def test_npz_colour_images_keep_their_channels(tmp_path):
     assert dataset.sample_shape == (3, 2, 3) and dataset.X.shape == (5, 18)
     assert_row_major(dataset, images)
     assert dataset.feature_names[:4] == ("pixel_0_0_0", "pixel_0_0_1", "pixel_0_0_2", "pixel_0_1_0")
+    assert "images: 3 × 2 × 3 pixels" in describe_dataset(dataset)  # floats: kept as they are, not scaled
     four = load_file(npz_file(tmp_path / "four.npz", X=RNG.random((4, 2, 2, 5)), y=np.array([0, 1, 0, 1])))
     assert four.sample_shape == (2, 2, 5)
 

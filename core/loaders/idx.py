@@ -182,6 +182,7 @@ def load_idx(path: Path, options: LoadOptions | None = None, monitor: Monitor | 
         X /= 255.0
     X, scaling = scale_features(X, options.scale)
     sample_shape = image_sample_shape(images.shape[1:])
-    meta = {"source": str(path), "labels_file": str(labels_path), "format": "idx", "scaling": scaling}
+    meta = {"source": str(path), "labels_file": str(labels_path), "format": "idx", "scaling": scaling,
+            "pixels_scaled": images.dtype == np.uint8}
     return make_dataset(X, labels.astype(np.int64), name=path.name.split(".")[0], task="classes",
                         feature_names=pixel_names(sample_shape), meta=meta, sample_shape=sample_shape)

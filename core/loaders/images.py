@@ -128,6 +128,6 @@ def load_image_folder(root: Path, options: LoadOptions | None = None, read_image
     features = X.astype(np.float64)
     features /= 255.0
     features, scaling = scale_features(features, options.scale)
-    meta = {"source": str(root), "format": "images", "scaling": scaling, "files": {name: len(files) for name, files in classes}}
+    meta = {"source": str(root), "format": "images", "scaling": scaling, "pixels_scaled": True, "files": {name: len(files) for name, files in classes}}
     return make_dataset(features, labels, name=root.name, task="classes", feature_names=pixel_names(sample_shape),
                         class_names=[name for name, _ in classes], meta=meta, sample_shape=sample_shape)

@@ -112,7 +112,7 @@ def load_npz(path: Path, options: LoadOptions | None = None, monitor: Monitor | 
     X, scaling = scale_features(X, options.scale)
     task = {"auto": None, "classification": "classes", "regression": "regression"}[options.task]
     meta = {"source": str(path), "format": "npz", "missing": report.to_json(), "missing_summary": report.summary("sample"),
-            "scaling": scaling, "rows_read": int(len(keep))}
+            "scaling": scaling, "rows_read": int(len(keep)), "pixels_scaled": sample_shape is not None and arrays["X"].dtype == np.uint8}
     monitor.update(0.9, "checking values")
     return make_dataset(X, y, name=path.stem, task=task, feature_names=names, class_names=arrays["class_names"], meta=meta,
                         sample_shape=sample_shape or ())

@@ -30,8 +30,8 @@ def describe_dataset(dataset: Dataset) -> list[str]:
     lines.append(f"features: {dataset.n_features} ({_names(dataset.feature_names)})")
     if dataset.is_image:
         height, width, channels = dataset.sample_shape
-        lines.append(f"images: {' × '.join(map(str, (height, width) if channels == 1 else dataset.sample_shape))} pixels, "
-                     "scaled to [0, 1]")
+        scaled = ", scaled to [0, 1] (uint8 / 255)" if meta.get("pixels_scaled") else ""
+        lines.append(f"images: {' × '.join(map(str, (height, width) if channels == 1 else dataset.sample_shape))} pixels{scaled}")
     target = f", target column {meta['target']!r}" if "target" in meta else ""
     if dataset.task == "regression":
         lines.append(f"task: regression{target}, {dataset.y.shape[1]} output(s), range {dataset.y.min():.4g} … {dataset.y.max():.4g}")
