@@ -404,7 +404,9 @@ class Trainer:
             raise ConfigError(f"the network has layers 1…{len(layers)}, not {asked}")  # counted from 1, as in the other messages
         described = f"layer {layer + 1} ({layers[layer].describe()})"
         params = layers[layer].params
-        if not isinstance(name, str) or name not in PARAMETER_NAMES or name not in params:
+        if isinstance(name, str) and name in params and name not in PARAMETER_NAMES:
+            raise ConfigError(f"only weights and biases ({' and '.join(PARAMETER_NAMES)}) can be set by hand, not {name} of {described}")
+        if not isinstance(name, str) or name not in params:
             have = " and ".join(params) or "no parameters"
             raise ConfigError(f"{described} has {have}, not {name!r}")
         array = params[name]

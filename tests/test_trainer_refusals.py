@@ -167,3 +167,10 @@ def test_batchnorm_refuses_a_batch_of_one_sample_and_a_last_batch_of_one_keeps_i
         trainer.run_epoch()
     running_var = trainer.network.state_by_layer()[1]["running_var"]
     assert (running_var > 1e-3).all()  # the one-sample batch would have pulled it towards 0
+
+
+def test_only_weights_and_biases_can_be_set_by_hand():
+    moons = synthetic("moons", samples=40, seed=0)
+    trainer = build(moons, [{"type": "dense", "units": 4, "activation": "relu"}, {"type": "batchnorm"}], batch_size=8)
+    refused(ConfigError, r"only weights and biases \(W and b\) can be set by hand, not gamma of layer 2 \(BatchNorm\)",
+            lambda: trainer.edit_parameter(1, "gamma", (0,), 2.0))
