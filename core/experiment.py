@@ -129,6 +129,8 @@ def _parse_image_layer(item: str, word: str, parts: list[str]) -> dict:
         raise _bad_layer(item, word) from None
     for key, value in options:
         name = key.strip().lower()
+        if name in layer:
+            raise SpecError(f"bad layer {item!r}: {name} is given twice; write {LAYER_SYNTAX[word]}")
         if name not in LAYER_OPTIONS[word]:
             known = ", ".join(LAYER_OPTIONS[word]) or "none"
             raise SpecError(f"bad layer {item!r}: unknown option {name!r} (options of {word}: {known}); write {LAYER_SYNTAX[word]}")

@@ -67,6 +67,7 @@ def test_layers_text_round_trips():
     ("flatten:1", "write flatten (nothing after it)"),
     ("batchnorm:momentum=high", "momentum must be a number, got 'high'"),
     ("relu:8", "or one of conv:FILTERS:KERNEL"),
+    ("conv:8:3:padding=same:padding=valid", "padding is given twice"),
 ])
 def test_bad_layer_text_is_one_clear_error(text, message):
     with pytest.raises(SpecError) as info:
