@@ -394,3 +394,28 @@ def test_clicking_a_heatmap_cell_edits_that_weight(qtbot):
     assert not view.editor.isVisible()
     view._on_mouse_moved(view.plot_item.getViewBox().mapViewToScene(QPointF(2, 3)))  # the hover readout still works
     assert view.readout.text().startswith(f"W[2] row 3, column 2: w = {matrices[2][2, 1]:.4g}")
+
+
+def test_a_convolutions_heatmap_shows_its_filters_and_opens_no_editor(qtbot):
+    from PySide6.QtCore import QPointF
+    from test_view_fixes import shown
+
+    from app.views.weights import WeightHeatmap
+    from app.worker import ProbeResult
+    from core.weight_layers import weight_layers, weight_matrices
+
+    network = Network({"input_shape": [8, 8, 2], "layers": [{"type": "conv2d", "filters": 3, "kernel": 2}, {"type": "flatten"},
+                                                             {"type": "dense", "units": 2, "activation": "softmax"}]}, seed=1)
+    layers = weight_layers(network)
+    assert [(layer.index, layer.number, layer.shape, layer.editable) for layer in layers] == [(0, 1, (3, 8), False),
+                                                                                            (2, 2, (2, 192), True)]
+    view = shown(qtbot, WeightHeatmap(), (600, 400))
+    view.set_layers(layers)
+    matrices = weight_matrices(network)
+    view.receive(ProbeResult("weights", 0, 0, matrices))
+    view.refresh()
+    np.testing.assert_array_equal(view.current_matrix(), network.parameters_by_layer()[0]["W"].reshape(3, 8))
+    click_view_point(qtbot, view.canvas, view.plot_item.getViewBox(), 2, 2)
+    assert not view.editor.isVisible()
+    view._on_mouse_moved(view.plot_item.getViewBox().mapViewToScene(QPointF(2, 3)))
+    assert "(filter 3, kernel value" in view.readout.text()
