@@ -17,7 +17,8 @@ Everything is vectorised: the only Python loops run over the kernel_h·kernel_w 
 of a kernel or pooling window (9 for a 3×3 kernel), never over pixels or samples. A
 training pass builds the im2col matrix (m·H'·W', kernel_h·kernel_w·C) of its batch with one
 strided copy (one copy per kernel offset for a single input channel), then Z and dW are one
-GEMM each and dX one GEMM per kernel offset; buffers are kept per batch size.
+GEMM each (the bias and its gradient inside them) and dX one GEMM per kernel offset;
+buffers are kept per batch size.
 Only calls NumPy and CuPy both have are used, in the backend's dtype.
 """
 
@@ -119,7 +120,12 @@ class Conv2D(Layer):
     With the im2col matrix X_col (m·H'·W', KH·KW·C) of the padded input (each row one window,
     row-major (i, j, channel)) and W_mat = W.reshape(filters, KH·KW·C):
     Z = X_col·W_matᵀ + b; backward dW_mat = dZᵀ·X_col, db = Σ dZ, and dX adds, for each kernel
-    offset (i, j), dZ·W[:, i, j, :] (a GEMM into a contiguous buffer) at the pixels that offset read.
+    offset (i, j), dZ·W[:, i, j, :] (a GEMM into one reused contiguous buffer, which stays in
+    cache) at the pixels that offset read.
+    X_col is kept with a last column of ones, so that Z = [X_col | 1]·[W_mat | b]ᵀ and
+    [dW_mat | db] = dZᵀ·[X_col | 1] are one GEMM each (a broadcast bias add over m·H'·W' rows of
+    F values costs about as much as the GEMM on a first layer). ReLU's backward writes its
+    mask into a kept buffer.
 
     Args:
         filters: output channels F.
@@ -161,7 +167,8 @@ class Conv2D(Layer):
         self._buffers = _Buffers()
         self._cols: Array = None
         self._a: Array = None
-        self._w_mat = self._dw_mat = self._ones_cache = None  # views of W and dW as (F, KH·KW·C), set by bind; ones for Σ db
+        self._w_mat = self._dw_mat = None  # views of W and dW as (F, KH·KW·C), set by bind
+        self._w_ext = self._dw_ext_t = None  # [W_mat | b] (F, KH·KW·C + 1) and [dW_mat | db]ᵀ, set by bind
 
     def infer_output_shape(self, input_shape):
         h, w, _ = image_input("Conv2D", input_shape)
@@ -182,10 +189,13 @@ class Conv2D(Layer):
     @property
     def scratch_per_sample(self) -> int:
         """Numbers a training pass keeps per sample beyond its input, output and their deltas:
-        the im2col matrix and each kernel offset's part of dX (H'·W'·KH·KW·C each), and the
-        padded input and dX."""
+        the im2col matrix with its column of ones (H'·W'·(KH·KW·C + 1)), one kernel offset's
+        part of dX (H'·W'·C), the padded input and dX, and for ReLU its mask (H'·W'·F bytes,
+        counted as numbers)."""
         _, padded_h, padded_w, c = self._padded_shape(1)
-        return 2 * self.output_shape[0] * self.output_shape[1] * self.window_size + 2 * padded_h * padded_w * c
+        out_h, out_w, f = self.output_shape
+        relu_mask = out_h * out_w * f if self.activation_name == "relu" else 0
+        return out_h * out_w * (self.window_size + 1 + c) + 2 * padded_h * padded_w * c + relu_mask
 
     def param_specs(self):
         return [ParamSpec("W", (self.filters, *self.kernel, self.input_shape[2]), True), ParamSpec("b", (self.filters,), False)]
@@ -200,14 +210,8 @@ class Conv2D(Layer):
         self._buffers.clear()
         self._w_mat = params["W"].reshape(self.filters, -1)  # views: (F, KH·KW·C)
         self._dw_mat = grads["W"].reshape(self.filters, -1)
-        self._ones_cache = None
-
-    def _ones(self, pixels: int) -> Array:
-        """A vector of ``pixels`` ones (kept for the last size asked)."""
-        ones = self._ones_cache
-        if ones is None or ones.shape[0] != pixels:
-            ones = self._ones_cache = self.backend.xp.ones(pixels, self.backend.dtype)
-        return ones
+        self._w_ext = backend.xp.empty((self.filters, self.window_size + 1), backend.dtype)
+        self._dw_ext_t = backend.xp.empty((self.window_size + 1, self.filters), backend.dtype)
 
     def _padded_shape(self, m: int) -> tuple[int, int, int, int]:
         (top, bottom), (left, right) = self.pads
@@ -215,16 +219,28 @@ class Conv2D(Layer):
         return (m, h + top + bottom, w + left + right, c)
 
     def _make_buffers(self, m: int) -> dict[str, Array]:
-        """Per batch size: the padded input (zero borders), the im2col matrix, Z/A, dZ, each
-        kernel offset's part of dX and dX itself (padded)."""
+        """Per batch size: the padded input (zero borders), the im2col matrix with a last column
+        of ones (the bias's input) and the view its windows are written through, Z/A, dZ and
+        ReLU's mask, one kernel offset's part of dX and dX itself (padded)."""
         xp, dtype = self.backend.xp, self.backend.dtype
-        pixels = m * self.output_shape[0] * self.output_shape[1]
+        out_h, out_w, _ = self.output_shape
+        pixels, k, c = m * out_h * out_w, self.window_size, self.input_shape[2]
         padded = self.pads != ((0, 0), (0, 0))
-        return {"x_pad": xp.zeros(self._padded_shape(m), dtype) if padded else None,
-                "cols": xp.empty((m, *self.output_shape[:2], *self.kernel, self.input_shape[2]) if self.input_shape[2] > 1
-                                 else (self.kernel[0] * self.kernel[1], m, *self.output_shape[:2]), dtype),
+        if c > 1:  # (m·H'·W', K + 1): a window a row, written through a (m, H', W', KH, KW, C) view
+            cols = xp.empty((pixels, k + 1), dtype)
+            cols[:, k] = 1
+            row, item = cols.strides
+            kw_c = self.kernel[1] * c
+            cols_windows = _as_strided(xp.__name__)(cols, (m, out_h, out_w, *self.kernel, c),
+                                                    (out_h * out_w * row, out_w * row, row, kw_c * item, c * item, item))
+        else:  # (K + 1, m·H'·W'): a kernel offset a row, written as (KH·KW, m, H', W'); its transpose is the matrix
+            rows = xp.empty((k + 1, pixels), dtype)
+            rows[k] = 1
+            cols, cols_windows = rows.T, rows[:k].reshape(k, m, out_h, out_w)
+        return {"x_pad": xp.zeros(self._padded_shape(m), dtype) if padded else None, "cols": cols, "cols_windows": cols_windows,
                 "z": xp.empty((pixels, self.filters), dtype), "dz": xp.empty((pixels, self.filters), dtype),
-                "d_offsets": xp.empty((self.kernel[0] * self.kernel[1], pixels, self.input_shape[2]), dtype),
+                "relu_mask": xp.empty((pixels, self.filters), bool) if self.activation_name == "relu" else None,
+                "d_offset": xp.empty((pixels, c), dtype),
                 "dx_pad": xp.zeros(self._padded_shape(m), dtype)}
 
     def _pad(self, x: Array, x_pad: Array | None) -> Array:
@@ -243,26 +259,25 @@ class Conv2D(Layer):
         if not training:
             return self._forward_by_offsets(x)
         bufs = self._buffers.get(m, self._make_buffers)
-        x_pad = self._pad(x, bufs["x_pad"])
-        self._cols = self._im2col(x_pad, bufs["cols"])
+        self._im2col(self._pad(x, bufs["x_pad"]), bufs["cols_windows"])
+        self._cols = bufs["cols"]
+        k = self.window_size
+        self._w_ext[:, :k] = self._w_mat
+        self._w_ext[:, k] = self.params["b"]
         z = bufs["z"]
-        xp.dot(self._cols, self._w_mat.T, out=z)
-        xp.add(z, self.params["b"], out=z)
+        xp.dot(self._cols, self._w_ext.T, out=z)  # X_col·Wᵀ + b in one GEMM: the column of ones meets b
         self._a = self.activation.forward(z, xp)
         return self._a.reshape(m, out_h, out_w, f)
 
-    def _im2col(self, x_pad: Array, cols: Array) -> Array:
-        """The im2col matrix (m·H'·W', KH·KW·C) of the padded batch, written into ``cols``: with
-        one strided copy of every window, or, for one input channel (where that copy moves one
-        number at a time), one copy of each kernel offset's pixels into a (KH·KW, m·H'·W')
-        buffer, whose transpose is the matrix."""
-        out_hw = self.output_shape[:2]
+    def _im2col(self, x_pad: Array, cols_windows: Array) -> None:
+        """Write the windows of the padded batch into the im2col matrix through ``cols_windows``:
+        with one strided copy of every window, or, for one input channel (where that copy moves
+        one number at a time), one copy of each kernel offset's pixels."""
         if self.input_shape[2] > 1:
-            cols[...] = windows(x_pad, out_hw, self.kernel, self.stride, self.backend.xp)
-            return cols.reshape(-1, self.window_size)
-        for k, (_, _, (rows, columns)) in enumerate(offset_slices(out_hw, self.kernel, self.stride)):
-            cols[k] = x_pad[:, rows, columns, 0]
-        return cols.reshape(self.window_size, -1).T
+            cols_windows[...] = windows(x_pad, self.output_shape[:2], self.kernel, self.stride, self.backend.xp)
+            return
+        for k, (_, _, (rows, columns)) in enumerate(offset_slices(self.output_shape[:2], self.kernel, self.stride)):
+            cols_windows[k] = x_pad[:, rows, columns, 0]
 
     def _forward_by_offsets(self, x: Array) -> Array:
         """Prediction: Z accumulated one kernel offset at a time (x_slice·W[:, i, j, :]ᵀ), which
@@ -278,26 +293,41 @@ class Conv2D(Layer):
             z += x_pad[:, rows, columns, :] @ w[:, i, j, :].T
         return self.activation.forward(z.reshape(-1, f), xp).reshape(m, out_h, out_w, f)
 
+    def _dz(self, grad: Array, bufs: dict[str, Array]) -> Array:
+        """dL/dZ (m·H'·W', F) from dL/dA: for ReLU grad ⊙ (A > 0) through a kept mask buffer."""
+        xp = self.backend.xp
+        if bufs["relu_mask"] is None:
+            return self.activation.backward(self._a, grad, bufs["dz"], xp)
+        xp.greater(self._a, 0, out=bufs["relu_mask"])
+        return xp.multiply(grad, bufs["relu_mask"], out=bufs["dz"])
+
     def backward(self, grad, need_input_grad, grad_is_dz=False):
         xp = self.backend.xp
         m = grad.shape[0]
         bufs = self._buffers.get(m, self._make_buffers)
         grad = grad.reshape(-1, self.filters)
-        dz = grad if grad_is_dz else self.activation.backward(self._a, grad, bufs["dz"], xp)
-        xp.dot(dz.T, self._cols, out=self._dw_mat)
-        xp.dot(self._ones(dz.shape[0]), dz, out=self.grads["b"])  # Σ over pixels: a GEMV beats a column reduction
+        dz = grad if grad_is_dz else self._dz(grad, bufs)
+        # [dW_mat | db]ᵀ = [X_col | 1]ᵀ·dZ (the column of ones sums dZ over the pixels); transposed because for one
+        # input channel X_colᵀ is the C-ordered buffer, and OpenBLAS runs that product about a third faster
+        xp.dot(self._cols.T, dz, out=self._dw_ext_t)
+        size = self.window_size
+        self._dw_mat[...] = self._dw_ext_t[:size].T
+        self.grads["b"][...] = self._dw_ext_t[size]
         if not need_input_grad:
             return None
         out_h, out_w, _ = self.output_shape
         kh, kw = self.kernel
         w_offsets = xp.ascontiguousarray(self.params["W"].reshape(self.filters, kh * kw, -1).transpose(1, 0, 2))  # (KH·KW, F, C)
-        d_offsets = bufs["d_offsets"]  # (KH·KW, m·H'·W', C): each offset's part of dX, contiguous
-        d_pixels = d_offsets.reshape(kh * kw, m, out_h, out_w, self.input_shape[2])
+        d_offset = bufs["d_offset"]  # (m·H'·W', C): one offset's part of dX, contiguous, reused (it stays in cache)
+        d_pixels = d_offset.reshape(m, out_h, out_w, self.input_shape[2])
         dx_pad = bufs["dx_pad"]
         dx_pad.fill(0)
         for k, (_, _, (rows, columns)) in enumerate(offset_slices((out_h, out_w), self.kernel, self.stride)):
-            xp.dot(dz, w_offsets[k], out=d_offsets[k])  # one GEMM an offset: faster than one broadcast matmul
-            dx_pad[:, rows, columns, :] += d_pixels[k]
+            xp.dot(dz, w_offsets[k], out=d_offset)  # one GEMM an offset: faster than one broadcast matmul
+            if k == 0:  # the first offset's pixels are still zero: a copy, cheaper than an add
+                dx_pad[:, rows, columns, :] = d_pixels
+            else:
+                dx_pad[:, rows, columns, :] += d_pixels
         (top, _), (left, _) = self.pads
         h, w, _ = self.input_shape
         return dx_pad[:, top : top + h, left : left + w, :]
@@ -346,6 +376,10 @@ class _Pool2D(Layer):
         out_h, out_w, _ = self.output_shape
         return self.stride == self.size and (out_h * self.size[0], out_w * self.size[1]) == (h, w)
 
+    def bind(self, params, grads, backend, seed, state=None):
+        super().bind(params, grads, backend, seed, state)
+        self._buffers.clear()
+
     def _dx(self, m: int) -> Array:
         """A dX buffer (m, H, W, C) for batch size m: zeroed unless the windows tile the input
         (then every element is written)."""
@@ -370,8 +404,10 @@ class MaxPool2D(_Pool2D):
 
     The common 2×2 windows that do not overlap take a faster path: in each window row the
     left value unless the right one is larger (``right``), then the top row unless the bottom
-    row's maximum is larger (``down``): the first maximum in row-major order. Other windows
-    find the maximum offset by offset and, backward, route to the first offset equal to it.
+    row's maximum is larger (``down``): the first maximum in row-major order. The row maxima
+    are kept as (m, H', 2, W', C), so that the top and bottom rows are contiguous pixel rows
+    and only the left/right steps touch one window at a time. Other windows find the maximum
+    offset by offset and, backward, route to the first offset equal to it.
     """
 
     kind = "maxpool2d"
@@ -379,22 +415,40 @@ class MaxPool2D(_Pool2D):
 
     def __init__(self, size: int | list[int] = 2, stride: int | list[int] | None = None):
         super().__init__(size, stride)
-        self._x = self._out = self._right = self._down = None
+        self._x = self._out = None
+        self._scratch = _Buffers()
+        self._masks: dict[str, Array] | None = None  # the 2×2 path's buffers of the last training pass
 
     @property
     def _two_by_two(self) -> bool:
         return self.size == (2, 2) and min(self.stride) >= 2
 
+    def bind(self, params, grads, backend, seed, state=None):
+        super().bind(params, grads, backend, seed, state)
+        self._scratch.clear()
+
+    @property
+    def scratch_per_sample(self) -> int:
+        """Numbers the 2×2 path keeps per sample beyond its input, output and their deltas: the
+        row maxima, later their gradients (2·H'·W'·C), the output buffer (H'·W'·C) and the
+        masks (3·H'·W'·C bytes, counted as numbers); none for other windows."""
+        return 6 * math.prod(self.output_shape) if self._two_by_two else 0
+
+    def _make_scratch(self, m: int) -> dict[str, Array]:
+        """The 2×2 path's buffers for batch size m: row maxima and ``right`` (m, H', 2, W', C),
+        ``down`` and the output (m, H', W', C). Backward writes the rows' gradients into the
+        row maxima's buffer (only forward reads those): one buffer less to keep in cache."""
+        xp, dtype = self.backend.xp, self.backend.dtype
+        out_h, out_w, c = self.output_shape
+        rows = (m, out_h, 2, out_w, c)
+        row_max = xp.empty(rows, dtype)
+        return {"row_max": row_max, "right": xp.empty(rows, bool), "down": xp.empty((m, out_h, out_w, c), bool),
+                "out": xp.empty((m, out_h, out_w, c), dtype), "d_rows": row_max}
+
     def forward(self, x, training):
         xp = self.backend.xp
         if self._two_by_two:
-            win = windows(x, self.output_shape[:2], self.size, self.stride, xp)  # (m, H', W', 2, 2, C)
-            left, right = win[:, :, :, :, 0, :], win[:, :, :, :, 1, :]
-            row_max = xp.maximum(left, right)  # (m, H', W', 2, C)
-            out = xp.maximum(row_max[:, :, :, 0, :], row_max[:, :, :, 1, :])
-            if training:
-                self._right, self._down = right > left, row_max[:, :, :, 1, :] > row_max[:, :, :, 0, :]
-            return out
+            return self._forward_two_by_two(x, training)
         out = None
         for _, _, (rows, columns) in self._offsets():
             part = x[:, rows, columns, :]
@@ -403,17 +457,35 @@ class MaxPool2D(_Pool2D):
             self._x, self._out = x, out
         return out
 
+    def _forward_two_by_two(self, x: Array, training: bool) -> Array:
+        xp = self.backend.xp
+        win = windows(x, self.output_shape[:2], self.size, self.stride, xp)  # (m, H', W', 2, 2, C)
+        left, right = win[:, :, :, :, 0, :], win[:, :, :, :, 1, :]  # (m, H', W', 2, C)
+        out_h, out_w, c = self.output_shape
+        bufs = self._scratch.get(x.shape[0], self._make_scratch) if training else None
+        row_max = bufs["row_max"] if training else xp.empty((x.shape[0], out_h, 2, out_w, c), x.dtype)  # (m, H', 2, W', C)
+        xp.maximum(left, right, out=row_max.transpose(0, 1, 3, 2, 4))
+        top, bottom = row_max[:, :, 0], row_max[:, :, 1]
+        if not training:
+            return xp.maximum(top, bottom)
+        xp.greater(right, left, out=bufs["right"].transpose(0, 1, 3, 2, 4))
+        xp.greater(bottom, top, out=bufs["down"])
+        self._masks = bufs
+        return xp.maximum(top, bottom, out=bufs["out"])
+
     def backward(self, grad, need_input_grad, grad_is_dz=False):
         if not need_input_grad:
             return None
         xp = self.backend.xp
         dx = self._dx(grad.shape[0])
         if self._two_by_two:
+            bufs = self._masks
+            d_rows = bufs["d_rows"]  # (m, H', 2, W', C): each window row's share
+            xp.multiply(grad, bufs["down"], out=d_rows[:, :, 1])
+            xp.subtract(grad, d_rows[:, :, 1], out=d_rows[:, :, 0])
             d_win = windows(dx, self.output_shape[:2], self.size, self.stride, xp)  # a view: the windows do not overlap
-            d_rows = xp.empty(d_win.shape[:3] + (2,) + d_win.shape[5:], dx.dtype)  # (m, H', W', 2, C)
-            xp.multiply(grad, self._down, out=d_rows[:, :, :, 1, :])
-            xp.subtract(grad, d_rows[:, :, :, 1, :], out=d_rows[:, :, :, 0, :])
-            xp.multiply(d_rows, self._right, out=d_win[:, :, :, :, 1, :])
+            d_rows, right = d_rows.transpose(0, 1, 3, 2, 4), bufs["right"].transpose(0, 1, 3, 2, 4)  # (m, H', W', 2, C)
+            xp.multiply(d_rows, right, out=d_win[:, :, :, :, 1, :])
             xp.subtract(d_rows, d_win[:, :, :, :, 1, :], out=d_win[:, :, :, :, 0, :])
             return dx
         remaining = grad.copy()  # what no earlier offset of the window has taken

@@ -75,7 +75,8 @@ def test_conv2d_gradients(shape, kernel, stride, padding):
 
 @pytest.mark.parametrize(("kind", "size", "stride", "shape"), [
     ("maxpool2d", 2, None, (4, 4, 2)), ("maxpool2d", 2, None, (5, 5, 1)), ("maxpool2d", 3, 2, (5, 6, 2)),
-    ("maxpool2d", [2, 3], [1, 2], (4, 5, 1)), ("avgpool2d", 2, None, (4, 4, 2)), ("avgpool2d", 2, None, (5, 5, 1)),
+    ("maxpool2d", [2, 3], [1, 2], (4, 5, 1)), ("maxpool2d", 2, 3, (7, 8, 2)), ("maxpool2d", 2, None, (6, 4, 3)),
+    ("avgpool2d", 2, None, (4, 4, 2)), ("avgpool2d", 2, None, (5, 5, 1)),
     ("avgpool2d", 3, 2, (5, 6, 2)), ("avgpool2d", [2, 3], [1, 2], (4, 5, 1)),
 ])
 def test_pooling_gradients(kind, size, stride, shape):
@@ -313,5 +314,39 @@ def test_memory_estimate_counts_the_im2col_scratch():
     spec = {"input_shape": [28, 28, 1], "layers": [{"type": "conv2d", "filters": 16}, {"type": "flatten"}, {"type": "dense", "units": 2}]}
     net = Network(spec)
     conv = net.layers[0]
-    assert conv.scratch_per_sample == 2 * 28 * 28 * 9 + 2 * 30 * 30
+    assert conv.scratch_per_sample == 28 * 28 * (9 + 1 + 1) + 2 * 30 * 30  # im2col and its column of ones, a dX part, pads
     assert activation_bytes(net, 64) > 64 * 4 * conv.scratch_per_sample
+
+
+def test_relu_backward_equals_the_linear_convolution_masked_by_hand():
+    """A ReLU convolution's fused backward (its kept mask) gives the gradients of a linear one
+    whose incoming gradient is multiplied by (A > 0) by hand."""
+    rng = np.random.default_rng(13)
+    shape, spec = (6, 5, 3), {"type": "conv2d", "filters": 4, "kernel": 3}
+    relu, linear = single_layer(spec | {"activation": "relu"}, shape), single_layer(spec, shape)
+    relu.params[:] = linear.params[:] = rng.normal(size=relu.params.size)
+    x, grad = rng.normal(size=(3, *shape)), rng.normal(size=(3, 6, 5, 4))
+    a = relu.layers[0].forward(x, True)
+    assert (a == 0).any() and (a > 0).any()
+    dx = relu.layers[0].backward(grad, True).copy()
+    linear.layers[0].forward(x, True)
+    np.testing.assert_allclose(dx, linear.layers[0].backward(grad * (a > 0), True), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(relu.grads, linear.grads, rtol=1e-12, atol=1e-12)
+
+
+def test_reused_buffers_give_a_fresh_networks_gradients():
+    """Kept buffers (the im2col matrix and its column of ones, ReLU's mask, the pooling's row
+    maxima and masks) across batch sizes: the gradients equal those of a network built fresh."""
+    spec = {"input_shape": [6, 6, 2], "layers": [
+        {"type": "conv2d", "filters": 3, "activation": "relu"}, {"type": "maxpool2d", "size": 2},
+        {"type": "conv2d", "filters": 4, "activation": "relu"}, {"type": "maxpool2d", "size": 2},
+        {"type": "flatten"}, {"type": "dense", "units": 2}]}
+    net = Network(spec, F64, seed=4)
+    rng = np.random.default_rng(14)
+    for m in (5, 3, 5, 2):
+        x, grad = rng.normal(size=(m, 72)), rng.normal(size=(m, 2))
+        fresh = Network(spec, F64, seed=4)
+        for each in (net, fresh):
+            each.forward(x, True)
+            each.backward(grad, False)
+        np.testing.assert_allclose(net.grads, fresh.grads, rtol=1e-12, atol=1e-14)
