@@ -193,6 +193,46 @@ _CONCEPTS = (
         "Training and prediction differ: the mini-batch's statistics while training, the running ones after. Tiny "
         "mini-batches give noisy statistics. The running mean and variance are not trained (non-trainable parameters).",
     ),
+    Concept(
+        "rnn", "Simple recurrent layer (SimpleRNN)", "layer",
+        "h<sub>t</sub> = g(W·x<sub>t</sub> + U·h<sub>t−1</sub> + b),  h<sub>0</sub> = 0<br>"
+        "W: units × features,  U: units × units;  output h<sub>T</sub>, or every h<sub>t</sub> with return_sequences",
+        "Reads a sequence one step at a time, mixing each input with the hidden state it carries from the step before.",
+        "Short sequences, and to see why gated layers exist. Set return_sequences on every recurrent layer but the last "
+        "when you stack them.",
+        "Vanishing gradients: backpropagation through time multiplies by U and g′ once per step, so what happened more "
+        "than a few steps back barely changes the weights. Large U or relu units can explode instead.",
+    ),
+    Concept(
+        "lstm", "Long short-term memory (LSTM)", "layer",
+        "i, f, o = σ(W·x<sub>t</sub> + U·h<sub>t−1</sub> + b) per gate,  g = tanh(…)<br>"
+        "c<sub>t</sub> = f⊙c<sub>t−1</sub> + i⊙g,  h<sub>t</sub> = o⊙tanh(c<sub>t</sub>)",
+        "A recurrent layer with a memory cell c: the input, forget and output gates decide what to write, keep and show.",
+        "Sequences whose answer depends on something many steps back (the adding problem, text). Stack them with "
+        "return_sequences on all but the last.",
+        "Four times the weights of a SimpleRNN of the same size, and slower per step. The gates are in PyTorch's order "
+        "i, f, g, o: weights carry over to PyTorch as they are.",
+    ),
+    Concept(
+        "gru", "Gated recurrent unit (GRU)", "layer",
+        "r, z = σ(W·x<sub>t</sub> + b + U·h<sub>t−1</sub> + b<sub>h</sub>) per gate,  "
+        "n = tanh(W<sub>n</sub>·x<sub>t</sub> + b<sub>n</sub> + r⊙(U<sub>n</sub>·h<sub>t−1</sub> + b<sub>h,n</sub>))<br>"
+        "h<sub>t</sub> = (1 − z)⊙n + z⊙h<sub>t−1</sub>",
+        "A gated recurrent layer without a separate cell: the update gate z keeps the old state, the reset gate r "
+        "chooses how much of it shapes the new one.",
+        "Like an LSTM, with three gate blocks instead of four: fewer weights, often as good.",
+        "It has two biases per gate (b with the input, b<sub>h</sub> with the state), as PyTorch: they only add up "
+        "outside the reset gate's product.",
+    ),
+    Concept(
+        "embedding", "Embedding", "layer",
+        "a<sub>t</sub> = W[x<sub>t</sub>]  (row x<sub>t</sub> of W),  W: vocabulary × dimension<br>"
+        "backward: dW[v] = Σ of the gradients at the positions holding token v",
+        "Turns each token id of a sequence into a learned vector, the input a recurrent layer needs.",
+        "The first layer of a network on token data (characters, words): ids 0 … vocabulary − 1.",
+        "An id outside 0 … vocabulary − 1 is refused. Only the rows of tokens in a batch learn from it; rare tokens "
+        "learn slowly.",
+    ),
     # ----- activations: a = g(z) -----
     Concept(
         "linear", "Linear (identity)", "activation",

@@ -63,13 +63,19 @@ LAYER_SYNTAX = {  # the first word of a --layers item → how to write it
     "avgpool": "avgpool:SIZE[:stride=S], e.g. avgpool:2",
     "flatten": "flatten (nothing after it)",
     "batchnorm": "batchnorm[:momentum=M][:epsilon=E], e.g. batchnorm:momentum=0.1",
+    "rnn": "rnn:UNITS[:ACTIVATION][:seq], e.g. rnn:16:tanh",
+    "lstm": "lstm:UNITS[:seq], e.g. lstm:32:seq",
+    "gru": "gru:UNITS[:seq], e.g. gru:8",
+    "embedding": "embedding:VOCAB:DIM, e.g. embedding:50:8",
     "dropout": "dropout:RATE, e.g. dropout:0.2",
     "dense": "UNITS:ACTIVATION[:INITIALIZER], e.g. 8:tanh",
 }
 LAYER_OPTIONS = {"conv": {"stride": "a whole number", "padding": "same or valid"}, "maxpool": {"stride": "a whole number"},
                  "avgpool": {"stride": "a whole number"}, "flatten": {},
                  "batchnorm": {"momentum": "a number", "epsilon": "a number"}}
-SPEC_TYPES = {"conv": "conv2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d", "flatten": "flatten", "batchnorm": "batchnorm"}
+SPEC_TYPES = {"conv": "conv2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d", "flatten": "flatten", "batchnorm": "batchnorm",
+              "rnn": "rnn", "lstm": "lstm", "gru": "gru", "embedding": "embedding"}
+RECURRENT_WORDS = ("rnn", "lstm", "gru")  # their last part may be "seq": return_sequences
 
 
 def parse_layers(text: str) -> list[dict]:
@@ -81,6 +87,8 @@ def parse_layers(text: str) -> list[dict]:
         maxpool:SIZE[:stride=S]  avgpool:SIZE[:stride=S]                   (stride = size)
         flatten
         batchnorm[:momentum=M][:epsilon=E]                                 (0.1, 1e-5)
+        rnn:UNITS[:ACTIVATION][:seq]  lstm:UNITS[:seq]  gru:UNITS[:seq]   (tanh; seq: return_sequences)
+        embedding:VOCAB:DIM
 
     KERNEL, SIZE and S are a whole number or HxW (``3x2``). The values are checked when the
     network is built; the syntax here: SpecError ``bad layer '…': write …``."""
@@ -99,6 +107,8 @@ def _parse_layer(item: str) -> dict:
             return {"type": "dropout", "rate": float(rate)}
         except ValueError:
             raise _bad_layer(item, "dropout") from None
+    if word in RECURRENT_WORDS or word == "embedding":
+        return _parse_sequence_layer(item, word, parts[1:])
     if word in SPEC_TYPES:
         return _parse_image_layer(item, word, parts[1:])
     if not parts[0].isdigit() or len(parts) > 3:
@@ -141,6 +151,24 @@ def _parse_image_layer(item: str, word: str, parts: list[str]) -> dict:
             raise SpecError(f"bad layer {item!r}: {name} must be {LAYER_OPTIONS[word][name]}, got {value.strip()!r}; "
                             f"write {LAYER_SYNTAX[word]}") from None
     return layer
+
+
+def _parse_sequence_layer(item: str, word: str, parts: list[str]) -> dict:
+    """An rnn, lstm, gru (UNITS, rnn's ACTIVATION, a last ``seq``) or embedding (VOCAB:DIM) item."""
+    layer: dict = {"type": SPEC_TYPES[word]}
+    sequences = word in RECURRENT_WORDS and bool(parts) and parts[-1].lower() == "seq"
+    if sequences:
+        parts = parts[:-1]
+    names = {"rnn": ("units", "activation"), "lstm": ("units",), "gru": ("units",), "embedding": ("vocabulary", "dimension")}[word]
+    required = 2 if word == "embedding" else 1
+    if not required <= len(parts) <= len(names):
+        raise _bad_layer(item, word)
+    try:
+        for name, part in zip(names, parts, strict=False):
+            layer[name] = part.lower() if name == "activation" else _whole(part)
+    except ValueError:
+        raise _bad_layer(item, word) from None
+    return layer | ({"return_sequences": True} if sequences else {})
 
 
 def _whole(text: str) -> int:
@@ -198,6 +226,14 @@ def _layer_text(layer: Mapping) -> str:
     elif kind == "batchnorm":
         parts += [f"{name}={layer[name]:g}" for name, default in (("momentum", 0.1), ("epsilon", 1e-5))
                   if layer.get(name, default) != default]
+    elif kind in RECURRENT_WORDS:
+        parts.append(str(layer["units"]))
+        if kind == "rnn" and layer.get("activation", "tanh") != "tanh":
+            parts.append(layer["activation"])
+        if layer.get("return_sequences", False):
+            parts.append("seq")
+    elif kind == "embedding":
+        parts += [str(layer["vocabulary"]), str(layer["dimension"])]
     return ":".join(parts)
 
 

@@ -7,10 +7,13 @@ import math
 
 from .batchnorm import BatchNorm
 from .conv_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
+from .embedding import Embedding
 from .layers import Dense, Dropout, Layer, SpecError
+from .recurrent import GRU, LSTM, SimpleRNN
 
 LAYER_TYPES: dict[str, type[Layer]] = {"dense": Dense, "dropout": Dropout, "conv2d": Conv2D, "maxpool2d": MaxPool2D,
-                                       "avgpool2d": AvgPool2D, "flatten": Flatten, "batchnorm": BatchNorm}
+                                       "avgpool2d": AvgPool2D, "flatten": Flatten, "batchnorm": BatchNorm,
+                                       "rnn": SimpleRNN, "lstm": LSTM, "gru": GRU, "embedding": Embedding}
 
 
 def layer_from_spec(spec: dict) -> Layer:

@@ -53,6 +53,7 @@ from .activations import ACTIVATIONS
 from .features import ENGINEERED, canonical
 from .initializers import INITIALIZERS
 from .layers import SpecError
+from .recurrent import RNN_ACTIVATIONS
 from .synthetic import SYNTHETIC
 from .trainer import ConfigError, TrainingConfig
 
@@ -318,9 +319,48 @@ class BatchNormLayer(Section):
     epsilon: expect(Annotated[float, Field(gt=0, lt=1)]) = 1e-5
 
 
+class LSTMLayer(Section):
+    """A long short-term memory layer over sequences (steps, features) (see core.recurrent.LSTM)."""
+
+    what: ClassVar[str] = "an lstm layer"
+    noun: ClassVar[str] = "lstm layer setting"
+    type: Literal["lstm"]
+    units: expect(Annotated[Whole, Field(ge=1)])
+    return_sequences: expect(bool) = False
+
+
+class GRULayer(LSTMLayer):
+    """A gated recurrent unit layer over sequences (see core.recurrent.GRU)."""
+
+    what: ClassVar[str] = "a gru layer"
+    noun: ClassVar[str] = "gru layer setting"
+    type: Literal["gru"]
+
+
+class RNNLayer(LSTMLayer):
+    """h_t = activation(W·x_t + U·h_{t−1} + b) over sequences (see core.recurrent.SimpleRNN)."""
+
+    what: ClassVar[str] = "an rnn layer"
+    noun: ClassVar[str] = "rnn layer setting"
+    type: Literal["rnn"]
+    activation: choice(RNN_ACTIVATIONS, "activation") = "tanh"
+    initializer: choice(INITIALIZERS, "initializer") = "glorot_uniform"
+
+
+class EmbeddingLayer(Section):
+    """Token ids (steps,) → learned vectors (steps, dimension) (see core.embedding.Embedding)."""
+
+    what: ClassVar[str] = "an embedding layer"
+    noun: ClassVar[str] = "embedding layer setting"
+    type: Literal["embedding"]
+    vocabulary: expect(Annotated[Whole, Field(ge=1)])
+    dimension: expect(Annotated[Whole, Field(ge=1)])
+
+
 LAYER_MODELS: dict[str, type[Section]] = {"dense": DenseLayer, "dropout": DropoutLayer, "conv2d": Conv2DLayer,
                                           "maxpool2d": MaxPool2DLayer, "avgpool2d": AvgPool2DLayer, "flatten": FlattenLayer,
-                                          "batchnorm": BatchNormLayer}
+                                          "batchnorm": BatchNormLayer, "rnn": RNNLayer, "lstm": LSTMLayer, "gru": GRULayer,
+                                          "embedding": EmbeddingLayer}
 LayerSpec = Annotated[Union[tuple(LAYER_MODELS.values())], Field(discriminator="type")]  # noqa: UP007 - built at run time
 UNION_TAGS.update(LAYER_MODELS)
 

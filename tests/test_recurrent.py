@@ -1,0 +1,278 @@
+"""The recurrent layers (SimpleRNN, LSTM, GRU) and Embedding: gradients against finite
+differences, forward against the formulas written out step by step, a small learning task,
+the --layers syntax and the schema."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from core.backend import get_backend
+from core.experiment import layers_text, parse_layers
+from core.layers import SpecError
+from core.network import Network
+from core.optimizers import Adam
+from core.schema import validate_experiment
+
+F64 = get_backend("numpy", "float64")
+STEPS, FEATURES, UNITS, SAMPLES = 4, 3, 5, 2
+KINDS = ("rnn", "lstm", "gru")
+
+
+def network(layers: list[dict], input_shape=(STEPS, FEATURES), backend=F64, seed: int = 3) -> Network:
+    return Network({"input_shape": list(input_shape), "layers": layers}, backend=backend, seed=seed)
+
+
+def chain_forward(net: Network, x: np.ndarray, training: bool) -> np.ndarray:
+    for layer in net.layers:
+        x = layer.forward(x, training)
+    return x
+
+
+def analytic(net: Network, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """dL/dparams and dL/dx of L = Σ output ⊙ weights, every layer asked for its input gradient."""
+    chain_forward(net, x, True)
+    grad = weights
+    for layer in reversed(net.layers):
+        grad = layer.backward(grad, True)
+    return net.grads.copy(), None if grad is None else grad.copy()
+
+
+def numeric(net: Network, x: np.ndarray, weights: np.ndarray, vector: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of L = Σ output ⊙ weights over each element of ``vector`` (params or x)."""
+    flat = vector.reshape(-1)
+    out = np.empty(flat.size)
+    for k in range(flat.size):
+        keep = flat[k]
+        flat[k] = keep + eps
+        up = float((chain_forward(net, x, False) * weights).sum())
+        flat[k] = keep - eps
+        down = float((chain_forward(net, x, False) * weights).sum())
+        flat[k] = keep
+        out[k] = (up - down) / (2 * eps)
+    return out.reshape(vector.shape)
+
+
+def check_gradients(net: Network, x: np.ndarray, input_grad: bool = True) -> None:
+    rng = np.random.default_rng(7)
+    weights = rng.standard_normal((x.shape[0], *net.output_shape))
+    net.params[:] += rng.standard_normal(net.params.size) * 0.3  # biases away from 0 too
+    d_params, d_x = analytic(net, x, weights)
+    np.testing.assert_allclose(d_params, numeric(net, x, weights, net.params), rtol=1e-6, atol=1e-8)
+    if input_grad:
+        np.testing.assert_allclose(d_x, numeric(net, x, weights, x), rtol=1e-6, atol=1e-8)
+
+
+def sequences(rng_seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(rng_seed).standard_normal((SAMPLES, STEPS, FEATURES))
+
+
+# ----- gradients ------------------------------------------------------------------------------
+@pytest.mark.parametrize("sequences_out", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_recurrent_gradients_match_finite_differences(kind, sequences_out):
+    net = network([{"type": kind, "units": UNITS, "return_sequences": sequences_out}])
+    assert net.output_shape == ((STEPS, UNITS) if sequences_out else (UNITS,))
+    check_gradients(net, sequences())
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear", "sigmoid"])
+def test_simple_rnn_gradients_with_other_activations(activation):
+    check_gradients(network([{"type": "rnn", "units": UNITS, "activation": activation, "return_sequences": True}]),
+                    sequences(1))
+
+
+def test_a_stack_lstm_sequences_lstm_dense_has_exact_gradients():
+    net = network([{"type": "lstm", "units": UNITS, "return_sequences": True}, {"type": "lstm", "units": 4},
+                   {"type": "dense", "units": 2, "activation": "tanh"}])
+    check_gradients(net, sequences(2))
+
+
+def test_embedding_gradients_and_lookup():
+    net = network([{"type": "embedding", "vocabulary": 6, "dimension": 3}, {"type": "gru", "units": 4}], input_shape=(STEPS,))
+    ids = np.array([[0.0, 5.0, 5.0, 2.0], [1.0, 2.0, 2.0, 2.0]])
+    rng = np.random.default_rng(5)
+    weights = rng.standard_normal((2, 4))
+    d_params, d_x = analytic(net, ids, weights)
+    assert d_x is None  # ids have no gradient
+    np.testing.assert_allclose(d_params, numeric(net, ids, weights, net.params), rtol=1e-6, atol=1e-8)
+    embedding = net.layers[0]
+    assert embedding.grads["W"][[3, 4]].tolist() == [[0.0] * 3] * 2  # tokens not in the batch learn nothing
+    np.testing.assert_array_equal(embedding.forward(ids, False), embedding.params["W"][ids.astype(int)])
+
+
+def test_an_embedding_refuses_ids_outside_its_vocabulary():
+    net = network([{"type": "embedding", "vocabulary": 6, "dimension": 3}, {"type": "lstm", "units": 2}], input_shape=(STEPS,))
+    with pytest.raises(SpecError, match="token id 6 is outside the embedding's vocabulary: ids must be 0 to 5"):
+        net.forward(np.array([[0.0, 1.0, 6.0, 2.0]]))
+    with pytest.raises(SpecError, match="token id -1"):
+        net.forward(np.array([[0.0, -1.0, 3.0, 2.0]]))
+
+
+# ----- forward: the formulas step by step --------------------------------------------------------
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def reference(kind: str, p: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Every h_t (m, T, units) by the issue's formulas, one sample at a time, float64."""
+    u = p["U"].shape[1]
+    out = np.zeros((x.shape[0], x.shape[1], u))
+    for s, sample in enumerate(x):
+        h, c = np.zeros(u), np.zeros(u)
+        for t, xt in enumerate(sample):
+            if kind == "rnn":
+                h = np.tanh(p["W"] @ xt + p["U"] @ h + p["b"])
+            elif kind == "lstm":
+                a = p["W"] @ xt + p["U"] @ h + p["b"]
+                i, f, g, o = sigmoid(a[:u]), sigmoid(a[u:2 * u]), np.tanh(a[2 * u:3 * u]), sigmoid(a[3 * u:])
+                c = f * c + i * g
+                h = o * np.tanh(c)
+            else:
+                gx, gh = p["W"] @ xt + p["b"], p["U"] @ h + p["bh"]
+                r, z = sigmoid(gx[:u] + gh[:u]), sigmoid(gx[u:2 * u] + gh[u:2 * u])
+                n = np.tanh(gx[2 * u:] + r * gh[2 * u:])
+                h = (1 - z) * n + z * h
+            out[s, t] = h
+    return out
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_forward_is_the_formulas_of_pytorch(kind):
+    x = sequences(3)
+    every = network([{"type": kind, "units": UNITS, "return_sequences": True}])
+    every.params[:] += np.random.default_rng(4).standard_normal(every.params.size) * 0.3
+    last = network([{"type": kind, "units": UNITS}])
+    last.params[:] = every.params
+    expected = reference(kind, every.parameters_by_layer()[0], x)
+    np.testing.assert_allclose(every.forward(x), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(last.forward(x), expected[:, -1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(last.forward(x, training=True), expected[:, -1], rtol=1e-12, atol=1e-12)
+
+
+def test_the_layout_and_parameter_counts_are_pytorchs():
+    net = network([{"type": "rnn", "units": 5, "return_sequences": True}, {"type": "lstm", "units": 4, "return_sequences": True},
+                   {"type": "gru", "units": 2}])
+    shapes = [{k: v.shape for k, v in layer.items()} for layer in net.parameters_by_layer()]
+    assert shapes == [{"W": (5, 3), "U": (5, 5), "b": (5,)}, {"W": (16, 5), "U": (16, 4), "b": (16,)},
+                      {"W": (6, 4), "U": (6, 2), "b": (6,), "bh": (6,)}]
+    assert [layer.parameter_count for layer in net.layers] == [5 * 9, 16 * 10, 6 * 8]
+    assert [layer.describe() for layer in net.layers] == ["SimpleRNN(5, tanh, sequences)", "LSTM(4, sequences)", "GRU(2)"]
+    assert net.layers[0].weight_axes == ("gate unit", "input")
+    assert net.layers[1].weight_matrix(net.parameters_by_layer()[1]["W"]).shape == (16, 5)
+
+
+def test_float32_stays_float32():
+    net = network([{"type": "embedding", "vocabulary": 4, "dimension": 3}, {"type": "lstm", "units": 3, "return_sequences": True},
+                   {"type": "gru", "units": 3, "return_sequences": True}, {"type": "rnn", "units": 2}],
+                  input_shape=(STEPS,), backend=get_backend("numpy", "float32"))
+    x = np.array([[0, 1, 2, 3]], dtype=np.float32)
+    out = net.forward(x, training=True)
+    assert out.dtype == np.float32
+    net.backward(np.ones_like(out), grad_is_dz=False)
+    assert net.grads.dtype == np.float32 and np.isfinite(net.grads).all() and np.abs(net.grads).sum() > 0
+
+
+# ----- shapes and specs ---------------------------------------------------------------------------
+def test_shape_problems_are_one_clear_line():
+    with pytest.raises(SpecError, match=r"layer 1 \(lstm\): LSTM needs sequences \(steps, features\) per sample, got shape \(6,\); "
+                                        "an Embedding layer first"):
+        network([{"type": "lstm", "units": 2}], input_shape=(6,))
+    with pytest.raises(SpecError, match=r"layer 1 \(embedding\): Embedding needs token ids \(steps,\) per sample"):
+        network([{"type": "embedding", "vocabulary": 3, "dimension": 2}])
+    with pytest.raises(SpecError, match="layer 2 .dense.: Dense needs a flat input"):
+        network([{"type": "gru", "units": 2, "return_sequences": True}, {"type": "dense", "units": 1}])
+    with pytest.raises(SpecError, match="units must be a whole number ≥ 1, got 0"):
+        network([{"type": "gru", "units": 0}])
+    with pytest.raises(SpecError, match="return_sequences must be true or false"):
+        network([{"type": "lstm", "units": 2, "return_sequences": "yes"}])
+    with pytest.raises(SpecError, match="unknown activation 'softmax' for a recurrent layer"):
+        network([{"type": "rnn", "units": 2, "activation": "softmax"}])
+    with pytest.raises(SpecError, match="bad settings for a lstm layer"):
+        network([{"type": "lstm", "units": 2, "activation": "tanh"}])
+    flat = network([{"type": "rnn", "units": 2, "return_sequences": True}, {"type": "flatten"}, {"type": "dense", "units": 1}])
+    assert flat.output_shape == (1,)
+
+
+def test_specs_round_trip_through_the_layers():
+    specs = [{"type": "embedding", "vocabulary": 9, "dimension": 4},
+             {"type": "rnn", "units": 3, "activation": "relu", "return_sequences": True, "initializer": "he_normal"},
+             {"type": "lstm", "units": 3, "return_sequences": True}, {"type": "gru", "units": 2, "return_sequences": False}]
+    net = network(specs, input_shape=(STEPS,))
+    assert net.spec()["layers"] == specs
+
+
+def test_the_layers_syntax_parses_and_round_trips():
+    text = "embedding:50:8,rnn:16:relu:seq,lstm:32:seq,gru:8,1:linear"
+    layers = parse_layers(text)
+    assert layers == [{"type": "embedding", "vocabulary": 50, "dimension": 8},
+                      {"type": "rnn", "units": 16, "activation": "relu", "return_sequences": True},
+                      {"type": "lstm", "units": 32, "return_sequences": True}, {"type": "gru", "units": 8},
+                      {"type": "dense", "units": 1, "activation": "linear"}]
+    assert layers_text(layers) == text
+    assert parse_layers("rnn:4:tanh") == [{"type": "rnn", "units": 4, "activation": "tanh"}]
+    assert layers_text([{"type": "rnn", "units": 4, "activation": "tanh", "return_sequences": False}]) == "rnn:4"
+
+
+@pytest.mark.parametrize(("text", "syntax"), [("lstm", "lstm:UNITS[:seq]"), ("lstm:4:tanh", "lstm:UNITS[:seq]"),
+                                              ("gru:x", "gru:UNITS[:seq]"), ("embedding:5", "embedding:VOCAB:DIM"),
+                                              ("rnn:4:tanh:seq:2", "rnn:UNITS[:ACTIVATION][:seq]")])
+def test_bad_layers_syntax_says_how_to_write_it(text, syntax):
+    with pytest.raises(SpecError, match=re.escape(f"bad layer '{text}': write {syntax}")):
+        parse_layers(text)
+
+
+def experiment(layers: list[dict]) -> dict:
+    return {"dataset": {"name": "xor"}, "network": {"input_shape": [STEPS, FEATURES], "layers": layers}}
+
+
+def test_the_schema_accepts_the_new_layers_and_names_a_bad_key():
+    validate_experiment(experiment([{"type": "rnn", "units": 4, "activation": "relu", "return_sequences": True},
+                                    {"type": "lstm", "units": 4, "return_sequences": True}, {"type": "gru", "units": 3},
+                                    {"type": "dense", "units": 1}]))
+    validate_experiment(experiment([{"type": "embedding", "vocabulary": 5, "dimension": 2}, {"type": "dense", "units": 1}]))
+    for layer, where in (({"type": "lstm", "units": 4, "activation": "tanh"}, "activation"),
+                         ({"type": "gru", "units": 0}, "units"), ({"type": "rnn", "units": 2, "return_sequences": 1},
+                                                                  "return_sequences"),
+                         ({"type": "embedding", "vocabulary": 5}, "dimension")):
+        with pytest.raises(Exception) as info:
+            validate_experiment(experiment([layer, {"type": "dense", "units": 1}]))
+        message = str(info.value)
+        assert "\n" not in message and where in message, message
+
+
+# ----- learning --------------------------------------------------------------------------------------
+def test_a_simple_rnn_learns_to_sum_a_sequence():
+    """rnn → dense on y = Σ x_t of 5 steps; a plain loop of forward, backward and Adam (the Trainer
+    takes (n,) or image samples only so far). The MSE falls more than tenfold."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (256, 5, 1)).astype(np.float32)
+    y = x.sum(axis=1)
+    net = network([{"type": "rnn", "units": 8}, {"type": "dense", "units": 1}], input_shape=(5, 1),
+                  backend=get_backend("numpy", "float32"), seed=1)
+    adam = Adam(0.01)
+    adam.bind(net.params.size, np, np.float32)
+
+    def mse() -> float:
+        return float(((net.forward(x) - y) ** 2).mean())
+
+    first = mse()
+    for _ in range(300):
+        out = net.forward(x, training=True)
+        net.backward((out - y) * np.float32(2 / len(x)), grad_is_dz=False)
+        adam.step(net.params, net.grads)
+    assert mse() < first / 10, (first, mse())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_prediction_between_a_training_pass_and_its_backward_changes_no_gradient(kind):
+    net = network([{"type": kind, "units": UNITS, "return_sequences": True}])
+    layer, x, weights = net.layers[0], sequences(4), np.random.default_rng(2).standard_normal((SAMPLES, STEPS, UNITS))
+    layer.forward(x, True)
+    expected = layer.backward(weights, True).copy(), net.grads.copy()
+    layer.forward(x, True)
+    layer.forward(sequences(5)[:1], False)  # another batch, another size
+    np.testing.assert_array_equal(layer.backward(weights, True), expected[0])
+    np.testing.assert_array_equal(net.grads, expected[1])
