@@ -34,8 +34,9 @@ class Dataset:
         target_names: t names (regression).
         true_weights: (t, n) weights that generated a synthetic regression, and
             true_bias (t,), in the raw units of X; None for real data.
-        sample_shape: the shape of one sample, (n,) for tabular data (the default) or
-            (H, W, C) for images; its product is n.
+        sample_shape: the shape of one sample, (n,) for tabular data (the default),
+            (T, F) for sequences of T steps of F features, or (H, W, C) for images; its
+            product is n (X holds each sample flattened row-major: step by step).
     """
 
     name: str
@@ -53,8 +54,8 @@ class Dataset:
 
     def __post_init__(self) -> None:
         shape = tuple(int(s) for s in self.sample_shape) or (int(self.X.shape[1]),)
-        if len(shape) not in (1, 3) or min(shape) < 1:
-            raise DataError(f"a sample's shape must be (features,) or (height, width, channels), got {shape}")
+        if len(shape) > 3 or min(shape) < 1:
+            raise DataError(f"a sample's shape must be (features,), (steps, features) or (height, width, channels), got {shape}")
         if math.prod(shape) != self.X.shape[1]:
             raise DataError(f"a sample of shape {shape} has {math.prod(shape)} values, but X has {self.X.shape[1]} features")
         object.__setattr__(self, "sample_shape", shape)
@@ -63,6 +64,11 @@ class Dataset:
     def is_image(self) -> bool:
         """Whether a sample is an image (H, W, C) rather than a row of features."""
         return len(self.sample_shape) == 3
+
+    @property
+    def is_sequence(self) -> bool:
+        """Whether a sample is a sequence of steps (T, F)."""
+        return len(self.sample_shape) == 2
 
     def images(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """The samples ``rows`` of image data as images (len(rows), H, W, C): a view of X's rows

@@ -32,6 +32,7 @@ class Embedding(Layer):
     kind = "embedding"
     weight_name = "W"
     weight_axes = ("token", "dimension")
+    takes_sequences = True
 
     def __init__(self, vocabulary: int, dimension: int):
         super().__init__()

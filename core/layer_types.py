@@ -32,14 +32,24 @@ def layer_from_spec(spec: dict) -> Layer:
 
 def takes_images(layer_specs: list[dict]) -> bool:
     """Whether any of these layer specs works on image samples (Conv2D, pooling, Flatten)."""
-    return any(isinstance(s, dict) and s.get("type") in LAYER_TYPES and LAYER_TYPES[s["type"]].takes_images
+    return _any_kind(layer_specs, "takes_images")
+
+
+def takes_sequences(layer_specs: list[dict]) -> bool:
+    """Whether any of these layer specs works on sequences (T, F) or token ids (SimpleRNN, LSTM, GRU, Embedding)."""
+    return _any_kind(layer_specs, "takes_sequences")
+
+
+def _any_kind(layer_specs: list[dict], flag: str) -> bool:
+    return any(isinstance(s, dict) and s.get("type") in LAYER_TYPES and getattr(LAYER_TYPES[s["type"]], flag)
                for s in layer_specs)
 
 
 def input_shape_for(sample_shape: tuple[int, ...], layer_specs: list[dict]) -> tuple[int, ...]:
     """The input shape of a network of ``layer_specs`` on samples of ``sample_shape``: the
-    image shape (H, W, C) when a layer takes images, else the flat (H·W·C,) a dense network
-    sees (row-major, channels innermost: what Flatten gives)."""
-    if len(sample_shape) > 1 and takes_images(layer_specs):
+    image shape (H, W, C) when a layer takes images, the sequence shape (T, F) when one takes
+    sequences, else the flat (n,) a dense network sees (row-major, channels innermost: what
+    Flatten gives)."""
+    if (len(sample_shape) == 3 and takes_images(layer_specs)) or (len(sample_shape) == 2 and takes_sequences(layer_specs)):
         return tuple(sample_shape)
     return (math.prod(sample_shape),)

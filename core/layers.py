@@ -56,6 +56,7 @@ class Layer:
     weight_name: ClassVar[str | None] = None  # the parameter that holds the layer's weights, if any
     weight_axes: ClassVar[tuple[str, str]] = ("unit", "input")  # what weight_matrix's rows and columns are
     takes_images: ClassVar[bool] = False  # works on image samples (H, W, C)
+    takes_sequences: ClassVar[bool] = False  # works on sequence samples (T, F) or token ids (T,)
     activation_name: str | None = None
 
     def __init__(self) -> None:
@@ -166,6 +167,9 @@ class Dense(Layer):
         self._w = self._wt = self._b = self._dw = self._db = None  # views of params and grads, set by bind
 
     def infer_output_shape(self, input_shape):
+        if len(input_shape) == 2:
+            raise SpecError(f"Dense needs a flat input (features,), got shape {input_shape}: a sequence of {input_shape[0]} steps; "
+                            "set return_sequences to false on the last recurrent layer, or add a Flatten layer first")
         if len(input_shape) != 1:
             raise SpecError(f"Dense needs a flat input (features,), got shape {input_shape}; add a Flatten layer first")
         return (self.units,)

@@ -115,6 +115,9 @@ class Network:
         for i, layer_spec in enumerate(spec["layers"]):
             try:
                 layer = layer_from_spec(layer_spec)
+                if i > 0 and layer.kind == "embedding":
+                    raise SpecError("an Embedding turns token ids into vectors and passes no gradient back: it must be the "
+                                    "first layer")
                 shape = layer.build(shape)
             except SpecError as exc:
                 raise SpecError(f"layer {i + 1} ({layer_spec.get('type', '?') if isinstance(layer_spec, dict) else '?'}): {exc}") from None

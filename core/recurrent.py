@@ -73,6 +73,7 @@ class Recurrent(Layer):
     title: ClassVar[str] = ""
     weight_name = "W"
     weight_axes = ("gate unit", "input")
+    takes_sequences = True
     recurrent_bias: ClassVar[bool] = False  # the GRU's separate bh
 
     def __init__(self, units: int, return_sequences: bool = False, initializer: str = "glorot_uniform"):

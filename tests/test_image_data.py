@@ -156,10 +156,12 @@ def test_tables_and_synthetic_data_stay_flat(tmp_path):
     assert load_dataset({"name": "spiral"}).sample_shape == (2,)
 
 
-def test_a_sample_shape_must_be_flat_or_height_width_channels():
+def test_a_sample_shape_must_be_flat_steps_features_or_height_width_channels():
     X = np.zeros((3, 12))
-    with pytest.raises(DataError, match=r"\(features,\) or \(height, width, channels\), got \(3, 4\)"):
-        make_dataset(X, np.array([0, 1, 0]), sample_shape=(3, 4))
+    with pytest.raises(DataError, match=r"\(features,\), \(steps, features\) or \(height, width, channels\), got \(1, 3, 4, 1\)"):
+        make_dataset(X, np.array([0, 1, 0]), sample_shape=(1, 3, 4, 1))
+    sequences = make_dataset(X, np.array([0, 1, 0]), sample_shape=(3, 4))
+    assert sequences.is_sequence and not sequences.is_image
     with pytest.raises(DataError, match=r"a sample of shape \(2, 2, 2\) has 8 values, but X has 12 features"):
         make_dataset(X, np.array([0, 1, 0]), sample_shape=(2, 2, 2))
     assert make_dataset(X, np.array([0, 1, 0]), sample_shape=(2, 2, 3)).images([0, 2]).shape == (2, 2, 2, 3)
