@@ -496,6 +496,16 @@ _CONCEPTS = (
         "One lucky seed proves little: try three before drawing a conclusion.",
     ),
     Concept(
+        "clip_norm", "Gradient clipping", "setting",
+        "g = all of dw and db as one vector,  ‖g‖ = √(Σ g<sub>i</sub><sup>2</sup>)<br>"
+        "g ← g · min(1, c / ‖g‖)  before each step (c = 0: no clipping)",
+        "Shrinks a mini-batch's whole gradient to length c when it is longer, keeping its direction.",
+        "Recurrent networks, whose gradients through many time steps can explode; also a deep dense network with a "
+        "large α. Watch the gradient norms and pick c a little above their usual size (1 to 5 is common).",
+        "Too small a c makes every step the same length, so training slows like a small α. Clipping does not help a "
+        "vanishing gradient, only an exploding one, and it cannot rescue inputs that are not standardized.",
+    ),
+    Concept(
         "dtype", "Precision", "setting",
         "float32: about 7 significant digits<br>float64: about 16 significant digits",
         "The number type of every weight, activation and gradient.",

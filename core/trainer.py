@@ -8,10 +8,11 @@ epoch one by one gives the same weights, bit for bit, as running the epoch at on
 
 The training loss and metric of an epoch are over the network outputs seen during that
 epoch's mini-batches (as Keras reports them); losses exclude the L1/L2 penalty so that
-training and validation losses compare. A non-finite loss or weight rolls the network
-and optimizer back to the start of the epoch (the last finite weights) and the report
-says what it found (inputs far from unit scale, a penalty too large, or a learning rate
-too high). :meth:`request_stop` (thread-safe) stops a running epoch between mini-batches;
+training and validation losses compare. With ``clip_norm`` > 0 each mini-batch's gradient,
+penalty included, is scaled down to a global L2 norm of at most clip_norm (:func:`clip_by_global_norm`).
+A non-finite loss or weight rolls the network and optimizer back to the start of the epoch
+(the last finite weights) and the report says what it found (inputs far from unit scale,
+a penalty too large, or a learning rate too high). :meth:`request_stop` (thread-safe) stops a running epoch between mini-batches;
 the next call continues where it stopped; :meth:`discard_partial_epoch` goes back to the
 end of the last complete epoch instead. :meth:`edit_parameter` sets one weight or bias by
 hand between mini-batches and records it (with the live setting changes, in the state).
@@ -96,6 +97,7 @@ class TrainingConfig:
     rho: UnitInterval = 0.9
     epsilon: Annotated[float, Field(gt=0)] = 1e-7
     dtype: Literal[tuple(DTYPES)] = "float32"  # the network's floating-point type (core.backend.get_backend)
+    clip_norm: Annotated[float, Field(ge=0)] = 0.0  # the largest global gradient norm ‖g‖ a step takes; 0: no clipping
 
     def __post_init__(self) -> None:
         from .schema import check_training_config  # imported here: core.schema imports this module
@@ -504,7 +506,7 @@ class Trainer:
         """
         self._check_restorable(state)
         self._check_edits(state)
-        branch = state.config != self.config.to_json()
+        branch = TrainingConfig.from_json(state.config) != self.config  # a state's missing keys are defaults (older states)
         if branch:
             self.optimizer = make_optimizer(self.config.optimizer, self.config.to_json())
             self.optimizer.bind(self.network.params.size, self.backend.xp, self.backend.dtype)
@@ -653,6 +655,8 @@ class Trainer:
         net.backward(delta, is_dz)
         if config.l1 or config.l2:
             add_penalty_gradient(net.weights, net.grads[: net.n_regularized], config.l1, config.l2, xp)
+        if config.clip_norm:
+            clip_by_global_norm(net.grads, config.clip_norm, xp)
         self.optimizer.step(net.params, net.grads)
         self.cursor += 1
 
@@ -814,6 +818,15 @@ class BatchPlan(NamedTuple):
     y: Any
     out: Any
     delta: Any
+
+
+def clip_by_global_norm(grads: Any, clip_norm: float, xp: Any) -> None:
+    """Scale the (P,) flat gradient ``grads`` in place by min(1, c/‖g‖), c = ``clip_norm`` > 0, so
+    that its global L2 norm ‖g‖ is at most c; in its own dtype and on its device (no host sync).
+    A norm that is not finite (a gradient already non-finite, or one whose squares overflow the
+    dtype) leaves the gradient as it is: the epoch's divergence check then reports it."""
+    norm = xp.linalg.norm(grads)
+    grads *= xp.where(xp.isfinite(norm) & (norm > clip_norm), clip_norm / norm, 1).astype(grads.dtype)
 
 
 def _numpy_gather(source: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:

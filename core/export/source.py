@@ -93,6 +93,9 @@ class ExportSource:
         the one its trainer would fit (``config.standardize``), so a network exported before it
         trains exports the same run."""
         check_exportable(network)
+        if config.clip_norm:
+            raise SpecError(f"the exported programs do not clip gradients; this run clips them to a norm of {config.clip_norm:g} "
+                            "(export a run with clip_norm 0, or save the model as .npz)")
         initial = np.array(network.backend.to_host(initial), dtype=network.backend.dtype)
         if initial.shape != (network.parameter_count,):
             raise ValueError(f"the initial parameters have shape {initial.shape}, the network has {network.parameter_count}")
