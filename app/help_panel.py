@@ -55,7 +55,7 @@ WIDGET_CONCEPTS = {  # controls whose concept is fixed, by objectName
     "batchSizeSpin": "batch_size", "branchBatchSize": "batch_size",
     "epochsSpin": "epochs", "validationSpin": "val_fraction", "standardizeCheck": "standardize", "shuffleCheck": "shuffle",
     "trainingSeedSpin": "seed", "precisionCombo": "dtype",
-    "l1Spin": "l1", "branchL1": "l1", "l2Spin": "l2", "branchL2": "l2",
+    "l1Spin": "l1", "branchL1": "l1", "l2Spin": "l2", "branchL2": "l2", "clipNormSpin": "clip_norm",
     "momentumSpin": "momentum", "nesterovCheck": "momentum", "beta1Spin": "adam", "beta2Spin": "adam", "rhoSpin": "rmsprop",
     "layerSlopeSpin": "leaky_relu", "activationFunctionsSlopeSpin": "leaky_relu",
     "layerRateSpin": "dropout", "layerFiltersSpin": "conv2d", "layerKernelRowsSpin": "conv2d",

@@ -108,6 +108,11 @@ class TrainingSettings(QWidget):
         penalty_form = QFormLayout(penalty_box)
         penalty_form.addRow("L1 λ₁", self.l1)
         penalty_form.addRow("L2 λ₂", self.l2)
+        self.clip_norm = LogSpinBox(0.0, 100.0, 0.0, smallest_positive=1e-3)
+        self.clip_norm.setObjectName("clipNormSpin")
+        describe(self.clip_norm, "Gradient clipping", "Scale each mini-batch's gradient down to a global norm of at most c "
+                                                      "(0: off); for recurrent networks, whose gradients can explode")
+        penalty_form.addRow("Clip ‖g‖ ≤", self.clip_norm)
 
         self.seed = QSpinBox()
         self.seed.setObjectName("trainingSeedSpin")
@@ -152,7 +157,7 @@ class TrainingSettings(QWidget):
         for spin in (self.batch_size, self.epochs, self.seed):
             spin.setKeyboardTracking(False)
         self.optimizer.currentIndexChanged.connect(self._on_optimizer)
-        for widget in (self.batch_size, self.l1, self.l2, self.seed):
+        for widget in (self.batch_size, self.l1, self.l2, self.clip_norm, self.seed):
             widget.valueChanged.connect(self.settingsChanged)
         for check in (self.nesterov, self.shuffle, self.standardize):
             check.toggled.connect(self.settingsChanged)
@@ -168,8 +173,8 @@ class TrainingSettings(QWidget):
 
     def _number_boxes(self) -> dict[str, QSpinBox | QDoubleSpinBox]:
         """The TrainingConfig fields this form holds in number boxes, and their boxes."""
-        return {"batch_size": self.batch_size, "epochs": self.epochs, "l1": self.l1, "l2": self.l2, "seed": self.seed,
-                **self._live_spins()}
+        return {"batch_size": self.batch_size, "epochs": self.epochs, "l1": self.l1, "l2": self.l2, "clip_norm": self.clip_norm,
+                "seed": self.seed, **self._live_spins()}
 
     def check_config(self, config: TrainingConfig) -> None:
         """Raise ConfigError when a number of ``config`` lies beyond its box's range (see the module docstring)."""

@@ -173,3 +173,16 @@ def test_the_cli_option_trains_saves_and_the_export_refuses_it(capsys, tmp_path)
 def test_the_cli_refuses_a_bad_clip_norm_in_one_line(capsys):
     status, out, err = run_cli(capsys, "train", "--dataset", "xor", "--samples", "20", "--epochs", "1", "--clip-norm", "-1")
     assert status == 2 and err.count("\n") == 1 and "clip_norm" in err and "Traceback" not in err
+
+
+def test_the_training_tab_shows_and_sets_the_clipping_norm(qtbot):
+    from app.training_controls import TrainingSettings
+
+    settings = TrainingSettings()
+    qtbot.addWidget(settings)
+    with qtbot.assertNotEmitted(settings.settingsChanged):
+        settings.set_config(TrainingConfig(clip_norm=5.0))
+    assert settings.clip_norm.value() == 5.0 and settings.values()["clip_norm"] == 5.0
+    with qtbot.waitSignal(settings.settingsChanged):
+        settings.clip_norm.setValue(1.0)
+    assert settings.values()["clip_norm"] == 1.0
