@@ -45,7 +45,7 @@ from .feature_toggles import FeatureToggles
 from .image_grid import ImageGrid
 from .style import CLASS_COLORS, TARGET_COLORMAP, TRAIN_COLOR, style_plot_item
 from .training_controls import check_box_holds
-from .widgets import hint_label
+from .widgets import hint_label, shrinking
 
 LOADED = "__loaded__"  # combo item data of a dataset set from elsewhere
 REAL_ONLY = tuple(name for name in REAL_DATASETS if name not in SYNTHETIC)  # shipped real data, no generator settings
@@ -215,7 +215,7 @@ class DatasetPanel(QWidget):
         self._split_seed = 0
         self._loaded: tuple[Dataset, dict] | None = None  # the data of the entry at the top of the list
 
-        self.combo = QComboBox()
+        self.combo = shrinking(QComboBox())
         self.combo.setObjectName("datasetCombo")
         tasks_seen: set[str] = set()
         for name in SYNTHETIC:
@@ -251,6 +251,7 @@ class DatasetPanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setObjectName("dataSeedSpin")
         self.seed.setRange(0, 2**31 - 1)
+        self.seed.setMinimumWidth(self.seed.fontMetrics().horizontalAdvance("00000") + 30)  # not the width of 2³¹ − 1
         describe(self.seed, "Data seed", "The random seed that draws the samples: the same seed gives the same data")
         self.regenerate = QPushButton("Regenerate")
         self.regenerate.setObjectName("regenerateButton")

@@ -14,9 +14,8 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
 
 from .accessibility import describe
 from .layer_kinds import KINDS, WEIGHTED, Field, applies, as_pair, kind_of, pair_value, with_defaults
-from .widgets import LogSpinBox
+from .widgets import LogSpinBox, shrinking
 
-MIN_COMBO_CHARACTERS = 10  # a closed list box is at least this wide (e.g. "glorot_un…" in a narrow panel)
 KIND_TIP = "What the layer does; a new kind starts from its own defaults"
 
 
@@ -57,13 +56,6 @@ class PairEditor(QWidget):
         self.rows.setValue(value[0])
         self.columns.setValue(value[1])
         self.blockSignals(False)
-
-
-def shrinking(combo: QComboBox) -> QComboBox:
-    """``combo``, narrower than its longest item when the panel is narrow (the list still shows every item whole)."""
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(MIN_COMBO_CHARACTERS)
-    return combo
 
 
 def field_editor(field: Field, parent: QWidget | None = None) -> QWidget:

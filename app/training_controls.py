@@ -19,7 +19,7 @@ from core.backend import DTYPES, cupy_status
 from core.trainer import ConfigError, TrainingConfig
 
 from .accessibility import describe
-from .widgets import LogSpinBox, hint_label
+from .widgets import LogSpinBox, hint_label, shrinking
 
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 OPTIMIZER_SETTINGS = {"sgd": (), "momentum": ("momentum", "nesterov"), "rmsprop": ("rho",), "adam": ("beta1", "beta2")}
@@ -118,7 +118,7 @@ class TrainingSettings(QWidget):
         self.seed.setObjectName("trainingSeedSpin")
         self.seed.setRange(0, 2**31 - 1)
         describe(self.seed, "Training seed", "Seeds the initial weights, the validation split and the shuffles: same seed, same run")
-        self.standardize = QCheckBox("Standardize inputs (mean 0, std 1)")
+        self.standardize = QCheckBox("Standardize (mean 0, std 1)")
         self.standardize.setObjectName("standardizeCheck")
         describe(self.standardize, "Standardize inputs",
                  "Shift and scale each feature to mean 0 and standard deviation 1 (measured on the training samples)")
@@ -133,7 +133,7 @@ class TrainingSettings(QWidget):
             cupy_item.setEnabled(False)
             cupy_item.setToolTip(f"Not available: {why}")
             self.backend.setToolTip(f"CuPy (GPU) is not available here: {why}")
-        self.precision = QComboBox()
+        self.precision = shrinking(QComboBox())
         self.precision.setObjectName("precisionCombo")
         describe(self.precision, "Precision",
                  "The number type of every weight, activation and gradient. float32: about 7 significant digits, fast. "

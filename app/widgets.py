@@ -6,9 +6,19 @@ import math
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 LADDER = (1.0, 2.0, 3.0, 5.0)  # the values each decade steps through: 0.01, 0.02, 0.03, 0.05, 0.1, …
+
+
+MIN_COMBO_CHARACTERS = 10  # a closed list box is at least this wide (e.g. "glorot_un…" in a narrow panel)
+
+
+def shrinking(combo: QComboBox) -> QComboBox:
+    """``combo``, narrower than its longest item when the panel is narrow (the list still shows every item whole)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(MIN_COMBO_CHARACTERS)
+    return combo
 
 
 class LogSpinBox(QDoubleSpinBox):
