@@ -2,7 +2,7 @@
 (training mode) and backward of each layer on one mini-batch, and the optimizer step.
 
 For the convolutional workloads (C1, C2) this says whether the convolutions, the pooling
-or the dense part is the bottleneck. Times are medians over ``--repeats`` calls, in ms, on
+or the dense part is the bottleneck; for R1, the LSTM's share. Times are medians over ``--repeats`` calls, in ms, on
 the workload's random data (bench_trainer_common.make_data); threads as NumPy's BLAS uses.
 
 Usage (from the repository root)::

@@ -3,7 +3,7 @@
 Measures samples per second (the median over epochs after warm-up) of
 core.network.Network + core.trainer.Trainer (NumPy, float32, SGD, shuffled, no
 validation part) on the workloads of bench_trainer_common.py (dense W1–W4, convolutional
-C1–C2), of a hand-written NumPy MLP on the dense ones (bench_trainer_plain.py, in the
+C1–C2, recurrent R1), of a hand-written NumPy MLP on the dense ones (bench_trainer_plain.py, in the
 engine's process) and, when a Python with torch is given, of the same networks in
 PyTorch, then prints a table with the ratios ours/plain (target ≥ 1) and ours/PyTorch
 against each workload's target, and the time per mini-batch step.
@@ -203,7 +203,7 @@ class Measurement:
 
 @dataclass
 class Result:
-    """Every side's measurements of one workload (``plain`` is None for a convolutional
+    """Every side's measurements of one workload (``plain`` is None for a convolutional or recurrent
     workload, ``torch`` without PyTorch)."""
 
     workload: Workload
@@ -475,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 results.append(measure(workload, ours, torch, args, background))
             except WorkerError as exc:
-                if not workload.convolutional:
+                if workload.dense:
                     raise
                 reason = str(exc).strip().splitlines()[-1]
                 not_run.append(workload.name)

@@ -46,11 +46,12 @@ class Workload:
     """One benchmark network and its data.
 
     Attributes:
-        name: "W1" …, "C1" …
+        name: "W1" …, "C1" …, "R1" …
         sizes: units per layer, input first: (784, 256, 128, 10) is 784 inputs, two hidden
             layers and 10 outputs. In a convolutional workload the input is the flattened
-            image (H·W·C) and the dense layers come after the convolutions and a flatten.
-        hidden_activation: activation of every hidden layer and convolution ("tanh" or "relu").
+            image (H·W·C) and the dense layers come after the convolutions and a flatten; in a
+            recurrent one it is the flattened sequence (T·F) and they come after the LSTM.
+        hidden_activation: activation of every hidden dense layer and convolution ("tanh" or "relu").
         output_activation: "sigmoid" (one unit, binary cross-entropy) or "softmax"
             (k units, categorical cross-entropy).
         samples: training samples per epoch (all of the data; no validation part).
@@ -58,6 +59,9 @@ class Workload:
         target: the ours/PyTorch throughput ratio the engine should reach.
         image: (H, W, C) of a convolutional workload's samples (channels last); None for a dense one.
         filters: per convolution (3×3, stride 1, "same" padding, then a 2×2 max-pooling), its filters.
+        sequence: (T, F) of a recurrent workload's samples (steps, features per step); None otherwise.
+        lstm_units: units of a recurrent workload's LSTM, which reads the sequence and hands its
+            last hidden state h_T to the dense layers.
     """
 
     name: str
@@ -69,10 +73,26 @@ class Workload:
     target: float
     image: tuple[int, int, int] | None = None
     filters: tuple[int, ...] = ()
+    sequence: tuple[int, int] | None = None
+    lstm_units: int = 0
 
     @property
     def convolutional(self) -> bool:
         return self.image is not None
+
+    @property
+    def recurrent(self) -> bool:
+        return self.sequence is not None
+
+    @property
+    def dense(self) -> bool:
+        """Only dense layers (the plain NumPy MLP has these workloads too)."""
+        return not (self.convolutional or self.recurrent)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """One sample's shape as a Dataset holds it: (H, W, C), (T, F) or (inputs,)."""
+        return self.image or self.sequence or (self.sizes[0],)
 
     @property
     def loss(self) -> str:
@@ -90,9 +110,12 @@ class Workload:
         return math.ceil(self.samples / self.batch_size)
 
     def describe(self) -> str:
-        """e.g. ``784-256-128-10 relu/softmax``, ``28×28×1 c16-p-c32-p-10 relu/softmax``."""
-        if not self.convolutional:
+        """e.g. ``784-256-128-10 relu/softmax``, ``28×28×1 c16-p-c32-p-10 relu/softmax``, ``50×8 lstm64-10 softmax``."""
+        if self.dense:
             return "-".join(map(str, self.sizes)) + f" {self.hidden_activation}/{self.output_activation}"
+        if self.recurrent:
+            layers = [f"lstm{self.lstm_units}", *map(str, self.sizes[1:])]
+            return "×".join(map(str, self.sequence)) + " " + "-".join(layers) + f" {self.output_activation}"
         layers = [*(f"c{f}-p" for f in self.filters), *map(str, self.sizes[1:])]
         return "×".join(map(str, self.image)) + " " + "-".join(layers) + f" {self.hidden_activation}/{self.output_activation}"
 
@@ -102,7 +125,9 @@ class Workload:
     @classmethod
     def from_json(cls, data: dict) -> Workload:
         image = tuple(data["image"]) if data.get("image") else None
-        return cls(**{**data, "sizes": tuple(data["sizes"]), "image": image, "filters": tuple(data.get("filters", ()))})
+        sequence = tuple(data["sequence"]) if data.get("sequence") else None
+        return cls(**{**data, "sizes": tuple(data["sizes"]), "image": image, "filters": tuple(data.get("filters", ())),
+                      "sequence": sequence})
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -115,6 +140,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload("C1", (64, 10), "relu", "softmax", samples=1797, batch_size=32, target=2.0, image=(8, 8, 1), filters=(8,)),
         Workload("C2", (784, 10), "relu", "softmax", samples=5000, batch_size=64, target=0.8, image=(28, 28, 1),
                  filters=(16, 32)),
+        Workload("R1", (400, 10), "tanh", "softmax", samples=2048, batch_size=32, target=0.8, sequence=(50, 8), lstm_units=64),
     )
 }
 
@@ -123,7 +149,8 @@ def make_data(workload: Workload, seed: int = DATA_SEED) -> tuple[np.ndarray, np
     """Inputs x (samples, sizes[0]) float32 drawn from N(0, 1), and integer labels
     (samples,) in 0 … classes−1 given by a random linear teacher (argmax of x·T), so the
     task is learnable. The same seed gives the same arrays on both sides. An image
-    workload's x holds each image flattened, row-major, channels last (as a Dataset does)."""
+    workload's x holds each image flattened, row-major, channels last (as a Dataset does);
+    a sequence workload's each sequence flattened step by step (T·F)."""
     import numpy as np  # here, not above: a worker without NumPy must still be able to refuse()
 
     rng = np.random.default_rng(seed)

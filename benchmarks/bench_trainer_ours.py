@@ -28,21 +28,21 @@ from core.trainer import Trainer, TrainingConfig
 
 def network_spec(workload: Workload) -> dict:
     """The workload's network as a core.network spec: per convolution a 3×3 "same" conv2d and a
-    2×2 maxpool2d, a flatten after them, then the dense layers."""
-    sample_shape = workload.image or (workload.sizes[0],)
+    2×2 maxpool2d, a flatten after them (or the LSTM of a recurrent workload), then the dense layers."""
+    recurrent = [{"type": "lstm", "units": workload.lstm_units}] if workload.recurrent else []
     convolutions = [layer for filters in workload.filters for layer in (
         {"type": "conv2d", "filters": filters, "kernel": 3, "padding": "same", "activation": workload.hidden_activation},
         {"type": "maxpool2d", "size": 2})]
     flatten = [{"type": "flatten"}] if workload.convolutional else []
     hidden = [{"type": "dense", "units": u, "activation": workload.hidden_activation} for u in workload.sizes[1:-1]]
     output = {"type": "dense", "units": workload.sizes[-1], "activation": workload.output_activation}
-    return {"input_shape": list(sample_shape), "layers": [*convolutions, *flatten, *hidden, output]}
+    return {"input_shape": list(workload.sample_shape), "layers": [*recurrent, *convolutions, *flatten, *hidden, output]}
 
 
 def load(workload: Workload, seed: int) -> dict[str, Callable[[], None]]:
     """Build the workload's network, data and trainer (and plain MLP); per side, a function that trains one epoch."""
     x, labels = make_data(workload)
-    dataset = make_dataset(x, labels, name=workload.name, sample_shape=workload.image or (workload.sizes[0],))
+    dataset = make_dataset(x, labels, name=workload.name, sample_shape=workload.sample_shape)
     network = Network(network_spec(workload), get_backend("numpy", "float32"), seed)
     config = TrainingConfig(
         loss=workload.loss,
@@ -61,7 +61,7 @@ def load(workload: Workload, seed: int) -> dict[str, Callable[[], None]]:
         if not report.complete:
             raise RuntimeError(f"epoch {report.epoch} did not complete: {report.diverged or 'stopped'}")
 
-    if workload.convolutional:
+    if not workload.dense:
         return {"ours": run_epoch}
     return {"ours": run_epoch, "plain": plain_mlp(workload, x, labels, seed)}
 

@@ -1,7 +1,8 @@
 """The PyTorch side of bench_trainer.py: the same network as an ``nn.Linear`` stack in CPU
 eager mode (a convolutional workload: ``nn.Conv2d(padding="same")`` + ReLU +
 ``nn.MaxPool2d(2)`` per convolution, on NCHW images, then ``nn.Flatten`` and the dense
-layers), float32, ``torch.optim.SGD`` with the same learning rate, the same batch
+layers; a recurrent one: ``nn.LSTM(batch_first=True)`` on (m, T, F), its last hidden state
+h_T into the dense layers), float32, ``torch.optim.SGD`` with the same learning rate, the same batch
 sizes, and a per-epoch shuffle by ``randperm`` and an index gather.
 
 The output activation is fused into the loss as PyTorch recommends (``BCEWithLogitsLoss``
@@ -42,6 +43,10 @@ def load(workload: Workload, seed: int) -> dict[str, Callable[[], None]]:
             channels, height, width = filters, height // 2, width // 2
         layers.append(nn.Flatten())
         sizes[0] = channels * height * width
+    elif workload.recurrent:
+        inputs = inputs.reshape(len(x), *workload.sequence)
+        layers.append(_last_hidden(nn, nn.LSTM(workload.sequence[1], workload.lstm_units, batch_first=True)))
+        sizes[0] = workload.lstm_units
     for fan_in, units in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers += [nn.Linear(fan_in, units), _activation(nn, workload)]
     layers.append(nn.Linear(sizes[-2], sizes[-1]))  # logits; the loss applies the activation
@@ -64,6 +69,21 @@ def load(workload: Workload, seed: int) -> dict[str, Callable[[], None]]:
             optimizer.step()
 
     return {"torch": run_epoch}
+
+
+def _last_hidden(nn, lstm):
+    """A module that runs ``lstm`` over (m, T, F) and returns its last hidden state h_T (m, units)."""
+
+    class LastHidden(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = lstm
+
+        def forward(self, x):
+            _, (h, _) = self.lstm(x)
+            return h[-1]
+
+    return LastHidden()
 
 
 def _activation(nn, workload: Workload):
