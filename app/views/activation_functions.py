@@ -200,12 +200,8 @@ class ActivationFunctionsView(ViewPanel):
         return self.function_combo.currentData(), self.slope_spin.value()
 
     def show_data(self, data: ZDistribution) -> None:
-        if data.reason:
-            self.data = None
-            self.show_reason(data.reason)
+        if not self.keep_or_explain(data):
             return
-        self.data = data
-        self.show_canvas()
         labels = [layer.label for layer in data.layers]
         if labels != self._labels:
             current = self._labels[self.layer_combo.currentIndex()] if 0 <= self.layer_combo.currentIndex() < len(self._labels) else None

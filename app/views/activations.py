@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
 from core.insight import ActivationData
 
 from ..style import TRAIN_COLOR, VAL_COLOR, style_plot_item
-from .common import ViewPanel
+from .common import SampleViewPanel
 
 BAR_LIMIT = 64
 MOST_UNIT_LABELS = 10  # unit numbers written under a bar plot
@@ -77,7 +77,7 @@ class _Bars:
             self.plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (low, high)], [((low + high) / 2, f"{(low + high) / 2:g}")]])
 
 
-class ActivationsView(ViewPanel):
+class ActivationsView(SampleViewPanel):
     sampleChanged = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
@@ -109,15 +109,6 @@ class ActivationsView(ViewPanel):
         self.canvas.clear()
         self.readout.setText("")
         self.show_note("Press Play or step an epoch to see the activations.")
-
-    def set_sample_count(self, count: int) -> None:
-        self.sample_spin.setMaximum(max(count - 1, 0))
-
-    def set_sample(self, index: int) -> None:
-        """Show that sample ``index`` is the one shown (picked elsewhere); emits nothing."""
-        self.sample_spin.blockSignals(True)
-        self.sample_spin.setValue(index)
-        self.sample_spin.blockSignals(False)
 
     def show_data(self, data: ActivationData) -> None:
         self.data = data

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSizePolicy,
+    QSpinBox,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -232,6 +233,17 @@ class ViewPanel(QWidget):
     def show_canvas(self) -> None:
         self.stack.setCurrentWidget(self.canvas)
 
+    def keep_or_explain(self, data) -> bool:
+        """Keep a probe result as ``self.data`` and show the canvas (True), or, when its
+        ``reason`` says the view does not apply, forget the data and show the reason (False)."""
+        if data.reason:
+            self.data = None
+            self.show_reason(data.reason)
+            return False
+        self.data = data
+        self.show_canvas()
+        return True
+
     def showing_note(self) -> bool:
         return self.stack.currentWidget() is self.note
 
@@ -254,3 +266,19 @@ def plot_item(canvas: pg.GraphicsLayoutWidget, bottom: str, left: str, row: int 
     style_plot_item(item, bottom, left)
     item.setMenuEnabled(True)
     return item
+
+
+class SampleViewPanel(ViewPanel):
+    """A view of one chosen sample: ``self.sample_spin`` (made by the subclass) picks it, and
+    the window sets it without the view emitting."""
+
+    sample_spin: QSpinBox
+
+    def set_sample_count(self, count: int) -> None:
+        self.sample_spin.setMaximum(max(count - 1, 0))
+
+    def set_sample(self, index: int) -> None:
+        """Show that sample ``index`` is the one shown (picked elsewhere); emits nothing."""
+        self.sample_spin.blockSignals(True)
+        self.sample_spin.setValue(index)
+        self.sample_spin.blockSignals(False)

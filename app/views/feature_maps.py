@@ -26,7 +26,7 @@ from core.conv_insight import FeatureMapData, shape_text
 
 from ..accessibility import describe
 from ..image_grid import CAPTION_SCALE, ImageGridItem, to_qimage
-from .common import ViewPanel
+from .common import SampleViewPanel
 from .kernels import diverging_rgb, range_text
 
 SECTION_HEIGHT = 110  # pixels at least of each section (its title and maps): more sections scroll
@@ -44,7 +44,7 @@ def input_pixels(image: np.ndarray) -> np.ndarray:
     return (image - low) / (high - low) if high > low else np.zeros_like(image)
 
 
-class FeatureMapsView(ViewPanel):
+class FeatureMapsView(SampleViewPanel):
     """The input and each conv/pooling layer's maps for the chosen sample (see the module
     docstring); ``sampleChanged(index)`` when the user picks another sample in its box."""
 
@@ -82,15 +82,6 @@ class FeatureMapsView(ViewPanel):
         self.clear()
 
     # ----- the sample -----------------------------------------------------------------------------
-    def set_sample_count(self, count: int) -> None:
-        self.sample_spin.setMaximum(max(count - 1, 0))
-
-    def set_sample(self, index: int) -> None:
-        """Show ``index`` in the box without emitting (the window picked it)."""
-        self.sample_spin.blockSignals(True)
-        self.sample_spin.setValue(index)
-        self.sample_spin.blockSignals(False)
-
     # ----- state ----------------------------------------------------------------------------------
     def clear(self) -> None:
         self.data = None
@@ -102,12 +93,8 @@ class FeatureMapsView(ViewPanel):
         self.stack.setCurrentWidget(self.scroll)
 
     def show_data(self, data: FeatureMapData) -> None:
-        if data.reason:
-            self.data = None
-            self.show_reason(data.reason)
+        if not self.keep_or_explain(data):
             return
-        self.data = data
-        self.show_canvas()
         channels = data.image.shape[-1]
         sections = [(f"input {shape_text(data.image.shape)}", 1 if channels in (1, 3) else channels)]
         sections += [(layer.label, layer.maps.shape[-1]) for layer in data.layers]
