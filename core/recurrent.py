@@ -83,6 +83,8 @@ class Recurrent(Layer):
             raise SpecError(f"unknown initializer {initializer!r}; choose one of {', '.join(INITIALIZERS)}")
         self.initializer = initializer
         self._cache: dict[str, Array] = {}  # the last training pass: "x" (T, m, F) time-major, "h" h_0 … h_T (T + 1, m, units), the gates
+        self.record_step_norms = False  # while True, every backward sets step_norms
+        self.step_norms: np.ndarray | None = None  # host float64 (T,): ‖∂L/∂h_{t+1}‖ of the last recorded backward
 
     @property
     def steps(self) -> int:
@@ -126,6 +128,26 @@ class Recurrent(Layer):
     # ----- passes -----------------------------------------------------------------------
     def forward(self, x, training):
         """x (m, T, F) → h_T (m, units), or (m, T, units) with return_sequences."""
+        cache = self._run(x)
+        if training:  # a prediction pass between a training pass and its backward leaves its cache alone
+            self._cache = cache
+        h = cache["h"]
+        return self.backend.xp.ascontiguousarray(h[1:].transpose(1, 0, 2)) if self.return_sequences else h[self.steps]
+
+    def trace(self, x: Array) -> dict[str, np.ndarray]:
+        """A prediction pass over x (m, T, F) that keeps what each step computed: host arrays
+        (m, T, units) by name, "h" (h_1 … h_T) and the gates (:meth:`_traced`). The training
+        pass's cache and the gradients stay as they were."""
+        cache = self._run(x)
+        named = {"h": cache["h"][1:], **self._traced(cache)}
+        return {name: np.ascontiguousarray(self.backend.to_host(a).transpose(1, 0, 2)) for name, a in named.items()}
+
+    def _traced(self, cache: dict[str, Array]) -> dict[str, Array]:
+        """The gates of a pass's ``cache`` by name, each time-major (T, m, units)."""
+        return {}
+
+    def _run(self, x: Array) -> dict[str, Array]:
+        """The loop over time for x (m, T, F): the pass's cache (see ``_cache``)."""
         xp, dtype = self.backend.xp, self.backend.dtype
         m, steps = x.shape[0], self.steps
         x_tm = xp.ascontiguousarray(x.transpose(1, 0, 2))
@@ -136,12 +158,11 @@ class Recurrent(Layer):
         ut = self.params["U"].T
         for t in range(steps):
             h[t + 1] = self._step(t, inputs[t], h[t], ut, cache)
-        if training:  # a prediction pass between a training pass and its backward leaves its cache alone
-            self._cache = cache
-        return xp.ascontiguousarray(h[1:].transpose(1, 0, 2)) if self.return_sequences else h[steps]
+        return cache
 
     def backward(self, grad, need_input_grad, grad_is_dz=False):
-        """dL/d(output) (m, units) or (m, T, units) → the parameters' gradients and dL/dx (m, T, F)."""
+        """dL/d(output) (m, units) or (m, T, units) → the parameters' gradients and dL/dx (m, T, F);
+        with ``record_step_norms``, also ``step_norms``."""
         xp = self.backend.xp
         steps, m = self.steps, grad.shape[0]
         d_out = grad.transpose(1, 0, 2) if self.return_sequences else None
@@ -149,15 +170,20 @@ class Recurrent(Layer):
         d_recurrent = d_inputs if not self.recurrent_bias else xp.empty_like(d_inputs)
         dh = xp.zeros((m, self.units), self.backend.dtype)
         u, cache = self.params["U"], self._cache
+        norms = xp.empty(steps, self.backend.dtype) if self.record_step_norms else None
         for t in range(steps - 1, -1, -1):
             if self.return_sequences:
                 dh += d_out[t]
             elif t == steps - 1:
                 dh += grad
+            if norms is not None:
+                norms[t] = xp.linalg.norm(dh)
             dh_direct = self._step_back(t, dh, d_inputs[t], d_recurrent[t], cache)
             dh = d_recurrent[t] @ u
             if dh_direct is not None:
                 dh += dh_direct
+        if norms is not None:
+            self.step_norms = self.backend.to_host(norms).astype(np.float64)
         rows = steps * m
         flat_inputs, flat_recurrent = d_inputs.reshape(rows, self.width), d_recurrent.reshape(rows, self.width)
         xp.dot(flat_inputs.T, cache["x"].reshape(rows, self.features), out=self.grads["W"])
@@ -240,6 +266,10 @@ class LSTM(Recurrent):
         return {"gates": xp.empty((steps, m, self.width), dtype), "c": xp.zeros((steps + 1, m, self.units), dtype),
                 "tanh_c": xp.empty((steps, m, self.units), dtype)}
 
+    def _traced(self, cache):
+        u, a = self.units, cache["gates"]
+        return {"i": a[..., :u], "f": a[..., u: 2 * u], "g": a[..., 2 * u: 3 * u], "o": a[..., 3 * u:], "c": cache["c"][1:]}
+
     def _step(self, t, inputs, h_prev, ut, cache):
         xp, u = self.backend.xp, self.units
         a, cells, tanh_c = cache["gates"][t], cache["c"], cache["tanh_c"][t]
@@ -283,6 +313,10 @@ class GRU(Recurrent):
         """gates: r, z, n after their activations (T, m, 3·units); hn: U_n·h_{t−1} + bh_n (T, m, units)."""
         xp, dtype = self.backend.xp, self.backend.dtype
         return {"gates": xp.empty((steps, m, self.width), dtype), "hn": xp.empty((steps, m, self.units), dtype)}
+
+    def _traced(self, cache):
+        u, a = self.units, cache["gates"]
+        return {"r": a[..., :u], "z": a[..., u: 2 * u], "n": a[..., 2 * u:]}
 
     def _step(self, t, inputs, h_prev, ut, cache):
         xp, u = self.backend.xp, self.units

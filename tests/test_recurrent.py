@@ -119,26 +119,36 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def reference(kind: str, p: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Every h_t (m, T, units) by the issue's formulas, one sample at a time, float64."""
+def reference(kind: str, p: dict[str, np.ndarray], x: np.ndarray, nudge: tuple[int, np.ndarray] | None = None,
+              gates: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Every h_t (m, T, units) by the issue's formulas, one sample at a time, float64.
+    ``nudge`` (t, δ (m, units)) adds δ to h_{t+1} before the later steps read it; ``gates``, when
+    given, receives each step's gate values by name, (m, T, units) (LSTM also the cell c)."""
     u = p["U"].shape[1]
     out = np.zeros((x.shape[0], x.shape[1], u))
+    names = {"rnn": (), "lstm": ("i", "f", "g", "o", "c"), "gru": ("r", "z", "n")}[kind]
+    for name in names if gates is not None else ():
+        gates[name] = np.zeros_like(out)
     for s, sample in enumerate(x):
         h, c = np.zeros(u), np.zeros(u)
         for t, xt in enumerate(sample):
             if kind == "rnn":
-                h = np.tanh(p["W"] @ xt + p["U"] @ h + p["b"])
+                h, values = np.tanh(p["W"] @ xt + p["U"] @ h + p["b"]), ()
             elif kind == "lstm":
                 a = p["W"] @ xt + p["U"] @ h + p["b"]
                 i, f, g, o = sigmoid(a[:u]), sigmoid(a[u:2 * u]), np.tanh(a[2 * u:3 * u]), sigmoid(a[3 * u:])
                 c = f * c + i * g
-                h = o * np.tanh(c)
+                h, values = o * np.tanh(c), (i, f, g, o, c)
             else:
                 gx, gh = p["W"] @ xt + p["b"], p["U"] @ h + p["bh"]
                 r, z = sigmoid(gx[:u] + gh[:u]), sigmoid(gx[u:2 * u] + gh[u:2 * u])
                 n = np.tanh(gx[2 * u:] + r * gh[2 * u:])
-                h = (1 - z) * n + z * h
+                h, values = (1 - z) * n + z * h, (r, z, n)
+            if nudge is not None and nudge[0] == t:
+                h = h + nudge[1][s]
             out[s, t] = h
+            for name, value in zip(names, values, strict=True) if gates is not None else ():
+                gates[name][s, t] = value
     return out
 
 
@@ -279,6 +289,93 @@ def test_a_prediction_between_a_training_pass_and_its_backward_changes_no_gradie
     layer.forward(sequences(5)[:1], False)  # another batch, another size
     np.testing.assert_array_equal(layer.backward(weights, True), expected[0])
     np.testing.assert_array_equal(net.grads, expected[1])
+
+
+# ----- trace and step norms (the views' API) ----------------------------------------------------------
+def nudged_network(kind: str, sequences_out: bool = True) -> Network:
+    net = network([{"type": kind, "units": UNITS, "return_sequences": sequences_out}])
+    net.params[:] += np.random.default_rng(6).standard_normal(net.params.size) * 0.3
+    return net
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_trace_gives_every_steps_hidden_state_and_gates_by_the_formulas(kind):
+    x, net = sequences(3), nudged_network(kind, sequences_out=False)
+    layer, gates = net.layers[0], {}
+    expected = reference(kind, net.parameters_by_layer()[0], x, gates=gates)
+    traced = layer.trace(x)
+    assert set(traced) == {"h", *gates}
+    for name, values in traced.items():
+        assert type(values) is np.ndarray and values.shape == (SAMPLES, STEPS, UNITS), name
+        np.testing.assert_allclose(values, expected if name == "h" else gates[name], rtol=1e-12, atol=1e-12, err_msg=name)
+    np.testing.assert_array_equal(traced["h"][:, -1], layer.forward(x, False))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_trace_between_a_training_pass_and_its_backward_changes_no_gradient(kind):
+    net = nudged_network(kind)
+    layer, x, weights = net.layers[0], sequences(4), np.random.default_rng(2).standard_normal((SAMPLES, STEPS, UNITS))
+    layer.record_step_norms = True
+    layer.forward(x, True)
+    expected = layer.backward(weights, True).copy(), net.grads.copy(), layer.step_norms.copy()
+    layer.forward(x, True)
+    layer.trace(sequences(5)[:1])  # another batch, another size
+    np.testing.assert_array_equal(layer.backward(weights, True), expected[0])
+    np.testing.assert_array_equal(net.grads, expected[1])
+    np.testing.assert_array_equal(layer.step_norms, expected[2])
+
+
+@pytest.mark.parametrize("sequences_out", [False, True])
+@pytest.mark.parametrize("kind", KINDS)
+def test_step_norms_are_the_norms_of_dl_dh_by_finite_differences(kind, sequences_out):
+    """L = Σ output ⊙ weights; ∂L/∂h_{t+1} by nudging h_{t+1} in the float64 reference (its effect
+    on L directly and through every later step), central differences."""
+    net, x = nudged_network(kind, sequences_out), sequences(6)
+    layer, p = net.layers[0], net.parameters_by_layer()[0]
+    weights = np.random.default_rng(8).standard_normal((SAMPLES, *net.output_shape))
+    assert layer.step_norms is None
+    layer.forward(x, True)
+    layer.backward(weights, True)
+    assert layer.step_norms is None  # nothing recorded while the flag is off
+
+    def loss(nudge: tuple[int, np.ndarray]) -> float:
+        h = reference(kind, p, x, nudge)
+        return float(((h if sequences_out else h[:, -1]) * weights).sum())
+
+    expected = np.empty(STEPS)
+    for t in range(STEPS):
+        grad = np.empty((SAMPLES, UNITS))
+        for k in np.ndindex(grad.shape):
+            bump = np.zeros_like(grad)
+            bump[k] = 1e-6
+            grad[k] = (loss((t, bump)) - loss((t, -bump))) / 2e-6
+        expected[t] = np.linalg.norm(grad)
+    layer.record_step_norms = True
+    layer.forward(x, True)
+    layer.backward(weights, True)
+    assert layer.step_norms.dtype == np.float64 and layer.step_norms.shape == (STEPS,)
+    np.testing.assert_allclose(layer.step_norms, expected, rtol=1e-6)
+    if not sequences_out:
+        assert layer.step_norms[-1] == pytest.approx(np.linalg.norm(weights))  # only the output reaches h_T
+
+
+def test_a_simple_rnns_step_norms_vanish_back_through_time_where_an_lstms_with_its_forget_gate_open_do_not():
+    """50 steps. The LSTM's forget-gate biases are set to 3 (f ≈ 0.95): at PyTorch's initial
+    biases of 0, f ≈ 0.5 and an untrained LSTM's gradient halves, or less, every step back."""
+    x, fractions = np.random.default_rng(0).standard_normal((8, 50, 2)), {}
+    for kind in ("rnn", "lstm"):
+        net = network([{"type": kind, "units": 8}], input_shape=(50, 2))
+        layer = net.layers[0]
+        if kind == "lstm":
+            layer.params["b"][8:16] = 3.0
+        layer.record_step_norms = True
+        out = layer.forward(x, True)
+        layer.backward(np.random.default_rng(1).standard_normal(out.shape), False)
+        norms = layer.step_norms
+        fractions[kind] = norms[0] / norms[-1]
+        if kind == "rnn":
+            assert (np.diff(norms.reshape(5, 10).mean(axis=1)) > 0).all()  # decays step after step going back
+    assert fractions["rnn"] < 1e-3 and fractions["lstm"] > 100 * fractions["rnn"], fractions
 
 
 # ----- sequence data through the trainer -----------------------------------------------------------
