@@ -4,10 +4,13 @@ The input layer comes from the data and the output layer from its task
 (``core.data.suggested_head``); the user edits the hidden layers in between and may
 override the output activation, the output initializer and the loss. Each kind of layer has
 its own settings (app.layer_kinds: dense units, a convolution's filters and kernel, a pooling
-window, …): the table shows a layer's kind, size, activation, initializer and output shape,
-and the box under it every setting of the selected layer. The kinds offered depend on the
-data: images (H, W, C) get Conv2D, pooling, Flatten and BatchNorm besides Dense and Dropout;
-a row of features gets Dense, Dropout and BatchNorm. Every layer's output shape is inferred
+window, a recurrent layer's units and return sequences, …): the table shows a layer's kind,
+size, activation, initializer and output shape, and the box under it every setting of the
+selected layer. The kinds offered depend on the data: images (H, W, C) get Conv2D, pooling,
+Flatten and BatchNorm besides Dense and Dropout; sequences (T, F) get SimpleRNN, LSTM and GRU
+besides Dense and Dropout, and token ids (data whose meta has "tokens", the vocabulary size)
+an Embedding too, whose vocabulary starts as the data's; a row of features gets Dense,
+Dropout and BatchNorm. Every layer's output shape is inferred
 as the engine builds it (core.layer_types.input_shape_for for the input), and the first
 layer that cannot be built says why in one line under the table. The builder only edits and shows: it emits
 ``architectureChanged``, the window builds the network, and the builder then shows the
@@ -66,6 +69,7 @@ from .layer_kinds import (
     edited,
     kind_of,
     layer_shapes,
+    named_layer,
     new_layer,
     offered_kinds,
     settings_text,
@@ -81,11 +85,13 @@ __all__ = ["ACTIVATION", "DEFAULT_SLOPE", "INITIALIZER", "LOSS_TITLES", "OUTPUT"
 TYPE, SIZE, ACTIVATION, OUTPUT, INITIALIZER = range(5)  # the initializer last: in a narrow panel it is the one cut short
 HEADERS = ("Type", "Size", "Activation", "Output", "Initializer")
 COLUMN_KEYS = {ACTIVATION: "activation", INITIALIZER: "initializer"}  # the field a column edits (SIZE: the kind's size_field)
-TYPE_TIP = "What the layer does: Dense, Dropout, and for images Conv2D, MaxPool2D, AvgPool2D, Flatten; BatchNorm for both"
-OUTPUT_TIP = "The shape of the layer's output for one sample: height×width×channels for an image, units for a row"
+TYPE_TIP = ("What the layer does: Dense, Dropout; for images Conv2D, MaxPool2D, AvgPool2D, Flatten; BatchNorm for images and "
+            "rows; for sequences SimpleRNN, LSTM, GRU, and Embedding for token ids")
+OUTPUT_TIP = ("The shape of the layer's output for one sample: height×width×channels for an image, steps×units for a sequence, "
+              "units for a row")
 LOSS_TITLES = {"mse": "mean squared error", "binary_crossentropy": "binary cross-entropy", "categorical_crossentropy": "categorical cross-entropy"}
 NEW_DENSE = new_layer("dense")
-LAYER_PREFIX = re.compile(r"^layer \d+ \([^)]*\): ")  # how a network's SpecError names its layer
+LAYER_PREFIX = re.compile(r"^layer \d+ \([^)]*\): ")  # how a network's SpecError names its layer (app.layer_kinds.named_layer)
 BUTTON_PADDING = 24  # px beside a button's text when the panel is too narrow for the style's minimum button width
 PROBLEM_COLOR = "#b3261e"
 # hidden layer specs, output activation override, loss override, output initializer override (None: the task's suggestion)
@@ -124,8 +130,10 @@ def architecture_of(spec: dict, dataset: Dataset, loss: str | None) -> Architect
     declared = spec.get("input_shape")
     expected = list(input_shape_for(dataset.sample_shape, layers))
     if declared is not None and declared != expected:
-        data = (f"{dataset.n_features} feature{'s' if dataset.n_features != 1 else ''}" if not dataset.is_image else
-                f"{'×'.join(map(str, dataset.sample_shape))} images, which these layers take as {expected}")
+        data = (f"{'×'.join(map(str, dataset.sample_shape))} images, which these layers take as {expected}" if dataset.is_image
+                else f"sequences of {dataset.sample_shape[0]} steps × {dataset.sample_shape[1]} features, which these layers "
+                f"take as {expected}" if dataset.is_sequence
+                else f"{dataset.n_features} feature{'s' if dataset.n_features != 1 else ''}")
         raise ConfigError(f"network.input_shape: the network takes {declared} inputs but the data has {data}")
     output = layers[-1] if layers else head
     if output.get("type") != "dense" or output.get("units", head["units"]) != head["units"]:
@@ -184,11 +192,19 @@ class LayerDelegate(QStyledItemDelegate):
 
 def input_text(dataset: Dataset, input_shape: tuple[int, ...]) -> str:
     """What the network's input is: "Input: 8×8 images, 8×8×1 = 64 values, as images" (or
-    "flattened" for a network of dense layers only), or the features of tabular data."""
+    "flattened" for a network of dense layers only), "Input: sequences of 30 steps × 2
+    features, as sequences" (or flattened), "Input: 40 token ids per sample (vocabulary 65)",
+    or the features of tabular data."""
     if dataset.is_image:
         taken = "as images" if len(input_shape) > 1 else "flattened: a network of only dense layers"
         return (f"Input: {image_size_text(dataset.sample_shape)} images, {'×'.join(map(str, dataset.sample_shape))} = "
                 f"{dataset.n_features} values, {taken}")
+    if dataset.is_sequence:
+        steps, features = dataset.sample_shape
+        taken = "as sequences" if len(input_shape) > 1 else f"flattened: {dataset.n_features} values, no recurrent layer"
+        return f"Input: sequences of {steps} step{'s' if steps != 1 else ''} × {features} feature{'s' if features != 1 else ''}, {taken}"
+    if "tokens" in dataset.meta:
+        return f"Input: {dataset.n_features} token ids per sample (vocabulary {dataset.meta['tokens']})"
     features = ", ".join(dataset.feature_names[:6]) + (", …" if dataset.n_features > 6 else "")
     return f"Input: {dataset.n_features} feature{'s' if dataset.n_features != 1 else ''} ({features})"
 
@@ -379,8 +395,10 @@ class LayerBuilder(QWidget):
         self._fill_head()
 
     def offered_kinds(self) -> list[str]:
-        """The layer kinds the data takes (every one for images; dense, dropout and batchnorm for a row of features)."""
-        return offered_kinds(self._dataset.sample_shape if self._dataset is not None else (1,))
+        """The layer kinds the data takes (app.layer_kinds.offered_kinds: by its sample shape, and whether it holds token ids)."""
+        if self._dataset is None:
+            return offered_kinds((1,))
+        return offered_kinds(self._dataset.sample_shape, "tokens" in self._dataset.meta)
 
     def kinds_for(self, row: int) -> list[str]:
         """The kinds hidden layer ``row`` may become: those offered, and its own."""
@@ -432,8 +450,9 @@ class LayerBuilder(QWidget):
             rows.append((f"{row.index}. {row.label}", f"(None, {', '.join(map(str, row.output_shape))})", f"{row.parameters:,}",
                          f"{shapes} = {row.parameters:,} parameters" if shapes else "no parameters"))
         self.summary.setRowCount(len(rows))
-        input_tip = ("The input layer: an image per sample (height, width, channels)" if len(network.input_shape) == 3
-                     else "The input layer: one value per feature") + "; None stands for any number of samples m"
+        input_tip = {3: "The input layer: an image per sample (height, width, channels)",
+                     2: "The input layer: a sequence per sample (steps, features)"}.get(
+            len(network.input_shape), "The input layer: one value per feature") + "; None stands for any number of samples m"
         for r, (label, shape, count, tip) in enumerate(rows):
             for c, text in enumerate((label, shape, count)):
                 item = QTableWidgetItem(text)
@@ -453,8 +472,7 @@ class LayerBuilder(QWidget):
         self.totals.setText("")
         self.problem.setText(f"<b>This network cannot be trained:</b> {message}")
         self.problem.show()
-        match = re.match(r"layer (\d+)", message)
-        self._mark_row(int(match.group(1)) - 1 if match else None)
+        self._mark_row(named_layer(message))
 
     # ----- editing ----------------------------------------------------------------------------------
     def _fill_table(self, select: int) -> None:
@@ -589,7 +607,7 @@ class LayerBuilder(QWidget):
 
     def _change(self, row: int, key: str, value: object) -> None:
         """Set ``key`` of hidden layer ``row`` (a new kind starts from its defaults) and say so when it changed."""
-        layer = edited(self._hidden[row], key, value)
+        layer = edited(self._hidden[row], key, value, self._dataset.meta if self._dataset is not None else None)
         if layer == self._hidden[row]:
             return
         self._hidden[row] = layer

@@ -10,7 +10,7 @@ as the spec keeps it, None to leave an optional field out) and the builder chang
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from .accessibility import describe
 from .layer_kinds import KINDS, WEIGHTED, Field, applies, as_pair, kind_of, pair_value, with_defaults
@@ -59,14 +59,15 @@ class PairEditor(QWidget):
 
 
 def field_editor(field: Field, parent: QWidget | None = None) -> QWidget:
-    """The control for ``field``: a list of its choices, a number box in its range, or a
-    rows × columns pair; named, described, and set to the field's range (:func:`configure`)."""
+    """The control for ``field``: a list of its choices, a number box in its range, a check
+    box, or a rows × columns pair; named, described, and set to the field's range or choices (:func:`configure`)."""
     if field.editor == "choice":
         editor = QComboBox(parent)
-        for value in field.choices:
-            editor.addItem(value, value)
         editor.setObjectName(_name(field, "Combo"))
         shrinking(editor)
+    elif field.editor == "bool":
+        editor = QCheckBox(parent)
+        editor.setObjectName(_name(field, "Check"))
     elif field.editor == "pair":
         editor = PairEditor(field, parent)
         editor.setObjectName(_name(field, "Pair"))
@@ -82,9 +83,17 @@ def field_editor(field: Field, parent: QWidget | None = None) -> QWidget:
 
 
 def configure(editor: QWidget, field: Field) -> None:
-    """Give ``editor`` the range of ``field`` (an optional field's lowest value says what leaving it out means), without emitting."""
+    """Give ``editor`` the range of ``field`` (an optional field's lowest value says what leaving it out means) or its
+    choices, and its tooltip, without emitting."""
     editor.blockSignals(True)
-    if isinstance(editor, LogSpinBox):
+    if field.editor != "pair":
+        editor.setToolTip(field.tip)
+    if isinstance(editor, QComboBox):
+        if [editor.itemData(i) for i in range(editor.count())] != list(field.choices):
+            editor.clear()
+            for value in field.choices:
+                editor.addItem(value, value)
+    elif isinstance(editor, LogSpinBox):
         editor.setRange(field.minimum, field.maximum)
     elif isinstance(editor, QDoubleSpinBox):
         editor.setDecimals(field.decimals)
@@ -105,6 +114,8 @@ def set_editor_value(editor: QWidget, field: Field, value: object) -> None:
     editor.blockSignals(True)
     if isinstance(editor, QComboBox):
         editor.setCurrentIndex(max(0, editor.findData(value)))
+    elif isinstance(editor, QCheckBox):
+        editor.setChecked(bool(value))
     elif isinstance(editor, PairEditor):
         editor.setValue(as_pair(value))
     elif value is None:
@@ -118,6 +129,8 @@ def editor_value(editor: QWidget, field: Field) -> object:
     """The value ``editor`` holds, as the spec keeps it (None: an optional field left out)."""
     if isinstance(editor, QComboBox):
         return editor.currentData()
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
     if isinstance(editor, PairEditor):
         return pair_value(editor.value())
     if isinstance(editor, QSpinBox):
@@ -128,7 +141,7 @@ def editor_value(editor: QWidget, field: Field) -> object:
 class LayerSettings(QGroupBox):
     """Every setting of one hidden layer: its kind, then the fields of that kind (a slope
     only while the activation is leaky_relu). One control per field key and editor across
-    the kinds, shown while the layer's kind has that field."""
+    the kinds, shown while the layer's kind has that field (a list of choices gets that kind's)."""
 
     edited = Signal(str, object)  # key, value (None: leave an optional field out); key "type" for a new kind
 
@@ -147,7 +160,8 @@ class LayerSettings(QGroupBox):
         self.editors: dict[tuple[str, str], QWidget] = {}
         self.labels: dict[tuple[str, str], QLabel] = {}
         fields = [field for kind in KINDS.values() for field in kind.fields]
-        for field in sorted(fields, key=lambda f: f in WEIGHTED):  # each kind's size settings first, then activation and initializer
+        weighted = {f.key for f in WEIGHTED}
+        for field in sorted(fields, key=lambda f: f.key in weighted):  # each kind's size settings first, then activation and initializer
             slot = (field.key, field.editor)
             if slot in self.editors:
                 continue
@@ -165,7 +179,8 @@ class LayerSettings(QGroupBox):
             if field is not None:
                 self.edited.emit(field.key, editor_value(editor, field))
 
-        signal = editor.activated if isinstance(editor, QComboBox) else editor.valueChanged
+        signal = (editor.activated if isinstance(editor, QComboBox) else editor.toggled if isinstance(editor, QCheckBox)
+                  else editor.valueChanged)
         signal.connect(report)
 
     def editor(self, key: str) -> QWidget:
