@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.files import FileFormatError
 
+from ..accessibility import describe
 from ..plot_export import ask_export_plot, export_plot
 
 
@@ -269,10 +270,25 @@ def plot_item(canvas: pg.GraphicsLayoutWidget, bottom: str, left: str, row: int 
 
 
 class SampleViewPanel(ViewPanel):
-    """A view of one chosen sample: ``self.sample_spin`` (made by the subclass) picks it, and
-    the window sets it without the view emitting."""
+    """A view of one chosen sample: ``self.sample_spin`` (made by the subclass, or by
+    :meth:`add_sample_box`) picks it, and the window sets it without the view emitting."""
 
+    sampleChanged = Signal(int)  # the user picked another sample in the view's box
     sample_spin: QSpinBox
+
+    def add_sample_box(self, what: str) -> None:
+        """A "Sample" box first in the header (``self.sample_spin``, objectName ``{name}SampleSpin``)
+        that emits ``sampleChanged``; ``what`` ends its description ("whose hidden states are shown")."""
+        label = QLabel("Sample")
+        self.sample_spin = QSpinBox()
+        self.sample_spin.setObjectName(f"{self.name}SampleSpin")
+        describe(self.sample_spin, f"Sample {what}",
+                 f"The sample (row of the data set, from 0) {what}: the one the inspector shows too")
+        label.setBuddy(self.sample_spin)
+        self.sample_spin.setRange(0, 0)
+        self.sample_spin.valueChanged.connect(self.sampleChanged)
+        self.header.insertWidget(0, label)
+        self.header.insertWidget(1, self.sample_spin)
 
     def set_sample_count(self, count: int) -> None:
         self.sample_spin.setMaximum(max(count - 1, 0))

@@ -11,11 +11,12 @@ weights-and-gradients view also takes every epoch report.
 
 The default layout (also "Reset layout"), in two rows::
 
-    Loss                                        | Decision boundary · Regression fit · Loss surface ·
-                                                |   Gradient descent (1-D)
+    Loss                                        | Decision boundary · Regression fit · Forecast ·
+                                                |   Loss surface · Gradient descent (1-D)
     Accuracy · Confusion matrix · Misclassified | Weights · Inspector · Network graph · Activations ·
       images · Layers · Runs                    |   Activation functions · Weights and gradients ·
-                                                |   Kernels · Feature maps
+                                                |   Kernels · Feature maps · Hidden state ·
+                                                |   Gradient through time · Sampled text
 
 Every plot can be exported (:meth:`ViewRegistry.exportable_plots`, :mod:`app.plot_export`).
 
@@ -36,6 +37,7 @@ from core.data import Dataset
 from core.inspection import InspectorProbe
 from core.loss_surface import LossSurfaceProbe
 from core.misclassified import MisclassifiedProbe
+from core.sequence_insight import ForecastProbe, HiddenStateProbe, SampledTextProbe, forecast_setup, step_gradient_data
 from core.z_distribution import ZDistributionProbe
 
 from ..history import RunHistory
@@ -51,6 +53,8 @@ from .common import is_shown
 from .confusion import ConfusionView
 from .descent_1d import DescentView
 from .feature_maps import FeatureMapsView
+from .forecast import ForecastView
+from .hidden_state import HiddenStateView
 from .inspector import InspectorView
 from .kernels import KernelsView
 from .loss_surface import LossSurfaceView
@@ -58,12 +62,14 @@ from .misclassified import MisclassifiedView
 from .network_graph import NetworkGraphView
 from .regression_fit import RegressionFitView
 from .runs_table import RunsTable
+from .sampled_text import SampledTextView
+from .step_gradients import StepGradientsView
 from .weight_history import WeightHistoryView
 from .weights import WeightHeatmap
 
 PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
-LAYOUT_VERSION = 6  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent, activation functions; 5: misclassified;
-# 6: kernels, feature maps
+LAYOUT_VERSION = 7  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent, activation functions; 5: misclassified;
+# 6: kernels, feature maps; 7: hidden state, gradient through time, forecast, sampled text
 LAYOUT_KEY = "views/layout"
 TOP_ROW_SHARE = 0.6  # of the view area's height
 LOSS_SHARE = 0.55  # of the top row's width
@@ -88,7 +94,8 @@ class ViewRegistry(QObject):
     Attributes (the views, for the window and tests): ``loss_plot``, ``metric_plot``,
     ``weights``, ``layer_stats``, ``boundary``, ``confusion``, ``fit``, ``graph``,
     ``activations``, ``weight_history``, ``runs`` (the runs table), ``kernels``,
-    ``feature_maps``; ``entries`` by name and ``docks`` by name.
+    ``feature_maps``, ``hidden_state``, ``step_gradients``, ``forecast``, ``sampled_text``; ``entries`` by
+    name and ``docks`` by name.
     """
 
     def __init__(self, area: ViewArea, controller: TrainerController, scheduler: RedrawScheduler, history: RunHistory) -> None:
@@ -113,11 +120,16 @@ class ViewRegistry(QObject):
         self.descent = DescentView()
         self.kernels = KernelsView()
         self.feature_maps = FeatureMapsView()
+        self.hidden_state = HiddenStateView()
+        self.step_gradients = StepGradientsView()
+        self.forecast = ForecastView()
+        self.sampled_text = SampledTextView()
         self._activation_probe = insight.ActivationProbe()
         entries = [
             ViewEntry("loss", "Loss", self.loss_plot),
             ViewEntry("boundary", "Decision boundary", self.boundary, Probe("boundary", insight.BoundaryProbe(), PROBE_SECONDS)),
             ViewEntry("regressionFit", "Regression fit", self.fit, Probe("regressionFit", insight.fit_data, PROBE_SECONDS)),
+            ViewEntry("forecast", "Forecast", self.forecast, Probe("forecast", ForecastProbe(), PROBE_SECONDS)),
             ViewEntry("metric", "Accuracy", self.metric_plot),
             ViewEntry("confusion", "Confusion matrix", self.confusion, Probe("confusion", insight.confusion_data, PROBE_SECONDS)),
             ViewEntry("misclassified", "Misclassified images", self.misclassified,
@@ -134,6 +146,10 @@ class ViewRegistry(QObject):
             ViewEntry("inspector", "Inspector", self.inspector, Probe("inspector", InspectorProbe(), PROBE_SECONDS)),
             ViewEntry("kernels", "Kernels", self.kernels, Probe("kernels", KernelProbe(), PROBE_SECONDS)),
             ViewEntry("featureMaps", "Feature maps", self.feature_maps, Probe("featureMaps", FeatureMapProbe(), PROBE_SECONDS)),
+            ViewEntry("hiddenState", "Hidden state", self.hidden_state, Probe("hiddenState", HiddenStateProbe(), PROBE_SECONDS)),
+            ViewEntry("stepGradients", "Gradient through time", self.step_gradients,
+                      Probe("stepGradients", step_gradient_data, PROBE_SECONDS)),
+            ViewEntry("sampledText", "Sampled text", self.sampled_text, Probe("sampledText", SampledTextProbe(), PROBE_SECONDS)),
             ViewEntry("lossSurface", "Loss surface", self.loss_surface, Probe("lossSurface", LossSurfaceProbe(), PROBE_SECONDS)),
             ViewEntry("descent1d", "Gradient descent (1-D)", self.descent),
         ]
@@ -149,11 +165,13 @@ class ViewRegistry(QObject):
         self.docks = {name: entry.dock for name, entry in self.entries.items()}
         self._place_default()
         self._default_state = area.saveState(LAYOUT_VERSION)
-        self.sample = 0  # the dataset's sample the inspector, the activations and the feature maps show, picked in any of them
-        for signal in (self.activations.sampleChanged, self.inspector.sampleChanged, self.feature_maps.sampleChanged,
+        self.sample = 0  # the dataset's sample the inspector, the activations and the other sample views show, picked in any of them
+        for signal in (*(view.sampleChanged for view in self._sample_views()), self.inspector.sampleChanged,
                        self.boundary.samplePicked, self.fit.samplePicked):
             signal.connect(self.pick_sample)
         self.kernels.layerChosen.connect(lambda layer: controller.configure_probe("kernels", layer=layer))
+        self.hidden_state.layerChosen.connect(lambda layer: controller.configure_probe("hiddenState", layer=layer))
+        self.sampled_text.temperatureChanged.connect(lambda value: controller.configure_probe("sampledText", temperature=value))
         self.runs.edited.connect(scheduler.schedule)  # the plots draw the runs shown, by their names
         self.loss_surface.configureProbe.connect(lambda attributes: controller.configure_probe("lossSurface", **attributes))
         self.graph.unitHovered.connect(lambda unit: controller.configure_probe("boundary", unit=unit))
@@ -182,9 +200,10 @@ class ViewRegistry(QObject):
         area.splitDockWidget(docks["loss"], docks["metric"], Qt.Orientation.Vertical)
         area.splitDockWidget(docks["loss"], docks["boundary"], Qt.Orientation.Horizontal)
         area.splitDockWidget(docks["metric"], docks["weights"], Qt.Orientation.Horizontal)
-        for front, behind in (("boundary", ("regressionFit", "lossSurface", "descent1d")), ("metric", ("confusion", "misclassified", "layers", "runs")),
+        for front, behind in (("boundary", ("regressionFit", "forecast", "lossSurface", "descent1d")),
+                              ("metric", ("confusion", "misclassified", "layers", "runs")),
                               ("weights", ("inspector", "networkGraph", "activations", "activationFunctions", "weightHistory",
-                                           "kernels", "featureMaps"))):
+                                           "kernels", "featureMaps", "hiddenState", "stepGradients", "sampledText"))):
             for name in behind:  # always onto the group's first dock: Qt leaves a stray tab bar otherwise
                 area.tabifyDockWidget(docks[front], docks[name])
         for name in ("boundary", "metric", "weights"):
@@ -233,20 +252,28 @@ class ViewRegistry(QObject):
         for entry in self.entries.values():
             if entry.name != "layers":
                 entry.view.new_run()
-        for view in (self.activations, self.feature_maps):
+        for view in self._sample_views():
             view.set_sample_count(dataset.n_samples if dataset is not None else 0)
         self.inspector.set_dataset(dataset)
         if dataset is not None:
-            self._bring_forward_the_task_view(dataset.task)
+            self._bring_forward_the_task_view(dataset)
             self.pick_sample(min(self.sample, dataset.n_samples - 1))
         self.scheduler.schedule()
 
-    def _bring_forward_the_task_view(self, task: str) -> None:
-        """The decision boundary in front for classification, the regression fit for regression,
-        when the other of the two is the one in front of their tab group."""
-        wanted, other = ("regressionFit", "boundary") if task == "regression" else ("boundary", "regressionFit")
-        if self.docks[wanted] in self.area.tabifiedDockWidgets(self.docks[other]) and is_shown(self.entries[other].view):
-            self.docks[wanted].raise_()
+    def _sample_views(self) -> tuple:
+        """The views with a sample box of their own besides the inspector's, which all show the registry's sample."""
+        return self.activations, self.feature_maps, self.hidden_state, self.forecast, self.sampled_text
+
+    def _bring_forward_the_task_view(self, dataset: Dataset) -> None:
+        """The decision boundary in front for classification, the regression fit for regression, the
+        forecast for forecasting data, when another of the three is the one in front of their tab group."""
+        if forecast_setup(dataset) is not None:
+            wanted = "forecast"
+        else:
+            wanted = "regressionFit" if dataset.task == "regression" else "boundary"
+        for other in {"boundary", "regressionFit", "forecast"} - {wanted}:
+            if self.docks[wanted] in self.area.tabifiedDockWidgets(self.docks[other]) and is_shown(self.entries[other].view):
+                self.docks[wanted].raise_()
 
     @Slot(object)
     def receive(self, result: ProbeResult) -> None:
@@ -263,12 +290,13 @@ class ViewRegistry(QObject):
     @Slot(int)
     def pick_sample(self, index: int) -> None:
         """Sample ``index`` of the dataset, picked in a plot, a table or a box, is the one the
-        inspector, the activations and the feature maps show (their probes, in the trainer's
-        process, take it) and the one the decision boundary and the regression fit ring."""
+        inspector, the activations, the feature maps, the hidden state, the forecast and the sampled
+        text show (their probes, in the trainer's process, take it) and the one the decision
+        boundary and the regression fit ring."""
         self.sample = index
-        for probe in ("activations", "inspector", "featureMaps"):
+        for probe in ("activations", "inspector", "featureMaps", "hiddenState", "forecast", "sampledText"):
             self.controller.configure_probe(probe, index=index)
-        for view in (self.activations, self.inspector, self.feature_maps):
+        for view in (*self._sample_views(), self.inspector):
             view.set_sample(index)
         self.boundary.set_picked(index)
         self.fit.set_picked(index)

@@ -1,0 +1,104 @@
+"""Forecast: on forecasting data (a series cut into windows, ``meta["forecast"]``), the chosen
+sample's window over its steps 1 … T with the true value at step T + h and the network's
+prediction marked; when the windows are consecutive (they tile one series), also the whole
+series with every window's prediction, the training windows' and the validation windows' in
+their colours, the validation part shaded where it is one stretch, and the chosen window
+marked. From the "forecast" probe (:class:`core.sequence_insight.ForecastProbe`); the readout
+gives the validation MSE.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from core.sequence_insight import ForecastData, SeriesData
+
+from ..style import TRAIN_COLOR, VAL_COLOR
+from .common import SampleViewPanel, plot_item
+
+SERIES_COLOR = "#30363d"
+WINDOW_BRUSH = (31, 111, 235, 40)  # the chosen window on the series
+VAL_BRUSH = (213, 94, 0, 28)  # the validation stretch
+
+
+def one_stretch(positions: np.ndarray) -> tuple[float, float] | None:
+    """(first, last) of ``positions`` (k,) when they are consecutive whole numbers, else None."""
+    if len(positions) == 0:
+        return None
+    ordered = np.sort(positions)
+    return (float(ordered[0]), float(ordered[-1])) if ordered[-1] - ordered[0] == len(ordered) - 1 else None
+
+
+class ForecastView(SampleViewPanel):
+    """The chosen window's forecast and, for consecutive windows, the whole series (see the module docstring)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("forecast", parent)
+        self.add_sample_box("whose window is shown")
+        self.readout.setToolTip("The window's true and predicted next value, and the mean squared error over the validation part")
+        self.finish_header()
+        self.window_plot = plot_item(self.canvas, "step t", "value", row=0, col=0)
+        self.window_legend = self.window_plot.addLegend(offset=(10, 10), labelTextSize="9pt")
+        self.window_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=2), symbol="o", symbolSize=5,
+                                            symbolBrush=SERIES_COLOR, symbolPen=None)
+        self.actual_mark = pg.ScatterPlotItem(size=13, pen=pg.mkPen(TRAIN_COLOR, width=2.5), brush=None, symbol="o")
+        self.predicted_mark = pg.ScatterPlotItem(size=12, pen=None, brush=pg.mkBrush(VAL_COLOR), symbol="x")
+        for item, name in ((self.window_curve, "window"), (self.actual_mark, "true value"), (self.predicted_mark, "prediction")):
+            self.window_plot.addItem(item)
+            self.window_legend.addItem(item, name)
+        self.series_plot = plot_item(self.canvas, "position in the series", "value", row=1, col=0)
+        self.series_legend = self.series_plot.addLegend(offset=(10, 10), labelTextSize="9pt")
+        self.val_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*VAL_BRUSH), pen=pg.mkPen(None))
+        self.window_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*WINDOW_BRUSH), pen=pg.mkPen(None))
+        self.series_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=1.5))
+        self.train_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(TRAIN_COLOR))
+        self.val_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(VAL_COLOR))
+        for item in (self.val_region, self.window_region, self.series_curve, self.train_points, self.val_points):
+            self.series_plot.addItem(item)
+        for item, name in ((self.series_curve, "series"), (self.train_points, "prediction (training window)"),
+                           (self.val_points, "prediction (validation window)")):
+            self.series_legend.addItem(item, name)
+        self.canvas.setToolTip("Top: the chosen window of the series (steps 1 … T), the true value h steps after it (ring) "
+                               "and the network's prediction (cross). Bottom, when the windows tile one series: the whole "
+                               "series and every window's prediction, the chosen window shaded.")
+        self.canvas.setAccessibleName("Forecast: a window of the series, its true next value and the network's prediction")
+        self.data: ForecastData | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        self.data = None
+        for item in (self.window_curve, self.actual_mark, self.predicted_mark, self.series_curve, self.train_points, self.val_points):
+            item.setData([], [])
+        self.series_plot.hide()
+        self.readout.setText("")
+        self.show_note("Press Play or step an epoch to see the network forecast the series.")
+
+    def show_data(self, data: ForecastData) -> None:
+        if not self.keep_or_explain(data):
+            return
+        steps = len(data.window)
+        self.window_curve.setData(np.arange(1, steps + 1), data.window)
+        self.actual_mark.setData([steps + data.horizon], [data.actual])
+        self.predicted_mark.setData([steps + data.horizon], [data.predicted])
+        self.window_plot.setXRange(0.5, steps + data.horizon + 0.5, padding=0)
+        if data.series is None:
+            self.series_plot.hide()
+        else:
+            self.series_plot.show()
+            self._draw_series(data.series, data.sample, steps)
+        mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
+        self.readout.setText(f"sample {data.sample:,} · {data.target_name} at step T + {data.horizon}: true {data.actual:.4g}, "
+                             f"predicted {data.predicted:.4g} · {mse}".replace("-", "−"))
+        self.set_sample(data.sample)
+
+    def _draw_series(self, series: SeriesData, sample: int, steps: int) -> None:
+        self.series_curve.setData(np.arange(len(series.values)), series.values)
+        for points, chosen in ((self.train_points, ~series.validation), (self.val_points, series.validation)):
+            points.setData(series.positions[chosen], series.predicted[chosen])
+        stretch = one_stretch(series.positions[series.validation])
+        self.val_region.setVisible(stretch is not None)
+        if stretch is not None:
+            self.val_region.setRegion((stretch[0] - 0.5, stretch[1] + 0.5))
+        self.window_region.setRegion((sample - 0.5, sample + steps - 0.5))

@@ -1,0 +1,105 @@
+"""Gradient through time: ‖∂L/∂h_t‖ against the time step t for every recurrent layer, on a log
+axis, from the "stepGradients" probe (:func:`core.sequence_insight.step_gradient_data`): the
+norms of the last mini-batch trained, which backpropagation through time carries from the
+output back to step 1.
+
+A curve that falls steeply to the left is a vanishing gradient: the first steps barely change
+the weights (a SimpleRNN on the adding problem); an LSTM's stays flatter. Each layer's curve of
+the first result shown in this run stays behind, faint and dashed, to compare with. The
+readout gives ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ and says in words what it means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from core.sequence_insight import StepGradientData, vanishing_text
+
+from ..style import CLASS_COLORS
+from .common import ViewPanel, plot_item
+
+FIRST_ALPHA = 90  # of 255: the first result's curves, faint
+
+
+def positive(values: np.ndarray) -> np.ndarray:
+    """``values`` with zeros and non-finite numbers as NaN (a gap on a log axis)."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+class StepGradientsView(ViewPanel):
+    """‖∂L/∂h_t‖ over t, one curve per recurrent layer (see the module docstring)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("stepGradients", parent)
+        self.readout.setToolTip("How much of the gradient at the last step still reaches the first one")
+        self.finish_header()
+        self.plot = plot_item(self.canvas, "step t", "‖∂L/∂h_t‖")
+        self.plot.setLogMode(y=True)
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.canvas.setToolTip("The size of the loss gradient reaching each step's hidden state h_t in the last mini-batch, "
+                               "on a log scale: backpropagation through time carries it from the last step back to the "
+                               "first. A curve falling to the left is a vanishing gradient. Faint dashed: the first "
+                               "curves shown in this run.")
+        self.canvas.setAccessibleName("Gradient norm per time step of each recurrent layer, log scale")
+        self.curves: list[pg.PlotDataItem] = []  # the current norms, one per layer
+        self.first_curves: list[pg.PlotDataItem] = []  # the first norms shown in this run
+        self.first: StepGradientData | None = None
+        self.data: StepGradientData | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        for item in self.curves + self.first_curves:
+            self.plot.removeItem(item)
+        self.legend.clear()
+        self.curves, self.first_curves, self.first, self.data = [], [], None, None
+        self.readout.setText("")
+        self.show_note("Press Play or step an epoch to see how the gradient travels back through the time steps.")
+
+    def show_data(self, data: StepGradientData) -> None:
+        if data.reason:
+            self.first = None
+        if not self.keep_or_explain(data):
+            return
+        if all(norms is None for norms in data.norms):
+            self.show_note("Step an epoch: the gradients are measured in the mini-batches trained from now on.")
+            return
+        if self.first is None or [layer.label for layer in self.first.layers] != [layer.label for layer in data.layers]:
+            self._build(data)
+        for curve, norms in zip(self.curves, data.norms, strict=True):
+            self._set(curve, norms)
+        texts = [vanishing_text(norms) for norms in data.norms if norms is not None]
+        labels = [layer.label for layer, norms in zip(data.layers, data.norms, strict=True) if norms is not None]
+        self.readout.setText(texts[0] if len(texts) == 1 else " · ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True)))
+
+    def _build(self, data: StepGradientData) -> None:
+        """A curve per layer, and the faint curves of ``data``, the first result of these layers."""
+        for item in self.curves + self.first_curves:
+            self.plot.removeItem(item)
+        self.legend.clear()
+        self.first = data
+        self.curves, self.first_curves = [], []
+        for n, (layer, norms) in enumerate(zip(data.layers, data.norms, strict=True)):
+            colour = pg.mkColor(CLASS_COLORS[n % len(CLASS_COLORS)])
+            faint = pg.mkColor(colour)
+            faint.setAlpha(FIRST_ALPHA)
+            first = pg.PlotDataItem(pen=pg.mkPen(faint, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine), connect="finite")
+            curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=5, symbolBrush=colour,
+                                    symbolPen=None, connect="finite")
+            self.plot.addItem(first)
+            self.plot.addItem(curve)
+            self.legend.addItem(curve, layer.label)
+            self.legend.addItem(first, f"epoch {data.epoch}")
+            if norms is not None:
+                self._set(first, norms)
+            self.curves.append(curve)
+            self.first_curves.append(first)
+
+    @staticmethod
+    def _set(curve: pg.PlotDataItem, norms: np.ndarray | None) -> None:
+        if norms is None:
+            curve.setData([], [])
+        else:
+            curve.setData(np.arange(1, len(norms) + 1), positive(norms))

@@ -1,0 +1,310 @@
+"""What a recurrent network does with a sequence, for the hidden-state, gradient-through-time,
+forecast and sampled-text views: probes that run in the trainer's process
+(``app.trainer_process.Probe``) and return host copies only.
+
+* :class:`HiddenStateProbe`: for one chosen sample and one chosen recurrent layer, h_t of every
+  step and unit, and the layer's gates (LSTM i, f, o; GRU r, z), from ``Recurrent.trace`` on the
+  layer's input in prediction mode. Cost: one forward pass of one sample.
+* :class:`StepGradientProbe`: ‖∂L/∂h_t‖ of every step of every recurrent layer, from the last
+  mini-batch trained (it turns on ``Recurrent.record_step_norms``). Cost: a copy of T numbers a layer.
+* :class:`ForecastProbe`: on forecasting data (``meta["forecast"]``), the chosen sample's window
+  with its true and predicted value h steps on; for consecutive windows also the whole series
+  with every window's prediction. Cost: one prediction pass over the data.
+* :class:`SampledTextProbe`: for a character model, text generated from the chosen sample's
+  window one character at a time at a temperature. Cost: one forward pass of one window per
+  character, at most :data:`TEXT_STEP_BUDGET` recurrent steps in all.
+
+A probe that has nothing to show says why in its payload's ``reason`` (:data:`NO_RECURRENT`,
+:data:`NO_FORECAST`, :data:`NO_CHARACTERS`) and carries no arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .insight import sample_target_text, split_of
+from .recurrent import Recurrent
+
+NO_RECURRENT = "This network has no recurrent layer; add an LSTM, GRU or SimpleRNN in the Network tab"
+NO_FORECAST = ("The forecast needs forecasting data: a time series cut into windows, such as sine_forecast "
+               "or a CSV time series")
+NO_CHARACTERS = ("Sampled text needs a character model: character data (such as chars) and a network that takes "
+                 "their token ids (an Embedding first) and ends in a softmax over the characters")
+GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z"), "rnn": ()}  # the gates the hidden-state view draws, by layer kind
+TEXT_CHARACTERS = 300  # characters sampled text generates ...
+TEXT_STEP_BUDGET = 12_000  # ... unless that takes more recurrent steps (window T × recurrent layers per character) than this
+GREEDY_TEMPERATURE = 0.1  # at or below it, sampled text takes the likeliest character (no sampling)
+
+
+@dataclass(frozen=True)
+class RecurrentLayer:
+    """A recurrent layer a view can show: ``index`` in network.layers, ``label``
+    ("layer 2: LSTM(32)"), ``kind`` ("rnn", "lstm", "gru")."""
+
+    index: int
+    label: str
+    kind: str
+
+
+def recurrent_layers(network) -> tuple[RecurrentLayer, ...]:
+    """The network's SimpleRNN, LSTM and GRU layers, in order."""
+    return tuple(RecurrentLayer(i, f"layer {i + 1}: {layer.describe()}", layer.kind)
+                 for i, layer in enumerate(network.layers) if isinstance(layer, Recurrent))
+
+
+def layer_input(network, x: np.ndarray, index: int):
+    """What layer ``index`` of ``network`` reads for the raw host samples x (m, n) in prediction
+    mode (standardization applied): a backend array (m, *that layer's input shape)."""
+    pre = network.preprocess.apply(np.asarray(x, dtype=np.float64)) if network.preprocess is not None else x
+    a = network.backend.asarray(np.asarray(pre).reshape(len(pre), *network.input_shape))
+    for layer in network.layers[:index]:
+        a = layer.forward(a, False)
+    return a
+
+
+# ----- hidden state ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HiddenStateData:
+    """The hidden states of sample ``sample`` in ``layer`` (one of ``layers``, every recurrent layer
+    of the network): ``states`` by name, each (T, units) host float64, "h" first, then the layer's
+    gates (:data:`GATES`); ``target`` the sample's target as text. ``reason`` says why there is
+    nothing to show (then ``layer`` is None and ``states`` empty)."""
+
+    sample: int
+    layers: tuple[RecurrentLayer, ...]
+    layer: RecurrentLayer | None
+    states: dict[str, np.ndarray]
+    target: str
+    epoch: int
+    reason: str = ""
+
+
+class HiddenStateProbe:
+    """h_t and the gates of sample ``index`` in recurrent layer ``layer`` (its index in
+    network.layers; None, or one that is no recurrent layer, means the first). Set both from
+    the window with ``configure_probe("hiddenState", index=…, layer=…)``; the index is clamped to the data."""
+
+    def __init__(self) -> None:
+        self.index = 0
+        self.layer: int | None = None
+
+    def __call__(self, trainer) -> HiddenStateData:
+        network, data = trainer.network, trainer.dataset
+        index = min(max(int(self.index), 0), data.n_samples - 1)
+        layers = recurrent_layers(network)
+        if not layers:
+            return HiddenStateData(index, (), None, {}, "", trainer.epoch, NO_RECURRENT)
+        chosen = next((layer for layer in layers if layer.index == self.layer), layers[0])
+        traced = network.layers[chosen.index].trace(layer_input(network, data.X[index: index + 1], chosen.index))
+        states = {name: np.asarray(traced[name][0], dtype=np.float64) for name in ("h", *GATES[chosen.kind])}
+        return HiddenStateData(index, layers, chosen, states, sample_target_text(data, index), trainer.epoch)
+
+
+# ----- gradient through time -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepGradientData:
+    """‖∂L/∂h_t‖ of every recurrent layer (``layers``): ``norms`` one (T,) float64 array a layer,
+    entry t for step t + 1, from the last mini-batch trained; None for a layer no mini-batch has
+    gone back through since the probe began recording. ``reason``: nothing to show."""
+
+    layers: tuple[RecurrentLayer, ...]
+    norms: tuple[np.ndarray | None, ...]
+    epoch: int
+    reason: str = ""
+
+
+def step_gradient_data(trainer) -> StepGradientData:
+    """The step norms of the last mini-batch; also makes every recurrent layer record them from now on."""
+    network = trainer.network
+    layers = recurrent_layers(network)
+    if not layers:
+        return StepGradientData((), (), trainer.epoch, NO_RECURRENT)
+    norms = []
+    for layer in layers:
+        live = network.layers[layer.index]
+        live.record_step_norms = True
+        norms.append(None if live.step_norms is None else np.array(live.step_norms, dtype=np.float64))
+    return StepGradientData(layers, tuple(norms), trainer.epoch)
+
+
+def vanishing_text(norms: np.ndarray) -> str:
+    """"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = 3.2e-05: the gradient vanishes going back in time", from norms (T,)."""
+    first, last = float(norms[0]), float(norms[-1])
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return "the gradient is not finite"
+    if last == 0.0:
+        return "no gradient reaches h_T"
+    ratio = first / last
+    if ratio < 1e-2:
+        words = "the gradient vanishes going back in time"
+    elif ratio < 0.5:
+        words = "the gradient shrinks going back in time"
+    elif ratio <= 2.0:
+        words = "the gradient keeps its size going back in time"
+    elif ratio <= 1e2:
+        words = "the gradient grows going back in time"
+    else:
+        words = "the gradient explodes going back in time"
+    return f"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = {ratio:.2g}: {words}"
+
+
+# ----- forecast --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SeriesData:
+    """Consecutive windows drawn as one series: ``values`` (P,) the series at positions 0 … P − 1
+    (window i covers positions i … i + T − 1 and forecasts position i + T − 1 + h), and for every
+    window its forecast position ``positions`` (m,), its prediction ``predicted`` (m,) and
+    whether it is a validation sample, ``validation`` (m,) bool."""
+
+    values: np.ndarray
+    positions: np.ndarray
+    predicted: np.ndarray
+    validation: np.ndarray
+
+
+@dataclass(frozen=True)
+class ForecastData:
+    """The forecast of sample ``sample``: its ``window`` (T,) (the series feature over its steps
+    1 … T, raw units), the ``horizon`` h, the ``actual`` value at step T + h and the network's
+    ``predicted`` one (of the first target, ``target_name``); ``val_mse`` the mean squared
+    error of the first target over the validation part (NaN without one); ``series`` when the
+    windows are consecutive. ``reason``: nothing to show (then ``window`` is None)."""
+
+    sample: int
+    window: np.ndarray | None
+    horizon: int
+    actual: float
+    predicted: float
+    val_mse: float
+    target_name: str
+    series: SeriesData | None
+    epoch: int
+    reason: str = ""
+
+
+def forecast_setup(dataset) -> dict | None:
+    """The dataset's ``meta["forecast"]`` when it describes its sequences, else None."""
+    setup = dataset.meta.get("forecast")
+    if not isinstance(setup, dict) or not dataset.is_sequence or dataset.task != "regression":
+        return None
+    steps, features = dataset.sample_shape
+    if setup.get("window") != steps or not 0 <= int(setup.get("feature", -1)) < features or int(setup.get("horizon", 0)) < 1:
+        return None
+    return setup
+
+
+class ForecastProbe:
+    """The forecast of sample ``index`` (clamped to the data; set it like the activations' probe)."""
+
+    def __init__(self) -> None:
+        self.index = 0
+
+    def __call__(self, trainer) -> ForecastData:
+        data = trainer.dataset
+        index = min(max(int(self.index), 0), data.n_samples - 1)
+        setup = forecast_setup(data)
+        if setup is None:
+            return ForecastData(index, None, 0, math.nan, math.nan, math.nan, "", None, trainer.epoch, NO_FORECAST)
+        steps, features = data.sample_shape
+        series = data.X.reshape(-1, steps, features)[:, :, int(setup["feature"])]  # (m, T)
+        horizon = int(setup["horizon"])
+        actual = np.asarray(data.y, dtype=np.float64)[:, 0]
+        predicted = trainer.network.predict(data.X)[:, 0].astype(np.float64)
+        _, val_idx = split_of(trainer)
+        val_mse = float(np.mean((predicted[val_idx] - actual[val_idx]) ** 2)) if len(val_idx) else math.nan
+        whole = None
+        if setup.get("consecutive"):
+            validation = np.zeros(data.n_samples, dtype=bool)
+            validation[val_idx] = True
+            whole = SeriesData(consecutive_series(series, actual, horizon), np.arange(data.n_samples) + steps - 1 + horizon,
+                               predicted, validation)
+        target = data.target_names[0] if data.target_names else "y"
+        return ForecastData(index, series[index].copy(), horizon, float(actual[index]), float(predicted[index]), val_mse,
+                            target, whole, trainer.epoch)
+
+
+def consecutive_series(windows: np.ndarray, targets: np.ndarray, horizon: int) -> np.ndarray:
+    """The series (m + T − 1 + h,) that consecutive windows (m, T) and their targets (m,) h steps
+    on were cut from: the windows give positions 0 … m + T − 2, the last h targets the rest."""
+    m, steps = windows.shape
+    return np.concatenate([windows[0], windows[1:, -1], targets[m - horizon:]]).astype(np.float64)
+
+
+# ----- sampled text ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SampledTextData:
+    """Text generated from sample ``sample``'s window: ``seed`` (its T characters) then ``text``
+    (the characters generated, one at a time, each from the softmax over the last T characters
+    at ``temperature``); ``limited``: fewer than :data:`TEXT_CHARACTERS` for the step budget.
+    ``reason``: nothing to show."""
+
+    sample: int
+    seed: str
+    text: str
+    temperature: float
+    limited: bool
+    epoch: int
+    reason: str = ""
+
+
+def character_model(network, dataset) -> str | None:
+    """The vocabulary (a str of V characters, in id order) when ``network`` is a character model of
+    ``dataset``: token data with a vocabulary, an Embedding first, a softmax over the V characters last."""
+    vocabulary = dataset.meta.get("vocabulary")
+    if not isinstance(vocabulary, str) or len(vocabulary) < 2 or dataset.meta.get("tokens") != len(vocabulary):
+        return None
+    fits = (network.layers[0].kind == "embedding" and network.output_shape == (len(vocabulary),)
+            and network.output_activation == "softmax")
+    return vocabulary if fits else None
+
+
+def next_character(probabilities: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    """The id of a character drawn from ``probabilities`` (V,) sharpened or flattened by
+    ``temperature``: p_k^(1/τ), normalised; the likeliest at τ ≤ :data:`GREEDY_TEMPERATURE`."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    if temperature <= GREEDY_TEMPERATURE:
+        return int(np.argmax(p))
+    logits = np.log(np.maximum(p, 1e-300)) / temperature
+    weights = np.exp(logits - logits.max())
+    cumulative = np.cumsum(weights)
+    return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"), len(p) - 1))
+
+
+def text_length(network, steps: int) -> int:
+    """How many characters to generate: :data:`TEXT_CHARACTERS`, fewer when a forward pass of a
+    window of ``steps`` through the recurrent layers would take the whole over :data:`TEXT_STEP_BUDGET`."""
+    per_character = steps * max(len(recurrent_layers(network)), 1)
+    return max(1, min(TEXT_CHARACTERS, TEXT_STEP_BUDGET // per_character))
+
+
+class SampledTextProbe:
+    """Text generated from the window of sample ``index`` at ``temperature`` (set both from the
+    window). The draws are seeded by the moment of the run and the sample, so a probe run again
+    at the same epoch gives the same text."""
+
+    def __init__(self) -> None:
+        self.index = 0
+        self.temperature = 0.8
+
+    def __call__(self, trainer) -> SampledTextData:
+        network, data = trainer.network, trainer.dataset
+        index = min(max(int(self.index), 0), data.n_samples - 1)
+        temperature = float(self.temperature)
+        vocabulary = character_model(network, data)
+        if vocabulary is None:
+            return SampledTextData(index, "", "", temperature, False, trainer.epoch, NO_CHARACTERS)
+        window = np.rint(data.X[index]).astype(np.int64)  # (T,) token ids
+        count = text_length(network, len(window))
+        rng = np.random.default_rng([trainer.epoch, trainer.cursor, index])
+        generated = []
+        for _ in range(count):
+            probabilities = network.predict(window[None, :].astype(np.float64))[0]
+            token = next_character(probabilities, temperature, rng)
+            generated.append(token)
+            window = np.concatenate([window[1:], [token]])
+        seed = "".join(vocabulary[t] for t in np.rint(data.X[index]).astype(np.int64))
+        return SampledTextData(index, seed, "".join(vocabulary[t] for t in generated), temperature,
+                               count < TEXT_CHARACTERS, trainer.epoch)
