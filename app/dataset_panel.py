@@ -55,12 +55,26 @@ TITLES = {  # every built-in dataset of core.synthetic and core.realdata, as a u
     "iris": "Iris", "wine": "Wine", "breast_cancer": "Breast cancer (diagnostic)", "breast_cancer_original": "Breast cancer (original)",
     "spambase": "Spambase (spam e-mail)", "digits": "Digits (8×8 images)",
     "digits_rgb": "Coloured digits (8×8×3 images)", "mnist_5k": "MNIST (5,000 images)",
+    "sine_forecast": "Sine forecast (sequences)", "adding": "Adding problem (sequences)", "parity": "Parity of bits (sequences)",
+    "copy": "Copy (sequences)", "reverse": "Reverse (sequences)", "chars": "Next character (Shakespeare)",
 }
 SAMPLES_RANGE = (20, 200_000)  # what the generators are offered
 SAMPLES_TIP = "How many samples the generator draws"
+STEPS_RANGE = (1, 1000)  # sequence lengths the Steps box offers
+STEPS_TIP = "How many steps each sequence has (T): the length the recurrent layers run over"
+NOISE_TIP = "How much random noise the generator adds to each sample"
 PREVIEW_IMAGES = 36  # images the preview of image data shows at most
 PREVIEW_PER_CLASS = 12  # of one class at most (two classes: 12 each; ten: 3 each)
 PREVIEW_SEED = 0  # the images shown are always the same ones
+
+
+def generator_kind(name: str) -> str:
+    """How the Data tab groups the generator ``name``: "classification", "regression" (by the
+    first word of its description) or "sequence"."""
+    info = SYNTHETIC[name]
+    if info.is_sequence:
+        return "sequence"
+    return "regression" if info.description.startswith("regression") else "classification"
 
 
 def dataset_title(name: str) -> str:
@@ -217,12 +231,12 @@ class DatasetPanel(QWidget):
 
         self.combo = shrinking(QComboBox())
         self.combo.setObjectName("datasetCombo")
-        tasks_seen: set[str] = set()
+        previous = None
         for name in SYNTHETIC:
-            kind = "regression" if SYNTHETIC[name].description.startswith("regression") else "classification"
-            if kind not in tasks_seen and tasks_seen:
+            kind = generator_kind(name)
+            if previous is not None and kind != previous:
                 self.combo.insertSeparator(self.combo.count())
-            tasks_seen.add(kind)
+            previous = kind
             self.combo.addItem(dataset_title(name), name)
             self.combo.setItemData(self.combo.count() - 1, SYNTHETIC[name].description, Qt.ItemDataRole.ToolTipRole)
         self.combo.insertSeparator(self.combo.count())
@@ -247,7 +261,11 @@ class DatasetPanel(QWidget):
         self.noise.setRange(0.0, 5.0)
         self.noise.setSingleStep(0.05)
         self.noise.setDecimals(2)
-        describe(self.noise, "Noise", "How much random noise the generator adds to each sample")
+        describe(self.noise, "Noise", NOISE_TIP)
+        self.steps = QSpinBox()
+        self.steps.setObjectName("stepsSpin")
+        self.steps.setRange(*STEPS_RANGE)
+        describe(self.steps, "Steps", STEPS_TIP)
         self.seed = QSpinBox()
         self.seed.setObjectName("dataSeedSpin")
         self.seed.setRange(0, 2**31 - 1)
@@ -262,7 +280,7 @@ class DatasetPanel(QWidget):
         self.validation.setSingleStep(5)
         self.validation.setSuffix(" %")
         describe(self.validation, "Validation share", "The share of samples held out to measure how well the network generalises")
-        for spin in (self.samples, self.noise, self.seed, self.validation):
+        for spin in (self.samples, self.noise, self.steps, self.seed, self.validation):
             spin.setKeyboardTracking(False)
 
         settings = QGroupBox("Dataset")
@@ -273,6 +291,7 @@ class DatasetPanel(QWidget):
         form.addRow(self.description)
         form.addRow("Samples", self.samples)
         form.addRow("Noise", self.noise)
+        form.addRow("Steps", self.steps)
         self._seed_row = QHBoxLayout()
         self._seed_row.addWidget(self.seed, 1)
         self._seed_row.addWidget(self.regenerate)
@@ -312,7 +331,7 @@ class DatasetPanel(QWidget):
         layout.addWidget(preview_box, 1)
 
         self.combo.currentIndexChanged.connect(self._on_choice)
-        for spin in (self.samples, self.noise, self.seed):
+        for spin in (self.samples, self.noise, self.steps, self.seed):
             spin.valueChanged.connect(self._generate)
         self.regenerate.clicked.connect(self._on_regenerate)
         self.load_file.clicked.connect(self.open_loader)
@@ -324,8 +343,8 @@ class DatasetPanel(QWidget):
         noise, seed) or the validation share lies beyond what its box can show, which would
         clamp it."""
         if "path" not in source and source.get("name") in SYNTHETIC:
-            for key, box in (("noise", self.noise), ("seed", self.seed)):
-                if key in source:
+            for key, box in (("noise", self.noise), ("steps", self.steps), ("seed", self.seed)):
+                if source.get(key) is not None:
                     check_box_holds(f"dataset.{key}", source[key], box)
             samples = source.get("samples")
             if samples is not None and not SAMPLES_RANGE[0] <= samples <= SAMPLES_RANGE[1]:
@@ -345,7 +364,7 @@ class DatasetPanel(QWidget):
         name = source.get("name")
         built_in = self._generated()
         real = "path" not in source and name in REAL_ONLY
-        widgets = (self.combo, self.noise, self.seed)
+        widgets = (self.combo, self.noise, self.steps, self.seed)
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -365,7 +384,9 @@ class DatasetPanel(QWidget):
             self._loaded = None
             self.combo.setCurrentIndex(self.combo.findData(name))
             if built_in:
-                self.noise.setValue(float(source.get("noise", SYNTHETIC[name].noise)))
+                info = SYNTHETIC[name]
+                self.noise.setValue(float(source.get("noise", info.noise)))
+                self.steps.setValue(int(source.get("steps") or info.steps or self.steps.minimum()))
                 self.seed.setValue(int(source.get("seed", 0)))
             return
         self._loaded = (dataset, dict(source))
@@ -406,7 +427,7 @@ class DatasetPanel(QWidget):
             self.datasetChanged.emit()
             return
         info = SYNTHETIC[name]
-        for spin, value in ((self.samples, info.samples), (self.noise, info.noise)):
+        for spin, value in ((self.samples, info.samples), (self.noise, info.noise), (self.steps, info.steps or self.steps.minimum())):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
@@ -439,8 +460,20 @@ class DatasetPanel(QWidget):
         name = self.combo.currentData()
         if name == LOADED:
             return
-        source = {"name": name, "samples": self.samples.value(), "noise": round(self.noise.value(), 6), "seed": self.seed.value()}
-        self.dataset, self.source = self._engineered(synthetic(name, source["samples"], source["noise"], source["seed"]), source)
+        info = SYNTHETIC[name]
+        source = {"name": name, "samples": self.samples.value()}
+        if not info.noise_free:
+            source["noise"] = round(self.noise.value(), 6)
+        if info.is_sequence:
+            source["steps"] = self.steps.value()
+        source["seed"] = self.seed.value()
+        try:
+            dataset = synthetic(name, source["samples"], source.get("noise"), source["seed"], steps=source.get("steps"))
+        except ValueError as exc:  # a length the task cannot have (copy: an odd one), more than memory holds
+            text = str(exc)
+            self.description.setText(f"{text[:1].upper()}{text[1:]}; the data shown is the last that could be made.")
+            return
+        self.dataset, self.source = self._engineered(dataset, source)
         self._refresh()
         self.datasetChanged.emit()
 
@@ -475,8 +508,9 @@ class DatasetPanel(QWidget):
         return "path" not in self.source and self.source.get("name") in SYNTHETIC
 
     def _show_generator_settings(self) -> None:
-        """Samples, Noise and Seed are a generator's settings. For other data Samples shows
-        the real count, read-only, and the Noise and Seed rows are hidden."""
+        """Samples, Noise, Steps and Seed are a generator's settings. For other data Samples
+        shows the real count, read-only, and the other rows are hidden. Steps shows for a
+        sequence task only; Noise is disabled (its tooltip says why) for a task without noise."""
         generated, count = self._generated(), self.dataset.n_samples
         low, high = SAMPLES_RANGE if generated else (min(SAMPLES_RANGE[0], count), max(SAMPLES_RANGE[1], count))
         self.samples.blockSignals(True)
@@ -487,6 +521,10 @@ class DatasetPanel(QWidget):
         self.samples.setToolTip(SAMPLES_TIP if generated else f"This data has {count:,} samples; only generated datasets can change it")
         self._form.setRowVisible(self.noise, generated)
         self._form.setRowVisible(self._seed_row, generated)
+        info = SYNTHETIC[self.source["name"]] if generated else None
+        self._form.setRowVisible(self.steps, bool(info and info.is_sequence))
+        self.noise.setEnabled(not (info and info.noise_free))
+        self.noise.setToolTip(f"No noise here: {info.noise_free}" if info and info.noise_free else NOISE_TIP)
 
     def _refresh(self) -> None:
         dataset = self.dataset

@@ -68,7 +68,7 @@ INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DEFAULT_DTYPE = "float32"
 # the options that describe an experiment: a session file's run keeps its own
-EXPERIMENT_OPTIONS = ("dataset", "samples", "noise", "data", "target", "labels", "missing", "image_size", "rgb", "layers",
+EXPERIMENT_OPTIONS = ("dataset", "samples", "noise", "steps", "data", "target", "labels", "missing", "image_size", "rgb", "layers",
                       "output_activation", "init", "loss", "optimizer", "lr", "batch_size", "l1", "l2", "clip_norm", "val_split",
                       "seed", "no_standardize", "no_shuffle")
 EXPORTS = {"script": ("py", "a standalone NumPy training script"), "notebook": ("ipynb", "a Jupyter notebook of the same"),
@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--dataset", choices=DATASET_NAMES, help="a built-in dataset (synthetic or real)")
     source.add_argument("--samples", type=int, help="samples to generate for a built-in dataset")
     source.add_argument("--noise", type=float, help="noise of a built-in dataset")
+    source.add_argument("--steps", type=int, metavar="T", help="sequence length of a built-in sequence task (" +
+                        ", ".join(f"{name} {info.steps}" for name, info in SYNTHETIC.items() if info.is_sequence) + " by default)")
     source.add_argument("--data", type=_path, help=DATA_HELP)
     _add_file_options(source)
     source.add_argument("--layers", help='hidden layers, e.g. "8:tanh,8:tanh", "32:relu,dropout:0.2" or '
@@ -215,16 +217,15 @@ def _experiment(args: argparse.Namespace) -> tuple[Experiment, str]:
     elif args.dataset:
         experiment.dataset = {"name": args.dataset}
     file_options = _file_options(args)
-    if "inline" in experiment.dataset and (file_options or args.samples is not None or args.noise is not None):
+    generator_options = {"samples": args.samples, "noise": args.noise, "steps": args.steps}
+    generator_options = {key: value for key, value in generator_options.items() if value is not None}
+    if "inline" in experiment.dataset and (file_options or generator_options):
         raise UsageError(f"{args.config}: its data is written into it; --target, --labels, --missing, --image-size, --rgb, "
-                         "--samples and --noise do not apply (give --data or --dataset for other data)")
+                         "--samples, --noise and --steps do not apply (give --data or --dataset for other data)")
     if "path" not in experiment.dataset and set(file_options) - {"missing"}:
         raise UsageError("--target, --labels, --image-size and --rgb apply to --data files")
     experiment.dataset.update(file_options)
-    if args.samples is not None:
-        experiment.dataset["samples"] = args.samples
-    if args.noise is not None:
-        experiment.dataset["noise"] = args.noise
+    experiment.dataset.update(generator_options)
     experiment.training = _training_config(args, experiment.training)
     if "name" in experiment.dataset:
         experiment.dataset.setdefault("seed", experiment.training.seed)

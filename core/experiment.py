@@ -2,7 +2,7 @@
 
 Format (the CLI's ``--config`` and the window's Save/Open use the same)::
 
-    {"dataset":  {"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}
+    {"dataset":  {"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}   # sequence tasks also "steps": T
                  or {"path": "data.npz", ...FILE_OPTIONS}
                  or {"inline": {"X": [[5, 3]], "y": [1], "classes": ["0", "1"], "features": ["x1", "x2"], "name": "…"}},
                  each may add "engineered": ["x1^2", "x2^2", "x1*x2", "sin_x1", "sin_x2"] (any of them; 2-feature data)
@@ -298,7 +298,7 @@ def _source_dataset(choice: dict, base: str | os.PathLike, read_image: ReadImage
     name = choice["name"]
     if name in SYNTHETIC:
         try:
-            return synthetic(name, choice.get("samples"), choice.get("noise"), choice.get("seed", 0))
+            return synthetic(name, choice.get("samples"), choice.get("noise"), choice.get("seed", 0), steps=choice.get("steps"))
         except ValueError as exc:  # what the generator refuses (e.g. more samples than memory holds)
             raise ConfigError(f"dataset {name}: {exc}") from None
     try:

@@ -60,6 +60,7 @@ from .trainer import ConfigError, TrainingConfig
 MAX_DEPTH = 16  # levels of JSON objects and arrays; a valid experiment needs 5 (inline data, weights)
 MAX_INLINE_NUMBERS = 10_000  # numbers in an experiment's inline data (X and y together)
 MAX_PIXELS = 4096  # the largest image side a folder's images are resized to
+MAX_STEPS = 100_000  # the longest sequence (steps of a built-in task, window of a time series)
 GOT_CHARS = 60  # of a wrong value shown in a message
 SHOWN_ITEMS = 4  # of a wrong list or object shown in a message
 
@@ -533,6 +534,7 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         name: choice(sorted(set(SYNTHETIC) | set(REAL_DATASETS)), "dataset")
         samples: expect(Annotated[Whole, Field(ge=4)] | None) = None  # synthetic only; None: its default
         noise: expect(Annotated[float, Field(ge=0)] | None) = None  # synthetic only; None: its default
+        steps: expect(Annotated[Whole, Field(ge=1, le=MAX_STEPS)] | None) = None  # sequence tasks only; None: its default
         seed: expect(Annotated[Whole, Field(ge=0)]) = 0
         missing: missing_policy = "drop"  # real tables only
         scale: scaling = "none"  # real tables only
@@ -543,6 +545,9 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
             if self.name not in SYNTHETIC and (self.samples is not None or self.noise is not None):
                 raise PydanticCustomError("real_dataset", "{name} is a real dataset: samples and noise apply only to synthetic ones",
                                           {"name": self.name})
+            if self.steps is not None and not (self.name in SYNTHETIC and SYNTHETIC[self.name].is_sequence):
+                tasks = ", ".join(name for name, info in SYNTHETIC.items() if info.is_sequence)
+                raise at_key(("steps",), f"{self.name} is not a sequence task: steps applies to {tasks}")
             return self
 
     class DataFile(Section):

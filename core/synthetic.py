@@ -1,35 +1,71 @@
-"""Seeded synthetic datasets: 2-D classification, 1-D/2-D regression and ``housing``.
+"""Seeded synthetic datasets: 2-D classification, 1-D/2-D regression, ``housing``, and the
+sequence tasks of core.sequences and core.text_data.
 
-Every generator takes ``samples``, ``noise`` and ``seed`` and returns a
+Every generator takes ``samples``, ``noise``, ``steps`` and ``seed`` and returns a
 :class:`core.data.Dataset`; the same arguments always give the same arrays. ``samples``
 is a whole number ≥ MIN_SAMPLES whose arrays must fit the memory limit (core.limits),
-checked before anything is generated.
+checked before anything is generated. ``steps`` is the sequence length T of a sequence
+task (its :attr:`SyntheticInfo.steps` is its default; None for the others). A task
+whose data has no noise (:attr:`SyntheticInfo.noise_free` says why) takes noise 0 only.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .data import Dataset, make_dataset
 from .limits import check_allocation
+from .sequences import adding_problem, copy_sequence, parity, reverse_sequence, sine_forecast
+from .text_data import chars
 
 MIN_SAMPLES = 4
 GENERATION_COPIES = 4  # peak memory while generating, as a multiple of the final X and y (measured: 1.4–3.7×)
 
 
+Generate = Callable[[int, float, "int | None", int], Dataset]
+"""``generate(samples, noise, steps, seed) -> Dataset``; ``steps`` is None for a task that is not a sequence."""
+
+
 @dataclass(frozen=True)
 class SyntheticInfo:
-    """A generator and its defaults, for menus and the CLI; ``features``: columns of its X."""
+    """A generator and its defaults, for menus and the CLI.
 
-    make: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+    Attributes:
+        generate: see :data:`Generate`.
+        samples, noise: the defaults. description: one line, starting with the kind of task
+            ("two classes: …", "regression: …"; a sequence task says "… over T steps").
+        features: columns of X, or values per step of a sequence task.
+        steps: a sequence task's default length T; None for the others.
+        noise_free: why a task has no noise setting (its noise is 0); "" when it has one.
+    """
+
+    generate: Generate
     samples: int
     noise: float
     description: str
     features: int = 2
+    steps: int | None = None
+    noise_free: str = ""
+
+    @property
+    def is_sequence(self) -> bool:
+        """Whether the task's samples are sequences of ``steps`` steps (token ids for chars)."""
+        return self.steps is not None
+
+
+def _table(make: Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]],
+           feature_names: tuple[str, ...] = ("x1", "x2"), **extra) -> Generate:
+    """A :data:`Generate` of ``make(samples, noise, rng) -> (X (m, n), y)``: a table with these
+    feature names and ``extra`` Dataset fields (true weights, target names)."""
+    def generate(samples: int, noise: float, steps: int | None, seed: int) -> Dataset:
+        X, y = make(samples, noise, np.random.default_rng(seed))
+        return make_dataset(X, y, feature_names=feature_names, **extra)
+
+    return generate
 
 
 def _split_counts(samples: int, k: int) -> list[int]:
@@ -140,18 +176,39 @@ def _housing(samples, noise, rng):
     return X, X @ HOUSING_WEIGHTS[0] + HOUSING_BIAS[0] + rng.normal(0, 20.0 * noise, samples)
 
 
+EXACT = "its values are exact; noise does not apply"
 SYNTHETIC: dict[str, SyntheticInfo] = {
-    "circle": SyntheticInfo(_circle, 400, 0.1, "two classes: a disc inside a ring"),
-    "xor": SyntheticInfo(_xor, 400, 0.1, "two classes: the four quadrants, like the XOR truth table"),
-    "gaussian": SyntheticInfo(_gaussian, 400, 0.2, "two classes: two Gaussian clouds"),
-    "spiral": SyntheticInfo(_spiral, 500, 0.1, "two classes: interleaved spiral arms"),
-    "moons": SyntheticInfo(_moons, 400, 0.1, "two classes: two interleaving half moons"),
-    "blobs": SyntheticInfo(_blobs, 400, 0.2, "four classes: Gaussian blobs"),
-    "spiral3": SyntheticInfo(_spiral3, 600, 0.1, "three classes: three spiral arms"),
-    "plane": SyntheticInfo(_plane, 300, 0.5, "regression: y = 2·x1 − 3·x2 + 1 + noise"),
-    "sine": SyntheticInfo(_sine, 300, 0.1, "regression: y = sin(x) + noise", features=1),
-    "housing": SyntheticInfo(_housing, 500, 1.0, "regression: house price from six features, known true weights",
-                             features=len(HOUSING_FEATURES)),
+    "circle": SyntheticInfo(_table(_circle), 400, 0.1, "two classes: a disc inside a ring"),
+    "xor": SyntheticInfo(_table(_xor), 400, 0.1, "two classes: the four quadrants, like the XOR truth table"),
+    "gaussian": SyntheticInfo(_table(_gaussian), 400, 0.2, "two classes: two Gaussian clouds"),
+    "spiral": SyntheticInfo(_table(_spiral), 500, 0.1, "two classes: interleaved spiral arms"),
+    "moons": SyntheticInfo(_table(_moons), 400, 0.1, "two classes: two interleaving half moons"),
+    "blobs": SyntheticInfo(_table(_blobs), 400, 0.2, "four classes: Gaussian blobs"),
+    "spiral3": SyntheticInfo(_table(_spiral3), 600, 0.1, "three classes: three spiral arms"),
+    "plane": SyntheticInfo(_table(_plane, true_weights=PLANE_WEIGHTS, true_bias=PLANE_BIAS), 300, 0.5,
+                           "regression: y = 2·x1 − 3·x2 + 1 + noise"),
+    "sine": SyntheticInfo(_table(_sine, ("x",)), 300, 0.1, "regression: y = sin(x) + noise", features=1),
+    "housing": SyntheticInfo(_table(_housing, HOUSING_FEATURES, target_names=("price_k",), true_weights=HOUSING_WEIGHTS,
+                                    true_bias=HOUSING_BIAS), 500, 1.0,
+                             "regression: house price from six features, known true weights", features=len(HOUSING_FEATURES)),
+    "sine_forecast": SyntheticInfo(lambda m, noise, steps, seed: sine_forecast(m, steps, noise, seed), 500, 0.02,
+                                   "regression over T steps: the next value of a noisy sine wave after a window of it",
+                                   features=1, steps=20),
+    "adding": SyntheticInfo(lambda m, noise, steps, seed: adding_problem(m, steps, seed), 1000, 0.0,
+                            "regression over T steps: the sum of the two marked values among T (value, mark) pairs",
+                            steps=30, noise_free=EXACT),
+    "parity": SyntheticInfo(lambda m, noise, steps, seed: parity(m, steps, seed), 1000, 0.0,
+                            "classification over T steps: whether T bits hold an odd number of ones (even/odd)",
+                            features=1, steps=8, noise_free="its bits are exact; noise does not apply"),
+    "copy": SyntheticInfo(lambda m, noise, steps, seed: copy_sequence(m, steps, seed), 1000, 0.0,
+                          "regression over T steps: repeat T/2 values after T/2 blank steps (value, marker)",
+                          steps=10, noise_free=EXACT),
+    "reverse": SyntheticInfo(lambda m, noise, steps, seed: reverse_sequence(m, steps, seed), 1000, 0.0,
+                             "regression over T steps: repeat T/2 values last first after T/2 blank steps (value, marker)",
+                             steps=10, noise_free=EXACT),
+    "chars": SyntheticInfo(lambda m, noise, steps, seed: chars(m, steps, seed), 3000, 0.0,
+                           "classification over T steps: the next character of Shakespeare's Coriolanus after T characters "
+                           "(token ids)", features=1, steps=32, noise_free="the text is the text; noise does not apply"),
 }
 
 
@@ -165,19 +222,35 @@ def _whole_samples(samples: object) -> int:
     return int(samples)
 
 
-def _check_memory(name: str, samples: int) -> None:
-    """ResourceError when generating ``samples`` rows of ``name`` would not fit in memory:
-    X (m, n) float64 and y (m,) of 8-byte values, GENERATION_COPIES times over."""
-    values = samples * (SYNTHETIC[name].features + 1)
+def _check_memory(name: str, samples: int, steps: int | None) -> None:
+    """ResourceError when generating ``samples`` samples of ``name`` would not fit in memory:
+    X (m, T·F) float64 and targets of at most T + 1 values a sample (T = 1 for a table),
+    GENERATION_COPIES times over."""
+    values = samples * (steps or 1) * (SYNTHETIC[name].features + 1)
     check_allocation(f"generating {samples:,} samples", values * 8 * GENERATION_COPIES)
 
 
-def synthetic(name: str, samples: int | None = None, noise: float | None = None, seed: int = 0) -> Dataset:
-    """Generate the synthetic dataset ``name`` (see SYNTHETIC) with m = ``samples`` rows.
+def _whole_steps(name: str, steps: object) -> int:
+    """``steps`` of the sequence task ``name`` as an int: a whole number ≥ 1."""
+    if not SYNTHETIC[name].is_sequence:
+        tasks = ", ".join(n for n, info in SYNTHETIC.items() if info.is_sequence)
+        raise ValueError(f"{name} is not a sequence task: steps applies to {tasks}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps must be a whole number ≥ 1, got {steps!r}")
+    return int(steps)
+
+
+def synthetic(name: str, samples: int | None = None, noise: float | None = None, seed: int = 0, *,
+              steps: int | None = None) -> Dataset:
+    """Generate the synthetic dataset ``name`` (see SYNTHETIC) with m = ``samples`` samples
+    (of ``steps`` steps, for a sequence task); None: the task's defaults. ``meta`` records
+    samples, noise, seed (and steps), besides what the generator sets.
 
     Raises:
         ValueError: an unknown name, samples that are not a whole number ≥ MIN_SAMPLES,
-            negative noise; ResourceError (a ValueError) when the arrays would not fit in memory.
+            negative noise (or any for a task without noise), steps for a task that is not a
+            sequence or that the task cannot have; ResourceError (a ValueError) when the
+            arrays would not fit in memory.
     """
     if name not in SYNTHETIC:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(SYNTHETIC)}")
@@ -186,15 +259,10 @@ def synthetic(name: str, samples: int | None = None, noise: float | None = None,
     noise = info.noise if noise is None else float(noise)
     if noise < 0:
         raise ValueError(f"noise must be ≥ 0, got {noise}")
-    _check_memory(name, samples)
-    X, y = info.make(samples, noise, np.random.default_rng(seed))
-    meta = {"samples": samples, "noise": noise, "seed": seed}
-    if name == "housing":
-        return make_dataset(X, y, name=name, feature_names=HOUSING_FEATURES, target_names=("price_k",),
-                            true_weights=HOUSING_WEIGHTS, true_bias=HOUSING_BIAS, description=info.description, meta=meta)
-    if name == "plane":
-        return make_dataset(X, y, name=name, feature_names=("x1", "x2"), true_weights=PLANE_WEIGHTS,
-                            true_bias=PLANE_BIAS, description=info.description, meta=meta)
-    if name == "sine":
-        return make_dataset(X, y, name=name, feature_names=("x",), description=info.description, meta=meta)
-    return make_dataset(X, y, name=name, feature_names=("x1", "x2"), description=info.description, meta=meta)
+    if noise and info.noise_free:
+        raise ValueError(f"{name} has no noise setting ({info.noise_free}), got noise = {noise:g}")
+    steps = info.steps if steps is None else _whole_steps(name, steps)
+    _check_memory(name, samples, steps)
+    dataset = info.generate(samples, noise, steps, seed)
+    meta = {"samples": samples, "noise": noise, "seed": seed} | ({"steps": steps} if info.is_sequence else {})
+    return replace(dataset, name=name, description=info.description, meta=meta | dataset.meta)

@@ -78,7 +78,7 @@ def with_change(change, base: dict | None = None) -> dict:
 WRONG_TYPES = {
     "training is a number": (lambda d: d.update(training=5), "training: expected a JSON object (the training settings), got 5"),
     "roles is text": (lambda d: d.update(dataset={"path": "t.csv", "roles": "x"}), 'dataset.roles: expected a JSON object, got "x"'),
-    "dataset name is a list": (lambda d: d["dataset"].update(name=["spiral"]), 'dataset.name: expected one of blobs, '),
+    "dataset name is a list": (lambda d: d["dataset"].update(name=["spiral"]), 'dataset.name: expected one of adding, blobs, '),
     "shuffle is text": (lambda d: d["training"].update(shuffle="no"), 'training.shuffle: expected true or false, got "no"'),
     "rate is text": (lambda d: d["network"]["layers"].insert(2, {"type": "dropout", "rate": "x"}),
                      'network.layers[2].rate: expected a number in [0, 1), got "x"'),
@@ -161,7 +161,7 @@ OUT_OF_RANGE = {
     "unknown encoding": (lambda d: d.update(dataset={"path": "t.csv", "encoding": "utf-9"}), "dataset.encoding: expected the name of a text encoding"),
     "an encoding that is not for text": (lambda d: d.update(dataset={"path": "t.csv", "encoding": "rot13"}),
                                         "dataset.encoding: expected the name of a text encoding"),
-    "unknown dataset": (lambda d: d["dataset"].update(name="nope"), "dataset.name: unknown dataset 'nope'; choose one of blobs,"),
+    "unknown dataset": (lambda d: d["dataset"].update(name="nope"), "dataset.name: unknown dataset 'nope'; choose one of adding, blobs,"),
     "unknown activation": (lambda d: d["network"]["layers"][0].update(activation="swish"), "network.layers[0].activation: unknown activation 'swish'"),
     "unknown layer type": (lambda d: d["network"]["layers"][0].update(type="conv"),
                            "network.layers[0].type: unknown layer type 'conv'; choose one of dense, dropout"),
