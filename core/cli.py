@@ -630,15 +630,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _check_inputs_fit_model(input_shape: tuple[int, ...], features: int, sample_shape: tuple[int, ...], path: str) -> None:
-    """Refuse inputs of ``features`` values a sample (images of ``sample_shape``) that the
-    model's ``input_shape`` does not take: it takes its own image shape, or the same number
-    of values flattened."""
+    """Refuse inputs of ``features`` values a sample (images or sequences of ``sample_shape``)
+    that the model's ``input_shape`` does not take: it takes its own image or sequence shape,
+    or the same number of values flattened."""
     if math.prod(input_shape) == features and (len(sample_shape) == 1 or sample_shape == input_shape
                                                or len(input_shape) == 1):
         return
-    given = "×".join(map(str, sample_shape)) + (" images" if len(sample_shape) > 1 else " features")
-    takes = "×".join(map(str, input_shape)) + (" images" if len(input_shape) > 1 else " features")
-    raise UsageError(f"{path}: X holds {given} per sample but the model takes {takes}")
+    raise UsageError(f"{path}: X holds {_sample_words(sample_shape)} per sample but the model takes {_sample_words(input_shape)}")
+
+
+def _sample_words(shape: tuple[int, ...]) -> str:
+    """``8×8×1 images``, ``sequences of 20 steps × 1 feature`` or ``64 features``."""
+    if len(shape) == 3:
+        return "×".join(map(str, shape)) + " images"
+    if len(shape) == 2:
+        return f"sequences of {shape[0]} steps × {shape[1]} feature{'s' if shape[1] != 1 else ''}"
+    return f"{shape[0]} features"
 
 
 def _check_fits_network(X: np.ndarray, network: Network, path: str) -> None:

@@ -337,12 +337,15 @@ def test_predict_runs_a_cnn_on_images_or_their_flattened_pixels(tmp_path, capsys
     images = np.random.default_rng(0).random((3, 8, 8))
     outputs = []
     for name, X in (("images", images), ("channels", images[..., None]), ("flat", images.reshape(3, 64))):
-        np.savez(tmp_path / f"{name}.npz", X=X)
+        np.savez(tmp_path / f"{name}.npz", X=X, **({"layout": "image"} if X.ndim == 3 else {}))  # float (m, H, W): sequences
         code, out, _ = run(capsys, "predict", str(model), "--data", str(tmp_path / f"{name}.npz"), "--json")
         assert code == 0
         outputs.append(np.array([json.loads(line) for line in out.splitlines()]))
     assert outputs[0].shape == (3, 10) and np.allclose(outputs[0].sum(axis=1), 1, atol=1e-5)
     assert np.array_equal(outputs[0], outputs[1]) and np.array_equal(outputs[0], outputs[2])
+    np.savez(tmp_path / "steps.npz", X=images)  # float (m, T, F) without a layout: sequences
+    assert "X holds sequences of 8 steps × 8 features per sample but the model takes 8×8×1 images" in refused(
+        capsys, "predict", str(model), "--data", str(tmp_path / "steps.npz"))
     np.savez(tmp_path / "rgb.npz", X=np.zeros((2, 8, 8, 3)))
     assert "X holds 8×8×3 images per sample but the model takes 8×8×1 images" in refused(
         capsys, "predict", str(model), "--data", str(tmp_path / "rgb.npz"))

@@ -71,14 +71,15 @@ def test_npz_tables_stay_flat_and_named_columns_stay_named(tmp_path):
     with pytest.raises(DataError, match="not image data"):
         table.images()
     names = np.array(["a", "b", "c", "d"])
-    named = load_file(npz_file(tmp_path / "n.npz", X=RNG.random((4, 2, 2)), y=np.array([0, 1, 0, 1]), feature_names=names))
+    named = load_file(npz_file(tmp_path / "n.npz", X=RNG.random((4, 2, 2)), y=np.array([0, 1, 0, 1]), feature_names=names,
+                               layout="image"))  # float (m, H, W) are sequences without the layout
     assert named.feature_names == ("a", "b", "c", "d") and named.sample_shape == (2, 2, 1)
 
 
 def test_npz_images_with_a_missing_pixel_drop_the_sample_and_keep_the_shape(tmp_path):
     images = RNG.random((5, 2, 3))
     images[1, 1, 2] = np.nan
-    dataset = load_file(npz_file(tmp_path / "gap.npz", X=images, y=np.array([0, 1, 0, 1, 0])))
+    dataset = load_file(npz_file(tmp_path / "gap.npz", X=images, y=np.array([0, 1, 0, 1, 0]), layout="image"))
     assert dataset.n_samples == 4 and dataset.sample_shape == (2, 3, 1)
     np.testing.assert_allclose(dataset.images(), images[[0, 2, 3, 4], :, :, None])
     scaled = load_file(tmp_path / "gap.npz", LoadOptions(scale="standardize", missing="mean"))

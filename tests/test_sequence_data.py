@@ -149,3 +149,64 @@ def test_the_data_tab_groups_the_sequence_tasks_and_shows_steps_for_them(qtbot):
     assert panel.noise.isEnabled() and panel.source["noise"] == 0.02
     panel.combo.setCurrentIndex(names.index("spiral"))
     assert not panel.steps.isVisible() and "steps" not in panel.source
+
+
+# ----- NPZ files: sequences, images and token ids ---------------------------------------------------
+
+
+def npz(path, **arrays):
+    np.savez(path, allow_pickle=False, **arrays)
+    return path
+
+
+RNG = np.random.default_rng(0)
+LABELS = np.arange(6) % 2
+
+
+@pytest.mark.parametrize(("X", "layout", "shape", "tokens"), [
+    (RNG.random((6, 4, 3)), None, (4, 3), None),  # float (m, T, F): sequences
+    (RNG.integers(0, 256, (6, 4, 3), dtype=np.uint8), None, (4, 3, 1), None),  # uint8 (m, H, W): images
+    (RNG.random((6, 2, 2, 3)), None, (2, 2, 3), None),  # any 4-D: images
+    (RNG.random((6, 4, 3)), "image", (4, 3, 1), None),
+    (RNG.integers(0, 256, (6, 4, 3), dtype=np.uint8), "sequence", (4, 3), None),
+    (RNG.random((6, 5)), "sequence", (5, 1), None),  # float (m, T) as T steps of one feature
+    (np.array([[0, 3, 2], [1, 1, 4]] * 3), None, (3,), 5),  # integer (m, T) ≥ 0: token ids
+    (np.array([[0, 3, 2], [1, 1, 4]] * 3, dtype=np.uint8), "sequence", (3,), 5),
+    (np.array([[0, -3, 2], [1, 1, 4]] * 3), None, (3,), None),  # negative whole numbers: a table
+    (RNG.random((6, 5)), None, (5,), None),
+], ids=["float 3-D", "uint8 3-D", "4-D", "3-D as images", "uint8 as sequences", "2-D as sequences", "ids", "uint8 ids",
+        "negative table", "float table"])
+def test_the_npz_rule_decides_sequences_images_and_tokens(tmp_path, X, layout, shape, tokens):
+    from core.loaders import load_file
+
+    arrays = {"X": X, "y": LABELS} | ({"layout": layout} if layout else {})
+    data = load_file(npz(tmp_path / "d.npz", **arrays))
+    assert data.sample_shape == shape and data.meta.get("tokens") == tokens
+    np.testing.assert_array_equal(data.X, X.reshape(6, -1) / (255.0 if data.meta["pixels_scaled"] else 1.0))
+    assert data.meta["pixels_scaled"] == (len(shape) == 3 and X.dtype == np.uint8)
+    if len(shape) == 2:
+        assert data.feature_names[:2] == (("t1_f1", "t1_f2") if shape[1] > 1 else ("t1", "t2"))
+
+
+@pytest.mark.parametrize(("arrays", "words"), [
+    ({"X": np.array([[0, -3, 2], [1, 1, 4]] * 3), "layout": "sequence"}, r"token ids must be whole numbers ≥ 0, but X holds -3"),
+    ({"X": RNG.random((6, 5)), "layout": "column"}, "'layout' must be the text \"sequence\" or \"image\", got 'column'"),
+    ({"X": RNG.random((6, 5)), "layout": np.array([1, 2])}, "'layout' must be the text"),
+    ({"X": RNG.random((6, 2, 2, 3)), "layout": "sequence"}, "layout \"sequence\" needs X of \\(samples, steps, features\\)"),
+    ({"X": RNG.random((6, 5)), "layout": "image"}, "layout \"image\" needs X of"),
+])
+def test_npz_layouts_that_cannot_be_are_refused_clearly(tmp_path, arrays, words):
+    from core.loaders import LoaderError, load_file
+
+    with pytest.raises(LoaderError, match=words):
+        load_file(npz(tmp_path / "d.npz", y=LABELS, **arrays))
+
+
+def test_token_ids_are_not_scaled_and_the_cli_describes_them(tmp_path, capsys):
+    from core.loaders import LoaderError, LoadOptions, load_file
+
+    path = npz(tmp_path / "ids.npz", X=np.array([[0, 3, 2], [1, 1, 4]] * 3), y=LABELS)
+    with pytest.raises(LoaderError, match="token ids"):
+        load_file(path, LoadOptions(scale="standardize"))
+    assert main(["data", str(path)]) == 0
+    assert "token ids: 3 a sample, whole numbers 0 … 4 (5 tokens)" in capsys.readouterr().out

@@ -31,7 +31,7 @@ from .dialect import Dialect, sniff
 from .errors import LoaderError
 from .idx import GZIP_MAGIC, GZIP_SIZE_BYTES, gzip_size_hint, load_idx, looks_like_idx, read_idx
 from .images import ReadImage, load_image_folder, scan_folder
-from .npz import load_npz, read_npz
+from .npz import inputs_of, load_npz, read_npz
 from .options import LoadOptions
 from .progress import Monitor, ProgressCallback
 from .tables import open_binary, read_frame, read_names
@@ -237,6 +237,8 @@ def _preview_npz(path: Path, rows: int) -> Preview:
     frame["y"] = target if target.ndim == 1 else target[:, 0]
     columns = tuple(analyse_columns(frame, LoadOptions(target=len(names) - 1), names=names, positions=shown))
     head = _text_rows(frame, rows)
-    shape = f"images {X.shape[1:]}" if X.ndim > 2 else f"{flat.shape[1]} features"
+    inputs = inputs_of(X, arrays["layout"], path)
+    kind = "images" if inputs.is_image else "sequences" if len(inputs.sample_shape) == 2 else "token ids" if inputs.tokens else ""
+    shape = f"{kind} {inputs.sample_shape}" if kind else f"{flat.shape[1]} features"
     return Preview(path, "npz", columns, head, None, f"{len(X):,} samples, {shape}, y {y.shape[1:] or 'labels'} {y.dtype}", len(X),
                    len(names))

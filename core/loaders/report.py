@@ -16,7 +16,7 @@ def _names(names: tuple[str, ...] | list[str]) -> str:
 
 def describe_dataset(dataset: Dataset) -> list[str]:
     """Rows, features, task, classes (with counts) or target range, missing values,
-    image shape, and where the data come from."""
+    image shape, sequence shape, token ids, forecasting, and where the data come from."""
     meta = dataset.meta
     lines = []
     if "source" in meta:
@@ -32,6 +32,14 @@ def describe_dataset(dataset: Dataset) -> list[str]:
         height, width, channels = dataset.sample_shape
         scaled = ", scaled to [0, 1] (uint8 / 255)" if meta.get("pixels_scaled") else ""
         lines.append(f"images: {' × '.join(map(str, (height, width) if channels == 1 else dataset.sample_shape))} pixels{scaled}")
+    if dataset.is_sequence:
+        steps, features = dataset.sample_shape
+        lines.append(f"sequences: {steps} steps × {features} feature{'s' if features != 1 else ''} a sample")
+    if "tokens" in meta:
+        lines.append(f"token ids: {dataset.n_features} a sample, whole numbers 0 … {meta['tokens'] - 1} ({meta['tokens']:,} tokens)")
+    if "forecast" in meta:
+        horizon = meta["forecast"]["horizon"]
+        lines.append(f"forecast: the target is the value {horizon} step{'s' if horizon != 1 else ''} after each window")
     target = f", target column {meta['target']!r}" if "target" in meta else ""
     if dataset.task == "regression":
         lines.append(f"task: regression{target}, {dataset.y.shape[1]} output(s), range {dataset.y.min():.4g} … {dataset.y.max():.4g}")
