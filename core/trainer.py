@@ -1,7 +1,9 @@
 """Mini-batch training, one epoch or one mini-batch at a time, with immutable reports.
 
 The trainer owns the data split, input standardization (fitted on the training part
-only), the optimizer and the position inside the current epoch. ``step_batch()`` runs the
+only; never of token ids: when the network's first layer is an Embedding its inputs stay
+raw whole numbers whatever ``standardize`` says, see :func:`fits_standardization`), the
+optimizer and the position inside the current epoch. ``step_batch()`` runs the
 next mini-batch, ``run_epoch()`` runs the rest of the current epoch; both return a
 :class:`Report` holding host numbers only, never live arrays. Running the batches of an
 epoch one by one gives the same weights, bit for bit, as running the epoch at once.
@@ -89,7 +91,7 @@ class TrainingConfig:
     seed: Annotated[int, Field(ge=0)] = 0
     val_fraction: UnitInterval = 0.2
     shuffle: bool = True
-    standardize: bool = True
+    standardize: bool = True  # fit mean 0, std 1 on the training part; never for an Embedding's token ids
     momentum: UnitInterval = 0.9
     nesterov: bool = False
     beta1: UnitInterval = 0.9
@@ -247,8 +249,9 @@ class Trainer:
     """Trains ``network`` on ``dataset`` as ``config`` says.
 
     Args:
-        network: the network to train; its preprocess is fitted here when it has none and
-            ``config.standardize`` is set.
+        network: the network to train; its preprocess is fitted here when
+            :func:`fits_standardization` says so (``config.standardize`` set, none yet, and
+            its inputs are not token ids).
         dataset: raw data; split with ``config.seed`` into training and validation parts.
         config: the training settings.
     """
@@ -275,7 +278,7 @@ class Trainer:
         self._check_memory(len(train_idx), len(val_idx))
         preprocess = network.preprocess
         with np.errstate(over="ignore", invalid="ignore"):  # inputs beyond the dtype's range: refused just below
-            if preprocess is None and config.standardize:
+            if fits_standardization(network, config):
                 preprocess = Preprocess.fit(dataset.X[train_idx])
             x = preprocess.apply(dataset.X) if preprocess else dataset.X
             self.x_train, self.y_train = backend.asarray(x[train_idx]), backend.asarray(targets[train_idx])
@@ -861,9 +864,21 @@ def _data_copy_bytes(network: Network, dataset: Dataset, config: TrainingConfig,
     shuffled targets and one mini-batch of shuffled inputs, and the outputs of its epoch."""
     m, n, k = dataset.n_samples, dataset.n_features, network.output_shape[0]
     item = np.dtype(network.backend.dtype).itemsize
-    standardized = m * n * 8 if network.preprocess is not None or config.standardize else 0
+    standardized = m * n * 8 if network.preprocess is not None or fits_standardization(network, config) else 0
     shuffled = train_size * k + min(config.batch_size, train_size) * n if config.shuffle else 0
     return standardized + m * k * 8 + item * (m * (n + k) + shuffled + train_size * k)
+
+
+def takes_token_ids(network: Network) -> bool:
+    """Whether ``network``'s inputs are token ids: its first layer is an Embedding."""
+    return bool(network.layers) and network.layers[0].kind == "embedding"
+
+
+def fits_standardization(network: Network, config: TrainingConfig) -> bool:
+    """Whether a trainer of ``network`` fits an input standardization: ``config.standardize``
+    is set, the network has none yet, and its inputs are not token ids (an Embedding first
+    layer looks its inputs up as whole numbers: standardized, they would be other ids)."""
+    return config.standardize and network.preprocess is None and not takes_token_ids(network)
 
 
 def split_indices(samples: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -210,3 +210,27 @@ def test_token_ids_are_not_scaled_and_the_cli_describes_them(tmp_path, capsys):
         load_file(path, LoadOptions(scale="standardize"))
     assert main(["data", str(path)]) == 0
     assert "token ids: 3 a sample, whole numbers 0 … 4 (5 tokens)" in capsys.readouterr().out
+
+
+# ----- token ids are never standardized ----------------------------------------------------------
+
+
+def test_an_embedding_first_layer_keeps_the_ids_raw_even_with_standardize_on():
+    from core.network import Network
+    from core.trainer import Trainer, TrainingConfig, fits_standardization
+
+    data = chars(60, 8, seed=0)
+    spec = {"input_shape": [8], "layers": [{"type": "embedding", "vocabulary": data.meta["tokens"], "dimension": 3},
+                                           {"type": "gru", "units": 4},
+                                           {"type": "dense", "units": data.n_outputs, "activation": "softmax"}]}
+    config = TrainingConfig(standardize=True, epochs=1, val_fraction=0.25)
+    network = Network(spec, seed=0)
+    assert not fits_standardization(network, config)
+    trainer = Trainer(network, data, config)
+    assert network.preprocess is None
+    train = trainer.backend.to_host(trainer.x_train)
+    assert (train == np.round(train)).all() and train.max() >= 10  # the ids themselves
+    assert trainer.run_epoch().complete
+    dense = Network({"input_shape": [8], "layers": [{"type": "dense", "units": data.n_outputs, "activation": "softmax"}]}, seed=0)
+    Trainer(dense, data, config)
+    assert dense.preprocess is not None  # the same ids feeding a dense layer are standardized as before
