@@ -67,8 +67,10 @@ USER_ERRORS = (ConfigError, SpecError, DataError, FileFormatError, BackendUnavai
 INTERRUPTED = 130  # the shell's status for a run ended by SIGINT (128 + 2)
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DEFAULT_DTYPE = "float32"
+FILE_ONLY = "--target, --labels, --image-size, --rgb, --window, --horizon and --columns"  # options that need a data file
 # the options that describe an experiment: a session file's run keeps its own
-EXPERIMENT_OPTIONS = ("dataset", "samples", "noise", "steps", "data", "target", "labels", "missing", "image_size", "rgb", "layers",
+EXPERIMENT_OPTIONS = ("dataset", "samples", "noise", "steps", "data", "target", "labels", "missing", "image_size", "rgb", "window",
+                      "horizon", "columns", "layers",
                       "output_activation", "init", "loss", "optimizer", "lr", "batch_size", "l1", "l2", "clip_norm", "val_split",
                       "seed", "no_standardize", "no_shuffle")
 EXPORTS = {"script": ("py", "a standalone NumPy training script"), "notebook": ("ipynb", "a Jupyter notebook of the same"),
@@ -164,13 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_file_options(group: argparse._ActionsContainer) -> None:
     group.add_argument("--target", metavar="COLUMN", help="the target column of a table: its name or 0-based position "
-                       "(default: a column named target/label/class/y, else the last)")
+                       "(default: a column named target/label/class/y, else the last; with --window: the first input column)")
     group.add_argument("--labels", type=_path, metavar="FILE",
                        help="the labels file of an IDX images file (default: found beside it)")
     group.add_argument("--missing", choices=MISSING_POLICIES, help="rows with missing values: drop them (default), "
                        "or fill with the column mean / most frequent value")
     group.add_argument("--image-size", metavar="HxW", type=_image_size, help="resize the images of a folder, e.g. 28x28")
     group.add_argument("--rgb", action="store_true", help="read the images of a folder in colour (default: grey)")
+    group.add_argument("--window", type=int, metavar="T", help="read a table as a time series: each sample is T consecutive "
+                       "rows of the input columns, its target the target column --horizon rows after the last")
+    group.add_argument("--horizon", type=int, metavar="H", help="with --window: how many rows ahead the target lies (default 1)")
+    group.add_argument("--columns", type=_column_list, metavar="A,B,…", help="with --window: the input columns, names or 0-based "
+                       "positions separated by commas (default: every numeric column)")
+
+
+def _column_list(text: str) -> list[str]:
+    columns = [part.strip() for part in text.split(",")]
+    if not all(columns):
+        raise argparse.ArgumentTypeError(f"{text!r} leaves a column name empty; write names or positions separated by commas")
+    return columns
 
 
 def _image_size(text: str) -> tuple[int, int]:
@@ -182,7 +196,8 @@ def _image_size(text: str) -> tuple[int, int]:
 
 def _file_options(args: argparse.Namespace) -> dict:
     """The dataset keys (see core.experiment.dataset_options) the file options set."""
-    given = {"target": args.target, "labels": args.labels, "missing": args.missing, "image_size": args.image_size}
+    given = {"target": args.target, "labels": args.labels, "missing": args.missing, "image_size": args.image_size,
+             "window": args.window, "horizon": args.horizon, "columns": args.columns}
     options = {k: v for k, v in given.items() if v is not None}
     if args.rgb:
         options["grey"] = False
@@ -221,15 +236,17 @@ def _experiment(args: argparse.Namespace) -> tuple[Experiment, str]:
     generator_options = {key: value for key, value in generator_options.items() if value is not None}
     if "inline" in experiment.dataset and (file_options or generator_options):
         raise UsageError(f"{args.config}: its data is written into it; --target, --labels, --missing, --image-size, --rgb, "
-                         "--samples, --noise and --steps do not apply (give --data or --dataset for other data)")
+                         "--window, --horizon, --columns, --samples, --noise and --steps do not apply (give --data or --dataset "
+                         "for other data)")
     if "path" not in experiment.dataset and set(file_options) - {"missing"}:
-        raise UsageError("--target, --labels, --image-size and --rgb apply to --data files")
+        raise UsageError(f"{FILE_ONLY} apply to --data files")
     experiment.dataset.update(file_options)
     experiment.dataset.update(generator_options)
     experiment.training = _training_config(args, experiment.training)
     if "name" in experiment.dataset:
         experiment.dataset.setdefault("seed", experiment.training.seed)
-    elif "path" in experiment.dataset and experiment.training.loss:  # the loss decides whether float labels are classes
+    elif "path" in experiment.dataset and experiment.training.loss and "window" not in experiment.dataset:
+        # the loss decides whether float labels are classes (a time series forecasts numbers)
         experiment.dataset["task"] = "regression" if experiment.training.loss == "mse" else "classes"
     return experiment, base
 
@@ -668,7 +685,7 @@ def cmd_data(args: argparse.Namespace, read_image: ReadImage | None = None) -> i
     file_options = _file_options(args)
     if not Path(args.file).exists() and args.file in DATASET_NAMES:
         if set(file_options) - {"missing"}:
-            raise UsageError("--target, --labels, --image-size and --rgb apply to data files, not built-in datasets")
+            raise UsageError(f"{FILE_ONLY} apply to data files, not built-in datasets")
         choice = {"name": args.file, **file_options}
     else:
         choice = {"path": args.file, **file_options}

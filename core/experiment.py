@@ -4,6 +4,7 @@ Format (the CLI's ``--config`` and the window's Save/Open use the same)::
 
     {"dataset":  {"name": "spiral", "samples": 500, "noise": 0.1, "seed": 0}   # sequence tasks also "steps": T
                  or {"path": "data.npz", ...FILE_OPTIONS}
+                 or {"path": "series.csv", "window": T, "horizon": h, "columns": [...], "target": "…"}  # a time series
                  or {"inline": {"X": [[5, 3]], "y": [1], "classes": ["0", "1"], "features": ["x1", "x2"], "name": "…"}},
                  each may add "engineered": ["x1^2", "x2^2", "x1*x2", "sin_x1", "sin_x2"] (any of them; 2-feature data)
      "network":  {"input_shape": [2], "layers": [...]},     # see core.network; {}: from the data
@@ -51,7 +52,7 @@ from .synthetic import SYNTHETIC, synthetic
 from .trainer import ConfigError, TrainingConfig
 
 FILE_OPTIONS = ("target", "roles", "types", "task", "missing", "scale", "header", "delimiter", "decimal", "encoding",
-                "labels", "image_size", "grey")
+                "labels", "image_size", "grey", "window", "horizon", "columns")
 MAX_EXPERIMENT_BYTES = 16 << 20  # an experiment is a few KiB of JSON
 MAX_INT_DIGITS = 4300  # Python's own limit for reading a whole number from text
 INLINE_NAME = "experiment data"  # the name of inline data that gives none
@@ -251,7 +252,8 @@ def network_spec(dataset: Dataset, hidden: list[dict], output_activation: str | 
 def dataset_options(choice: object, base: str | os.PathLike = ".") -> LoadOptions:
     """The loader options a file ``choice`` sets, once the schema has checked it: any of
     FILE_OPTIONS (see LoadOptions); ``task`` "classes" means classification; ``labels`` is
-    relative to ``base``; ``image_size`` is [height, width] or "HxW"."""
+    relative to ``base``; ``image_size`` is [height, width] or "HxW"; ``window``, ``horizon``
+    and ``columns`` read a table as a time series (core.loaders.timeseries)."""
     return _load_options(validate_dataset(choice), base)
 
 
@@ -261,6 +263,8 @@ def _load_options(choice: dict, base: str | os.PathLike) -> LoadOptions:
         given["task"] = "classification"
     if "labels" in given:
         given["labels"] = Path(base) / given["labels"]
+    if "columns" in given:
+        given["columns"] = tuple(given["columns"])
     if isinstance(given.get("image_size"), str):
         given["image_size"] = parse_image_size(given["image_size"])
     elif "image_size" in given:

@@ -569,7 +569,25 @@ def _experiment_adapters() -> tuple[TypeAdapter, TypeAdapter]:
         labels: PathText | None = None
         image_size: ImageSize | None = None
         grey: expect(bool) = True
+        window: expect(Annotated[Whole, Field(ge=1, le=MAX_STEPS)] | None) = None  # a table as a time series
+        horizon: expect(Annotated[Whole, Field(ge=1)] | None) = None  # with a window; None: 1
+        columns: expect(Annotated[list[Annotated[str, Field(min_length=1)] | Whole], Field(min_length=1)] | None,
+                        "a list of column names or 0-based positions, or null") = None  # with a window; None: every numeric one
         engineered: engineered_names = OPTIONAL
+
+        @model_validator(mode="after")
+        def _series_settings(self) -> DataFile:
+            if self.window is None:
+                for key in ("horizon", "columns"):
+                    if getattr(self, key) is not None:
+                        raise at_key((key,), "applies only to a time series: give a window too")
+                return self
+            for key, given in (("roles", self.roles), ("types", self.types), ("scale", self.scale != "none"),
+                               ("task", self.task in ("classification", "classes"))):
+                if given:
+                    raise at_key((key,), "does not apply to a time series (a window of rows forecasting a number); "
+                                         "choose its input columns and target instead")
+            return self
 
     class InlineDataset(Section):
         """Data written into the experiment (see InlineData)."""

@@ -303,9 +303,6 @@ def analyse_table(frame: pd.DataFrame, options: LoadOptions, details: bool = Tru
     columns = list(map(str, frame.columns.tolist()))
     names = names if names is not None else columns
     positions = np.arange(len(columns), dtype=np.int64) if positions is None else np.asarray(positions, dtype=np.int64)
-    if len(names) < 2:
-        raise DataError(f"only one column ({names[0] if names else 'none'}) was found; a dataset needs features and a target "
-                        "(is the delimiter right?)")
     frame_column = {int(p): j for j, p in enumerate(positions)} if len(positions) < len(names) else None
     at = (lambda p: frame_column[p]) if frame_column is not None else (lambda p: p)
     target = at(target_index(names, options))

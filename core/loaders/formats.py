@@ -1,6 +1,7 @@
 """One entry point for every format: detect it, preview it, load it.
 
-Formats: ``table`` (delimited text, optionally ``.gz``), ``npz``, ``idx`` (MNIST-style
+Formats: ``table`` (delimited text, optionally ``.gz``; read as a time series with a
+``window``, see :mod:`.timeseries`), ``npz``, ``idx`` (MNIST-style
 images + labels, optionally ``.gz``) and ``images`` (a folder with one subfolder per
 class). The format is recognised by content first (zip, IDX and .npy magic numbers, also
 inside gzip; a folder), then by name (.npz; .csv/.tsv/.txt/… tables; idx1/idx3/-ubyte);
@@ -36,8 +37,10 @@ from .options import LoadOptions
 from .progress import Monitor, ProgressCallback
 from .tables import open_binary, read_frame, read_names
 from .tabular import table_dataset
+from .timeseries import series_dataset
 
 FORMATS = ("table", "npz", "idx", "images")
+FORMAT_WORDS = {"table": "a table", "npz": "an .npz file", "idx": "an IDX file", "images": "an image folder"}
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".dat", ".psv")
 PREVIEW_SAMPLE_ROWS = 1000
 PREVIEW_FIELDS = 2_000_000  # a wide table's preview analyses fewer rows: at most this many fields (never fewer rows than it shows)
@@ -129,6 +132,8 @@ def load_file(path: str | os.PathLike, options: LoadOptions | None = None, *, re
     monitor = Monitor(progress, cancel)
     monitor.update(0.0, "opening")
     kind = detect_format(path)
+    if options.window is not None and kind != "table":
+        raise LoaderError(f"{path}: a window (a time series) applies to tables (CSV, TSV, …); this is {FORMAT_WORDS[kind]}")
     try:
         if kind == "images":
             dataset = load_image_folder(path, options, read_image, monitor)
@@ -138,7 +143,7 @@ def load_file(path: str | os.PathLike, options: LoadOptions | None = None, *, re
             dataset = load_idx(path, options, monitor)
         else:
             table = read_frame(path, sniff(path, options), monitor)
-            dataset = table_dataset(table, options, _stem(path), monitor)
+            dataset = (series_dataset if options.window is not None else table_dataset)(table, options, _stem(path), monitor)
     except DataError as exc:
         raise LoaderError(f"{path}: {exc}") from None
     monitor.update(1.0, f"loaded {dataset.n_samples:,} samples")

@@ -45,6 +45,13 @@ class LoadOptions:
         image_size: (height, width) every image of a folder is resized to; None: keep
             the size (then all images must have the same size).
         grey: read images as one grey channel (True) or as RGB (False).
+        window: read a table as a time series (core.loaders.timeseries): sample i is rows
+            i … i + window − 1 of the input ``columns``; None: a plain table.
+        horizon: how many rows after a window's last row its target lies (≥ 1; None: 1).
+        columns: the input columns of a time series (names or 0-based positions); None:
+            every numeric column (not an ID, a row number or an empty one). With a window,
+            ``target`` is the column to forecast (None: the first input column) and
+            ``roles``, ``types``, ``scale`` and a classification ``task`` do not apply.
     """
 
     target: ColumnKey | None = None
@@ -60,6 +67,9 @@ class LoadOptions:
     labels: str | os.PathLike | None = None
     image_size: tuple[int, int] | None = None
     grey: bool = True
+    window: int | None = None
+    horizon: int | None = None
+    columns: tuple[ColumnKey, ...] | None = None
 
     def __post_init__(self) -> None:
         _check_choice("task", self.task, TASK_CHOICES)
@@ -78,6 +88,28 @@ class LoadOptions:
             if len(size) != 2 or not all(isinstance(s, int) and 1 <= s <= 4096 for s in size):
                 raise DataError(f"image_size must be (height, width) in pixels, 1 to 4096 each, got {self.image_size!r}")
             object.__setattr__(self, "image_size", size)
+        self._check_series()
+
+    def _check_series(self) -> None:
+        """DataError for time-series settings that cannot be (see the class docstring)."""
+        for name, value, why in (("window", self.window, "the rows a sample spans"),
+                                 ("horizon", self.horizon, "the target lies that many rows after a window's last row; 0 would "
+                                                           "be that row itself, an input")):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise DataError(f"{name} must be a whole number ≥ 1 ({why}), got {value!r}")
+        if self.columns is not None:
+            object.__setattr__(self, "columns", tuple(self.columns))
+            if not self.columns:
+                raise DataError("columns must name at least one input column")
+        if self.window is None:
+            if self.horizon is not None or self.columns is not None:
+                raise DataError("horizon and columns apply to a time series: give a window too")
+            return
+        refused = [name for name, given in (("roles", self.roles), ("types", self.types), ("scale", self.scale != "none"),
+                                            ("task", self.task == "classification")) if given]
+        if refused:
+            raise DataError(f"{' and '.join(refused)} do not apply to a time series (a window of rows forecasting a number); "
+                            "choose its input columns and target instead")
 
 
 def _check_choice(what: str, value: object, choices: tuple[str, ...]) -> None:

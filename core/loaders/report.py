@@ -25,8 +25,10 @@ def describe_dataset(dataset: Dataset) -> list[str]:
     if "title" in meta:
         lines.append(f"dataset: {meta['title']}")
     read = meta.get("rows_read")
-    rows = f"rows: {dataset.n_samples:,}" + (f" used of {read:,} read" if read is not None and read != dataset.n_samples else "")
-    lines.append(rows)
+    if "series" in meta:
+        lines.append(f"windows: {dataset.n_samples:,}, of consecutive rows of the {read:,} read")
+    else:
+        lines.append(f"rows: {dataset.n_samples:,}" + (f" used of {read:,} read" if read is not None and read != dataset.n_samples else ""))
     lines.append(f"features: {dataset.n_features} ({_names(dataset.feature_names)})")
     if dataset.is_image:
         height, width, channels = dataset.sample_shape

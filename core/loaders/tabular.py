@@ -93,6 +93,10 @@ def table_dataset(table: Table, options: LoadOptions, name: str, monitor: Monito
     """The Dataset ``options`` make of ``table``. Raises LoaderError or DataError."""
     monitor = monitor or Monitor()
     frame = table.frame
+    if frame.shape[1] < 2:
+        raise LoaderError(f"{table.path}: only one column ({frame.columns[0] if frame.shape[1] else 'none'}) was found; a dataset "
+                          "needs features and a target (is the delimiter right? a series of values reads as a time series with "
+                          "a window)")
     columns = analyse_table(frame, options, details=False)
     _refuse_bad_cells(table, columns)
     monitor.update(0.92, "encoding columns")

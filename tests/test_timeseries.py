@@ -1,0 +1,158 @@
+"""A table read as a time series: exact windows on a small hand table, horizon, columns,
+hostile input, the experiment schema and the CLI, and the Load data dialog's Time series group."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import core.limits
+from core.cli import main
+from core.experiment import dataset_options, load_dataset
+from core.loaders import LoaderError, LoadOptions, load_file
+from core.schema import SchemaError
+from core.trainer import ConfigError
+
+TABLE = """date,temp,wind,label
+2024-01-01,10,1,a
+2024-01-02,11,2,b
+2024-01-03,12,3,c
+2024-01-04,13,4,d
+2024-01-05,14,5,e
+2024-01-06,15,6,f
+2024-01-07,16,7,g
+"""  # temp = 10 + row, wind = 1 + row; the date and label columns are text
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "weather.csv"
+    path.write_text(TABLE, encoding="utf-8")
+    return path
+
+
+def test_windows_are_consecutive_rows_of_every_numeric_column_and_the_target_follows(table):
+    data = load_file(table, LoadOptions(window=3))
+    assert data.sample_shape == (3, 2) and data.n_samples == 7 - 3 - 1 + 1 and data.task == "regression"
+    windows = data.X.reshape(-1, 3, 2)
+    for i in range(data.n_samples):
+        np.testing.assert_array_equal(windows[i], [[10 + i + t, 1 + i + t] for t in range(3)])
+    np.testing.assert_array_equal(data.y[:, 0], [13, 14, 15, 16])  # temp (the first input) one row after each window
+    assert data.feature_names[:3] == ("t1_temp", "t1_wind", "t2_temp") and data.target_names == ("temp",)
+    assert data.meta["forecast"] == {"window": 3, "horizon": 1, "feature": 0, "consecutive": True}
+    assert data.meta["series"] == {"columns": ["temp", "wind"], "target": "temp"}
+
+
+def test_the_horizon_the_columns_and_the_target(table):
+    data = load_file(table, LoadOptions(window=2, horizon=3, columns=("wind",), target="temp"))
+    assert data.sample_shape == (2, 1) and data.n_samples == 7 - 2 - 3 + 1
+    np.testing.assert_array_equal(data.X, [[1, 2], [2, 3], [3, 4]])
+    np.testing.assert_array_equal(data.y[:, 0], [10 + 1 + 3, 10 + 2 + 3, 10 + 3 + 3])  # row i + T − 1 + h
+    assert data.meta["forecast"]["feature"] is None  # the target is not an input
+    by_position = load_file(table, LoadOptions(window=2, columns=(2, "temp"), target=2))
+    assert by_position.feature_names[:2] == ("t1_wind", "t1_temp") and by_position.meta["forecast"]["feature"] == 0
+    np.testing.assert_array_equal(by_position.y[:, 0], [3, 4, 5, 6, 7])
+
+
+def test_rows_with_missing_values_are_dropped_before_windowing_and_counted(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("temp,wind\n1,10\n2,\n3,30\n,40\n5,50\n6,60\n7,70\n", encoding="utf-8")
+    data = load_file(path, LoadOptions(window=2))
+    np.testing.assert_array_equal(data.X.reshape(-1, 2, 2)[:, :, 0], [[1, 3], [3, 5], [5, 6]])
+    assert data.meta["missing"]["rows_dropped"] == 2 and "2 rows dropped" in data.meta["missing_summary"]
+    only_temp = load_file(path, LoadOptions(window=2, columns=("temp",)))
+    assert only_temp.meta["missing"]["rows_dropped"] == 1  # the gap in wind does not count
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"window": 7}, r"a window of 7 rows and a horizon of 1 need at least 8 rows; the table has 7 rows"),
+    ({"window": 2, "columns": ("label",)}, r'line 2, column 4 \("label"\): \'a\' is not a number \(a text column\)'),
+    ({"window": 2, "columns": ("temp", "temp")}, "column 'temp' is named twice"),
+    ({"window": 2, "columns": ("rain",)}, "no column named 'rain'"),
+    ({"window": 2, "target": "date"}, r"column 1 \(\"date\"\): '2024-01-01' is not a number"),
+])
+def test_hostile_series_are_refused_with_a_message(table, options, words):
+    with pytest.raises(LoaderError, match=words) as info:
+        load_file(table, LoadOptions(**options))
+    assert str(info.value).startswith(str(table))
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"window": 2, "horizon": 0}, r"horizon must be a whole number ≥ 1 .*got 0"),
+    ({"window": 0}, "window must be a whole number ≥ 1"),
+    ({"horizon": 2}, "horizon and columns apply to a time series: give a window too"),
+    ({"window": 2, "columns": ()}, "at least one input column"),
+    ({"window": 2, "roles": {"temp": "ignore"}}, "roles do not apply to a time series"),
+    ({"window": 2, "scale": "minmax"}, "scale do not apply"),
+])
+def test_settings_that_cannot_be_are_refused_before_reading(options, words):
+    from core.data import DataError
+
+    with pytest.raises(DataError, match=words):
+        LoadOptions(**options)
+
+
+def test_missing_rows_that_leave_too_few_and_a_table_without_numbers(tmp_path):
+    gaps = tmp_path / "short.csv"
+    gaps.write_text("temp,wind\n1,1\n2,NA\n3,3\n4,4\n", encoding="utf-8")
+    with pytest.raises(LoaderError, match="need at least 4 rows; the table has 3 rows after dropping 1 with missing values"):
+        load_file(gaps, LoadOptions(window=3))
+    words = tmp_path / "words.csv"
+    words.write_text("a,b\nx,y\nz,w\n", encoding="utf-8")
+    with pytest.raises(LoaderError, match="no numeric column to read as a series"):
+        load_file(words, LoadOptions(window=1))
+
+
+def test_a_single_column_is_a_series_and_ids_and_row_numbers_are_left_out(tmp_path):
+    single = tmp_path / "one.csv"
+    single.write_text("value\n" + "".join(f"{v}\n" for v in range(10)), encoding="utf-8")
+    np.testing.assert_array_equal(load_file(single, LoadOptions(window=4)).y[:, 0], np.arange(4, 10))
+    with pytest.raises(LoaderError, match="only one column"):
+        load_file(single)  # as a plain table it still needs features and a target
+    numbered = tmp_path / "numbered.csv"
+    numbered.write_text("id,step,value\n" + "".join(f"{i + 7},{i},{i * i}\n" for i in range(25)), encoding="utf-8")
+    assert load_file(numbered, LoadOptions(window=3)).meta["series"]["columns"] == ["value"]
+
+
+def test_windows_beyond_memory_are_refused_before_they_are_made(tmp_path, monkeypatch):
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n" + "".join(f"{2 * i},{-i}\n" for i in range(200)), encoding="utf-8")
+    monkeypatch.setattr(core.limits, "available_memory_bytes", lambda: 20_000)  # the table fits, its windows do not
+    with pytest.raises(LoaderError, match=r"150 windows of 50 rows × 2 columns \(float64\) needs 117.2 KiB: too large"):
+        load_file(path, LoadOptions(window=50))
+
+
+def test_a_window_applies_to_tables_only(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros((4, 2)), y=np.arange(4) % 2)
+    with pytest.raises(LoaderError, match="a window .* applies to tables .*; this is an .npz file"):
+        load_file(path, LoadOptions(window=2))
+
+
+def test_the_experiment_schema_takes_window_horizon_columns_and_target(table):
+    choice = {"path": str(table), "window": 2, "horizon": 2, "columns": ["temp", 2], "target": "wind"}
+    assert dataset_options(choice) == LoadOptions(window=2, horizon=2, columns=("temp", 2), target="wind")
+    assert load_dataset(choice).y[0, 0] == 1 + 1 + 2
+    for bad, words in (({"path": "a.csv", "horizon": 2}, "dataset.horizon: applies only to a time series"),
+                       ({"path": "a.csv", "columns": ["a"]}, "dataset.columns: applies only to a time series"),
+                       ({"path": "a.csv", "window": 3, "horizon": 0}, "dataset.horizon: expected a whole number ≥ 1"),
+                       ({"path": "a.csv", "window": 3, "columns": []}, "dataset.columns: expected a list of column names"),
+                       ({"path": "a.csv", "window": 3, "roles": {"a": "ignore"}}, "dataset.roles: does not apply to a time series"),
+                       ({"name": "spiral", "window": 3}, "dataset.window: unknown dataset setting")):
+        with pytest.raises((SchemaError, ConfigError), match=words):
+            load_dataset(bad)
+
+
+def test_the_cli_trains_on_a_series_and_refuses_series_options_without_a_file(table, capsys):
+    assert main(["train", "--data", str(table), "--window", "3", "--columns", "temp,wind", "--horizon", "1", "--epochs", "1",
+                 "--loss", "mse", "--layers", "gru:4"]) == 0
+    assert "epoch 1:" in capsys.readouterr().out
+    assert main(["data", str(table), "--window", "3", "--target", "wind"]) == 0
+    out = capsys.readouterr().out
+    assert "windows: 4, of consecutive rows of the 7 read" in out and "sequences: 3 steps × 2 features a sample" in out
+    assert main(["train", "--dataset", "xor", "--window", "3"]) == 2
+    assert "--window, --horizon and --columns apply to --data files" in capsys.readouterr().err
+    assert main(["train", "--data", str(table), "--window", "9", "--epochs", "1"]) == 2
+    assert "need at least 10 rows" in capsys.readouterr().err
+    assert main(["train", "--data", str(table), "--window", "2", "--columns", "temp,,wind"]) == 2
+    assert "leaves a column name empty" in capsys.readouterr().err
