@@ -56,6 +56,10 @@ VIEW_TITLES: dict[str, str] = {
     "activationFunctions": "the activation functions",
     "weightHistory": "the weights and gradients",
     "misclassified": "the misclassified images",
+    "hiddenState": "the hidden state",
+    "stepGradients": "the gradient through time",
+    "forecast": "the forecast",
+    "sampledText": "the sampled text",
 }
 TITLE_SCALE = 1.35  # the lesson's title, relative to the panel's font
 HEADING_SCALE = 1.12  # "Steps", "Questions", "Try next"

@@ -34,7 +34,7 @@ from .trainer import ConfigError
 # the views a lesson step may bring forward (the names of app.views.manager's ViewRegistry)
 VIEW_NAMES = ("loss", "metric", "boundary", "regressionFit", "lossSurface", "confusion", "layers", "runs", "descent1d",
               "inspector", "weights", "networkGraph", "activations", "activationFunctions", "weightHistory", "misclassified",
-              "kernels", "featureMaps")
+              "kernels", "featureMaps", "hiddenState", "stepGradients", "forecast", "sampledText")
 LESSONS_FOLDER = Path(__file__).resolve().parent.parent / "resources" / "lessons"
 _NUMBERED = re.compile(r"(\d+)[-_ ]")
 

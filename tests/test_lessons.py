@@ -5,6 +5,7 @@ schema with one line naming the key path."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from core.lessons import (
 from core.network import Network
 from core.presets import LOGISTIC, SOFTMAX
 from core.schema import SchemaError, validate_experiment, validate_lesson
+from core.sequence_insight import layer_input
 from core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +87,43 @@ def _final(reports):
     return reports[-1]
 
 
+def _recorded_run(experiment: Experiment, epochs: int) -> tuple[Trainer, list, np.ndarray]:
+    """Train ``experiment``, whose first layer is recurrent, one epoch at a time: the trainer, the
+    reports, and ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ of each epoch's last mini-batch (epochs,), as Gradient through time reads it."""
+    trainer = build_trainer(experiment)
+    layer = trainer.network.layers[0]
+    layer.record_step_norms = True
+    reports, ratios = [], []
+    for _ in range(epochs):
+        reports += trainer.run(1)
+        ratios.append(layer.step_norms[0] / layer.step_norms[-1])
+    return trainer, reports, np.array(ratios)
+
+
+def _forget_gate(trainer: Trainer) -> np.ndarray:
+    """The first layer's (an LSTM's) forget gate f on the first 100 samples, (100, T, units)."""
+    network = trainer.network
+    return network.layers[0].trace(layer_input(network, trainer.dataset.X[:100], 0))["f"]
+
+
+def _gradient_through_time(trainer: Trainer, reports: list) -> bool:
+    """Lesson 17: the SimpleRNN stays near MSE 0.17 with a gradient that vanishes: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ below
+    0.01 in at least 3 epochs of 4, below 10⁻⁶ in some; an LSTM of the same units starts with f ≈ 0.5 and a vanishing gradient, sits on the
+    plateau, then ends below 0.01 with the gradient reaching step 1 (ratio > 0.01) and a unit whose f is
+    close to 1 (mean over samples and steps > 0.9)."""
+    epochs = len(reports)
+    experiment = BY_KEY["17-vanishing-gradients-through-time"].experiment
+    _, _, rnn_ratios = _recorded_run(experiment, epochs)
+    lstm_layers = [{"type": "lstm", "units": experiment.network["layers"][0]["units"]}, *experiment.network["layers"][1:]]
+    lstm_experiment = dataclasses.replace(experiment, network={**experiment.network, "layers": lstm_layers})
+    start = _forget_gate(build_trainer(lstm_experiment))
+    lstm, lstm_reports, lstm_ratios = _recorded_run(lstm_experiment, epochs)
+    return (min(r.val_loss for r in reports) > 0.12 and np.mean(rnn_ratios < 1e-2) >= 0.75 and rnn_ratios.min() < 1e-6
+            and abs(start.mean() - 0.5) < 0.05 and lstm_ratios[0] < 1e-2 and lstm_reports[4].val_loss > 0.12
+            and _final(lstm_reports).val_loss < 0.01 and lstm_ratios[-1] > 1e-2
+            and _forget_gate(lstm).mean(axis=(0, 1)).max() > 0.9)
+
+
 # what each lesson's text says the run shows, checked on the lesson's own epochs
 CLAIMS = {
     "01-linear-regression-housing": lambda t, r: 300 < _final(r).train_loss < 500,  # the noise: 20² = 400
@@ -103,6 +142,7 @@ CLAIMS = {
     "14-softmax-by-hand": lambda t, r: np.allclose(t.network.layers[0].params["W"][:, 0], [5.0015797, 1.9995808, -1.0000209, 2.9988604]),
     "15-digits-8x8": lambda t, r: _final(r).val_metric > 0.95,
     "16-convolutions-on-digits": lambda t, r: _final(r).val_metric > 0.97 and t.network.parameter_count == 1370,
+    "17-vanishing-gradients-through-time": _gradient_through_time,
 }
 
 
