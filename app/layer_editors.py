@@ -16,7 +16,8 @@ from .accessibility import describe
 from .layer_kinds import KINDS, WEIGHTED, Field, applies, as_pair, kind_of, pair_value, with_defaults
 from .widgets import LogSpinBox, shrinking
 
-KIND_TIP = "What the layer does; a new kind starts from its own defaults"
+KIND_TIP = ("What the layer does; a new kind starts from its own defaults, keeping the settings it shares with the old "
+            "kind (SimpleRNN, LSTM and GRU: units and return sequences)")
 
 
 def _name(field: Field, part: str) -> str:

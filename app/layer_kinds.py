@@ -8,7 +8,8 @@ shape (images, sequences, token ids or a row of features), :func:`new_layer` mak
 kind from its defaults (some taken from the data: an embedding's vocabulary; :func:`with_defaults`
 fills in what a spec leaves out, as the engine does), :func:`edited` changes one setting (a field
 that only applies with another's value comes and goes with it; an ``implied`` field at its
-default leaves the spec, as the ``--layers`` syntax writes it), and :func:`layer_shapes` infers
+default leaves the spec, as the ``--layers`` syntax writes it; a new kind keeps the settings
+it shares with the old one, :func:`converted`), and :func:`layer_shapes` infers
 every layer's output shape and parameter count with the engine's own layers
 (core.layer_types), stopping at the first layer that cannot be built.
 
@@ -197,10 +198,10 @@ def new_layer(kind: str, meta: Mapping | None = None) -> dict:
 def edited(layer: dict, key: str, value: object, meta: Mapping | None = None) -> dict:
     """``layer`` with its ``key`` set to ``value`` (None leaves an optional field out, an
     implied field's default leaves it out too); a field that depends on another's value is
-    added with its default or dropped. A new ``type`` gives a new layer of that kind, with
-    the defaults the data's ``meta`` gives (:func:`new_layer`)."""
+    added with its default or dropped. A new ``type`` gives a new layer of that kind
+    (:func:`converted`)."""
     if key == "type":
-        return layer if value == layer.get("type") else new_layer(str(value), meta)
+        return layer if value == layer.get("type") else converted(layer, str(value), meta)
     field = kind_of(layer).field(key)
     changed = {k: v for k, v in layer.items() if k != key}
     if value is not None and not (field is not None and field.implied and value == field.default):
@@ -212,6 +213,20 @@ def edited(layer: dict, key: str, value: object, meta: Mapping | None = None) ->
             else:
                 changed.pop(other.key, None)
     return changed
+
+
+def converted(layer: dict, kind: str, meta: Mapping | None = None) -> dict:
+    """A new layer of ``kind`` from the defaults the data's ``meta`` gives (:func:`new_layer`),
+    keeping the settings of ``layer`` whose field the two kinds share: the recurrent kinds'
+    units and return sequences (a SimpleRNN of 16 units becomes an LSTM of 16), an initializer
+    between a dense and a convolutional layer. A field the kinds only share by name (a dense
+    layer's units and an LSTM's, whose defaults differ) starts from the new kind's default."""
+    new = new_layer(kind, meta)
+    shared = [field for field in KINDS[kind].fields if field in kind_of(layer).fields and field.key in layer]
+    for field in shared:
+        if applies(field, new):
+            new = edited(new, field.key, layer[field.key])
+    return new
 
 
 def pair_value(value: object) -> int | list[int]:

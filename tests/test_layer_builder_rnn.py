@@ -88,6 +88,16 @@ def test_the_recurrent_kinds_start_from_sensible_defaults_and_keep_the_spec_mini
     assert edited(new_layer("dense"), "type", "embedding", {"tokens": 7}) == {"type": "embedding", "vocabulary": 7, "dimension": 16}
 
 
+def test_a_new_recurrent_kind_keeps_the_units_and_return_sequences():
+    rnn = {"type": "rnn", "units": 16, "activation": "relu", "initializer": "he_normal", "return_sequences": True}
+    assert edited(rnn, "type", "lstm") == {"type": "lstm", "units": 16, "return_sequences": True}
+    assert edited(edited(rnn, "type", "gru"), "type", "rnn") == {"type": "rnn", "units": 16, "activation": "tanh",
+                                                                  "return_sequences": True}
+    assert edited({"type": "dense", "units": 8, "activation": "relu"}, "type", "lstm") == new_layer("lstm")  # not a dense's units
+    dense = {"type": "dense", "units": 8, "activation": "leaky_relu", "slope": 0.05, "initializer": "he_normal"}
+    assert edited(dense, "type", "conv2d") == {**new_layer("conv2d"), "initializer": "he_normal"}  # relu: no slope
+
+
 def test_the_kinds_offered_follow_the_data():
     assert offered_kinds((30, 2)) == SEQUENCE_KINDS  # sequences: no images, no batchnorm, no embedding
     assert offered_kinds((12,), tokens=True) == ["dense", "dropout", "embedding", *RECURRENT]
@@ -152,6 +162,10 @@ def test_a_simple_rnn_offers_every_activation_but_softmax(qtbot, builder, adding
     assert builder.architecture()[0] == parse_layers("rnn:8:relu")
     assert column(builder, ACTIVATION) == ["relu"] and column(builder, OUTPUT) == ["8"]
     assert kind_items(cell_editor(builder, 0, ACTIVATION)) == list(RNN_ACTIVATIONS)  # the table's own list: the same
+    with qtbot.waitSignal(builder.architectureChanged):
+        choose(builder.settings.kind_combo, "lstm")
+    assert builder.architecture()[0] == parse_layers("lstm:8")  # the units kept
+    assert visible_fields(builder) == {"units", "return_sequences"}
     with qtbot.waitSignal(builder.architectureChanged):
         choose(builder.settings.kind_combo, "dense")
     assert "softmax" in kind_items(builder.settings.editor("activation"))  # a dense layer's list again
