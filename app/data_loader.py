@@ -4,7 +4,9 @@ The dialog shows what :func:`core.loaders.preview_file` finds (format, first row
 column's inferred type and default role; of a wide table the first 100 columns and the
 target, with a note), lets the user override roles (feature / target / ignore), types
 (numeric / categorical), the task, what to do with missing values and, for image folders,
-the image size and colour. Both the preview (a :class:`PreviewThread`, "Reading…"; choosing
+the image size and colour. A table can be read as a time series instead (the "Time series"
+group: window, horizon, input columns and the column to predict, with the shape it makes,
+"m windows of T × F"; core.loaders.timeseries). Both the preview (a :class:`PreviewThread`, "Reading…"; choosing
 another file or closing cancels it) and the load (a :class:`LoadThread` with a progress bar
 and a Cancel button) run off the GUI thread, so the window stays usable. Whatever goes wrong
 in either, a bad file or no memory left, ends as one message in the dialog (the loader
@@ -48,6 +50,7 @@ from core.loaders.columns import PREVIEW_COLUMNS
 from core.loaders.errors import LoadCancelled
 from core.loaders.formats import Preview, load_file, preview_file
 from core.loaders.options import KINDS, MISSING_POLICIES, ROLES
+from core.schema import MAX_STEPS
 
 from .accessibility import describe
 from .image_reader import read_image
@@ -56,6 +59,31 @@ from .widgets import hint_label
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.dat *.gz *.npz *ubyte *.idx);;All files (*)"
 TASK_LABELS = {"auto": "Decide from the target", "classification": "Classification", "regression": "Regression"}
 MISSING_LABELS = {"drop": "Drop those rows", "mean": "Fill with the column mean", "most_frequent": "Fill with the most frequent value"}
+DEFAULT_WINDOW = 10  # rows a time series' window spans at first
+FIRST_INPUT = "The first input column"
+SERIES_TIP = ("Read the table as a time series: each sample is a window of consecutive rows of the input columns, its target "
+              "the predicted column some rows after the window")
+
+
+def column_list(text: str) -> list[str] | None:
+    """The input columns written in ``text`` (names or positions separated by commas); None
+    for an empty text (every numeric column). ValueError for an empty name between commas."""
+    if not text.strip():
+        return None
+    columns = [part.strip() for part in text.split(",")]
+    if not all(columns):
+        raise ValueError(f"Input columns: {text.strip()!r} leaves a column name empty; write names or positions separated by commas")
+    return columns
+
+
+def windows_text(rows: int, approx: bool, window: int, horizon: int, features: int) -> str:
+    """What a time series of ``rows`` rows makes: ``96 windows of 4 × 2`` (``≈`` when the rows
+    are estimated), or why it makes none."""
+    samples = rows - window - horizon + 1
+    if samples < 1:
+        return (f"No windows: a window of {window:,} rows and a horizon of {horizon:,} need at least {window + horizon:,} rows; "
+                f"the table has {'about ' if approx else ''}{rows:,}")
+    return f"{'≈ ' if approx else ''}{samples:,} windows of {window:,} × {features:,} (steps × features)"
 
 
 def failure_message(path: Path, exc: Exception) -> str:
@@ -199,6 +227,7 @@ class LoadDataDialog(QDialog):
         form.addRow("Missing values", self.missing_combo)
         form.addRow("Image size", self.image_size)
         form.addRow("Image colour", self.colour_combo)
+        self.series_box = self._series_group()
 
         self.message = QLabel()
         self.message.setObjectName("loadMessage")
@@ -222,7 +251,11 @@ class LoadDataDialog(QDialog):
         columns_layout.addWidget(self.columns_note)
         middle = QHBoxLayout()
         middle.addWidget(columns_box, 3)
-        middle.addWidget(options, 2)
+        side = QVBoxLayout()
+        side.addWidget(options)
+        side.addWidget(self.series_box)
+        side.addStretch(1)
+        middle.addLayout(side, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(path_row)
         layout.addWidget(self.summary)
@@ -237,6 +270,80 @@ class LoadDataDialog(QDialog):
         self.path_edit.editingFinished.connect(lambda: self.set_path(self.path_edit.text()))
         self.load_button.clicked.connect(self.start_load)
         self.buttons.rejected.connect(self.reject)
+
+    def _series_group(self) -> QGroupBox:
+        """The "Time series" group (unchecked: a plain table); see the module docstring."""
+        box = QGroupBox("Time series")
+        box.setObjectName("timeSeriesBox")
+        box.setCheckable(True)
+        box.setChecked(False)
+        box.setEnabled(False)
+        describe(box, "Read as a time series", SERIES_TIP)
+        self.window_spin = QSpinBox()
+        self.window_spin.setObjectName("windowSpin")
+        self.window_spin.setRange(1, MAX_STEPS)
+        self.window_spin.setSuffix(" rows")
+        self.window_spin.setValue(DEFAULT_WINDOW)
+        describe(self.window_spin, "Window", "How many consecutive rows one sample holds (its steps, T)")
+        self.horizon_spin = QSpinBox()
+        self.horizon_spin.setObjectName("horizonSpin")
+        self.horizon_spin.setRange(1, MAX_STEPS)
+        self.horizon_spin.setSuffix(" row ahead")
+        describe(self.horizon_spin, "Horizon", "How many rows after a window's last row the predicted value lies (1: the next row)")
+        self.series_columns = QLineEdit()
+        self.series_columns.setObjectName("seriesColumnsEdit")
+        self.series_columns.setPlaceholderText("every numeric column")
+        describe(self.series_columns, "Input columns", "The columns each step holds: names or 0-based positions separated by "
+                 "commas; empty: every numeric column (not an ID or a row number)")
+        self.series_target = QComboBox()
+        self.series_target.setObjectName("seriesTargetCombo")
+        describe(self.series_target, "Predict", "The column whose future value is the target")
+        self.series_shape = hint_label()
+        self.series_shape.setObjectName("seriesShapeLabel")
+        form = QFormLayout(box)
+        form.addRow("Window", self.window_spin)
+        form.addRow("Horizon", self.horizon_spin)
+        form.addRow("Inputs", self.series_columns)
+        form.addRow("Predict", self.series_target)
+        form.addRow(self.series_shape)
+        box.toggled.connect(self._show_series)
+        for spin, unit in ((self.window_spin, "{}"), (self.horizon_spin, "{} ahead")):
+            spin.valueChanged.connect(lambda value, spin=spin, unit=unit: spin.setSuffix(" " + unit.format("row" if value == 1 else "rows")))
+            spin.valueChanged.connect(self._show_series)
+        self.series_columns.textChanged.connect(self._show_series)
+        return box
+
+    def _series_on(self) -> bool:
+        return self.series_box.isEnabled() and self.series_box.isChecked()
+
+    def _show_series(self) -> None:
+        """The settings a time series makes moot are disabled; the shape it makes is shown."""
+        on = self._series_on()
+        self.columns_table.setEnabled(not on)
+        self.task_combo.setEnabled(not on)
+        if not on or self._preview is None:
+            self.series_shape.setText("")
+            return
+        try:
+            named = column_list(self.series_columns.text())
+        except ValueError as exc:
+            self.series_shape.setText(str(exc))
+            return
+        features = len(named) if named else sum(c.kind == "numeric" and c.role != "ignore" for c in self._preview.columns)
+        preview = self._preview
+        self.series_shape.setText(windows_text(preview.approx_rows or 0, preview.summary.startswith("≈"), self.window_spin.value(),
+                                               self.horizon_spin.value(), features))
+
+    def _fill_series(self, preview: Preview) -> None:
+        """Offer the time series for a table (its columns to predict), not for other formats."""
+        table = preview.format == "table"
+        self.series_box.setEnabled(table)
+        self.series_box.setToolTip(SERIES_TIP if table else "Only a table (CSV, TSV, …) can be read as a time series")
+        self.series_target.clear()
+        self.series_target.addItem(FIRST_INPUT, None)
+        for column in preview.columns if table else ():
+            self.series_target.addItem(column.name, column.name)
+        self._show_series()
 
     # ----- choosing and previewing ----------------------------------------------------------
     def _browse_file(self) -> None:
@@ -264,6 +371,8 @@ class LoadDataDialog(QDialog):
         self.rows_table.setColumnCount(0)
         self.columns_table.setRowCount(0)
         self.columns_note.hide()
+        self.series_box.setEnabled(False)
+        self._show_series()
         self.load_button.setEnabled(False)
         self.summary.setText(f"Reading {Path(path).name}…")
         self.message.setText("")
@@ -316,6 +425,7 @@ class LoadDataDialog(QDialog):
         images = preview.format == "images"
         self.image_size.setEnabled(images)
         self.colour_combo.setEnabled(images)
+        self._fill_series(preview)
         missing = [(c.name, c.missing) for c in preview.columns if c.missing]
         if missing:
             where = ", ".join(f"{name} ({count})" for name, count in missing[:6])
@@ -386,8 +496,12 @@ class LoadDataDialog(QDialog):
 
     # ----- loading --------------------------------------------------------------------------
     def current_source(self) -> dict:
-        """The experiment ``dataset`` object for the file and the choices made now."""
+        """The experiment ``dataset`` object for the file and the choices made now: a time
+        series' window, horizon, columns and target when the Time series group is ticked.
+        ValueError for input columns that cannot be read."""
         source: dict = {"path": str(self._preview.path) if self._preview else self.path_edit.text().strip()}
+        if self._series_on():
+            return source | self._series_source()
         roles, types = {}, {}
         for r, column in enumerate(self._preview.columns if self._preview else ()):
             kind = self.columns_table.cellWidget(r, 1).currentText()
@@ -411,13 +525,25 @@ class LoadDataDialog(QDialog):
             source["grey"] = bool(self.colour_combo.currentData())
         return source
 
+    def _series_source(self) -> dict:
+        """The time-series keys of the experiment's ``dataset`` object, and the missing-value policy."""
+        series: dict = {"window": self.window_spin.value()}
+        if self.horizon_spin.value() != 1:
+            series["horizon"] = self.horizon_spin.value()
+        columns = column_list(self.series_columns.text())
+        if columns:
+            series["columns"] = columns
+        if self.series_target.currentData() is not None:
+            series["target"] = self.series_target.currentData()
+        return series | {"missing": self.missing_combo.currentData()}
+
     @Slot()
     def start_load(self) -> None:
         """Load with the current choices in a background thread."""
         if self._thread is not None:
             return
-        source = self.current_source()
         try:
+            source = self.current_source()
             dataset_options(source)
         except ValueError as exc:
             self._show_error(str(exc))

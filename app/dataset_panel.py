@@ -68,6 +68,11 @@ PREVIEW_PER_CLASS = 12  # of one class at most (two classes: 12 each; ten: 3 eac
 PREVIEW_SEED = 0  # the images shown are always the same ones
 
 
+def sentence(text: str) -> str:
+    """``text`` with its first letter capitalised and the rest as it is (T stays T, XOR stays XOR)."""
+    return text[:1].upper() + text[1:]
+
+
 def generator_kind(name: str) -> str:
     """How the Data tab groups the generator ``name``: "classification", "regression" (by the
     first word of its description) or "sequence"."""
@@ -470,8 +475,7 @@ class DatasetPanel(QWidget):
         try:
             dataset = synthetic(name, source["samples"], source.get("noise"), source["seed"], steps=source.get("steps"))
         except ValueError as exc:  # a length the task cannot have (copy: an odd one), more than memory holds
-            text = str(exc)
-            self.description.setText(f"{text[:1].upper()}{text[1:]}; the data shown is the last that could be made.")
+            self.description.setText(f"{sentence(str(exc))}; the data shown is the last that could be made.")
             return
         self.dataset, self.source = self._engineered(dataset, source)
         self._refresh()
@@ -533,8 +537,8 @@ class DatasetPanel(QWidget):
         self._show_generator_settings()
         self._show_engineered()
         name = self.source.get("name")
-        self.description.setText((SYNTHETIC[name].description if name in SYNTHETIC and "path" not in self.source else dataset.description)
-                                 .capitalize() or "Loaded data")
+        text = SYNTHETIC[name].description if name in SYNTHETIC and "path" not in self.source else dataset.description
+        self.description.setText(sentence(text) or "Loaded data")
         _, val_idx = split_indices(dataset.n_samples, self.validation_fraction(), self._split_seed)
         validation = np.zeros(dataset.n_samples, bool)
         validation[val_idx] = True

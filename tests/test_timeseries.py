@@ -156,3 +156,57 @@ def test_the_cli_trains_on_a_series_and_refuses_series_options_without_a_file(ta
     assert "need at least 10 rows" in capsys.readouterr().err
     assert main(["train", "--data", str(table), "--window", "2", "--columns", "temp,,wind"]) == 2
     assert "leaves a column name empty" in capsys.readouterr().err
+
+
+# ----- the Load data dialog ----------------------------------------------------------------------
+
+
+def test_the_dialog_reads_a_table_as_a_time_series_and_shows_the_shape(qtbot, load_dialog, table):
+    from gui_helpers import show_preview
+
+    show_preview(qtbot, load_dialog, table)
+    box = load_dialog.series_box
+    assert box.isEnabled() and not box.isChecked() and "window" not in load_dialog.current_source()
+    box.setChecked(True)
+    assert not load_dialog.columns_table.isEnabled() and not load_dialog.task_combo.isEnabled()
+    load_dialog.window_spin.setValue(3)
+    assert load_dialog.series_shape.text() == "4 windows of 3 × 2 (steps × features)"  # temp and wind, not date or label
+    load_dialog.horizon_spin.setValue(2)
+    load_dialog.series_columns.setText("wind")
+    assert load_dialog.series_shape.text() == "3 windows of 3 × 1 (steps × features)"
+    load_dialog.series_target.setCurrentIndex(load_dialog.series_target.findData("temp"))
+    assert load_dialog.current_source() == {"path": str(table), "window": 3, "horizon": 2, "columns": ["wind"], "target": "temp",
+                                            "missing": "drop"}
+    with qtbot.waitSignal(load_dialog.accepted, timeout=10_000):
+        load_dialog.load_button.click()
+    data = load_dialog.dataset
+    assert data.sample_shape == (3, 1) and data.n_samples == 3 and data.meta["forecast"]["horizon"] == 2
+    np.testing.assert_array_equal(data.y[:, 0], [14, 15, 16])  # temp (10 + row) at row i + 3 − 1 + 2
+
+
+def test_the_dialog_says_when_the_window_is_too_long_and_refuses_bad_columns(qtbot, load_dialog, table):
+    from gui_helpers import show_preview
+
+    show_preview(qtbot, load_dialog, table)
+    load_dialog.series_box.setChecked(True)
+    load_dialog.window_spin.setValue(7)
+    assert load_dialog.series_shape.text().startswith("No windows: a window of 7 rows and a horizon of 1 need at least 8 rows")
+    load_dialog.series_columns.setText("temp,,wind")
+    assert "leaves a column name empty" in load_dialog.series_shape.text()
+    load_dialog.load_button.click()
+    assert "leaves a column name empty" in load_dialog.message.text() and load_dialog.dataset is None
+    load_dialog.series_columns.setText("label")
+    load_dialog.window_spin.setValue(2)
+    load_dialog.load_button.click()
+    qtbot.waitUntil(lambda: load_dialog._thread is None and load_dialog.load_button.isEnabled(), timeout=10_000)
+    assert "'a' is not a number" in load_dialog.message.text() and load_dialog.dataset is None
+
+
+def test_the_time_series_group_is_offered_for_tables_only(qtbot, load_dialog, tmp_path):
+    from gui_helpers import show_preview
+
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros((4, 2)), y=np.arange(4) % 2)
+    show_preview(qtbot, load_dialog, path)
+    assert not load_dialog.series_box.isEnabled() and "Only a table" in load_dialog.series_box.toolTip()
+    assert "window" not in load_dialog.current_source()
