@@ -220,8 +220,11 @@ class LayerTable(QTableWidget):
 
     def fit_columns(self) -> None:
         """Show the initializer column only when all five columns fit the table's width, and
-        the activation column only when the other four do."""
+        the activation column only when the other four do. The widths are measured with every
+        column shown (a hidden column's size hint is not its width), so calling it again changes nothing."""
         header = self.horizontalHeader()
+        for column in (INITIALIZER, ACTIVATION):
+            self.setColumnHidden(column, False)
         widths = {c: max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(self.columnCount())}
         room = self.viewport().width()
         self.setColumnHidden(INITIALIZER, sum(widths.values()) > room)

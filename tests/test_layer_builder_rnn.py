@@ -222,3 +222,18 @@ def test_an_lstm_spec_loads_into_the_builder_and_back(builder, adding):
     with pytest.raises(ConfigError, match=r"the network takes \[60\] inputs but the data has sequences of 30 steps × 2 features, "
                                           r"which these layers take as \[30, 2\]"):
         architecture_of({**spec, "input_shape": [60]}, adding, None)
+
+
+def test_the_table_hides_its_initializer_column_for_good_in_a_narrow_panel(qtbot, builder):
+    builder.set_dataset(tokens())
+    builder.set_architecture([{"type": "embedding", "vocabulary": 65, "dimension": 16}, {"type": "lstm", "units": 64,
+                              "return_sequences": True}, {"type": "gru", "units": 64}], None, None)
+    table = builder.table
+    widths = {c: max(table.sizeHintForColumn(c), table.horizontalHeader().sectionSizeHint(c)) for c in range(table.columnCount())}
+    builder.resize(builder.width() - table.viewport().width() + sum(widths.values()) - widths[INITIALIZER] // 2, 700)
+    qtbot.waitUntil(lambda: table.viewport().width() < sum(widths.values()))
+    for _ in range(3):  # the same answer every time it is asked (a hidden column's size hint is not its width)
+        table.fit_columns()
+        assert table.isColumnHidden(INITIALIZER) and not table.isColumnHidden(ACTIVATION)
+    assert table.horizontalHeader().length() <= table.viewport().width()
+
