@@ -12,7 +12,7 @@ forecast and sampled-text views: probes that run in the trainer's process
   with every window's prediction. Cost: one prediction pass over the data.
 * :class:`SampledTextProbe`: for a character model, text generated from the chosen sample's
   window one character at a time at a temperature. Cost: one forward pass of one window per
-  character, at most :data:`TEXT_STEP_BUDGET` recurrent steps in all.
+  character, about 0.2 s at most (:data:`TEXT_WORK_BUDGET`).
 
 A probe that has nothing to show says why in its payload's ``reason`` (:data:`NO_RECURRENT`,
 :data:`NO_FORECAST`, :data:`NO_CHARACTERS`) and carries no arrays.
@@ -34,8 +34,9 @@ NO_FORECAST = ("The forecast needs forecasting data: a time series cut into wind
 NO_CHARACTERS = ("Sampled text needs a character model: character data (such as chars) and a network that takes "
                  "their token ids (an Embedding first) and ends in a softmax over the characters")
 GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z"), "rnn": ()}  # the gates the hidden-state view draws, by layer kind
-TEXT_CHARACTERS = 300  # characters sampled text generates ...
-TEXT_STEP_BUDGET = 12_000  # ... unless that takes more recurrent steps (window T × recurrent layers per character) than this
+TEXT_CHARACTERS = 300  # characters sampled text generates, unless that is more work than TEXT_WORK_BUDGET
+TEXT_WORK_BUDGET = 18_000  # step costs (see pass_work): ~0.2 s of passes of one window here
+STEP_MACS = 60_000  # the multiply-adds that cost as much as the rest of a recurrent step of one sample (measured here)
 GREEDY_TEMPERATURE = 0.1  # at or below it, sampled text takes the likeliest character (no sampling)
 
 
@@ -238,7 +239,7 @@ def consecutive_series(windows: np.ndarray, targets: np.ndarray, horizon: int) -
 class SampledTextData:
     """Text generated from sample ``sample``'s window: ``seed`` (its T characters) then ``text``
     (the characters generated, one at a time, each from the softmax over the last T characters
-    at ``temperature``); ``limited``: fewer than :data:`TEXT_CHARACTERS` for the step budget.
+    at ``temperature``); ``limited``: fewer than :data:`TEXT_CHARACTERS` for the work budget.
     ``reason``: nothing to show."""
 
     sample: int
@@ -273,11 +274,19 @@ def next_character(probabilities: np.ndarray, temperature: float, rng: np.random
     return int(min(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"), len(p) - 1))
 
 
-def text_length(network, steps: int) -> int:
-    """How many characters to generate: :data:`TEXT_CHARACTERS`, fewer when a forward pass of a
-    window of ``steps`` through the recurrent layers would take the whole over :data:`TEXT_STEP_BUDGET`."""
-    per_character = steps * max(len(recurrent_layers(network)), 1)
-    return max(1, min(TEXT_CHARACTERS, TEXT_STEP_BUDGET // per_character))
+def pass_work(network) -> float:
+    """The cost of a prediction pass of one sample through ``network``'s recurrent layers, in step
+    costs: each step of each layer costs 1 (its calls) plus its multiply-adds G·units·(F + units)
+    over :data:`STEP_MACS`; the other layers' cost is left out (at least 1)."""
+    work = sum(layer.steps * (1.0 + layer.width * (layer.features + layer.units) / STEP_MACS)
+               for layer in network.layers if isinstance(layer, Recurrent))
+    return max(work, 1.0)
+
+
+def text_length(network) -> int:
+    """How many characters to generate: :data:`TEXT_CHARACTERS`, fewer when that many passes of
+    :func:`pass_work` each would take more than :data:`TEXT_WORK_BUDGET`."""
+    return max(1, min(TEXT_CHARACTERS, int(TEXT_WORK_BUDGET // pass_work(network))))
 
 
 class SampledTextProbe:
@@ -297,7 +306,7 @@ class SampledTextProbe:
         if vocabulary is None:
             return SampledTextData(index, "", "", temperature, False, trainer.epoch, NO_CHARACTERS)
         window = np.rint(data.X[index]).astype(np.int64)  # (T,) token ids
-        count = text_length(network, len(window))
+        count = text_length(network)
         rng = np.random.default_rng([trainer.epoch, trainer.cursor, index])
         generated = []
         for _ in range(count):

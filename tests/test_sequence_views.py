@@ -212,9 +212,15 @@ def test_a_temperature_sharpens_or_flattens_the_draws():
     assert next_character(p, 0.1, np.random.default_rng(0)) == 0
 
 
-def test_long_windows_generate_fewer_characters(chars):
-    network = Network({"input_shape": [400], "layers": char_layers(5)}, F32, seed=0)
-    assert text_length(network, 400) == 30 < TEXT_CHARACTERS
+def test_long_windows_and_wide_layers_generate_fewer_characters():
+    def length(steps: int, units: int) -> int:
+        layers = [{"type": "embedding", "vocabulary": 5, "dimension": 4}, {"type": "lstm", "units": units},
+                  {"type": "dense", "units": 5, "activation": "softmax"}]
+        return text_length(Network({"input_shape": [steps], "layers": layers}, F32, seed=0))
+
+    assert length(32, 16) == TEXT_CHARACTERS
+    assert length(32, 256) < length(32, 64) <= TEXT_CHARACTERS and length(400, 16) < TEXT_CHARACTERS
+    assert length(100_000, 16) == 1
 
 
 def test_networks_and_data_that_do_not_fit_get_their_one_line(adding, chars):
@@ -262,7 +268,7 @@ def test_the_hidden_state_view_draws_h_and_the_gates_units_by_steps(qtbot, lstm_
     for heatmap, name in zip(view.gates, "ifo", strict=True):
         np.testing.assert_array_equal(heatmap.values, data.states[name].T)
         assert heatmap.image.levels.tolist() == [0.0, 1.0]
-    assert view.readout.text().startswith("sample 2 · target ") and view.sample_spin.value() == 2
+    assert view.readout.text() == f"target {data.target} · 6 units × 10 steps" and view.sample_spin.value() == 2
     # hovering a cell names its step, unit and value
     plot = view.gates[1].plot
     qtbot.waitUntil(lambda: plot.vb.width() > 0)
@@ -346,7 +352,7 @@ def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_mo
         return cursor.charFormat().foreground().color().name()
 
     assert {colour(p) for p in range(len(data.seed))} == {SEED_COLOR} and colour(len(data.seed)) == TEXT_COLOR
-    assert view.readout.text() == f"seed: sample 0 ({CHAR_STEPS} characters) · {TEXT_CHARACTERS} characters, temperature 0.8"
+    assert view.readout.text() == f"seed (grey): sample 0's {CHAR_STEPS} characters · {TEXT_CHARACTERS} characters written"
     with qtbot.waitSignal(view.temperatureChanged) as changed:
         view.temperature_spin.setValue(1.5)
     assert changed.args == [1.5]

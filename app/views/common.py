@@ -14,9 +14,11 @@ from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
@@ -232,7 +234,23 @@ class ViewPanel(QWidget):
             self.show_note(reason)
 
     def show_canvas(self) -> None:
-        self.stack.setCurrentWidget(self.canvas)
+        """Show the view's picture: the stack's first page (the canvas, or what holds it)."""
+        self.stack.setCurrentIndex(0)
+
+    def scroll_canvas(self, min_height: int) -> QScrollArea:
+        """Put the canvas, at least ``min_height`` pixels tall, in a scroll area (objectName
+        ``{name}Scroll``) that becomes the stack's first page: in a shorter dock the view scrolls
+        up and down instead of squeezing its plots to nothing."""
+        self.stack.removeWidget(self.canvas)
+        scroll = QScrollArea()
+        scroll.setObjectName(f"{self.name}Scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.canvas)
+        self.canvas.setMinimumHeight(min_height)
+        self.stack.insertWidget(0, scroll)
+        return scroll
 
     def keep_or_explain(self, data) -> bool:
         """Keep a probe result as ``self.data`` and show the canvas (True), or, when its

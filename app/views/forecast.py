@@ -37,41 +37,49 @@ class ForecastView(SampleViewPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("forecast", parent)
         self.add_sample_box("whose window is shown")
-        self.readout.setToolTip("The window's true and predicted next value, and the mean squared error over the validation part")
+        self.readout.setToolTip("The window's true value h steps after its end and the network's prediction of it, and the mean "
+                                "squared error of the predictions over the validation part")
         self.finish_header()
         self.window_plot = plot_item(self.canvas, "step t", "value", row=0, col=0)
-        self.window_legend = self.window_plot.addLegend(offset=(10, 10), labelTextSize="9pt")
         self.window_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=2), symbol="o", symbolSize=5,
                                             symbolBrush=SERIES_COLOR, symbolPen=None)
         self.actual_mark = pg.ScatterPlotItem(size=13, pen=pg.mkPen(TRAIN_COLOR, width=2.5), brush=None, symbol="o")
         self.predicted_mark = pg.ScatterPlotItem(size=12, pen=None, brush=pg.mkBrush(VAL_COLOR), symbol="x")
-        for item, name in ((self.window_curve, "window"), (self.actual_mark, "true value"), (self.predicted_mark, "prediction")):
-            self.window_plot.addItem(item)
-            self.window_legend.addItem(item, name)
-        self.series_plot = plot_item(self.canvas, "position in the series", "value", row=1, col=0)
-        self.series_legend = self.series_plot.addLegend(offset=(10, 10), labelTextSize="9pt")
+        self._add(self.window_plot, 1, [(self.window_curve, "window"), (self.actual_mark, "true at T + h"),
+                                        (self.predicted_mark, "predicted")])
+        self.series_plot = plot_item(self.canvas, "position in the series", "value", row=2, col=0)
         self.val_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*VAL_BRUSH), pen=pg.mkPen(None))
         self.window_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*WINDOW_BRUSH), pen=pg.mkPen(None))
         self.series_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=1.5))
-        self.train_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(TRAIN_COLOR))
+        self.train_points = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(TRAIN_COLOR))
         self.val_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(VAL_COLOR))
-        for item in (self.val_region, self.window_region, self.series_curve, self.train_points, self.val_points):
+        for item in (self.val_region, self.window_region):
             self.series_plot.addItem(item)
-        for item, name in ((self.series_curve, "series"), (self.train_points, "prediction (training window)"),
-                           (self.val_points, "prediction (validation window)")):
-            self.series_legend.addItem(item, name)
+        self.series_legend = self._add(self.series_plot, 3, [(self.series_curve, "series"), (self.train_points, "training"),
+                                                             (self.val_points, "validation predictions")])
         self.canvas.setToolTip("Top: the chosen window of the series (steps 1 … T), the true value h steps after it (ring) "
                                "and the network's prediction (cross). Bottom, when the windows tile one series: the whole "
-                               "series and every window's prediction, the chosen window shaded.")
+                               "series and every window's prediction, the chosen window shaded blue (and the validation "
+                               "part orange when it is one stretch).")
         self.canvas.setAccessibleName("Forecast: a window of the series, its true next value and the network's prediction")
         self.data: ForecastData | None = None
         self.clear()
+
+    def _add(self, plot: pg.PlotItem, row: int, items: list[tuple[pg.GraphicsObject, str]]) -> pg.LegendItem:
+        """``items`` (item, name) into ``plot`` and a one-row legend of them in the canvas's row ``row``, under
+        the plot, where it hides nothing."""
+        legend = pg.LegendItem(colCount=len(items), labelTextSize="9pt")
+        for item, name in items:
+            plot.addItem(item)
+            legend.addItem(item, name)
+        self.canvas.addItem(legend, row=row, col=0)
+        return legend
 
     def clear(self) -> None:
         self.data = None
         for item in (self.window_curve, self.actual_mark, self.predicted_mark, self.series_curve, self.train_points, self.val_points):
             item.setData([], [])
-        self.series_plot.hide()
+        self._show_series(False)
         self.readout.setText("")
         self.show_note("Press Play or step an epoch to see the network forecast the series.")
 
@@ -83,15 +91,17 @@ class ForecastView(SampleViewPanel):
         self.actual_mark.setData([steps + data.horizon], [data.actual])
         self.predicted_mark.setData([steps + data.horizon], [data.predicted])
         self.window_plot.setXRange(0.5, steps + data.horizon + 0.5, padding=0)
-        if data.series is None:
-            self.series_plot.hide()
-        else:
-            self.series_plot.show()
+        self._show_series(data.series is not None)
+        if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
         mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
-        self.readout.setText(f"sample {data.sample:,} · {data.target_name} at step T + {data.horizon}: true {data.actual:.4g}, "
-                             f"predicted {data.predicted:.4g} · {mse}".replace("-", "−"))
+        self.readout.setText(f"{mse} · true {data.actual:.3g}, predicted {data.predicted:.3g}".replace("-", "−"))
         self.set_sample(data.sample)
+
+    def _show_series(self, shown: bool) -> None:
+        self.series_plot.setVisible(shown)
+        self.series_legend.setVisible(shown)
+        self.canvas.ci.layout.setRowStretchFactor(2, 1 if shown else 0)
 
     def _draw_series(self, series: SeriesData, sample: int, steps: int) -> None:
         self.series_curve.setData(np.arange(len(series.values)), series.values)

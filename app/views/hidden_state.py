@@ -29,6 +29,8 @@ GATE_NAMES = {"h": "hidden state h", "i": "input gate i", "f": "forget gate f", 
               "r": "reset gate r", "z": "update gate z"}
 TICK_LIMIT = 12  # at most this many cells along an axis are labelled one by one
 STATE_STRETCH, GATE_STRETCH = 3, 2  # the heights of h_t's row and the gates' row
+BAR_MARGIN = 8  # pixels above and below a colour bar
+MIN_HEIGHT = 330  # pixels of the heatmaps at least: a shorter dock scrolls them
 
 
 class Heatmap:
@@ -85,12 +87,15 @@ class HiddenStateView(SampleViewPanel):
                                "(blue negative, red positive, white about 0), and its gates from 0 (closed) to 1 (open). "
                                "Hover a cell for its step, unit and value.")
         self.canvas.setAccessibleName("Heatmaps of the hidden state and gates of a recurrent layer, units by time steps")
+        self.scroll = self.scroll_canvas(MIN_HEIGHT)
         self.state = Heatmap(plot_item(self.canvas, "step t", "unit", row=0, col=0), GATE_NAMES["h"])
         self.state_bar = pg.ColorBarItem(values=(-STATE_LIMIT, STATE_LIMIT), colorMap=pg.colormap.get(WEIGHT_COLORMAP),
                                          interactive=False, label="h", colorMapMenu=False, width=14)
         self.state_bar.setImageItem(self.state.image)
         self.gate_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get(TARGET_COLORMAP), interactive=False,
                                         label="gate", colorMapMenu=False, width=14)
+        for bar in (self.state_bar, self.gate_bar):
+            bar.setContentsMargins(0, BAR_MARGIN, 0, BAR_MARGIN)  # room for the end labels
         self.gates: list[Heatmap] = []
         self._gate_names: tuple[str, ...] = ()
         self._build_gates(())
@@ -129,7 +134,8 @@ class HiddenStateView(SampleViewPanel):
         for heatmap, name in zip(self.gates, gate_names, strict=True):
             heatmap.set_values(data.states[name].T, (0.0, 1.0))
         steps, units = data.states["h"].shape
-        self._caption = f"sample {data.sample:,} · target {data.target} · {data.layer.label}: {units} units × {steps} steps"
+        self.state.plot.setTitle(f"{GATE_NAMES['h']} of {data.layer.label}", size="10pt")
+        self._caption = f"target {data.target} · {units} units × {steps} steps"
         self.readout.setText(self._caption)
         self.set_sample(data.sample)
 

@@ -67,7 +67,8 @@ from .step_gradients import StepGradientsView
 from .weight_history import WeightHistoryView
 from .weights import WeightHeatmap
 
-PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch
+PROBE_SECONDS = 0.1  # every probe at the same rate, so the views it feeds show the same epoch ...
+TEXT_PROBE_SECONDS = 1.0  # ... but sampled text's, whose ~0.2 s of generation would otherwise take most of the trainer's time
 LAYOUT_VERSION = 7  # 3: the Runs view; 4: the inspector, loss surface, 1-D descent, activation functions; 5: misclassified;
 # 6: kernels, feature maps; 7: hidden state, gradient through time, forecast, sampled text
 LAYOUT_KEY = "views/layout"
@@ -149,7 +150,7 @@ class ViewRegistry(QObject):
             ViewEntry("hiddenState", "Hidden state", self.hidden_state, Probe("hiddenState", HiddenStateProbe(), PROBE_SECONDS)),
             ViewEntry("stepGradients", "Gradient through time", self.step_gradients,
                       Probe("stepGradients", step_gradient_data, PROBE_SECONDS)),
-            ViewEntry("sampledText", "Sampled text", self.sampled_text, Probe("sampledText", SampledTextProbe(), PROBE_SECONDS)),
+            ViewEntry("sampledText", "Sampled text", self.sampled_text, Probe("sampledText", SampledTextProbe(), TEXT_PROBE_SECONDS)),
             ViewEntry("lossSurface", "Loss surface", self.loss_surface, Probe("lossSurface", LossSurfaceProbe(), PROBE_SECONDS)),
             ViewEntry("descent1d", "Gradient descent (1-D)", self.descent),
         ]

@@ -72,9 +72,6 @@ class SampledTextView(SampleViewPanel):
         self.readout.setText("")
         self.show_note("Press Play or step an epoch to see the text a character model writes.")
 
-    def show_canvas(self) -> None:
-        self.stack.setCurrentWidget(self.text)
-
     def show_data(self, data: SampledTextData) -> None:
         if not self.keep_or_explain(data):
             return
@@ -85,8 +82,8 @@ class SampledTextView(SampleViewPanel):
         cursor.movePosition(QTextCursor.MoveOperation.Start)
         self.text.setTextCursor(cursor)
         count = f"{len(data.text)} characters" + (f" (not {TEXT_CHARACTERS}: the network's passes are long)" if data.limited else "")
-        how = "greedy" if data.temperature <= GREEDY_TEMPERATURE else f"temperature {data.temperature:g}"
-        self.readout.setText(f"seed: sample {data.sample:,} ({len(data.seed)} characters) · {count}, {how}")
+        how = ", greedy" if data.temperature <= GREEDY_TEMPERATURE else ""
+        self.readout.setText(f"seed (grey): sample {data.sample:,}'s {len(data.seed)} characters · {count} written{how}")
         self.set_sample(data.sample)
 
     def shown_text(self) -> tuple[str, str]:

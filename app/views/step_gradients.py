@@ -38,7 +38,8 @@ class StepGradientsView(ViewPanel):
         self.finish_header()
         self.plot = plot_item(self.canvas, "step t", "‖∂L/∂h_t‖")
         self.plot.setLogMode(y=True)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.legend = pg.LegendItem(colCount=2, labelTextSize="9pt")  # under the plot, where it hides no curve
+        self.canvas.addItem(self.legend, row=1, col=0)
         self.canvas.setToolTip("The size of the loss gradient reaching each step's hidden state h_t in the last mini-batch, "
                                "on a log scale: backpropagation through time carries it from the last step back to the "
                                "first. A curve falling to the left is a vanishing gradient. Faint dashed: the first "
