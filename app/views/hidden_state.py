@@ -30,7 +30,7 @@ GATE_NAMES = {"h": "hidden state h", "i": "input gate i", "f": "forget gate f", 
 TICK_LIMIT = 12  # at most this many cells along an axis are labelled one by one
 STATE_STRETCH, GATE_STRETCH = 3, 2  # the heights of h_t's row and the gates' row
 BAR_MARGIN = 8  # pixels above and below a colour bar
-MIN_HEIGHT = 330  # pixels of the heatmaps at least: a shorter dock scrolls them
+MIN_HEIGHT = 260  # pixels of the heatmaps at least: a shorter dock scrolls them
 
 
 class Heatmap:
@@ -158,6 +158,7 @@ class HiddenStateView(SampleViewPanel):
         self.gates = [Heatmap(plot_item(self.canvas, "step t", "unit" if c == 0 else "", row=1, col=c), GATE_NAMES[name])
                       for c, name in enumerate(names)]
         self._gate_names = names
+        self.state.plot.getAxis("bottom").showLabel(not names)  # "step t": the gates' row under it says it
         if names:
             self.canvas.addItem(self.gate_bar, row=1, col=columns)
             self.gate_bar.setImageItem([heatmap.image for heatmap in self.gates])
