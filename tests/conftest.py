@@ -2,7 +2,9 @@
 process or in a child it starts (use the ``child_env`` fixture for every subprocess);
 property tests run the same examples every time (the "ci" hypothesis profile, or the one
 HYPOTHESIS_PROFILE names, e.g. "default" for hypothesis' own random search); and no test
-may leave a QThread or Python thread running."""
+may leave a QThread or Python thread running. NumPy's BLAS runs one thread (as the window's
+trainer process does): on a small machine several threads make the small matrix products of
+the recurrent layers ten times slower, not faster."""
 
 import os
 import sys
@@ -10,6 +12,8 @@ import threading
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _blas_threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy is imported
+    os.environ.setdefault(_blas_threads, "1")
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
