@@ -326,13 +326,13 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     np.testing.assert_array_equal(view.window_curve.yData, data.X[3])
     assert view.actual_mark.data["x"].tolist() == [13] and view.actual_mark.data["y"].tolist() == [result.actual]
     assert view.predicted_mark.data["y"].tolist() == [pytest.approx(trainer.network.predict(data.X[3:4])[0, 0])]
-    assert view.series_plot.isVisible() and view.window_region.getRegion() == (2.5, 14.5)
+    assert view.showing_series() and view.window_region.getRegion() == (2.5, 14.5)
     assert len(view.train_points.data) + len(view.val_points.data) == 60
     np.testing.assert_array_equal(view.val_points.data["y"], result.series.predicted[result.series.validation])
     assert f"val MSE {result.val_mse:.3g}" in view.readout.text()
     shuffled, _ = sine_windows(consecutive=False)
     deliver(view, ForecastProbe()(trainer_of(shuffled, [{"type": "gru", "units": 4}, DENSE_OUT], epochs=0)))
-    assert not view.series_plot.isVisible()
+    assert not view.showing_series()
 
 
 def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_model):
@@ -417,7 +417,7 @@ def test_in_the_window_forecasting_data_bring_the_forecast_forward(qtbot, window
     sample = registry.sample
     predicted = trained_copy(window).predict(data.X[sample: sample + 1])[0, 0]
     assert view.predicted_mark.data["y"].tolist() == [pytest.approx(predicted, rel=1e-5)]
-    assert view.series_plot.isVisible()
+    assert view.showing_series()
 
 
 def test_in_the_window_the_sampled_text_follows_the_temperature(qtbot, window, monkeypatch, chars):

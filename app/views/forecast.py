@@ -37,8 +37,8 @@ class ForecastView(SampleViewPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("forecast", parent)
         self.add_sample_box("whose window is shown")
-        self.readout.setToolTip("The window's true value h steps after its end and the network's prediction of it, and the mean "
-                                "squared error of the predictions over the validation part")
+        self.readout.setToolTip("The mean squared error of the predictions over the validation part, and the window's true "
+                                "value y h steps after its end with the network's prediction ŷ of it")
         self.finish_header()
         self.window_plot = plot_item(self.canvas, "step t", "value", row=0, col=0)
         self.window_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=2), symbol="o", symbolSize=5,
@@ -95,13 +95,23 @@ class ForecastView(SampleViewPanel):
         if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
         mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
-        self.readout.setText(f"{mse} · true {data.actual:.3g}, predicted {data.predicted:.3g}".replace("-", "−"))
+        self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}".replace("-", "−"))
         self.set_sample(data.sample)
 
     def _show_series(self, shown: bool) -> None:
-        self.series_plot.setVisible(shown)
-        self.series_legend.setVisible(shown)
-        self.canvas.ci.layout.setRowStretchFactor(2, 1 if shown else 0)
+        """The series plot and its legend in the canvas (rows 2 and 3) or out of it: a hidden item
+        would keep its room in the layout."""
+        placed = self.series_plot in self.canvas.ci.items
+        if shown and not placed:
+            self.canvas.addItem(self.series_plot, row=2, col=0)
+            self.canvas.addItem(self.series_legend, row=3, col=0)
+        elif placed and not shown:
+            self.canvas.removeItem(self.series_plot)
+            self.canvas.removeItem(self.series_legend)
+
+    def showing_series(self) -> bool:
+        """Whether the whole series is drawn (consecutive windows)."""
+        return self.series_plot in self.canvas.ci.items
 
     def _draw_series(self, series: SeriesData, sample: int, steps: int) -> None:
         self.series_curve.setData(np.arange(len(series.values)), series.values)
