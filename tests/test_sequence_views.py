@@ -121,9 +121,15 @@ def test_the_hidden_state_probe_returns_the_layers_own_trace_of_the_sample(lstm_
     assert fallback.layer.index == 0 and fallback.sample == adding.n_samples - 1
 
 
-def test_a_grus_hidden_state_comes_with_its_reset_and_update_gates(adding):
-    trainer = trainer_of(adding, [{"type": "gru", "units": 3}, DENSE_OUT], epochs=0)
-    assert list(HiddenStateProbe()(trainer).states) == ["h", "r", "z"]
+def test_a_grus_hidden_state_comes_with_its_reset_and_update_gates_also_after_an_embedding(char_model, chars):
+    probe = HiddenStateProbe()
+    probe.index = 3
+    data = probe(char_model)
+    assert list(data.states) == ["h", "r", "z"] and data.layer.index == 1 and data.target == chars.class_names[chars.y[3]]
+    network = char_model.network
+    expected = network.layers[1].trace(network.layers[0].forward(network.backend.asarray(chars.X[3:4]), False))
+    for name in data.states:
+        np.testing.assert_array_equal(data.states[name], expected[name][0])
 
 
 def test_the_step_gradient_probe_returns_the_last_mini_batchs_norms(lstm_rnn):
