@@ -66,6 +66,8 @@ NOISE_TIP = "How much random noise the generator adds to each sample"
 PREVIEW_IMAGES = 36  # images the preview of image data shows at most
 PREVIEW_PER_CLASS = 12  # of one class at most (two classes: 12 each; ten: 3 each)
 PREVIEW_SEED = 0  # the images shown are always the same ones
+SEQUENCE_LINES = 12  # samples of sequence data the preview draws
+LEGEND_CLASSES = 10  # more classes than this get no legend (chars has 58)
 
 
 def sentence(text: str) -> str:
@@ -92,6 +94,7 @@ class DataPreview(pg.PlotWidget):
 
     2+ features: the first two features, coloured by class (or by target for regression);
     one feature: the target against it, points joined by a faint line in x order.
+    Sequences and token ids: a few samples as lines over their steps (:meth:`show_sequences`).
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -112,6 +115,9 @@ class DataPreview(pg.PlotWidget):
         item = self.getPlotItem()
         item.clear()
         self.legend.clear()
+        if dataset.is_sequence or "tokens" in dataset.meta:
+            self.show_sequences(dataset, validation)
+            return
         X, y = dataset.X, dataset.y
         one_feature = dataset.n_features == 1
         title = None
@@ -144,6 +150,38 @@ class DataPreview(pg.PlotWidget):
             title = f"first 2 of {dataset.n_features} features; {title or 'colour: class'}"
         item.setTitle(title, size="9pt", color="#5b6472")
         item.autoRange()
+
+    def show_sequences(self, dataset: Dataset, validation: np.ndarray) -> None:
+        """A few samples (:func:`preview_rows`, SEQUENCE_LINES) of sequence or token data as
+        lines of their first feature over the steps 1 … T, coloured by class or target;
+        validation samples dashed."""
+        item = self.getPlotItem()
+        rows = preview_rows(dataset, SEQUENCE_LINES)
+        steps = dataset.sample_shape[0]
+        values = dataset.X[rows].reshape(len(rows), steps, -1)[:, :, 0]
+        colors = self._row_colors(dataset, rows)
+        for values_of, color, held_out in zip(values, colors, validation[rows], strict=True):
+            pen = pg.mkPen(color, width=1.6, style=Qt.PenStyle.DashLine if held_out else Qt.PenStyle.SolidLine)
+            item.plot(np.arange(1, steps + 1), values_of, pen=pen)
+        if dataset.task != "regression" and len(dataset.class_names) <= LEGEND_CLASSES:
+            for k, name in enumerate(dataset.class_names):
+                self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(CLASS_COLORS[k % len(CLASS_COLORS)], width=2)), f"class {name}")
+        what = "token ids" if "tokens" in dataset.meta else "first feature" if dataset.sample_shape[1:] not in ((), (1,)) else "value"
+        colour = "class" if dataset.task != "regression" else dataset.target_names[0]
+        dashed = ", dashed: validation" if validation[rows].any() else ""
+        style_plot_item(item, "step", what, grid=True)
+        item.setAspectLocked(False)
+        item.setTitle(f"{len(rows)} samples over {steps} steps, colour: {colour}{dashed}", size="9pt", color="#5b6472")
+        item.autoRange()
+
+    @staticmethod
+    def _row_colors(dataset: Dataset, rows: np.ndarray) -> list[QColor]:
+        """One colour per row: its class's, or its first target's on the target colormap."""
+        if dataset.task != "regression":
+            return [pg.mkColor(CLASS_COLORS[int(k) % len(CLASS_COLORS)]) for k in dataset.y[rows]]
+        target = dataset.y[rows, 0]
+        span = float(np.ptp(target)) or 1.0
+        return pg.colormap.get(TARGET_COLORMAP).map((target - target.min()) / span, mode="qcolor")
 
     def _scatter(self, x: np.ndarray, y: np.ndarray, validation: np.ndarray, colors: list[QColor]) -> None:
         """Training points (~validation) filled, validation points as rings; colors per point."""

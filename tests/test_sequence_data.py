@@ -234,3 +234,17 @@ def test_an_embedding_first_layer_keeps_the_ids_raw_even_with_standardize_on():
     dense = Network({"input_shape": [8], "layers": [{"type": "dense", "units": data.n_outputs, "activation": "softmax"}]}, seed=0)
     Trainer(dense, data, config)
     assert dense.preprocess is not None  # the same ids feeding a dense layer are standardized as before
+
+
+def test_the_preview_draws_sequences_as_lines_over_their_steps(qtbot):
+    panel = shown(qtbot, DatasetPanel())
+    panel.set_validation_fraction(0.25)
+    panel.combo.setCurrentIndex(panel.combo.findData("sine_forecast"))
+    item = panel.preview.getPlotItem()
+    lines = item.listDataItems()
+    assert len(lines) == 12 and all(len(line.xData) == 20 for line in lines)
+    np.testing.assert_array_equal(lines[0].xData, np.arange(1, 21))
+    assert "12 samples over 20 steps, colour: next" in item.titleLabel.text
+    panel.combo.setCurrentIndex(panel.combo.findData("chars"))
+    assert len(item.listDataItems()) == 12 and not panel.preview.legend.items  # 58 classes: no legend
+    assert item.getAxis("left").labelText == "token ids"
