@@ -358,7 +358,7 @@ def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_mo
         return cursor.charFormat().foreground().color().name()
 
     assert {colour(p) for p in range(len(data.seed))} == {SEED_COLOR} and colour(len(data.seed)) == TEXT_COLOR
-    assert view.readout.text() == f"seed (grey): sample 0's {CHAR_STEPS} characters · {TEXT_CHARACTERS} characters written"
+    assert view.readout.text() == f"grey: the seed ({CHAR_STEPS} characters) · {TEXT_CHARACTERS} written"
     with qtbot.waitSignal(view.temperatureChanged) as changed:
         view.temperature_spin.setValue(1.5)
     assert changed.args == [1.5]

@@ -45,7 +45,7 @@ class SampledTextView(SampleViewPanel):
         self.temperature_spin.valueChanged.connect(self.temperatureChanged)
         self.header.insertWidget(2, label)
         self.header.insertWidget(3, self.temperature_spin)
-        self.readout.setToolTip("The sample whose window seeds the text, and how many characters were generated")
+        self.readout.setToolTip("The seed (the chosen sample's window, in grey) and how many characters the network wrote after it")
         self.finish_header()
         self.export_button.hide()  # text, not a plot
         self.stack.removeWidget(self.canvas)
@@ -81,9 +81,9 @@ class SampledTextView(SampleViewPanel):
         cursor.insertText(data.text, self._text_format)
         cursor.movePosition(QTextCursor.MoveOperation.Start)
         self.text.setTextCursor(cursor)
-        count = f"{len(data.text)} characters" + (f" (not {TEXT_CHARACTERS}: the network's passes are long)" if data.limited else "")
+        count = f"{len(data.text)} written" + (f" (not {TEXT_CHARACTERS}: the network's passes are long)" if data.limited else "")
         how = ", greedy" if data.temperature <= GREEDY_TEMPERATURE else ""
-        self.readout.setText(f"seed (grey): sample {data.sample:,}'s {len(data.seed)} characters · {count} written{how}")
+        self.readout.setText(f"grey: the seed ({len(data.seed)} characters) · {count}{how}")
         self.set_sample(data.sample)
 
     def shown_text(self) -> tuple[str, str]:
