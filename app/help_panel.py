@@ -40,7 +40,7 @@ from .layer_builder import ACTIVATION, INITIALIZER, SIZE, TYPE
 from .style import TRAIN_COLOR, VAL_COLOR, plot_font, style_plot_item
 
 KIND_NAMES = {"layer": "Layer", "activation": "Activation function", "loss": "Loss", "optimizer": "Optimizer", "initializer": "Initializer",
-              "regularizer": "Regularisation", "setting": "Training setting"}
+              "regularizer": "Regularisation", "setting": "Training setting", "view": "What a view shows"}
 TITLE_SCALE = 1.5  # the title's font, relative to the panel's
 FORMULA_SCALE = 1.2
 HEADING_SCALE = 1.1
@@ -60,6 +60,8 @@ WIDGET_CONCEPTS = {  # controls whose concept is fixed, by objectName
     "layerSlopeSpin": "leaky_relu", "activationFunctionsSlopeSpin": "leaky_relu",
     "layerRateSpin": "dropout", "layerFiltersSpin": "conv2d", "layerKernelRowsSpin": "conv2d",
     "layerKernelColumnsSpin": "conv2d", "layerMomentumSpin": "batchnorm", "layerEpsilonSpin": "batchnorm",
+    "hiddenStateSampleSpin": "hidden_state", "hiddenStateLayerCombo": "hidden_state", "hiddenStateCanvas": "gates",
+    "stepGradientsCanvas": "vanishing_gradient", "sampledTextTemperatureSpin": "temperature", "sampledTextText": "temperature",
 }
 VALUE_COMBOS = ("optimizerCombo", "branchOptimizer", "outputActivationCombo", "outputInitializerCombo", "lossCombo",
                 "activationFunctionsFunctionCombo", "layerKindCombo", "layerActivationCombo", "layerInitializerCombo")  # combo boxes whose chosen value (currentData) is a concept key

@@ -19,9 +19,10 @@ import numpy as np
 from .activations import get_activation
 from .losses import add_penalty_gradient, get_loss, penalty_value
 
-KINDS = ("layer", "activation", "loss", "optimizer", "initializer", "regularizer", "setting")
+KINDS = ("layer", "activation", "loss", "optimizer", "initializer", "regularizer", "setting", "view")
 KIND_TITLES = {"layer": "Layers", "activation": "Activation functions", "loss": "Losses", "optimizer": "Optimizers",
-               "initializer": "Initializers", "regularizer": "Regularisation", "setting": "Training settings"}
+               "initializer": "Initializers", "regularizer": "Regularisation", "setting": "Training settings",
+               "view": "What the views show"}
 LOSS_TARGET = 1.0  # a loss is plotted against the prediction a for this target y
 PENALTY_COEFFICIENT = 1.0  # λ of the plotted L1 / L2 penalty
 
@@ -504,6 +505,51 @@ _CONCEPTS = (
         "large α. Watch the gradient norms and pick c a little above their usual size (1 to 5 is common).",
         "Too small a c makes every step the same length, so training slows like a small α. Clipping does not help a "
         "vanishing gradient, only an exploding one, and it cannot rescue inputs that are not standardized.",
+    ),
+    # ----- what the views show -----
+    Concept(
+        "hidden_state", "Hidden state hₜ", "view",
+        "h<sub>t</sub> = g(W·x<sub>t</sub> + U·h<sub>t−1</sub> + b),  h<sub>0</sub> = 0  (SimpleRNN; gated layers below)<br>"
+        "one number per unit and time step: the heatmap has units as rows and steps t = 1 … T as columns",
+        "What a recurrent layer carries from one time step to the next: its memory of the sequence so far.",
+        "Read a heatmap row as one unit over time: a unit that switches when a marked value arrives (the adding "
+        "problem) and then holds still is remembering it. Compare samples with the Sample box, layers with the layer box.",
+        "tanh keeps h<sub>t</sub> within −1 … 1, so the colours are fixed at ±1; rows stuck at ±1 are saturated units, "
+        "whose gradient is almost 0. The heatmap is of one sample in prediction mode: dropout is off.",
+    ),
+    Concept(
+        "gates", "Gates (LSTM, GRU)", "view",
+        "LSTM: i, f, o = σ(W·x<sub>t</sub> + U·h<sub>t−1</sub> + b) per gate,  c<sub>t</sub> = f⊙c<sub>t−1</sub> + i⊙g,  "
+        "h<sub>t</sub> = o⊙tanh(c<sub>t</sub>)<br>"
+        "GRU: r, z = σ(…),  h<sub>t</sub> = (1 − z)⊙n + z⊙h<sub>t−1</sub>",
+        "Each gate is a number in 0 … 1 per unit and step that lets information through (1) or shuts it out (0).",
+        "LSTM: the input gate i writes into the cell, the forget gate f keeps the cell (f near 1 is a long memory), the "
+        "output gate o shows it in h<sub>t</sub>. GRU: the update gate z keeps the old state, the reset gate r chooses "
+        "how much of it shapes the new one.",
+        "A forget gate near 1 lets the gradient through many steps unchanged: that is why an LSTM learns long "
+        "dependencies a SimpleRNN cannot. Gates that sit at 0 or 1 everywhere have saturated and barely learn.",
+    ),
+    Concept(
+        "vanishing_gradient", "Vanishing gradient through time", "view",
+        "∂L/∂h<sub>t</sub> = ∂L/∂h<sub>t+1</sub> · ∂h<sub>t+1</sub>/∂h<sub>t</sub> + (what step t's output adds)<br>"
+        "SimpleRNN: ∂h<sub>t+1</sub>/∂h<sub>t</sub> = diag(g′(z<sub>t+1</sub>))·U, once per step back",
+        "Going back in time the gradient is multiplied once per step; factors below 1 shrink it to nothing, above 1 blow it up.",
+        "Read the curve of ‖∂L/∂h<sub>t</sub>‖ from the right (the last step) to the left: a ratio "
+        "‖∂L/∂h<sub>1</sub>‖ / ‖∂L/∂h<sub>T</sub>‖ far below 1 means the first steps barely change the weights. Try "
+        "a SimpleRNN, then an LSTM, on the adding problem.",
+        "A vanishing gradient is not cured by a larger learning rate (it scales every step alike) nor by gradient "
+        "clipping (which only shortens long gradients): gated layers (LSTM, GRU) are the cure. An exploding one is "
+        "cured by clipping.",
+    ),
+    Concept(
+        "temperature", "Sampling temperature τ", "view",
+        "p<sub>k</sub> ∝ p̂<sub>k</sub><sup>1/τ</sup>  (p̂: the network's softmax over the characters)<br>"
+        "τ = 1: as predicted,  τ → 0: always the likeliest,  τ &gt; 1: flatter",
+        "How boldly sampled text draws each next character from the network's prediction.",
+        "Below 1 for text that stays close to what the network finds likely; about 1 to see what it really learned; "
+        "above 1 for surprises. The lowest setting is greedy: always the likeliest character.",
+        "Greedy text often loops (the same few words again and again): that is the likeliest path, not a bug. A high "
+        "temperature makes even a well-trained network spell badly.",
     ),
     Concept(
         "dtype", "Precision", "setting",

@@ -19,6 +19,7 @@ TAG = re.compile(r"</?(sub|sup|b|i|br)>")
 ENTITY = re.compile(r"&(gt|lt|amp|nbsp);")
 REGULARIZERS = ("l1", "l2", "dropout")
 SETTINGS = ("learning_rate", "batch_size", "epochs", "val_fraction", "standardize", "shuffle", "seed", "dtype", "clip_norm")
+VIEWS = ("hidden_state", "gates", "vanishing_gradient", "temperature")  # what the recurrent views show
 TEXTS = ("formula_html", "summary", "when_to_use", "pitfalls")
 
 
@@ -54,6 +55,7 @@ def test_every_activation_loss_optimizer_and_initializer_of_the_engine_has_help(
     assert keys_of("initializer") == set(INITIALIZERS)
     assert keys_of("regularizer") == set(REGULARIZERS)
     assert keys_of("setting") == set(SETTINGS)
+    assert keys_of("view") == set(VIEWS)
     assert set(KIND_TITLES) == set(KINDS)
 
 

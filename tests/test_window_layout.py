@@ -79,10 +79,11 @@ def test_reset_layout_brings_every_view_back(qtbot):
         assert not any(dock.isFloating() for dock in docks.values())
         assert all(not dock.isHidden() for dock in docks.values())
         groups = {name: {d.objectName() for d in win.views.tabifiedDockWidgets(docks[name])} for name in ("boundary", "metric", "weights")}
-        assert groups == {"boundary": {"regressionFitDock", "lossSurfaceDock", "descent1dDock"},
+        assert groups == {"boundary": {"regressionFitDock", "forecastDock", "lossSurfaceDock", "descent1dDock"},
                           "metric": {"confusionDock", "misclassifiedDock", "layersDock", "runsDock"},
                           "weights": {"inspectorDock", "networkGraphDock", "activationsDock", "activationFunctionsDock",
-                                      "weightHistoryDock", "kernelsDock", "featureMapsDock"}}
+                                      "weightHistoryDock", "kernelsDock", "featureMapsDock", "hiddenStateDock",
+                                      "stepGradientsDock", "sampledTextDock"}}
         qtbot.wait(100)
         assert len(shown_tab_bars(win)) == 3
     finally:
