@@ -27,6 +27,16 @@ def choose(combo: QComboBox, data) -> None:
     combo.activated.emit(index)
 
 
+def kind_items(combo: QComboBox) -> list[str]:
+    """The data (kind keys) of ``combo``'s items, in order."""
+    return [combo.itemData(i) for i in range(combo.count())]
+
+
+def visible_fields(builder) -> set[str]:
+    """The setting keys of a LayerBuilder's box whose editors are shown."""
+    return {key for (key, _), editor in builder.settings.editors.items() if not editor.isHidden()}
+
+
 def shown(qtbot, widget: QWidget) -> QWidget:
     """``widget``, shown, closed by pytest-qt after the test."""
     qtbot.addWidget(widget)

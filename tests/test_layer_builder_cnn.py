@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import choose, click, shown
+from gui_helpers import choose, click, kind_items, shown, visible_fields
 from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from app.accessibility import undescribed_controls
@@ -34,14 +34,6 @@ def digits_like(shape: tuple[int, int, int] = (8, 8, 1)) -> Dataset:
 @pytest.fixture
 def builder(qtbot):
     return shown(qtbot, LayerBuilder())
-
-
-def kind_items(combo: QComboBox) -> list[str]:
-    return [combo.itemData(i) for i in range(combo.count())]
-
-
-def visible_fields(builder: LayerBuilder) -> set[str]:
-    return {key for (key, _), editor in builder.settings.editors.items() if not editor.isHidden()}
 
 
 def spin(builder: LayerBuilder, name: str) -> QSpinBox:

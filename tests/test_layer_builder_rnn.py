@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import choose, click, shown
+from gui_helpers import choose, click, kind_items, shown, visible_fields
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox, QStyleOptionViewItem
 
@@ -42,14 +42,6 @@ def adding() -> Dataset:
 @pytest.fixture
 def builder(qtbot):
     return shown(qtbot, LayerBuilder())
-
-
-def kind_items(combo: QComboBox) -> list[str]:
-    return [combo.itemData(i) for i in range(combo.count())]
-
-
-def visible_fields(builder: LayerBuilder) -> set[str]:
-    return {key for (key, _), editor in builder.settings.editors.items() if not editor.isHidden()}
 
 
 def add_layer(qtbot, builder: LayerBuilder, kind: str) -> None:
