@@ -21,16 +21,33 @@ With the pre-activations of a step a_t = W·x_t + b + U·h_{t−1}:
     GRU        r = σ(W_r x + b_r + U_r h + bh_r),  z = σ(W_z x + b_z + U_z h + bh_z)
                n = tanh(W_n x + b_n + r⊙(U_n h + bh_n)),  h_t = (1 − z)⊙n + z⊙h_{t−1}
 
-The input part W·x_t + b of every step is one GEMM over all m·T rows before the loop; the
-loop over time does the U·h_{t−1} part. Backward is backpropagation through time over the
-whole sequence: the loop runs back from T to 1 giving each step's pre-activation gradients
-dA_t (T, m, G·units), and then dW = Σ_t dA_tᵀ·x_t, db = Σ dA_t, dU = Σ_t dHA_tᵀ·h_{t−1} and
-dx_t = dA_t·W are one GEMM each (dHA is dA except for the GRU's new-gate block, r⊙dA_n).
-Arrays are time-major inside, (T, m, ·), so each step's slice is contiguous.
+How a pass runs (the stored parameters never change layout; only the pass's copies do):
+
+* Arrays are unit-major inside: a step's values are (rows, m), samples along the fast axis,
+  so each gate block of a step, (units, m), is one contiguous piece of memory (elementwise
+  calls on contiguous arrays cost a third of those on column slices).
+* Each step is one GEMM, the stacked matrix [W | b | U] (C, K = F + 1 + units) times the
+  step's column [x_t; 1; h_{t−1}] (K, m), into that step's slice of a time-major array. The
+  columns of every step live in one array ``xh`` (T + 1, K, m): a step writes its h_t straight
+  into the next step's column. The C rows are the gate blocks in the kind's own order
+  (``columns``), chosen so that the elementwise work of a step is a few calls on adjacent
+  blocks: the LSTM's o, i, f, g (the three sigmoids adjacent); the GRU's W_n·x + b_n, z, r,
+  U_n·h + bh_n (n needs its two parts apart).
+* σ(a) = ½·tanh(½a) + ½: the step GEMM runs on a copy of the stacked matrix with the
+  sigmoid rows halved (made once per pass), so one tanh covers all the gates of a step.
+* Backward is backpropagation through time over the whole sequence: the factors of each
+  step's derivatives that do not depend on the gradient (σ′, tanh′ and the values they
+  multiply) are computed for all steps at once before the loop; the loop back from T to 1
+  writes each step's pre-activation gradients dA_t; then d[W | b | U] = dA·xhᵀ and
+  dx = Wᵀ·dA are one GEMM each over all T·m columns.
+* A training pass's arrays are kept between batches, per batch size (the batch size and the
+  last partial batch); a prediction pass (``training=False``, :meth:`Recurrent.trace`) works in
+  arrays of its own, so it may run between a training pass and its backward.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,16 +57,9 @@ from .initializers import INITIALIZERS, initialize
 from .layers import Layer, ParamSpec, SpecError
 
 Array = Any
+Shapes = dict[str, tuple[int, ...]]
 
 RNN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
-
-
-def _sigmoid(z: Array, xp: Any) -> Array:
-    """σ(z) in place, as (1 + tanh(z/2)) / 2 (never overflows, keeps the dtype)."""
-    xp.multiply(z, 0.5, out=z)
-    xp.tanh(z, out=z)
-    xp.add(z, 1.0, out=z)
-    return xp.multiply(z, 0.5, out=z)
 
 
 def _units(units: object) -> int:
@@ -65,11 +75,19 @@ def _flag(value: object) -> bool:
 
 
 class Recurrent(Layer):
-    """What SimpleRNN, LSTM and GRU share: shapes, parameters, the input GEMM, the loop over
-    time and the GEMMs after backpropagation through time. A subclass sets ``gates`` and
-    writes one step forward (:meth:`_step`) and back (:meth:`_step_back`)."""
+    """What SimpleRNN, LSTM and GRU share: shapes, parameters, the stacked step GEMM, the loop
+    over time and the GEMMs after backpropagation through time. A subclass sets ``gates``,
+    ``columns``, ``sigmoid_blocks`` and where its arrays keep the step GEMM's rows, and writes
+    one step forward (:meth:`_step`) and back (:meth:`_step_back`)."""
 
     gates: ClassVar[int] = 1
+    # The step GEMM's row blocks in order: (gate block of the stored layout, parts), parts "x"
+    # (W and b), "h" (U, and bh where the kind has it) or both.
+    columns: ClassVar[tuple[tuple[int, str], ...]] = ((0, "xh"),)
+    sigmoid_blocks: ClassVar[tuple[int, ...]] = ()  # the row blocks that are sigmoids (halved)
+    gate_rows: ClassVar[int] = 1  # blocks of units rows per step in "a" (the GEMM's C rows first)
+    grad_rows: ClassVar[int] = 1  # blocks of units rows per step in "da" ...
+    grad_offset: ClassVar[int] = 0  # ... the GEMM's C rows from this block on
     title: ClassVar[str] = ""
     weight_name = "W"
     weight_axes = ("gate unit", "input")
@@ -82,7 +100,9 @@ class Recurrent(Layer):
         if initializer not in INITIALIZERS:
             raise SpecError(f"unknown initializer {initializer!r}; choose one of {', '.join(INITIALIZERS)}")
         self.initializer = initializer
-        self._cache: dict[str, Array] = {}  # the last training pass: "x" (T, m, F) time-major, "h" h_0 … h_T (T + 1, m, units), the gates
+        self._passes: dict[int, dict[str, Array]] = {}  # training passes' arrays by batch size, kept between batches
+        self._pass: dict[str, Array] | None = None  # the last training pass, which backward differentiates
+        self._scale: Array = None  # (C, 1): ½ on the sigmoid rows, 1 elsewhere
         self.record_step_norms = False  # while True, every backward sets step_norms
         self.step_norms: np.ndarray | None = None  # host float64 (T,): ‖∂L/∂h_{t+1}‖ of the last recorded backward
 
@@ -100,10 +120,14 @@ class Recurrent(Layer):
         return self.gates * self.units
 
     @property
+    def stacked_columns(self) -> int:
+        """K = F + 1 + units: a step's GEMM column [x_t; 1; h_{t−1}]."""
+        return self.features + 1 + self.units
+
+    @property
     def scratch_per_sample(self) -> int:
-        """Numbers per sample a training pass keeps besides its output: the time-major input,
-        the hidden states, the gates' values and their gradients (see core.network.activation_bytes)."""
-        return self.steps * (self.features + 2 * self.units + 3 * self.width)
+        """Numbers per sample a training pass keeps besides its output (see core.network.activation_bytes)."""
+        return sum(math.prod(s) for s in self._shapes(2, True).values()) - sum(math.prod(s) for s in self._shapes(1, True).values())
 
     def infer_output_shape(self, input_shape):
         if len(input_shape) != 2:
@@ -125,90 +149,172 @@ class Recurrent(Layer):
             values["bh"] = np.zeros(w)
         return values
 
+    def bind(self, params, grads, backend, seed, state=None):
+        super().bind(params, grads, backend, seed, state)
+        self._passes.clear()
+        self._pass = self._scale = None
+
+    # ----- a pass's arrays ------------------------------------------------------------------------
+    def _shapes(self, m: int, training: bool) -> Shapes:
+        """The arrays of a pass of ``m`` sequences by name: "xh" the steps' GEMM columns [x_t; 1; h_t]
+        (T + 1, K, m); "a" the gates (T, gate_rows·units, m); "stacked" [W | b | U] (C, K) and "scaled",
+        its copy with the sigmoid rows halved; for training also "da" the pre-activation gradients
+        (T, grad_rows·units, m), "da_flat" and "xh_flat" (C and K, T, m) their copies for the GEMMs
+        over all steps, "d_stacked" (C, K), "ut" the recurrent columns of "stacked" transposed (units, C),
+        "dh" (units, m), "norms" (T,); and the kind's own (:meth:`_own_shapes`)."""
+        steps, u, k, c = self.steps, self.units, self.stacked_columns, len(self.columns) * self.units
+        shapes = {"xh": (steps + 1, k, m), "a": (steps, self.gate_rows * u, m), "stacked": (c, k)}
+        if self.sigmoid_blocks:
+            shapes["scaled"] = (c, k)
+        if training:
+            shapes |= {"da": (steps, self.grad_rows * u, m), "da_flat": (c, steps, m), "xh_flat": (k, steps, m),
+                       "d_stacked": (c, k), "ut": (u, c), "dh": (u, m), "norms": (steps,)}
+        return shapes | self._own_shapes(m, training)
+
+    def _own_shapes(self, m: int, training: bool) -> Shapes:
+        return {}
+
+    def _new_pass(self, m: int, training: bool) -> dict[str, Array]:
+        xp, dtype = self.backend.xp, self.backend.dtype
+        run = {name: xp.zeros(shape, dtype) for name, shape in self._shapes(m, training).items()}
+        run["xh"][:, self.features] = 1.0  # the bias's input
+        return run
+
+    def _training_pass(self, m: int) -> dict[str, Array]:
+        run = self._passes.get(m)
+        if run is None:
+            if len(self._passes) >= 2:  # the batch size and the last partial batch; drop stale sizes
+                self._passes.clear()
+            run = self._passes[m] = self._new_pass(m, True)
+        return run
+
+    def _row_scale(self) -> Array:
+        if self._scale is None:
+            blocks = np.repeat([0.5 if j in self.sigmoid_blocks else 1.0 for j in range(len(self.columns))], self.units)
+            self._scale = self.backend.asarray(blocks[:, None])
+        return self._scale
+
+    def _blocks(self):
+        """(rows of the stacked matrix, rows of the stored parameters, parts) for each block of ``columns``."""
+        u = self.units
+        return [(slice(j * u, (j + 1) * u), slice(block * u, (block + 1) * u), parts)
+                for j, (block, parts) in enumerate(self.columns)]
+
+    def _stack(self, stacked: Array) -> None:
+        """Write [W | b | U] (C, K), its row blocks as ``columns`` says, into ``stacked`` (a part a
+        block does not take stays 0)."""
+        p, f = self.params, self.features
+        for rows, source, parts in self._blocks():
+            if "x" in parts:
+                stacked[rows, :f] = p["W"][source]
+            stacked[rows, f] = p["b"][source] if "x" in parts else 0.0
+            if "h" in parts:
+                stacked[rows, f + 1:] = p["U"][source]
+                if self.recurrent_bias:
+                    stacked[rows, f] += p["bh"][source]
+
+    def _unstack(self, d_stacked: Array) -> None:
+        """The parameters' gradients from d[W | b | U] (C, K)."""
+        g, f = self.grads, self.features
+        for rows, source, parts in self._blocks():
+            if "x" in parts:
+                g["W"][source] = d_stacked[rows, :f]
+                g["b"][source] = d_stacked[rows, f]
+            if "h" in parts:
+                g["U"][source] = d_stacked[rows, f + 1:]
+                if self.recurrent_bias:
+                    g["bh"][source] = d_stacked[rows, f]
+
     # ----- passes -----------------------------------------------------------------------
     def forward(self, x, training):
         """x (m, T, F) → h_T (m, units), or (m, T, units) with return_sequences."""
-        cache = self._run(x)
-        if training:  # a prediction pass between a training pass and its backward leaves its cache alone
-            self._cache = cache
-        h = cache["h"]
-        return self.backend.xp.ascontiguousarray(h[1:].transpose(1, 0, 2)) if self.return_sequences else h[self.steps]
+        run = self._training_pass(x.shape[0]) if training else self._new_pass(x.shape[0], False)
+        self._run(x, run)
+        if training:
+            self._pass = run
+        h = run["xh"][1:, self.features + 1:]  # (T, units, m)
+        return self.backend.xp.ascontiguousarray(h.transpose(2, 0, 1) if self.return_sequences else h[-1].T)
 
     def trace(self, x: Array) -> dict[str, np.ndarray]:
         """A prediction pass over x (m, T, F) that keeps what each step computed: host arrays
         (m, T, units) by name, "h" (h_1 … h_T) and the gates (:meth:`_traced`). The training
-        pass's cache and the gradients stay as they were."""
-        cache = self._run(x)
-        named = {"h": cache["h"][1:], **self._traced(cache)}
-        return {name: np.ascontiguousarray(self.backend.to_host(a).transpose(1, 0, 2)) for name, a in named.items()}
+        pass's arrays and the gradients stay as they were."""
+        run = self._new_pass(x.shape[0], False)
+        self._run(x, run)
+        named = {"h": run["xh"][1:, self.features + 1:], **self._traced(run)}
+        return {name: np.array(self.backend.to_host(a).transpose(2, 0, 1), order="C") for name, a in named.items()}
 
-    def _traced(self, cache: dict[str, Array]) -> dict[str, Array]:
-        """The gates of a pass's ``cache`` by name, each time-major (T, m, units)."""
+    def _traced(self, run: dict[str, Array]) -> dict[str, Array]:
+        """The gates of a pass ``run`` by name, each (T, units, m)."""
         return {}
 
-    def _run(self, x: Array) -> dict[str, Array]:
-        """The loop over time for x (m, T, F): the pass's cache (see ``_cache``)."""
-        xp, dtype = self.backend.xp, self.backend.dtype
-        m, steps = x.shape[0], self.steps
-        x_tm = xp.ascontiguousarray(x.transpose(1, 0, 2))
-        inputs = (x_tm.reshape(steps * m, self.features) @ self.params["W"].T).reshape(steps, m, self.width)
-        inputs += self.params["b"]
-        h = xp.zeros((steps + 1, m, self.units), dtype)
-        cache = {"x": x_tm, "h": h, **self._start(m, steps)}
-        ut = self.params["U"].T
+    def _run(self, x: Array, run: dict[str, Array]) -> None:
+        """The loop over time for x (m, T, F), into the pass's arrays ``run``."""
+        xp, steps, f = self.backend.xp, self.steps, self.features
+        xh = run["xh"]
+        xh[:steps, :f] = x.transpose(1, 2, 0)
+        self._stack(run["stacked"])
+        scaled = run["stacked"]
+        if self.sigmoid_blocks:
+            scaled = xp.multiply(scaled, self._row_scale(), out=run["scaled"])
         for t in range(steps):
-            h[t + 1] = self._step(t, inputs[t], h[t], ut, cache)
-        return cache
+            xp.dot(scaled, xh[t], out=self._gemm_out(t, run))
+            self._step(t, run)
 
     def backward(self, grad, need_input_grad, grad_is_dz=False):
         """dL/d(output) (m, units) or (m, T, units) → the parameters' gradients and dL/dx (m, T, F);
         with ``record_step_norms``, also ``step_norms``."""
-        xp = self.backend.xp
-        steps, m = self.steps, grad.shape[0]
-        d_out = grad.transpose(1, 0, 2) if self.return_sequences else None
-        d_inputs = xp.empty((steps, m, self.width), self.backend.dtype)
-        d_recurrent = d_inputs if not self.recurrent_bias else xp.empty_like(d_inputs)
-        dh = xp.zeros((m, self.units), self.backend.dtype)
-        u, cache = self.params["U"], self._cache
-        norms = xp.empty(steps, self.backend.dtype) if self.record_step_norms else None
+        xp, run = self.backend.xp, self._pass
+        steps, f, m, u = self.steps, self.features, grad.shape[0], self.units
+        da, dh, ut, c = run["da"], run["dh"], run["ut"], len(self.columns) * u
+        rows = slice(self.grad_offset * u, self.grad_offset * u + c)
+        ut[...] = run["stacked"][:, f + 1:].T
+        d_out = xp.ascontiguousarray(grad.transpose(1, 2, 0)) if self.return_sequences else None  # (T, units, m)
+        norms = run["norms"] if self.record_step_norms else None
+        self._start_back(run)
+        dh[...] = d_out[steps - 1] if self.return_sequences else grad.T
         for t in range(steps - 1, -1, -1):
-            if self.return_sequences:
-                dh += d_out[t]
-            elif t == steps - 1:
-                dh += grad
             if norms is not None:
                 norms[t] = xp.linalg.norm(dh)
-            dh_direct = self._step_back(t, dh, d_inputs[t], d_recurrent[t], cache)
-            dh = d_recurrent[t] @ u
-            if dh_direct is not None:
-                dh += dh_direct
+            direct = self._step_back(t, dh, run)
+            if t:
+                xp.dot(ut, da[t, rows], out=dh)
+                if direct is not None:
+                    dh += direct
+                if self.return_sequences:
+                    dh += d_out[t - 1]
         if norms is not None:
             self.step_norms = self.backend.to_host(norms).astype(np.float64)
-        rows = steps * m
-        flat_inputs, flat_recurrent = d_inputs.reshape(rows, self.width), d_recurrent.reshape(rows, self.width)
-        xp.dot(flat_inputs.T, cache["x"].reshape(rows, self.features), out=self.grads["W"])
-        xp.dot(flat_recurrent.T, cache["h"][:steps].reshape(rows, self.units), out=self.grads["U"])
-        xp.add.reduce(flat_inputs, axis=0, out=self.grads["b"])
-        if self.recurrent_bias:
-            xp.add.reduce(flat_recurrent, axis=0, out=self.grads["bh"])
+        da_flat, xh_flat = run["da_flat"], run["xh_flat"]
+        da_flat[...] = da[:, rows].transpose(1, 0, 2)
+        xh_flat[...] = run["xh"][:steps].transpose(1, 0, 2)
+        da_flat, xh_flat = da_flat.reshape(c, steps * m), xh_flat.reshape(self.stacked_columns, steps * m)
+        xp.dot(da_flat, xh_flat.T, out=run["d_stacked"])
+        self._unstack(run["d_stacked"])
         if not need_input_grad:
             return None
-        dx = (flat_inputs @ self.params["W"]).reshape(steps, m, self.features)
-        return xp.ascontiguousarray(dx.transpose(1, 0, 2))
+        dx = xp.dot(run["stacked"][:, :f].T, da_flat).reshape(f, steps, m)
+        return xp.ascontiguousarray(dx.transpose(2, 1, 0))
 
-    def _start(self, m: int, steps: int) -> dict[str, Array]:
-        """The arrays, by name, that the steps of a pass of ``m`` sequences fill in (the pass's cache)."""
-        return {}
+    def _gemm_out(self, t: int, run: dict[str, Array]) -> Array:
+        """Where step t's GEMM writes its C rows (C, m): the first rows of ``run["a"][t]``."""
+        return run["a"][t, : len(self.columns) * self.units]
 
-    def _step(self, t: int, inputs: Array, h_prev: Array, ut: Array, cache: dict[str, Array]) -> Array:
-        """h_t (m, units) from W·x_t + b (m, G·units), h_{t−1} (m, units) and Uᵀ (units, G·units);
-        what backward needs goes into ``cache``."""
+    def _h(self, t: int, run: dict[str, Array]) -> Array:
+        """h_t (units, m), in the GEMM column of step t + 1 (h_0 = 0)."""
+        return run["xh"][t, self.features + 1:]
+
+    def _step(self, t: int, run: dict[str, Array]) -> None:
+        """Step t: from the GEMM's output (:meth:`_gemm_out`, sigmoid rows halved) and the pass's
+        earlier steps, the step's gates (in place) and h_{t+1} (:meth:`_h`)."""
         raise NotImplementedError
 
-    def _step_back(self, t: int, dh: Array, d_inputs: Array, d_recurrent: Array, cache: dict[str, Array]) -> Array | None:
-        """From dL/dh_t (m, units) and the training pass's ``cache``, write the step's pre-activation gradients into ``d_inputs``
-        (of W·x_t + b) and ``d_recurrent`` (of U·h_{t−1}; the same array except in the GRU);
-        return the part of dL/dh_{t−1} that does not pass through U (None when there is none)."""
+    def _start_back(self, run: dict[str, Array]) -> None:
+        """Before the loop back: the factors of every step's derivatives that do not depend on dL/dh."""
+
+    def _step_back(self, t: int, dh: Array, run: dict[str, Array]) -> Array | None:
+        """From dL/dh_{t+1} (units, m), write step t's pre-activation gradients into the GEMM's rows of
+        ``run["da"][t]``; return the part of dL/dh_t that does not pass through U (None when there is none)."""
         raise NotImplementedError
 
     def describe(self):
@@ -219,10 +325,12 @@ class Recurrent(Layer):
 
 
 class SimpleRNN(Recurrent):
-    """h_t = g(W·x_t + U·h_{t−1} + b), g tanh by default (any activation but softmax)."""
+    """h_t = g(W·x_t + U·h_{t−1} + b), g tanh by default (any activation but softmax). The step's
+    GEMM writes straight into h_t's place; "a" is unused (0 rows)."""
 
     kind = "rnn"
     title = "SimpleRNN"
+    gate_rows = 0
 
     def __init__(self, units: int, activation: str = "tanh", return_sequences: bool = False,
                  initializer: str = "glorot_uniform"):
@@ -232,12 +340,15 @@ class SimpleRNN(Recurrent):
         self.activation_key = activation  # not activation_name: no loss fuses with a recurrent layer
         self.activation = get_activation(activation)
 
-    def _step(self, t, inputs, h_prev, ut, cache):
-        z = inputs + h_prev @ ut
-        return self.activation.forward(z, self.backend.xp)
+    def _gemm_out(self, t, run):
+        return self._h(t + 1, run)
 
-    def _step_back(self, t, dh, d_inputs, d_recurrent, cache):
-        dz = self.activation.backward(cache["h"][t + 1], dh, d_inputs, self.backend.xp)
+    def _step(self, t, run):
+        self.activation.forward(self._h(t + 1, run), self.backend.xp)
+
+    def _step_back(self, t, dh, run):
+        d_inputs = run["da"][t]
+        dz = self.activation.backward(self._h(t + 1, run), dh, d_inputs, self.backend.xp)
         if dz is not d_inputs:  # linear: dZ is dh itself
             d_inputs[...] = dz
 
@@ -250,96 +361,142 @@ class SimpleRNN(Recurrent):
 
 
 class LSTM(Recurrent):
-    """Long short-term memory: gates i, f, g, o (PyTorch's order), a cell state c beside h."""
+    """Long short-term memory: gates i, f, g, o (PyTorch's order), a cell state c beside h.
+
+    Row blocks of a step: "a" o, i, f, g, c_{t−1} (the GEMM's four, then the cell), so that
+    [i·g, f·c_{t−1}] is one product; "da" dc, o, i, f, g, carry (carry = f⊙dL/dc_t, read by
+    step t − 1), so that a step back is three products: dh times [o·tanh′(c), tanh(c)·σ′(a_o)]
+    into [dc, d_o], dc += carry, dc times [g·σ′(a_i), c_{t−1}·σ′(a_f), i·tanh′(a_g), f] into
+    [d_i, d_f, d_g, carry]. The factors are "fac" (T, 6·units, m), in that order."""
 
     kind = "lstm"
     title = "LSTM"
     gates = 4
+    columns = ((3, "xh"), (0, "xh"), (1, "xh"), (2, "xh"))
+    sigmoid_blocks = (0, 1, 2)
+    gate_rows, grad_rows, grad_offset = 5, 6, 1
 
     def __init__(self, units: int, return_sequences: bool = False):
         super().__init__(units, return_sequences)
 
-    def _start(self, m, steps):
-        """gates: i, f, g, o after their activations (T, m, 4·units); c: c_0 … c_T (T + 1, m, units);
-        tanh_c: tanh(c_t) (T, m, units)."""
-        xp, dtype = self.backend.xp, self.backend.dtype
-        return {"gates": xp.empty((steps, m, self.width), dtype), "c": xp.zeros((steps + 1, m, self.units), dtype),
-                "tanh_c": xp.empty((steps, m, self.units), dtype)}
+    def _own_shapes(self, m, training):
+        """"a" with T + 1 steps (c_T in the last one's cell block); "tanh_c" tanh(c_t) (T, units, m);
+        "ig" [i·g, f·c_{t−1}] (2·units, m) scratch; for training "fac" (above)."""
+        steps, u = self.steps, self.units
+        shapes = {"a": (steps + 1, 5 * u, m), "tanh_c": (steps, u, m), "ig": (2 * u, m)}
+        if training:
+            shapes["fac"] = (steps, 6 * u, m)
+        return shapes
 
-    def _traced(self, cache):
-        u, a = self.units, cache["gates"]
-        return {"i": a[..., :u], "f": a[..., u: 2 * u], "g": a[..., 2 * u: 3 * u], "o": a[..., 3 * u:], "c": cache["c"][1:]}
+    def _traced(self, run):
+        u, a = self.units, run["a"]
+        return {"i": a[:-1, u: 2 * u], "f": a[:-1, 2 * u: 3 * u], "g": a[:-1, 3 * u: 4 * u], "o": a[:-1, :u], "c": a[1:, 4 * u:]}
 
-    def _step(self, t, inputs, h_prev, ut, cache):
+    def _step(self, t, run):
         xp, u = self.backend.xp, self.units
-        a, cells, tanh_c = cache["gates"][t], cache["c"], cache["tanh_c"][t]
-        xp.add(inputs, h_prev @ ut, out=a)
-        _sigmoid(a[:, : 2 * u], xp)
-        xp.tanh(a[:, 2 * u: 3 * u], out=a[:, 2 * u: 3 * u])
-        _sigmoid(a[:, 3 * u:], xp)
-        i, f, g, o = a[:, :u], a[:, u: 2 * u], a[:, 2 * u: 3 * u], a[:, 3 * u:]
-        c = cells[t + 1]
-        xp.multiply(f, cells[t], out=c)
-        c += i * g
+        a, ig, tanh_c = run["a"], run["ig"], run["tanh_c"][t]
+        gates = a[t, : 4 * u]
+        xp.tanh(gates, out=gates)
+        sig = a[t, : 3 * u]
+        xp.multiply(sig, 0.5, out=sig)
+        xp.add(sig, 0.5, out=sig)
+        xp.multiply(a[t, u: 3 * u], a[t, 3 * u:], out=ig)
+        c = a[t + 1, 4 * u:]
+        xp.add(ig[:u], ig[u:], out=c)
         xp.tanh(c, out=tanh_c)
-        return o * tanh_c
+        xp.multiply(a[t, :u], tanh_c, out=self._h(t + 1, run))
 
-    def _step_back(self, t, dh, d_inputs, d_recurrent, cache):
-        """Carries dL/dc_t from step to step in ``cache["dc"]`` (m, units)."""
-        if t == self.steps - 1:
-            cache["dc"] = self.backend.xp.zeros_like(dh)
-        u, a, tanh_c = self.units, cache["gates"][t], cache["tanh_c"][t]
-        i, f, g, o = a[:, :u], a[:, u: 2 * u], a[:, 2 * u: 3 * u], a[:, 3 * u:]
-        dc = cache["dc"] + dh * o * (1.0 - tanh_c * tanh_c)
-        d_inputs[:, :u] = dc * g * i * (1.0 - i)
-        d_inputs[:, u: 2 * u] = dc * cache["c"][t] * f * (1.0 - f)
-        d_inputs[:, 2 * u: 3 * u] = dc * i * (1.0 - g * g)
-        d_inputs[:, 3 * u:] = dh * tanh_c * o * (1.0 - o)
-        cache["dc"] = dc * f
+    def _start_back(self, run):
+        xp, u, steps = self.backend.xp, self.units, self.steps
+        a, tanh_c, fac = run["a"][:steps], run["tanh_c"], run["fac"]
+        o, i, f, g, c_prev = (a[:, j * u: (j + 1) * u] for j in range(5))
+        sig = fac[:, u: 4 * u]  # σ′ of o, i, f
+        xp.subtract(1.0, a[:, : 3 * u], out=sig)
+        xp.multiply(sig, a[:, : 3 * u], out=sig)
+        for j, by in ((1, tanh_c), (2, g), (3, c_prev)):
+            xp.multiply(fac[:, j * u: (j + 1) * u], by, out=fac[:, j * u: (j + 1) * u])
+        for j, value, by in ((0, tanh_c, o), (4, g, i)):  # tanh′ times
+            part = fac[:, j * u: (j + 1) * u]
+            xp.multiply(value, value, out=part)
+            xp.subtract(1.0, part, out=part)
+            xp.multiply(part, by, out=part)
+        fac[:, 5 * u:] = f
+
+    def _step_back(self, t, dh, run):
+        xp, u, m = self.backend.xp, self.units, dh.shape[1]
+        da, fac = run["da"][t].reshape(6, u, m), run["fac"][t].reshape(6, u, m)
+        xp.multiply(dh, fac[:2], out=da[:2])
+        if t < self.steps - 1:
+            xp.add(da[0], run["da"][t + 1, 5 * u:], out=da[0])
+        xp.multiply(da[0], fac[2:], out=da[2:])
 
 
 class GRU(Recurrent):
-    """Gated recurrent unit in PyTorch's formulation: gates r, z, n, a separate recurrent bias bh."""
+    """Gated recurrent unit in PyTorch's formulation: gates r, z, n, a separate recurrent bias bh.
+
+    Row blocks of a step: "a" W_n·x + b_n (then n), z, r, U_n·h + bh_n; "da" direct (the part of
+    dL/dh_{t−1} past U), dn, dz, dr, d(U_n·h + bh_n), so that a step back is two products: dh times
+    [z, (1 − z)·tanh′(n), (h_{t−1} − n)·σ′(a_z)] into [direct, dn, dz], dn times [(U_n·h + bh_n)·σ′(a_r), r]
+    into the last two. The factors are "fac" (T, 5·units, m), in that order."""
 
     kind = "gru"
     title = "GRU"
     gates = 3
     recurrent_bias = True
+    columns = ((2, "x"), (1, "xh"), (0, "xh"), (2, "h"))
+    sigmoid_blocks = (1, 2)
+    gate_rows, grad_rows, grad_offset = 4, 5, 1
 
     def __init__(self, units: int, return_sequences: bool = False):
         super().__init__(units, return_sequences)
 
-    def _start(self, m, steps):
-        """gates: r, z, n after their activations (T, m, 3·units); hn: U_n·h_{t−1} + bh_n (T, m, units)."""
-        xp, dtype = self.backend.xp, self.backend.dtype
-        return {"gates": xp.empty((steps, m, self.width), dtype), "hn": xp.empty((steps, m, self.units), dtype)}
+    def _own_shapes(self, m, training):
+        """"tmp" (units, m) scratch; for training "fac" (above)."""
+        shapes = {"tmp": (self.units, m)}
+        if training:
+            shapes["fac"] = (self.steps, 5 * self.units, m)
+        return shapes
 
-    def _traced(self, cache):
-        u, a = self.units, cache["gates"]
-        return {"r": a[..., :u], "z": a[..., u: 2 * u], "n": a[..., 2 * u:]}
+    def _traced(self, run):
+        u, a = self.units, run["a"]
+        return {"r": a[:, 2 * u: 3 * u], "z": a[:, u: 2 * u], "n": a[:, :u]}
 
-    def _step(self, t, inputs, h_prev, ut, cache):
+    def _step(self, t, run):
         xp, u = self.backend.xp, self.units
-        recurrent = h_prev @ ut
-        recurrent += self.params["bh"]
-        a, hn = cache["gates"][t], cache["hn"][t]
-        xp.add(inputs[:, : 2 * u], recurrent[:, : 2 * u], out=a[:, : 2 * u])
-        _sigmoid(a[:, : 2 * u], xp)
-        r, z, n = a[:, :u], a[:, u: 2 * u], a[:, 2 * u:]
-        hn[...] = recurrent[:, 2 * u:]
-        xp.multiply(r, hn, out=n)
-        n += inputs[:, 2 * u:]
+        a, tmp = run["a"][t], run["tmp"]
+        sig = a[u: 3 * u]
+        xp.tanh(sig, out=sig)
+        xp.multiply(sig, 0.5, out=sig)
+        xp.add(sig, 0.5, out=sig)
+        n, z, r, hn = a[:u], a[u: 2 * u], a[2 * u: 3 * u], a[3 * u:]
+        xp.multiply(r, hn, out=tmp)
+        xp.add(n, tmp, out=n)
         xp.tanh(n, out=n)
-        return n + z * (h_prev - n)
+        xp.subtract(self._h(t, run), n, out=tmp)
+        xp.multiply(tmp, z, out=tmp)
+        xp.add(n, tmp, out=self._h(t + 1, run))
 
-    def _step_back(self, t, dh, d_inputs, d_recurrent, cache):
-        u, a, h_prev = self.units, cache["gates"][t], cache["h"][t]
-        r, z, n = a[:, :u], a[:, u: 2 * u], a[:, 2 * u:]
-        dn = dh * (1.0 - z) * (1.0 - n * n)
-        d_inputs[:, :u] = dn * cache["hn"][t] * r * (1.0 - r)
-        d_inputs[:, u: 2 * u] = dh * (h_prev - n) * z * (1.0 - z)
-        d_inputs[:, 2 * u:] = dn
-        d_recurrent[:, : 2 * u] = d_inputs[:, : 2 * u]
-        d_recurrent[:, 2 * u:] = dn * r
-        return dh * z
+    def _start_back(self, run):
+        xp, u, a, fac = self.backend.xp, self.units, run["a"], run["fac"]
+        n, z, r, hn = (a[:, j * u: (j + 1) * u] for j in range(4))
+        h_prev = run["xh"][: self.steps, self.features + 1:]
+        z_copy, fn, fz, fr, r_copy = (fac[:, j * u: (j + 1) * u] for j in range(5))
+        sig = fac[:, 2 * u: 4 * u]  # σ′ of z, r
+        xp.subtract(1.0, a[:, u: 3 * u], out=sig)
+        xp.multiply(sig, a[:, u: 3 * u], out=sig)
+        xp.multiply(fr, hn, out=fr)
+        xp.subtract(h_prev, n, out=fn)  # fn as scratch: h_{t−1} − n
+        xp.multiply(fz, fn, out=fz)
+        xp.subtract(1.0, z, out=z_copy)  # z_copy as scratch: 1 − z
+        xp.multiply(n, n, out=fn)
+        xp.subtract(1.0, fn, out=fn)
+        xp.multiply(fn, z_copy, out=fn)
+        z_copy[...] = z
+        r_copy[...] = r
 
+    def _step_back(self, t, dh, run):
+        xp, u, m = self.backend.xp, self.units, dh.shape[1]
+        da, fac = run["da"][t].reshape(5, u, m), run["fac"][t].reshape(5, u, m)
+        xp.multiply(dh, fac[:3], out=da[:3])
+        xp.multiply(da[1], fac[3:], out=da[3:])
+        return da[0] if t else None
