@@ -326,7 +326,8 @@ class Recurrent(Layer):
 
 class SimpleRNN(Recurrent):
     """h_t = g(W·x_t + U·h_{t−1} + b), g tanh by default (any activation but softmax). The step's
-    GEMM writes straight into h_t's place; "a" is unused (0 rows)."""
+    GEMM writes straight into h_t's place; "a" is unused (0 rows). Backward takes g′ of every
+    step at once ("fac", (T, units, m): g's derivative applied to "ones")."""
 
     kind = "rnn"
     title = "SimpleRNN"
@@ -340,17 +341,27 @@ class SimpleRNN(Recurrent):
         self.activation_key = activation  # not activation_name: no loss fuses with a recurrent layer
         self.activation = get_activation(activation)
 
+    def _own_shapes(self, m, training):
+        return {"fac": (self.steps, self.units, m), "ones": (self.steps, self.units, m)} if training else {}
+
+    def _new_pass(self, m, training):
+        run = super()._new_pass(m, training)
+        if training:
+            run["ones"].fill(1.0)
+        return run
+
     def _gemm_out(self, t, run):
         return self._h(t + 1, run)
 
     def _step(self, t, run):
         self.activation.forward(self._h(t + 1, run), self.backend.xp)
 
+    def _start_back(self, run):
+        h = run["xh"][1:, self.features + 1:]
+        run["g_prime"] = self.activation.backward(h, run["ones"], run["fac"], self.backend.xp)  # "ones" itself when linear
+
     def _step_back(self, t, dh, run):
-        d_inputs = run["da"][t]
-        dz = self.activation.backward(self._h(t + 1, run), dh, d_inputs, self.backend.xp)
-        if dz is not d_inputs:  # linear: dZ is dh itself
-            d_inputs[...] = dz
+        self.backend.xp.multiply(dh, run["g_prime"][t], out=run["da"][t])
 
     def describe(self):
         return f"SimpleRNN({self.units}, {self.activation_key}{', sequences' if self.return_sequences else ''})"
@@ -409,12 +420,12 @@ class LSTM(Recurrent):
     def _start_back(self, run):
         xp, u, steps = self.backend.xp, self.units, self.steps
         a, tanh_c, fac = run["a"][:steps], run["tanh_c"], run["fac"]
-        o, i, f, g, c_prev = (a[:, j * u: (j + 1) * u] for j in range(5))
-        sig = fac[:, u: 4 * u]  # σ′ of o, i, f
+        o, i, f, g = (a[:, j * u: (j + 1) * u] for j in range(4))
+        sig = fac[:, u: 4 * u]  # σ′ of o, i, f, then times tanh(c_t), g, c_{t−1}
         xp.subtract(1.0, a[:, : 3 * u], out=sig)
         xp.multiply(sig, a[:, : 3 * u], out=sig)
-        for j, by in ((1, tanh_c), (2, g), (3, c_prev)):
-            xp.multiply(fac[:, j * u: (j + 1) * u], by, out=fac[:, j * u: (j + 1) * u])
+        xp.multiply(fac[:, u: 2 * u], tanh_c, out=fac[:, u: 2 * u])
+        xp.multiply(fac[:, 2 * u: 4 * u], a[:, 3 * u:], out=fac[:, 2 * u: 4 * u])  # [g, c_{t−1}]
         for j, value, by in ((0, tanh_c, o), (4, g, i)):  # tanh′ times
             part = fac[:, j * u: (j + 1) * u]
             xp.multiply(value, value, out=part)
