@@ -121,7 +121,8 @@ class TrainingSettings(QWidget):
         self.standardize = QCheckBox("Standardize (mean 0, std 1)")
         self.standardize.setObjectName("standardizeCheck")
         describe(self.standardize, "Standardize inputs",
-                 "Shift and scale each feature to mean 0 and standard deviation 1 (measured on the training samples)")
+                 "Shift and scale each feature to mean 0 and standard deviation 1 (measured on the training samples). "
+                 "Not for token ids: a network that starts with an Embedding takes them as they are")
         self.backend = QComboBox()
         self.backend.setObjectName("backendCombo")
         describe(self.backend, "Backend", "Where the numbers are computed: NumPy on the CPU or CuPy on a CUDA GPU")
