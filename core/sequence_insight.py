@@ -131,25 +131,37 @@ def step_gradient_data(trainer) -> StepGradientData:
     return StepGradientData(layers, tuple(norms), trainer.epoch)
 
 
-def vanishing_text(norms: np.ndarray) -> str:
-    """"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = 3.2e-05: the gradient vanishes going back in time", from norms (T,)."""
+GRADIENT_WORDS = ((1e-2, "vanishes"), (0.5, "shrinks"), (2.0, "keeps its size"), (1e2, "grows"),
+                  (math.inf, "explodes"))  # what ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ up to each bound says the gradient does going back
+
+
+def vanishing_word(norms: np.ndarray) -> str:
+    """What the gradient does going back from step T to step 1, from norms (T,): "vanishes", "shrinks",
+    "keeps its size", "grows", "explodes" (by ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖, :data:`GRADIENT_WORDS`), or
+    "not finite" / "none reaches h_T"."""
     first, last = float(norms[0]), float(norms[-1])
     if not (math.isfinite(first) and math.isfinite(last)):
-        return "the gradient is not finite"
+        return "not finite"
     if last == 0.0:
+        return "none reaches h_T"
+    return next(word for bound, word in GRADIENT_WORDS if first / last <= bound)
+
+
+def vanishing_short(norms: np.ndarray) -> str:
+    """"3.2e-05 vanishes": ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ and :func:`vanishing_word`, from norms (T,)."""
+    word = vanishing_word(norms)
+    first, last = float(norms[0]), float(norms[-1])
+    return word if word in ("not finite", "none reaches h_T") else f"{first / last:.2g} {word}"
+
+
+def vanishing_text(norms: np.ndarray) -> str:
+    """"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = 3.2e-05: the gradient vanishes going back in time", from norms (T,)."""
+    word = vanishing_word(norms)
+    if word == "not finite":
+        return "the gradient is not finite"
+    if word == "none reaches h_T":
         return "no gradient reaches h_T"
-    ratio = first / last
-    if ratio < 1e-2:
-        words = "the gradient vanishes going back in time"
-    elif ratio < 0.5:
-        words = "the gradient shrinks going back in time"
-    elif ratio <= 2.0:
-        words = "the gradient keeps its size going back in time"
-    elif ratio <= 1e2:
-        words = "the gradient grows going back in time"
-    else:
-        words = "the gradient explodes going back in time"
-    return f"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = {ratio:.2g}: {words}"
+    return f"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = {float(norms[0]) / float(norms[-1]):.2g}: the gradient {word} going back in time"
 
 
 # ----- forecast --------------------------------------------------------------------------------------

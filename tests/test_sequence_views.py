@@ -26,7 +26,9 @@ from core.sequence_insight import (
     next_character,
     step_gradient_data,
     text_length,
+    vanishing_short,
     vanishing_text,
+    vanishing_word,
 )
 from core.sequences import adding_problem
 from core.trainer import Trainer, TrainingConfig
@@ -154,6 +156,8 @@ def test_the_ratio_readout_names_what_the_gradient_does():
     assert vanishing_text(np.array([30.0, 1.0])).endswith("grows going back in time")
     assert vanishing_text(np.array([1e4, 1.0])).endswith("explodes going back in time")
     assert vanishing_text(np.array([1.0, 0.0])) == "no gradient reaches h_T"
+    assert vanishing_short(np.array([3.2e-5, 0.1, 1.0])) == "3.2e-05 vanishes" and vanishing_short(np.array([1.0, 0.0])) == "none reaches h_T"
+    assert vanishing_word(np.array([np.nan, 1.0])) == "not finite" and vanishing_word(np.array([0.9, 1.0])) == "keeps its size"
 
 
 def test_the_forecast_probe_marks_the_networks_own_prediction_and_rebuilds_the_series():
@@ -310,13 +314,35 @@ def test_the_step_gradient_view_draws_the_norms_and_keeps_the_first_faintly(qtbo
         np.testing.assert_array_equal(curve.yData, now)
         np.testing.assert_array_equal(faint.yData, before)
         assert not np.array_equal(now, before)
-    texts = view.readout.text().split(" · ")
-    assert texts == [f"layer 1: LSTM(5, sequences): {vanishing_text(second.norms[0])}",
-                     f"layer 2: SimpleRNN(4, tanh): {vanishing_text(second.norms[1])}"]
-    view.new_run()
-    fresh = trainer_of(adding, [{"type": "rnn", "units": 4}, DENSE_OUT])
-    deliver(view, step_gradient_data(fresh))
-    assert len(view.curves) == 1 and view.readout.text() == vanishing_text(fresh.network.layers[0].step_norms)
+    assert view.readout.text() == f"‖∂L/∂h₁‖/‖∂L/∂h_T‖: {vanishing_short(second.norms[0])} · {vanishing_short(second.norms[1])}"
+    assert view.readout.toolTip().splitlines()[:2] == [f"layer 1: LSTM(5, sequences): {vanishing_text(second.norms[0])}",
+                                                       f"layer 2: SimpleRNN(4, tanh): {vanishing_text(second.norms[1])}"]
+    assert legend_texts(view) == ["layer 1: LSTM(5, sequences)", "epoch 1 (first measured)", "layer 2: SimpleRNN(4, tanh)",
+                                  "epoch 1 (first measured)"]
+    view.new_run()  # Reset: the faint curves of the old run go
+    assert view.first is None and view.first_curves == [] and legend_texts(view) == []
+    fresh = trainer_of(adding, [{"type": "rnn", "units": 4}, DENSE_OUT], epochs=3)
+    deliver(view, step_gradient_data(fresh), epoch=3)
+    norms = fresh.network.layers[0].step_norms
+    assert len(view.curves) == 1 and view.readout.text() == f"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖: {vanishing_short(norms)}"
+    assert legend_texts(view) == ["layer 1: SimpleRNN(4, tanh)", "epoch 3 (first measured)"]
+    np.testing.assert_array_equal(view.first_curves[0].yData, norms)
+
+
+def legend_texts(view) -> list[str]:
+    return [label.text for _, label in view.legend.items]
+
+
+def test_the_gradient_readout_of_two_layers_fits_a_1280_wide_windows_dock(qtbot, adding):
+    from app.views.step_gradients import StepGradientsView
+
+    view = shown(qtbot, StepGradientsView())
+    view.resize(510, 220)  # the dock of the weights' group at 1280 × 720
+    trainer = trainer_of(adding, [{"type": "lstm", "units": 5, "return_sequences": True}, {"type": "lstm", "units": 4}, DENSE_OUT])
+    deliver(view, step_gradient_data(trainer))
+    qtbot.waitUntil(lambda: view.readout.width() > 0)
+    text = view.readout.text()
+    assert text.count(" · ") == 1 and view.readout.fontMetrics().horizontalAdvance(text) <= view.readout.width()
 
 
 def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):

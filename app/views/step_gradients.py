@@ -5,8 +5,10 @@ output back to step 1.
 
 A curve that falls steeply to the left is a vanishing gradient: the first steps barely change
 the weights (a SimpleRNN on the adding problem); an LSTM's stays flatter. Each layer's curve of
-the first result shown in this run stays behind, faint and dashed, to compare with. The
-readout gives ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ and says in words what it means.
+the first result with norms in this run (the first the probe found after the recording began:
+epoch 1 when stepping, a later one at full speed) stays behind, faint and dashed, to compare
+with; the legend names its epoch. The readout gives ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ of each layer in a
+word ("0.32 shrinks"), short enough for a narrow dock; its tooltip says it in full, a line a layer.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from core.sequence_insight import StepGradientData, vanishing_text
+from core.sequence_insight import StepGradientData, vanishing_short, vanishing_text
 
 from ..style import CLASS_COLORS
 from .common import ViewPanel, plot_item
 
 FIRST_ALPHA = 90  # of 255: the first result's curves, faint
+READOUT_TIP = "How much of the gradient at the last step still reaches the first one"
 
 
 def positive(values: np.ndarray) -> np.ndarray:
@@ -34,7 +37,7 @@ class StepGradientsView(ViewPanel):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("stepGradients", parent)
-        self.readout.setToolTip("How much of the gradient at the last step still reaches the first one")
+        self.readout.setToolTip(READOUT_TIP)
         self.finish_header()
         self.plot = plot_item(self.canvas, "step t", "‖∂L/∂h_t‖")
         self.plot.setLogMode(y=True)
@@ -43,7 +46,7 @@ class StepGradientsView(ViewPanel):
         self.canvas.setToolTip("The size of the loss gradient reaching each step's hidden state h_t in the last mini-batch, "
                                "on a log scale: backpropagation through time carries it from the last step back to the "
                                "first. A curve falling to the left is a vanishing gradient. Faint dashed: the first "
-                               "curves shown in this run.")
+                               "norms measured in this run, at the epoch the legend gives.")
         self.canvas.setAccessibleName("Gradient norm per time step of each recurrent layer, log scale")
         self.curves: list[pg.PlotDataItem] = []  # the current norms, one per layer
         self.first_curves: list[pg.PlotDataItem] = []  # the first norms shown in this run
@@ -57,6 +60,7 @@ class StepGradientsView(ViewPanel):
         self.legend.clear()
         self.curves, self.first_curves, self.first, self.data = [], [], None, None
         self.readout.setText("")
+        self.readout.setToolTip(READOUT_TIP)
         self.show_note("Press Play or step an epoch to see how the gradient travels back through the time steps.")
 
     def show_data(self, data: StepGradientData) -> None:
@@ -71,9 +75,10 @@ class StepGradientsView(ViewPanel):
             self._build(data)
         for curve, norms in zip(self.curves, data.norms, strict=True):
             self._set(curve, norms)
-        texts = [vanishing_text(norms) for norms in data.norms if norms is not None]
-        labels = [layer.label for layer, norms in zip(data.layers, data.norms, strict=True) if norms is not None]
-        self.readout.setText(texts[0] if len(texts) == 1 else " · ".join(f"{label}: {text}" for label, text in zip(labels, texts, strict=True)))
+        measured = [(layer, norms) for layer, norms in zip(data.layers, data.norms, strict=True) if norms is not None]
+        ratio = "‖∂L/∂h₁‖ / ‖∂L/∂h_T‖: " if len(measured) == 1 else "‖∂L/∂h₁‖/‖∂L/∂h_T‖: "  # several: in the legend's order
+        self.readout.setText(ratio + " · ".join(vanishing_short(norms) for _, norms in measured))
+        self.readout.setToolTip("\n".join([f"{layer.label}: {vanishing_text(norms)}" for layer, norms in measured] + [READOUT_TIP]))
 
     def _build(self, data: StepGradientData) -> None:
         """A curve per layer, and the faint curves of ``data``, the first result of these layers."""
@@ -92,7 +97,7 @@ class StepGradientsView(ViewPanel):
             self.plot.addItem(first)
             self.plot.addItem(curve)
             self.legend.addItem(curve, layer.label)
-            self.legend.addItem(first, f"epoch {data.epoch}")
+            self.legend.addItem(first, f"epoch {data.epoch} (first measured)")
             if norms is not None:
                 self._set(first, norms)
             self.curves.append(curve)
