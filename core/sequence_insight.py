@@ -6,7 +6,9 @@ forecast and sampled-text views: probes that run in the trainer's process
   step and unit, and the layer's gates (LSTM i, f, o; GRU r, z), from ``Recurrent.trace`` on the
   layer's input in prediction mode. Cost: one forward pass of one sample.
 * :class:`StepGradientProbe`: ‖∂L/∂h_t‖ of every step of every recurrent layer, from the last
-  mini-batch trained (it turns on ``Recurrent.record_step_norms``). Cost: a copy of T numbers a layer.
+  mini-batch trained (it turns on ``Recurrent.record_step_norms``, and off again when the window
+  sets its ``recording`` to False as the view is hidden). Cost: a copy of T numbers a layer, and
+  while recording a norm a step in every backward.
 * :class:`ForecastProbe`: on forecasting data (``meta["forecast"]``), the chosen sample's window
   with its true and predicted value h steps on; for consecutive windows also the whole series
   with every window's prediction. Cost: one prediction pass over the data.
@@ -129,6 +131,32 @@ def step_gradient_data(trainer) -> StepGradientData:
         live.record_step_norms = True
         norms.append(None if live.step_norms is None else np.array(live.step_norms, dtype=np.float64))
     return StepGradientData(layers, tuple(norms), trainer.epoch)
+
+
+class StepGradientProbe:
+    """:func:`step_gradient_data`, with a way to stop the recording it starts: set ``recording`` to
+    False (the window does, with ``configure_probe``, when the view is hidden) and the layers it made
+    record stop, their last norms forgotten (shown again later, they would be old); the next call
+    records again. ``recording``: whether layers record for this probe now (in the trainer's process)."""
+
+    def __init__(self) -> None:
+        self._recording: list[Recurrent] = []  # the live layers this probe made record
+
+    def __call__(self, trainer) -> StepGradientData:
+        data = step_gradient_data(trainer)
+        self._recording = [trainer.network.layers[layer.index] for layer in data.layers]
+        return data
+
+    @property
+    def recording(self) -> bool:
+        return bool(self._recording)
+
+    @recording.setter
+    def recording(self, on: bool) -> None:
+        if not on:
+            for layer in self._recording:
+                layer.record_step_norms, layer.step_norms = False, None
+            self._recording = []
 
 
 GRADIENT_WORDS = ((1e-2, "vanishes"), (0.5, "shrinks"), (2.0, "keeps its size"), (1e2, "grows"),

@@ -22,6 +22,7 @@ from core.sequence_insight import (
     ForecastProbe,
     HiddenStateProbe,
     SampledTextProbe,
+    StepGradientProbe,
     consecutive_series,
     next_character,
     step_gradient_data,
@@ -142,6 +143,20 @@ def test_the_step_gradient_probe_returns_the_last_mini_batchs_norms(lstm_rnn):
         assert live.record_step_norms and norms.shape == (10,) and norms.dtype == np.float64
         np.testing.assert_array_equal(norms, live.step_norms)
         assert norms is not live.step_norms
+
+
+def test_the_gradient_probe_stops_the_recording_when_told(adding):
+    trainer = trainer_of(adding, [{"type": "lstm", "units": 3, "return_sequences": True}, {"type": "gru", "units": 3}, DENSE_OUT])
+    layers = trainer.network.layers[:2]
+    probe = pickle.loads(pickle.dumps(StepGradientProbe()))  # as the trainer's process gets it
+    assert all(n is not None for n in probe(trainer).norms) and probe.recording
+    probe.recording = False  # the view is hidden
+    assert not probe.recording and not any(layer.record_step_norms for layer in layers)
+    assert all(layer.step_norms is None for layer in layers)  # shown again, old norms would pass for new ones
+    trainer.run_epoch()
+    assert probe(trainer).norms == (None, None) and all(layer.record_step_norms for layer in layers)
+    trainer.run_epoch()
+    assert all(n is not None for n in probe(trainer).norms)
 
 
 def test_before_any_recorded_backward_the_norms_are_none(adding):
@@ -434,6 +449,26 @@ def test_in_the_window_the_hidden_state_and_the_gradients_follow_the_run_and_the
     norms = gradients.data.norms[0]
     assert norms.shape == (10,) and (norms > 0).all()
     np.testing.assert_array_equal(gradients.curves[0].yData, norms)
+
+
+def test_in_the_window_hiding_the_gradient_view_stops_the_recording(qtbot, window, monkeypatch, adding):
+    from app.views.common import is_shown
+
+    open_sequences(window, monkeypatch, adding, [{"type": "lstm", "units": 4}, DENSE_OUT], loss="mse")
+    registry = window.registry
+    gradients = registry.step_gradients
+    registry.show_view("stepGradients")
+    step_epochs(qtbot, window, 1)
+    qtbot.waitUntil(lambda: gradients.data is not None and gradients.data.epoch == 1 and gradients.data.norms[0] is not None,
+                    timeout=WAIT_MS)
+    registry.show_view("hiddenState")  # in front of it in their tab group: the gradient view's dock is hidden
+    qtbot.waitUntil(lambda: not is_shown(gradients), timeout=WAIT_MS)
+    step_epochs(qtbot, window, 1)  # trained while hidden: no norms recorded
+    registry.show_view("stepGradients")
+    qtbot.waitUntil(lambda: gradients.data.epoch == 2, timeout=WAIT_MS)
+    assert gradients.data.norms == (None,) and gradients.showing_note()
+    step_epochs(qtbot, window, 1)  # recording again
+    qtbot.waitUntil(lambda: gradients.data.epoch == 3 and gradients.data.norms[0] is not None, timeout=WAIT_MS)
 
 
 def test_in_the_window_forecasting_data_bring_the_forecast_forward(qtbot, window, monkeypatch):

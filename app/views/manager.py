@@ -37,7 +37,7 @@ from core.data import Dataset
 from core.inspection import InspectorProbe
 from core.loss_surface import LossSurfaceProbe
 from core.misclassified import MisclassifiedProbe
-from core.sequence_insight import ForecastProbe, HiddenStateProbe, SampledTextProbe, forecast_setup, step_gradient_data
+from core.sequence_insight import ForecastProbe, HiddenStateProbe, SampledTextProbe, StepGradientProbe, forecast_setup
 from core.z_distribution import ZDistributionProbe
 
 from ..history import RunHistory
@@ -149,7 +149,7 @@ class ViewRegistry(QObject):
             ViewEntry("featureMaps", "Feature maps", self.feature_maps, Probe("featureMaps", FeatureMapProbe(), PROBE_SECONDS)),
             ViewEntry("hiddenState", "Hidden state", self.hidden_state, Probe("hiddenState", HiddenStateProbe(), PROBE_SECONDS)),
             ViewEntry("stepGradients", "Gradient through time", self.step_gradients,
-                      Probe("stepGradients", step_gradient_data, PROBE_SECONDS)),
+                      Probe("stepGradients", StepGradientProbe(), PROBE_SECONDS)),
             ViewEntry("sampledText", "Sampled text", self.sampled_text, Probe("sampledText", SampledTextProbe(), TEXT_PROBE_SECONDS)),
             ViewEntry("lossSurface", "Loss surface", self.loss_surface, Probe("lossSurface", LossSurfaceProbe(), PROBE_SECONDS)),
             ViewEntry("descent1d", "Gradient descent (1-D)", self.descent),
@@ -164,6 +164,7 @@ class ViewRegistry(QObject):
             if entry.name != "layers":  # the layer table is drawn by the window's frame callback
                 scheduler.add(entry.view)
         self.docks = {name: entry.dock for name, entry in self.entries.items()}
+        self.docks["stepGradients"].visibilityChanged.connect(self._on_step_gradients_shown)  # after its probe's switch
         self._place_default()
         self._default_state = area.saveState(LAYOUT_VERSION)
         self.sample = 0  # the dataset's sample the inspector, the activations and the other sample views show, picked in any of them
@@ -283,6 +284,13 @@ class ViewRegistry(QObject):
         if entry is not None:
             entry.view.receive(result)
             self.scheduler.schedule()
+
+    @Slot(bool)
+    def _on_step_gradients_shown(self, visible: bool) -> None:
+        """Hidden, the gradient view's probe (disabled by then) stops the layers recording their step
+        norms, which cost every backward; shown again, its probe, run at once, starts them again."""
+        if not visible:
+            self.controller.configure_probe("stepGradients", recording=False)
 
     @Slot(object)
     def _on_epochs(self, reports) -> None:
