@@ -15,6 +15,7 @@ from core.backend import get_backend
 from core.data import make_dataset
 from core.network import Network
 from core.sequence_insight import (
+    FORECAST_WINDOWS,
     NO_CHARACTERS,
     NO_FORECAST,
     NO_RECURRENT,
@@ -25,6 +26,8 @@ from core.sequence_insight import (
     StepGradientProbe,
     consecutive_series,
     next_character,
+    one_stretch,
+    spread_windows,
     step_gradient_data,
     text_length,
     vanishing_short,
@@ -194,8 +197,35 @@ def test_the_forecast_probe_marks_the_networks_own_prediction_and_rebuilds_the_s
     np.testing.assert_array_equal(result.series.predicted, predicted)
     assert result.series.validation.sum() == len(val) and result.series.validation[val].all()
     np.testing.assert_array_equal(result.series.values[result.series.positions], data.y[:, 0])
+    assert result.predicted_windows == result.windows == 60 and result.series.val_stretch == one_stretch(np.asarray(val) + 13)
     shuffled, _ = sine_windows(consecutive=False)
     assert ForecastProbe()(trainer_of(shuffled, [{"type": "rnn", "units": 3}, DENSE_OUT], epochs=0)).series is None
+
+
+def test_a_long_series_predicts_an_even_spread_of_windows_and_the_chosen_one():
+    m = FORECAST_WINDOWS + 5_000
+    data, series = sine_windows(samples=m, steps=4)
+    trainer = trainer_of(data, [{"type": "rnn", "units": 2}, DENSE_OUT], epochs=0, loss="mse")
+    probe = ForecastProbe()
+    probe.index = 7  # not among the evenly spread windows
+    result = probe(trainer)
+    shown = result.series.positions - 4  # the windows predicted
+    assert result.windows == m and result.predicted_windows == len(shown) == FORECAST_WINDOWS + 1 and 7 in shown
+    gaps = np.diff(np.setdiff1d(shown, [7]))
+    assert shown[0] == 0 and shown[-1] == m - 1 and gaps.min() >= 1 and gaps.max() <= 2  # m / 20,000 = 1.25 apart
+    predicted = trainer.network.predict(data.X[shown])[:, 0]
+    np.testing.assert_array_equal(result.series.predicted, predicted)
+    assert result.predicted == predicted[np.searchsorted(shown, 7)]
+    from core.insight import split_of
+
+    _, val = split_of(trainer)
+    in_val = np.isin(shown, val)
+    np.testing.assert_array_equal(result.series.validation, in_val)
+    assert result.val_mse == pytest.approx(float(np.mean((predicted[in_val] - data.y[shown[in_val], 0]) ** 2)))
+    assert len(result.series.values) == len(series)  # the whole series is still drawn
+    np.testing.assert_array_equal(spread_windows(10, 3, most=4), [0, 3, 6, 9])
+    np.testing.assert_array_equal(spread_windows(10, 4, most=4), [0, 3, 4, 6, 9])
+    assert one_stretch(np.array([5, 3, 4])) == (3.0, 5.0) and one_stretch(np.array([1, 3])) is None
 
 
 def test_consecutive_windows_give_back_their_series():
@@ -376,7 +406,11 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     assert view.showing_series() and view.window_region.getRegion() == (2.5, 14.5)
     assert len(view.train_points.data) + len(view.val_points.data) == 60
     np.testing.assert_array_equal(view.val_points.data["y"], result.series.predicted[result.series.validation])
-    assert f"val MSE {result.val_mse:.3g}" in view.readout.text()
+    assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} · y = ")  # every window predicted: no count
+    from dataclasses import replace
+
+    deliver(view, replace(result, predicted_windows=20_001, windows=25_000))
+    assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} (20,001 of 25,000 windows) · y = ")
     shuffled, _ = sine_windows(consecutive=False)
     deliver(view, ForecastProbe()(trainer_of(shuffled, [{"type": "gru", "units": 4}, DENSE_OUT], epochs=0)))
     assert not view.showing_series()

@@ -1,10 +1,11 @@
 """Forecast: on forecasting data (a series cut into windows, ``meta["forecast"]``), the chosen
 sample's window over its steps 1 … T with the true value at step T + h and the network's
 prediction marked; when the windows are consecutive (they tile one series), also the whole
-series with every window's prediction, the training windows' and the validation windows' in
+series with the windows' predictions, the training windows' and the validation windows' in
 their colours, the validation part shaded where it is one stretch, and the chosen window
-marked. From the "forecast" probe (:class:`core.sequence_insight.ForecastProbe`); the readout
-gives the validation MSE.
+marked. From the "forecast" probe (:class:`core.sequence_insight.ForecastProbe`), which predicts
+at most 20,000 windows evenly spread over a longer series; the readout gives the validation MSE
+(and, then, how many windows it and the series plot are of).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from core.sequence_insight import ForecastData, SeriesData
+from core.sequence_insight import FORECAST_WINDOWS, ForecastData, SeriesData
 
 from ..style import TRAIN_COLOR, VAL_COLOR
 from .common import SampleViewPanel, plot_item
@@ -23,22 +24,15 @@ WINDOW_BRUSH = (31, 111, 235, 40)  # the chosen window on the series
 VAL_BRUSH = (213, 94, 0, 28)  # the validation stretch
 
 
-def one_stretch(positions: np.ndarray) -> tuple[float, float] | None:
-    """(first, last) of ``positions`` (k,) when they are consecutive whole numbers, else None."""
-    if len(positions) == 0:
-        return None
-    ordered = np.sort(positions)
-    return (float(ordered[0]), float(ordered[-1])) if ordered[-1] - ordered[0] == len(ordered) - 1 else None
-
-
 class ForecastView(SampleViewPanel):
     """The chosen window's forecast and, for consecutive windows, the whole series (see the module docstring)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("forecast", parent)
         self.add_sample_box("whose window is shown")
-        self.readout.setToolTip("The mean squared error of the predictions over the validation part, and the window's true "
-                                "value y h steps after its end with the network's prediction ŷ of it")
+        self.readout.setToolTip("The mean squared error of the predictions over the validation part (of a long series, over "
+                                f"the windows predicted: {FORECAST_WINDOWS:,} evenly spread), and the window's true value y h steps after "
+                                "its end with the network's prediction ŷ of it")
         self.finish_header()
         self.window_plot = plot_item(self.canvas, "step t", "value", row=0, col=0)
         self.window_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=2), symbol="o", symbolSize=5,
@@ -51,6 +45,8 @@ class ForecastView(SampleViewPanel):
         self.val_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*VAL_BRUSH), pen=pg.mkPen(None))
         self.window_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*WINDOW_BRUSH), pen=pg.mkPen(None))
         self.series_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=1.5))
+        self.series_curve.setDownsampling(auto=True, method="peak")  # a long series: ~100k points
+        self.series_curve.setClipToView(True)
         self.train_points = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(TRAIN_COLOR))
         self.val_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(VAL_COLOR))
         for item in (self.val_region, self.window_region):
@@ -95,6 +91,8 @@ class ForecastView(SampleViewPanel):
         if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
         mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
+        if data.predicted_windows < data.windows:
+            mse += f" ({data.predicted_windows:,} of {data.windows:,} windows)"
         self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}".replace("-", "−"))
         self.set_sample(data.sample)
 
@@ -117,7 +115,7 @@ class ForecastView(SampleViewPanel):
         self.series_curve.setData(np.arange(len(series.values)), series.values)
         for points, chosen in ((self.train_points, ~series.validation), (self.val_points, series.validation)):
             points.setData(series.positions[chosen], series.predicted[chosen])
-        stretch = one_stretch(series.positions[series.validation])
+        stretch = series.val_stretch
         self.val_region.setVisible(stretch is not None)
         if stretch is not None:
             self.val_region.setRegion((stretch[0] - 0.5, stretch[1] + 0.5))
