@@ -18,13 +18,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSpinBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from core.conv_insight import FeatureMapData, shape_text
 
-from ..accessibility import describe
 from ..image_grid import CAPTION_SCALE, ImageGridItem, to_qimage
 from .common import SampleViewPanel
 from .kernels import diverging_rgb, range_text
@@ -48,30 +46,12 @@ class FeatureMapsView(SampleViewPanel):
     """The input and each conv/pooling layer's maps for the chosen sample (see the module
     docstring); ``sampleChanged(index)`` when the user picks another sample in its box."""
 
-    sampleChanged = Signal(int)
-
     def __init__(self, parent: QWidget | None = None):
         super().__init__("featureMaps", parent)
-        label = QLabel("Sample")
-        self.sample_spin = QSpinBox()
-        self.sample_spin.setObjectName("featureMapsSampleSpin")
-        describe(self.sample_spin, "Sample whose feature maps are shown",
-                 "The sample (row of the data set, from 0) whose feature maps are shown: the one the inspector shows too")
-        label.setBuddy(self.sample_spin)
-        self.sample_spin.setRange(0, 0)
-        self.sample_spin.valueChanged.connect(self.sampleChanged)
-        self.header.insertWidget(0, label)
-        self.header.insertWidget(1, self.sample_spin)
+        self.add_sample_box("whose feature maps are shown")
         self.readout.setToolTip("The sample shown and its target")
         self.finish_header()
-        self.stack.removeWidget(self.canvas)  # the canvas scrolls when the sections need more height than the view has
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("featureMapsScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.canvas)
-        self.stack.insertWidget(0, self.scroll)
+        self.scroll = self.scroll_canvas(0)  # when the sections need more height than the view has (_build_sections)
         self.canvas.setToolTip("The sample's input, then each convolution and pooling layer's output, one map per channel: "
                                "blue is negative, red positive, white about 0. Hover a map for its channel and range.")
         self.canvas.setAccessibleName("Feature maps of the chosen sample at every convolution and pooling layer")
@@ -81,16 +61,12 @@ class FeatureMapsView(SampleViewPanel):
         self._sections: tuple = ()  # (title, number of tiles) of each section drawn
         self.clear()
 
-    # ----- the sample -----------------------------------------------------------------------------
     # ----- state ----------------------------------------------------------------------------------
     def clear(self) -> None:
         self.data = None
         self._build_sections([])
         self.readout.setText("")
         self.show_note("Press Play or step an epoch to see what each convolution layer makes of a sample.")
-
-    def show_canvas(self) -> None:
-        self.stack.setCurrentWidget(self.scroll)
 
     def show_data(self, data: FeatureMapData) -> None:
         if not self.keep_or_explain(data):
