@@ -78,7 +78,9 @@ class Recurrent(Layer):
     """What SimpleRNN, LSTM and GRU share: shapes, parameters, the stacked step GEMM, the loop
     over time and the GEMMs after backpropagation through time. A subclass sets ``gates``,
     ``columns``, ``sigmoid_blocks`` and where its arrays keep the step GEMM's rows, and writes
-    one step forward (:meth:`_step`) and back (:meth:`_step_back`)."""
+    its loops over the steps, forward (:meth:`_loop`) and back (:meth:`_loop_back`), on views of
+    each step made once a pass (:meth:`_views`): in R1 the loops are the step, and a method call
+    or a slice a step costs a few per cent of it."""
 
     gates: ClassVar[int] = 1
     # The step GEMM's row blocks in order: (gate block of the stored layout, parts), parts "x"
@@ -178,7 +180,11 @@ class Recurrent(Layer):
         xp, dtype = self.backend.xp, self.backend.dtype
         run = {name: xp.zeros(shape, dtype) for name, shape in self._shapes(m, training).items()}
         run["xh"][:, self.features] = 1.0  # the bias's input
-        return run
+        return run | self._views(run, training)
+
+    def _views(self, run: dict[str, Array], training: bool) -> dict[str, list[tuple[Array | None, ...]]]:
+        """Lists of each step's views of the pass's arrays, for a kind whose loops take them ready-made."""
+        return {}
 
     def _training_pass(self, m: int) -> dict[str, Array]:
         run = self._passes.get(m)
@@ -250,39 +256,33 @@ class Recurrent(Layer):
 
     def _run(self, x: Array, run: dict[str, Array]) -> None:
         """The loop over time for x (m, T, F), into the pass's arrays ``run``."""
-        xp, steps, f = self.backend.xp, self.steps, self.features
-        xh = run["xh"]
-        xh[:steps, :f] = x.transpose(1, 2, 0)
+        xp = self.backend.xp
+        run["xh"][: self.steps, : self.features] = x.transpose(1, 2, 0)
         self._stack(run["stacked"])
         scaled = run["stacked"]
         if self.sigmoid_blocks:
             scaled = xp.multiply(scaled, self._row_scale(), out=run["scaled"])
-        for t in range(steps):
-            xp.dot(scaled, xh[t], out=self._gemm_out(t, run))
-            self._step(t, run)
+        self._loop(run, scaled)
+
+    def _loop(self, run: dict[str, Array], scaled: Array) -> None:
+        """The steps forward: each the GEMM of ``scaled`` (C, K, the sigmoid rows halved) and the
+        step's column [x_t; 1; h_{t−1}] (K, m), then the step's gates (in place) and h_t, written
+        into the next step's column."""
+        raise NotImplementedError
 
     def backward(self, grad, need_input_grad, grad_is_dz=False):
         """dL/d(output) (m, units) or (m, T, units) → the parameters' gradients and dL/dx (m, T, F);
         with ``record_step_norms``, also ``step_norms``."""
         xp, run = self.backend.xp, self._pass
         steps, f, m, u = self.steps, self.features, grad.shape[0], self.units
-        da, dh, ut, c = run["da"], run["dh"], run["ut"], len(self.columns) * u
+        da, dh, c = run["da"], run["dh"], len(self.columns) * u
         rows = slice(self.grad_offset * u, self.grad_offset * u + c)
-        ut[...] = run["stacked"][:, f + 1:].T
+        run["ut"][...] = run["stacked"][:, f + 1:].T
         d_out = xp.ascontiguousarray(grad.transpose(1, 2, 0)) if self.return_sequences else None  # (T, units, m)
         norms = run["norms"] if self.record_step_norms else None
         self._start_back(run)
         dh[...] = d_out[steps - 1] if self.return_sequences else grad.T
-        for t in range(steps - 1, -1, -1):
-            if norms is not None:
-                norms[t] = xp.linalg.norm(dh)
-            direct = self._step_back(t, dh, run)
-            if t:
-                xp.dot(ut, da[t, rows], out=dh)
-                if direct is not None:
-                    dh += direct
-                if self.return_sequences:
-                    dh += d_out[t - 1]
+        self._loop_back(run, d_out, norms)
         if norms is not None:
             self.step_norms = self.backend.to_host(norms).astype(np.float64)
         da_flat, xh_flat = run["da_flat"], run["xh_flat"]
@@ -296,26 +296,20 @@ class Recurrent(Layer):
         dx = xp.dot(run["stacked"][:, :f].T, da_flat).reshape(f, steps, m)
         return xp.ascontiguousarray(dx.transpose(2, 1, 0))
 
-    def _gemm_out(self, t: int, run: dict[str, Array]) -> Array:
-        """Where step t's GEMM writes its C rows (C, m): the first rows of ``run["a"][t]``."""
-        return run["a"][t, : len(self.columns) * self.units]
+    def _loop_back(self, run: dict[str, Array], d_out: Array | None, norms: Array | None) -> None:
+        """The steps back from T to 1, from dL/dh_T in ``run["dh"]`` (units, m): each step's
+        pre-activation gradients into the GEMM's rows of ``run["da"][t]``, then dL/dh_{t−1} = Uᵀ·dA_t
+        (with ``run["ut"]``), plus the part past U and d_out[t − 1] (dL/d(output) (T, units, m) with
+        return_sequences); ``norms[t]`` (T,) = ‖dL/dh_{t+1}‖ when given."""
+        raise NotImplementedError
 
     def _h(self, t: int, run: dict[str, Array]) -> Array:
         """h_t (units, m), in the GEMM column of step t + 1 (h_0 = 0)."""
         return run["xh"][t, self.features + 1:]
 
-    def _step(self, t: int, run: dict[str, Array]) -> None:
-        """Step t: from the GEMM's output (:meth:`_gemm_out`, sigmoid rows halved) and the pass's
-        earlier steps, the step's gates (in place) and h_{t+1} (:meth:`_h`)."""
-        raise NotImplementedError
-
     def _start_back(self, run: dict[str, Array]) -> None:
         """Before the loop back: the factors of every step's derivatives that do not depend on dL/dh."""
 
-    def _step_back(self, t: int, dh: Array, run: dict[str, Array]) -> Array | None:
-        """From dL/dh_{t+1} (units, m), write step t's pre-activation gradients into the GEMM's rows of
-        ``run["da"][t]``; return the part of dL/dh_t that does not pass through U (None when there is none)."""
-        raise NotImplementedError
 
     def describe(self):
         return f"{self.title}({self.units}{', sequences' if self.return_sequences else ''})"
@@ -350,18 +344,30 @@ class SimpleRNN(Recurrent):
             run["ones"].fill(1.0)
         return run
 
-    def _gemm_out(self, t, run):
-        return self._h(t + 1, run)
+    def _views(self, run, training):
+        """"steps": per step (its GEMM column, h_t's place, where the GEMM writes)."""
+        return {"steps": [(run["xh"][t], self._h(t + 1, run)) for t in range(self.steps)]}
 
-    def _step(self, t, run):
-        self.activation.forward(self._h(t + 1, run), self.backend.xp)
+    def _loop(self, run, scaled):
+        xp, activation = self.backend.xp, self.activation.forward
+        for column, h in run["steps"]:
+            xp.dot(scaled, column, h)
+            activation(h, xp)
 
     def _start_back(self, run):
         h = run["xh"][1:, self.features + 1:]
         run["g_prime"] = self.activation.backward(h, run["ones"], run["fac"], self.backend.xp)  # "ones" itself when linear
 
-    def _step_back(self, t, dh, run):
-        self.backend.xp.multiply(dh, run["g_prime"][t], out=run["da"][t])
+    def _loop_back(self, run, d_out, norms):
+        xp, dh, ut, da, g_prime = self.backend.xp, run["dh"], run["ut"], run["da"], run["g_prime"]
+        for t in range(self.steps - 1, -1, -1):
+            if norms is not None:
+                norms[t] = xp.linalg.norm(dh)
+            xp.multiply(dh, g_prime[t], da[t])
+            if t:
+                xp.dot(ut, da[t], dh)
+                if d_out is not None:
+                    xp.add(dh, d_out[t - 1], dh)
 
     def describe(self):
         return f"SimpleRNN({self.units}, {self.activation_key}{', sequences' if self.return_sequences else ''})"
@@ -403,19 +409,32 @@ class LSTM(Recurrent):
         u, a = self.units, run["a"]
         return {"i": a[:-1, u: 2 * u], "f": a[:-1, 2 * u: 3 * u], "g": a[:-1, 3 * u: 4 * u], "o": a[:-1, :u], "c": a[1:, 4 * u:]}
 
-    def _step(self, t, run):
-        xp, u = self.backend.xp, self.units
-        a, ig, tanh_c = run["a"], run["ig"], run["tanh_c"][t]
-        gates = a[t, : 4 * u]
-        xp.tanh(gates, out=gates)
-        sig = a[t, : 3 * u]
-        xp.multiply(sig, 0.5, out=sig)
-        xp.add(sig, 0.5, out=sig)
-        xp.multiply(a[t, u: 3 * u], a[t, 3 * u:], out=ig)
-        c = a[t + 1, 4 * u:]
-        xp.add(ig[:u], ig[u:], out=c)
-        xp.tanh(c, out=tanh_c)
-        xp.multiply(a[t, :u], tanh_c, out=self._h(t + 1, run))
+    def _views(self, run, training):
+        """"steps": per step (its GEMM column; in "a" the gates o, i, f, g, the sigmoids o, i, f,
+        [i, f], [g, c_{t−1}], c_t, o; [i·g, f·c_{t−1}] in "ig"; tanh(c_t); h_t's place); "back": per step
+        (the factors times dh and their product [dc, d_o]; dc; the carry of step t + 1 (None at T);
+        the factors times dc and their product; the GEMM's rows of "da")."""
+        steps, u, a, ig, tanh_c, m = self.steps, self.units, run["a"], run["ig"], run["tanh_c"], run["xh"].shape[2]
+        views = {"steps": [(run["xh"][t], a[t, : 4 * u], a[t, : 3 * u], a[t, u: 3 * u], a[t, 3 * u:], a[t + 1, 4 * u:],
+                            a[t, :u], ig, ig[:u], ig[u:], tanh_c[t], self._h(t + 1, run)) for t in range(steps)]}
+        if training:
+            da, fac = run["da"].reshape(steps, 6, u, m), run["fac"].reshape(steps, 6, u, m)
+            views["back"] = [(fac[t, :2], da[t, :2], da[t, 0], da[t + 1, 5] if t + 1 < steps else None, fac[t, 2:], da[t, 2:],
+                              run["da"][t, u: 5 * u]) for t in range(steps)]
+        return views
+
+    def _loop(self, run, scaled):
+        xp = self.backend.xp
+        dot, tanh, multiply, add = xp.dot, xp.tanh, xp.multiply, xp.add
+        for column, gates, sig, i_f, g_c, c, o, ig, i_g, f_c, tanh_c, h in run["steps"]:
+            dot(scaled, column, gates)
+            tanh(gates, gates)
+            multiply(sig, 0.5, sig)
+            add(sig, 0.5, sig)
+            multiply(i_f, g_c, ig)
+            add(i_g, f_c, c)
+            tanh(c, tanh_c)
+            multiply(o, tanh_c, h)
 
     def _start_back(self, run):
         xp, u, steps = self.backend.xp, self.units, self.steps
@@ -433,13 +452,21 @@ class LSTM(Recurrent):
             xp.multiply(part, by, out=part)
         fac[:, 5 * u:] = f
 
-    def _step_back(self, t, dh, run):
-        xp, u, m = self.backend.xp, self.units, dh.shape[1]
-        da, fac = run["da"][t].reshape(6, u, m), run["fac"][t].reshape(6, u, m)
-        xp.multiply(dh, fac[:2], out=da[:2])
-        if t < self.steps - 1:
-            xp.add(da[0], run["da"][t + 1, 5 * u:], out=da[0])
-        xp.multiply(da[0], fac[2:], out=da[2:])
+    def _loop_back(self, run, d_out, norms):
+        xp, dh, ut, back = self.backend.xp, run["dh"], run["ut"], run["back"]
+        dot, multiply, add, norm = xp.dot, xp.multiply, xp.add, xp.linalg.norm
+        for t in range(self.steps - 1, -1, -1):
+            fac_h, d_h, dc, carry, fac_c, d_c, gemm_rows = back[t]
+            if norms is not None:
+                norms[t] = norm(dh)
+            multiply(dh, fac_h, d_h)
+            if carry is not None:
+                add(dc, carry, dc)
+            multiply(dc, fac_c, d_c)
+            if t:
+                dot(ut, gemm_rows, dh)
+                if d_out is not None:
+                    add(dh, d_out[t - 1], dh)
 
 
 class GRU(Recurrent):
@@ -472,20 +499,34 @@ class GRU(Recurrent):
         u, a = self.units, run["a"]
         return {"r": a[:, 2 * u: 3 * u], "z": a[:, u: 2 * u], "n": a[:, :u]}
 
-    def _step(self, t, run):
-        xp, u = self.backend.xp, self.units
-        a, tmp = run["a"][t], run["tmp"]
-        sig = a[u: 3 * u]
-        xp.tanh(sig, out=sig)
-        xp.multiply(sig, 0.5, out=sig)
-        xp.add(sig, 0.5, out=sig)
-        n, z, r, hn = a[:u], a[u: 2 * u], a[2 * u: 3 * u], a[3 * u:]
-        xp.multiply(r, hn, out=tmp)
-        xp.add(n, tmp, out=n)
-        xp.tanh(n, out=n)
-        xp.subtract(self._h(t, run), n, out=tmp)
-        xp.multiply(tmp, z, out=tmp)
-        xp.add(n, tmp, out=self._h(t + 1, run))
+    def _views(self, run, training):
+        """"steps": per step (its GEMM column; in "a" all its rows, the sigmoids z, r, then n, z, r,
+        U_n·h + bh_n; h_{t−1}; h_t's place); "back": per step (the factors times dh and their product
+        [direct, dn, dz]; dn; the factors times dn and their product [dr, d(U_n·h + bh_n)]; direct;
+        the GEMM's rows of "da")."""
+        steps, u, a, m = self.steps, self.units, run["a"], run["xh"].shape[2]
+        views = {"steps": [(run["xh"][t], a[t], a[t, u: 3 * u], *(a[t, j * u: (j + 1) * u] for j in range(4)), self._h(t, run),
+                            self._h(t + 1, run)) for t in range(steps)]}
+        if training:
+            da, fac = run["da"].reshape(steps, 5, u, m), run["fac"].reshape(steps, 5, u, m)
+            views["back"] = [(fac[t, :3], da[t, :3], da[t, 1], fac[t, 3:], da[t, 3:], da[t, 0], run["da"][t, u:])
+                             for t in range(steps)]
+        return views
+
+    def _loop(self, run, scaled):
+        xp, tmp = self.backend.xp, run["tmp"]
+        dot, tanh, multiply, add, subtract = xp.dot, xp.tanh, xp.multiply, xp.add, xp.subtract
+        for column, gates, sig, n, z, r, hn, h_prev, h in run["steps"]:
+            dot(scaled, column, gates)
+            tanh(sig, sig)
+            multiply(sig, 0.5, sig)
+            add(sig, 0.5, sig)
+            multiply(r, hn, tmp)
+            add(n, tmp, n)
+            tanh(n, n)
+            subtract(h_prev, n, tmp)
+            multiply(tmp, z, tmp)
+            add(n, tmp, h)
 
     def _start_back(self, run):
         xp, u, a, fac = self.backend.xp, self.units, run["a"], run["fac"]
@@ -505,9 +546,17 @@ class GRU(Recurrent):
         z_copy[...] = z
         r_copy[...] = r
 
-    def _step_back(self, t, dh, run):
-        xp, u, m = self.backend.xp, self.units, dh.shape[1]
-        da, fac = run["da"][t].reshape(5, u, m), run["fac"][t].reshape(5, u, m)
-        xp.multiply(dh, fac[:3], out=da[:3])
-        xp.multiply(da[1], fac[3:], out=da[3:])
-        return da[0] if t else None
+    def _loop_back(self, run, d_out, norms):
+        xp, dh, ut, back = self.backend.xp, run["dh"], run["ut"], run["back"]
+        dot, multiply, add, norm = xp.dot, xp.multiply, xp.add, xp.linalg.norm
+        for t in range(self.steps - 1, -1, -1):
+            fac_h, d_h, dn, fac_n, d_n, direct, gemm_rows = back[t]
+            if norms is not None:
+                norms[t] = norm(dh)
+            multiply(dh, fac_h, d_h)
+            multiply(dn, fac_n, d_n)
+            if t:
+                dot(ut, gemm_rows, dh)
+                add(dh, direct, dh)
+                if d_out is not None:
+                    add(dh, d_out[t - 1], dh)
