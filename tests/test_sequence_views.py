@@ -343,6 +343,22 @@ def test_the_hidden_state_view_draws_h_and_the_gates_units_by_steps(qtbot, lstm_
     assert changed.args == [9]
 
 
+def test_in_a_narrow_dock_the_hidden_states_title_is_cut_short_and_its_colour_bar_stays_in_view(qtbot, adding):
+    from app.views.hidden_state import HiddenStateView
+
+    view = shown(qtbot, HiddenStateView())
+    view.resize(420, 200)  # scrolls: the canvas is narrower still by the scroll bar
+    trainer = trainer_of(adding, [{"type": "rnn", "units": 4}, DENSE_OUT], epochs=0)
+    deliver(view, HiddenStateProbe()(trainer))
+    canvas = view.canvas
+    qtbot.waitUntil(lambda: view.scroll.verticalScrollBar().maximum() > 0)
+    assert view.state.title == "hidden state h of layer 1: SimpleRNN(4, tanh)"
+    assert view.state.plot.titleLabel.text.endswith("…")
+    assert view.state_bar.geometry().right() <= canvas.viewport().width()  # with its labels
+    view.resize(900, 400)
+    qtbot.waitUntil(lambda: view.state.plot.titleLabel.text == view.state.title)  # room again: the whole title
+
+
 def test_the_step_gradient_view_draws_the_norms_and_keeps_the_first_faintly(qtbot, adding):
     from app.views.step_gradients import StepGradientsView
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from core.sequence_insight import HiddenStateData, RecurrentLayer
@@ -30,21 +31,39 @@ GATE_NAMES = {"h": "hidden state h", "i": "input gate i", "f": "forget gate f", 
 TICK_LIMIT = 12  # at most this many cells along an axis are labelled one by one
 STATE_STRETCH, GATE_STRETCH = 3, 2  # the heights of h_t's row and the gates' row
 BAR_MARGIN = 8  # pixels above and below a colour bar
+TITLE_POINTS = 10.0  # the heatmaps' titles
 MIN_HEIGHT = 260  # pixels of the heatmaps at least: a shorter dock scrolls them
 
 
 class Heatmap:
-    """One plot of a (units, T) array: unit 1 at the top, step 1 at the left, cells centred on whole numbers."""
+    """One plot of a (units, T) array: unit 1 at the top, step 1 at the left, cells centred on whole numbers.
+    Its ``title`` is cut short ("…") where the plot is narrower: a title's whole width would be the plot's
+    least, and in a narrow dock push the colour bar beside it out of the view, its labels cut off."""
 
     def __init__(self, plot: pg.PlotItem, title: str):
-        self.plot, self.title = plot, title
-        plot.setTitle(title, size="10pt")
+        self.plot = plot
+        self.title = ""
+        self._font = QFont(plot.titleLabel.font())
+        self._font.setPointSizeF(TITLE_POINTS)
+        self.set_title(title)
+        plot.vb.sigResized.connect(self._fit_title)
         plot.invertY(True)
         plot.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         plot.addItem(self.image)
         self.values: np.ndarray | None = None  # (units, T), as drawn
         self._shape: tuple[int, int] | None = None
+
+    def set_title(self, title: str) -> None:
+        self.title = title
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        width = self.plot.vb.width()
+        shown = QFontMetricsF(self._font).elidedText(self.title, Qt.TextElideMode.ElideRight, width) if width > 0 else self.title
+        if shown != self.plot.titleLabel.text:
+            self.plot.setTitle(shown, size=f"{TITLE_POINTS:g}pt")
+            self.plot.titleLabel.setMinimumWidth(0)  # not the text's width (LabelItem sets it)
 
     def set_values(self, values: np.ndarray, levels: tuple[float, float]) -> None:
         self.values = values
@@ -134,7 +153,7 @@ class HiddenStateView(SampleViewPanel):
         for heatmap, name in zip(self.gates, gate_names, strict=True):
             heatmap.set_values(data.states[name].T, (0.0, 1.0))
         steps, units = data.states["h"].shape
-        self.state.plot.setTitle(f"{GATE_NAMES['h']} of {data.layer.label}", size="10pt")
+        self.state.set_title(f"{GATE_NAMES['h']} of {data.layer.label}")
         self._caption = f"target {data.target} · {units} units × {steps} steps"
         self.readout.setText(self._caption)
         self.set_sample(data.sample)
