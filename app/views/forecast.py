@@ -30,9 +30,9 @@ class ForecastView(SampleViewPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("forecast", parent)
         self.add_sample_box("whose window is shown")
-        self.readout.setToolTip("The mean squared error of the predictions over the validation part (of a long series, over "
-                                f"the windows predicted: {FORECAST_WINDOWS:,} evenly spread), and the window's true value y h steps after "
-                                "its end with the network's prediction ŷ of it")
+        self.readout.setToolTip("The mean squared error of the predictions over the validation part, and the window's true "
+                                "value y h steps after its end with the network's prediction ŷ of it; of a long series, the "
+                                f"windows predicted ({FORECAST_WINDOWS:,}, evenly spread), over which the MSE is taken")
         self.finish_header()
         self.window_plot = plot_item(self.canvas, "step t", "value", row=0, col=0)
         self.window_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=2), symbol="o", symbolSize=5,
@@ -86,14 +86,13 @@ class ForecastView(SampleViewPanel):
         self.window_curve.setData(np.arange(1, steps + 1), data.window)
         self.actual_mark.setData([steps + data.horizon], [data.actual])
         self.predicted_mark.setData([steps + data.horizon], [data.predicted])
-        self.window_plot.setXRange(0.5, steps + data.horizon + 0.5, padding=0)
+        self.window_plot.setXRange(0.5, steps + data.horizon + 0.5, padding=0.02)  # room for the ring's size
         self._show_series(data.series is not None)
         if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
         mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
-        if data.predicted_windows < data.windows:
-            mse += f" ({data.predicted_windows:,} of {data.windows:,} windows)"
-        self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}".replace("-", "−"))
+        count = f" · of {data.predicted_windows:,} windows in {data.windows:,}" if data.predicted_windows < data.windows else ""
+        self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}{count}".replace("-", "−"))
         self.set_sample(data.sample)
 
     def _show_series(self, shown: bool) -> None:
