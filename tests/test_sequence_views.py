@@ -420,6 +420,7 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     assert view.actual_mark.data["x"].tolist() == [13] and view.actual_mark.data["y"].tolist() == [result.actual]
     assert view.predicted_mark.data["y"].tolist() == [pytest.approx(trainer.network.predict(data.X[3:4])[0, 0])]
     assert view.showing_series() and view.window_region.getRegion() == (2.5, 14.5)
+    assert view.series_plot.getAxis("bottom").labelText == "position in the series"
     assert len(view.train_points.data) + len(view.val_points.data) == 60
     np.testing.assert_array_equal(view.val_points.data["y"], result.series.predicted[result.series.validation])
     assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} · y = ")  # every window predicted: no count
@@ -428,6 +429,7 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     deliver(view, replace(result, predicted_windows=20_001, windows=25_000))
     assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} · y = ")
     assert view.readout.text().endswith(" · of 20,001 windows in 25,000")  # last: a narrow dock cuts it first
+    assert view.series_plot.getAxis("bottom").labelText == "position in the series · predictions of 20,001 windows in 25,000"
     shuffled, _ = sine_windows(consecutive=False)
     deliver(view, ForecastProbe()(trainer_of(shuffled, [{"type": "gru", "units": 4}, DENSE_OUT], epochs=0)))
     assert not view.showing_series()

@@ -22,6 +22,7 @@ from .common import SampleViewPanel, plot_item
 SERIES_COLOR = "#30363d"
 WINDOW_BRUSH = (31, 111, 235, 40)  # the chosen window on the series
 VAL_BRUSH = (213, 94, 0, 28)  # the validation stretch
+SERIES_AXIS = "position in the series"
 
 
 class ForecastView(SampleViewPanel):
@@ -41,7 +42,7 @@ class ForecastView(SampleViewPanel):
         self.predicted_mark = pg.ScatterPlotItem(size=12, pen=None, brush=pg.mkBrush(VAL_COLOR), symbol="x")
         self._add(self.window_plot, 1, [(self.window_curve, "window"), (self.actual_mark, "true at T + h"),
                                         (self.predicted_mark, "predicted")])
-        self.series_plot = plot_item(self.canvas, "position in the series", "value", row=2, col=0)
+        self.series_plot = plot_item(self.canvas, SERIES_AXIS, "value", row=2, col=0)
         self.val_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*VAL_BRUSH), pen=pg.mkPen(None))
         self.window_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*WINDOW_BRUSH), pen=pg.mkPen(None))
         self.series_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=1.5))
@@ -90,10 +91,19 @@ class ForecastView(SampleViewPanel):
         self._show_series(data.series is not None)
         if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
+            thinned = data.predicted_windows < data.windows
+            self._set_series_axis(SERIES_AXIS + (f" · predictions of {data.predicted_windows:,} windows in {data.windows:,}"
+                                                 if thinned else ""))
         mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
         count = f" · of {data.predicted_windows:,} windows in {data.windows:,}" if data.predicted_windows < data.windows else ""
         self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}{count}".replace("-", "−"))
         self.set_sample(data.sample)
+
+    def _set_series_axis(self, text: str) -> None:
+        """The series plot's bottom label (set when it changes: a new label lays the plot out again)."""
+        axis = self.series_plot.getAxis("bottom")
+        if axis.labelText != text:
+            axis.setLabel(text)
 
     def _show_series(self, shown: bool) -> None:
         """The series plot and its legend in the canvas (rows 2 and 3) or out of it: a hidden item
