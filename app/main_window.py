@@ -523,7 +523,8 @@ class MainWindow(QMainWindow):
         self.metric_plot.set_quantity(trainer.metric_name)
         self.views.views["metric"].setWindowTitle("R²" if trainer.metric_name == "r2" else "Accuracy")
         self.training_settings.set_training_size(trainer.train_size)
-        self._status_network.setText(f"{len(network.layers)} layers, {network.parameter_count:,} parameters · "
+        count = len(network.layers)
+        self._status_network.setText(f"{count} layer{'s' if count != 1 else ''}, {network.parameter_count:,} parameters · "
                                      f"{BACKEND_TITLES[self._setup.backend]}")
         self._network = network
         self._start_run(trainer, trainer.metric_name, trainer.batches_per_epoch, state=state, session=session, branch=branch)

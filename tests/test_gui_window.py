@@ -239,3 +239,12 @@ def test_keyboard_steps_and_plays(qtbot, window):
         qtbot.keyClick(window, Qt.Key.Key_Space)
     with qtbot.waitSignal(window.controller.playingChanged, timeout=WAIT_MS, check_params_cb=lambda playing, reason: not playing):
         qtbot.keyClick(window, Qt.Key.Key_Space)
+
+
+def test_status_bar_counts_layers_in_the_singular_for_one(qtbot, window):
+    status = window._status_network
+    assert status.text().startswith("3 layers, ")
+    for _ in range(2):
+        click(qtbot, child(window, QPushButton, "removeLayerButton"))
+    assert window.layer_builder.architecture()[0] == []
+    assert status.text().startswith("1 layer, ")
