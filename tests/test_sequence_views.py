@@ -429,7 +429,7 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     deliver(view, replace(result, predicted_windows=20_001, windows=25_000))
     assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} · y = ")
     assert view.readout.text().endswith(" · of 20,001 windows in 25,000")  # last: a narrow dock cuts it first
-    assert view.series_plot.getAxis("bottom").labelText == "position in the series · predictions of 20,001 windows in 25,000"
+    assert view.series_plot.getAxis("bottom").labelText == "position (80 % of the windows predicted)"
     shuffled, _ = sine_windows(consecutive=False)
     deliver(view, ForecastProbe()(trainer_of(shuffled, [{"type": "gru", "units": 4}, DENSE_OUT], epochs=0)))
     assert not view.showing_series()

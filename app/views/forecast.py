@@ -92,8 +92,8 @@ class ForecastView(SampleViewPanel):
         if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
             thinned = data.predicted_windows < data.windows
-            self._set_series_axis(SERIES_AXIS + (f" · predictions of {data.predicted_windows:,} windows in {data.windows:,}"
-                                                 if thinned else ""))
+            share = f"position ({100 * data.predicted_windows / data.windows:.2g} % of the windows predicted)"
+            self._set_series_axis(share if thinned else SERIES_AXIS)  # short: an axis label is not cut, it overflows
         mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
         count = f" · of {data.predicted_windows:,} windows in {data.windows:,}" if data.predicted_windows < data.windows else ""
         self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}{count}".replace("-", "−"))
