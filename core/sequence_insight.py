@@ -166,33 +166,33 @@ GRADIENT_WORDS = ((1e-2, "vanishes"), (0.5, "shrinks"), (2.0, "keeps its size"),
                   (math.inf, "explodes"))  # what ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ up to each bound says the gradient does going back
 
 
-def vanishing_word(norms: np.ndarray) -> str:
-    """What the gradient does going back from step T to step 1, from norms (T,): "vanishes", "shrinks",
-    "keeps its size", "grows", "explodes" (by ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖, :data:`GRADIENT_WORDS`), or
-    "not finite" / "none reaches h_T"."""
+def gradient_ratio(norms: np.ndarray) -> tuple[float, str]:
+    """(‖∂L/∂h₁‖ / ‖∂L/∂h_T‖, what the gradient does going back from step T to step 1: "vanishes",
+    "shrinks", "keeps its size", "grows" or "explodes", by :data:`GRADIENT_WORDS`) from norms (T,);
+    (NaN, "not finite") or (NaN, "none reaches h_T") where there is no ratio."""
     first, last = float(norms[0]), float(norms[-1])
     if not (math.isfinite(first) and math.isfinite(last)):
-        return "not finite"
+        return math.nan, "not finite"
     if last == 0.0:
-        return "none reaches h_T"
-    return next(word for bound, word in GRADIENT_WORDS if first / last <= bound)
+        return math.nan, "none reaches h_T"
+    ratio = first / last
+    return ratio, next(word for bound, word in GRADIENT_WORDS if ratio <= bound)
 
 
 def vanishing_short(norms: np.ndarray) -> str:
-    """"3.2e-05 vanishes": ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ and :func:`vanishing_word`, from norms (T,)."""
-    word = vanishing_word(norms)
-    first, last = float(norms[0]), float(norms[-1])
-    return word if word in ("not finite", "none reaches h_T") else f"{first / last:.2g} {word}"
+    """"3.2e-05 vanishes": :func:`gradient_ratio` in a few characters, from norms (T,)."""
+    ratio, word = gradient_ratio(norms)
+    return word if math.isnan(ratio) else f"{ratio:.2g} {word}"
 
 
 def vanishing_text(norms: np.ndarray) -> str:
     """"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = 3.2e-05: the gradient vanishes going back in time", from norms (T,)."""
-    word = vanishing_word(norms)
+    ratio, word = gradient_ratio(norms)
     if word == "not finite":
         return "the gradient is not finite"
     if word == "none reaches h_T":
         return "no gradient reaches h_T"
-    return f"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = {float(norms[0]) / float(norms[-1]):.2g}: the gradient {word} going back in time"
+    return f"‖∂L/∂h₁‖ / ‖∂L/∂h_T‖ = {ratio:.2g}: the gradient {word} going back in time"
 
 
 # ----- forecast --------------------------------------------------------------------------------------
@@ -248,8 +248,8 @@ def forecast_setup(dataset) -> dict | None:
 
 
 def spread_windows(m: int, index: int, most: int = FORECAST_WINDOWS) -> np.ndarray:
-    """The windows to predict of m (sorted int64 ids): all when m ≤ ``most``, else ``most`` evenly
-    spread from the first to the last, and window ``index`` among them."""
+    """The windows to predict of m, (k,) sorted int64 ids: all (k = m) when m ≤ ``most``, else ``most``
+    evenly spread from the first to the last, and window ``index`` among them (k = most or most + 1)."""
     if m <= most:
         return np.arange(m)
     return np.union1d(np.linspace(0, m - 1, most).round().astype(np.int64), [index])

@@ -25,6 +25,7 @@ from core.sequence_insight import (
     SampledTextProbe,
     StepGradientProbe,
     consecutive_series,
+    gradient_ratio,
     next_character,
     one_stretch,
     spread_windows,
@@ -32,7 +33,6 @@ from core.sequence_insight import (
     text_length,
     vanishing_short,
     vanishing_text,
-    vanishing_word,
 )
 from core.sequences import adding_problem
 from core.trainer import Trainer, TrainingConfig
@@ -175,7 +175,8 @@ def test_the_ratio_readout_names_what_the_gradient_does():
     assert vanishing_text(np.array([1e4, 1.0])).endswith("explodes going back in time")
     assert vanishing_text(np.array([1.0, 0.0])) == "no gradient reaches h_T"
     assert vanishing_short(np.array([3.2e-5, 0.1, 1.0])) == "3.2e-05 vanishes" and vanishing_short(np.array([1.0, 0.0])) == "none reaches h_T"
-    assert vanishing_word(np.array([np.nan, 1.0])) == "not finite" and vanishing_word(np.array([0.9, 1.0])) == "keeps its size"
+    assert gradient_ratio(np.array([0.9, 1.0])) == (pytest.approx(0.9), "keeps its size")
+    assert gradient_ratio(np.array([np.nan, 1.0]))[1] == "not finite" and vanishing_short(np.array([np.inf, 1.0])) == "not finite"
 
 
 def test_the_forecast_probe_marks_the_networks_own_prediction_and_rebuilds_the_series():
