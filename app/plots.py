@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from core.files import FileFormatError
@@ -34,7 +34,7 @@ from core.run import Run, Session
 
 from .history import Marker, RunHistory
 from .plot_export import ask_export_plot
-from .style import DIVERGED_COLOR, MARKER_COLOR, TRAIN_COLOR, VAL_COLOR, style_plot_item
+from .style import DIVERGED_COLOR, MARKER_COLOR, PLOT_FONT_POINTS, TRAIN_COLOR, VAL_COLOR, plot_font, style_plot_item
 from .views.common import header_row, readout_label
 
 THICK_EPOCHS = 600  # curves are drawn 2 px wide up to this many epochs, 1 px beyond
@@ -48,6 +48,7 @@ LEGEND_RUNS = 6  # other runs named in a plot's legend (the runs table lists the
 LEGEND_SHARE = 0.5  # of a plot's height and width, at most, for its legend
 LEGEND_DIFFERENCES = 3  # differences named per run in the legend, then "…"
 CURSOR_COLOR = "#6a3d9a"
+READOUT_GAP, READOUT_GAP_HTML = "   ", "&nbsp;&nbsp;&nbsp;"  # between the readout's parts
 CURSOR_KEYS = {  # keys that move the epoch cursor (with the plot focused), as (key, Ctrl held)
     (Qt.Key.Key_Left, True): "previous", (Qt.Key.Key_Right, True): "next", (Qt.Key.Key_Home, False): "first",
     (Qt.Key.Key_End, False): "latest"}
@@ -337,7 +338,37 @@ def _merged(bounds: list[tuple[float, float] | None]) -> tuple[float, float] | N
 
 
 def _swatch(color: str, text: str) -> str:
-    return f'<span style="color:{color}; font-weight:600">━ {text}</span>'
+    return f'<span style="color:{color}; font-weight:600">━{" " + text if text else ""}</span>'
+
+
+ReadoutValue = tuple[str, str, str, str]  # colour, long name, short name, the value as shown
+
+
+def readout_variants(epoch: str, values: list[ReadoutValue], rate: str | None) -> list[tuple[str, str]]:
+    """The readout's texts, longest first, each as (HTML, plain text): "Epoch 3 ━ training
+    0.05327 ━ validation 0.04687", then short names ("train", "val"), then without the α,
+    without the epoch, the colours alone naming the values, and last the epoch alone (its
+    values in the tooltip). A value is in a text whole or not at all."""
+    def text(epoch_shown: bool, names: int | None, shown: list[ReadoutValue], with_rate: bool) -> tuple[str, str]:
+        html, plain = ([f"<b>{epoch}</b>"], [epoch]) if epoch_shown else ([], [])
+        for color, *name, value in shown:
+            label = "" if names is None else name[names]
+            html.append(f"{_swatch(color, label)} {value}")
+            plain.append(f"━{' ' + label if label else ''} {value}")
+        if with_rate and rate:
+            html.append(rate)
+            plain.append(rate)
+        return READOUT_GAP_HTML.join(html), READOUT_GAP.join(plain)
+
+    return [text(True, 0, values, True), text(True, 1, values, True), text(True, 1, values, False),
+            text(False, 1, values, False), text(False, None, values, False), text(True, None, [], False)]
+
+
+def readout_tooltip(epoch: str, values: list[ReadoutValue], rate: str | None, kind: str) -> str:
+    """The whole readout in words: "Epoch 3: training loss 0.05327, validation loss 0.04687"."""
+    quantity = " loss" if kind == "loss" else ""
+    parts = [f"{name}{quantity} {value}" for _, name, _, value in values] + ([rate] if rate else [])
+    return f"{epoch}: {', '.join(parts)}"
 
 
 class EpochPlot(QWidget):
@@ -385,6 +416,8 @@ class EpochPlot(QWidget):
 
         self.readout = readout_label(f"{object_name}Readout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.installEventFilter(self)  # a new width: the readout's variant that fits it
+        self._readout_parts: tuple[str, list[ReadoutValue], str | None] | None = None  # what it shows (None: a message)
         header_widget, header = header_row()
         header.addWidget(self.readout, 1)
         self.log_check: QCheckBox | None = None
@@ -433,22 +466,41 @@ class EpochPlot(QWidget):
         layout.setSpacing(2)
         layout.addWidget(header_widget)
         layout.addWidget(self.canvas, 1)
+        self._titles: tuple[str, ...] = ()  # the value axis's names, longest first
+        self._title = ""  # the one shown
+        item.getViewBox().sigResized.connect(self._fit_title)
         self.set_quantity("loss" if kind == "loss" else "accuracy")
 
     def set_quantity(self, name: str) -> None:
         """What the curves show: a loss name for a loss plot, "accuracy" or "r2" for a metric plot."""
         item = self.canvas.getPlotItem()
         if self.kind == "loss":
-            style_plot_item(item, "epoch", f"loss ({name.replace('_', ' ')})" if name != "loss" else "loss")
+            self._titles = (f"loss ({name.replace('_', ' ')})", "loss") if name != "loss" else ("loss",)
+            self._fit_title()
             return
         self._metric_name, self._zoomed = name, None
         self._version = -1  # the other runs drawn depend on the metric
         if name == "r2":
-            style_plot_item(item, "epoch", "R² (drawn from −1)")
+            self._titles = ("R² (drawn from −1)", "R² (from −1)", "R²")
             item.setYRange(-1.0, 1.0, padding=0.02)
         else:
-            style_plot_item(item, "epoch", "accuracy")
+            self._titles = ("accuracy",)
             item.setYRange(0.0, 1.0, padding=0.02)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """Name the value axis with the longest of ``_titles`` that fits its height (a short
+        plot had "R² (drawn fro"); the axis's tooltip has the longest."""
+        axis = self.canvas.getPlotItem().getAxis("left")
+        font = plot_font()
+        font.setPointSizeF(PLOT_FONT_POINTS + 1)  # as style_plot_item writes the axis label
+        metrics = QFontMetricsF(font)
+        height = axis.geometry().height() or math.inf  # 0 before the first layout
+        title = next((t for t in self._titles if metrics.horizontalAdvance(t) <= height), self._titles[-1])
+        if title != self._title:
+            self._title = title
+            style_plot_item(self.canvas.getPlotItem(), "epoch", title)
+            axis.setToolTip(self._titles[0])
 
     def set_log_scale(self, on: bool) -> None:
         self.canvas.getPlotItem().setLogMode(x=False, y=on)
@@ -700,7 +752,9 @@ class EpochPlot(QWidget):
         self._show_readout()
 
     def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Leave:
+        if event.type() == QEvent.Type.Resize and watched is self.readout:
+            self._fit_readout()
+        elif event.type() == QEvent.Type.Leave:
             self._hover = None
             self._show_readout()
         elif event.type() == QEvent.Type.KeyPress and watched is self.canvas:
@@ -711,7 +765,9 @@ class EpochPlot(QWidget):
         history = self._history
         if history.count == 0:
             self.cursor.hide()
+            self._readout_parts = None
             self.readout.setText("No epochs yet: press <b>Play</b> (Space) or <b>Step epoch</b> (→)")
+            self.readout.setToolTip("")
             return
         epochs = history.column("epoch")
         shown = self._hover if self._hover is not None else self._cursor_epoch
@@ -724,16 +780,35 @@ class EpochPlot(QWidget):
             self.cursor.setValue(epochs[index])
             self.cursor.setVisible(self._hover is not None)
             if self._hover is None and epochs[index] != shown:  # a branch's first checkpoint: its parent's epoch
+                self._readout_parts = None
                 self.readout.setText(f"<b>{prefix} {shown}</b> (where {history.current.name} starts)")
+                self.readout.setToolTip("")
                 return
         row = history.row(index)
         train, val = (row[c] for c in self._columns)
-        parts = [f"<b>{prefix} {int(row['epoch'])}</b>", f"{_swatch(TRAIN_COLOR, 'training')} {self._format(train)}"]
+        values = [(TRAIN_COLOR, "training", "train", self._format(train))]
         if math.isfinite(val):
-            parts.append(f"{_swatch(VAL_COLOR, 'validation')} {self._format(val)}")
-        if self.kind == "loss" and shown is not None:  # the latest α is in the toolbar
-            parts.append(f"α {row['learning_rate']:g}")
-        self.readout.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+            values.append((VAL_COLOR, "validation", "val", self._format(val)))
+        rate = f"α {row['learning_rate']:g}" if self.kind == "loss" and shown is not None else None  # the latest α is in the toolbar
+        self._readout_parts = (f"{prefix} {int(row['epoch'])}", values, rate)
+        self._fit_readout()
+
+    def _fit_readout(self) -> None:
+        """Write the readout's longest variant that fits the label (:func:`readout_variants`),
+        so a number is shown whole or not at all, never cut mid-digits; the tooltip says it all."""
+        if self._readout_parts is None:
+            return
+        bold = QFont(self.readout.font())
+        bold.setBold(True)  # every part measured bold: a little wider than drawn, never narrower
+        metrics = QFontMetricsF(bold)
+        width = self.readout.contentsRect().width()
+        variants = readout_variants(*self._readout_parts)
+        html = next((html for html, plain in variants if metrics.horizontalAdvance(plain) <= width), variants[-1][0])
+        if html != self.readout.text():
+            self.readout.setText(html)
+        tip = readout_tooltip(*self._readout_parts, self.kind)
+        if tip != self.readout.toolTip():
+            self.readout.setToolTip(tip)
 
     def _format(self, value: float) -> str:
         if not math.isfinite(value):
