@@ -348,16 +348,17 @@ def test_in_a_narrow_dock_the_hidden_states_title_is_cut_short_and_its_colour_ba
     from app.views.hidden_state import HiddenStateView
 
     view = shown(qtbot, HiddenStateView())
-    view.resize(420, 200)  # scrolls: the canvas is narrower still by the scroll bar
+    view.resize(900, 400)
     trainer = trainer_of(adding, [{"type": "rnn", "units": 4}, DENSE_OUT], epochs=0)
     deliver(view, HiddenStateProbe()(trainer))
-    canvas = view.canvas
-    qtbot.waitUntil(lambda: view.scroll.verticalScrollBar().maximum() > 0)
-    assert view.state.title == "hidden state h of layer 1: SimpleRNN(4, tanh)"
-    assert view.state.plot.titleLabel.text.endswith("…")
-    assert view.state_bar.geometry().right() <= canvas.viewport().width()  # with its labels
+    title = view.state.plot.titleLabel
+    qtbot.waitUntil(lambda: title.text == view.state.title == "hidden state h of layer 1: SimpleRNN(4, tanh)")  # room for it
+    view.resize(420, 200)  # narrower than the title and its colour bar; it scrolls: narrower still by the scroll bar
+    qtbot.waitUntil(lambda: view.scroll.verticalScrollBar().maximum() > 0 and title.text.endswith("…"))
+    qtbot.wait(50)
+    assert view.state_bar.geometry().right() <= view.canvas.viewport().width()  # the bar with its labels in the view
     view.resize(900, 400)
-    qtbot.waitUntil(lambda: view.state.plot.titleLabel.text == view.state.title)  # room again: the whole title
+    qtbot.waitUntil(lambda: title.text == view.state.title)
 
 
 def test_the_step_gradient_view_draws_the_norms_and_keeps_the_first_faintly(qtbot, adding):

@@ -32,21 +32,20 @@ TICK_LIMIT = 12  # at most this many cells along an axis are labelled one by one
 STATE_STRETCH, GATE_STRETCH = 3, 2  # the heights of h_t's row and the gates' row
 BAR_MARGIN = 8  # pixels above and below a colour bar
 TITLE_POINTS = 10.0  # the heatmaps' titles
+TITLE_SLACK = 30  # pixels of the canvas's margins and spacing beside h_t's title
 MIN_HEIGHT = 260  # pixels of the heatmaps at least: a shorter dock scrolls them
 
 
 class Heatmap:
     """One plot of a (units, T) array: unit 1 at the top, step 1 at the left, cells centred on whole numbers.
-    Its ``title`` is cut short ("…") where the plot is narrower: a title's whole width would be the plot's
-    least, and in a narrow dock push the colour bar beside it out of the view, its labels cut off."""
+    Its ``title`` can be cut short ("…") to a width (:meth:`fit_title`): a title's whole width is the plot's
+    least, which in a narrow dock pushed the colour bar beside it out of the view, its labels cut off."""
 
     def __init__(self, plot: pg.PlotItem, title: str):
-        self.plot = plot
-        self.title = ""
+        self.plot, self.title = plot, title
         self._font = QFont(plot.titleLabel.font())
         self._font.setPointSizeF(TITLE_POINTS)
-        self.set_title(title)
-        plot.vb.sigResized.connect(self._fit_title)
+        plot.setTitle(title, size=f"{TITLE_POINTS:g}pt")
         plot.invertY(True)
         plot.setMouseEnabled(x=False, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -54,16 +53,13 @@ class Heatmap:
         self.values: np.ndarray | None = None  # (units, T), as drawn
         self._shape: tuple[int, int] | None = None
 
-    def set_title(self, title: str) -> None:
-        self.title = title
-        self._fit_title()
-
-    def _fit_title(self) -> None:
-        width = self.plot.vb.width()
-        shown = QFontMetricsF(self._font).elidedText(self.title, Qt.TextElideMode.ElideRight, width) if width > 0 else self.title
-        if shown != self.plot.titleLabel.text:
+    def fit_title(self, width: float) -> bool:
+        """Show ``title``, cut short to ``width`` pixels when it is wider; whether the text shown changed."""
+        shown = QFontMetricsF(self._font).elidedText(self.title, Qt.TextElideMode.ElideRight, max(width, 0.0))
+        changed = shown != self.plot.titleLabel.text
+        if changed:
             self.plot.setTitle(shown, size=f"{TITLE_POINTS:g}pt")
-            self.plot.titleLabel.setMinimumWidth(0)  # not the text's width (LabelItem sets it)
+        return changed
 
     def set_values(self, values: np.ndarray, levels: tuple[float, float]) -> None:
         self.values = values
@@ -120,6 +116,7 @@ class HiddenStateView(SampleViewPanel):
         self._build_gates(())
         self.layer_combo.activated.connect(self._on_layer)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.canvas.sigDeviceRangeChanged.connect(self._fit_title)  # resized
         self.data: HiddenStateData | None = None
         self._layers: tuple[RecurrentLayer, ...] = ()
         self._caption = ""  # the readout when no cell is hovered
@@ -153,7 +150,8 @@ class HiddenStateView(SampleViewPanel):
         for heatmap, name in zip(self.gates, gate_names, strict=True):
             heatmap.set_values(data.states[name].T, (0.0, 1.0))
         steps, units = data.states["h"].shape
-        self.state.set_title(f"{GATE_NAMES['h']} of {data.layer.label}")
+        self.state.title = f"{GATE_NAMES['h']} of {data.layer.label}"
+        self._fit_title()
         self._caption = f"target {data.target} · {units} units × {steps} steps"
         self.readout.setText(self._caption)
         self.set_sample(data.sample)
@@ -183,6 +181,14 @@ class HiddenStateView(SampleViewPanel):
             self.gate_bar.setImageItem([heatmap.image for heatmap in self.gates])
         layout.layout.setRowStretchFactor(0, STATE_STRETCH)
         layout.layout.setRowStretchFactor(1, GATE_STRETCH if names else 0)
+
+    def _fit_title(self) -> None:
+        """h_t's title cut to the canvas's width less the colour bar's and the unit axis's (not to its plot's,
+        which the title itself keeps from shrinking)."""
+        room = self.canvas.viewport().width() - self.state_bar.width() - self.state.plot.getAxis("left").width()
+        if self.state.fit_title(room - TITLE_SLACK):  # the canvas kept the old title's least width: lay it out again
+            self.canvas.ci.layout.invalidate()
+            self.canvas.ci.setGeometry(self.canvas.range)
 
     def _on_layer(self) -> None:
         index = self.layer_combo.currentData()
