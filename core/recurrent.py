@@ -304,12 +304,11 @@ class Recurrent(Layer):
         raise NotImplementedError
 
     def _h(self, t: int, run: dict[str, Array]) -> Array:
-        """h_t (units, m), in the GEMM column of step t + 1 (h_0 = 0)."""
+        """h_t (units, m) (h_0 = 0), in the GEMM column that step t + 1 reads."""
         return run["xh"][t, self.features + 1:]
 
     def _start_back(self, run: dict[str, Array]) -> None:
         """Before the loop back: the factors of every step's derivatives that do not depend on dL/dh."""
-
 
     def describe(self):
         return f"{self.title}({self.units}{', sequences' if self.return_sequences else ''})"
