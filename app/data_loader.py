@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data import Dataset
+from core.data import Dataset, counted
 from core.experiment import dataset_options
 from core.loaders.columns import PREVIEW_COLUMNS
 from core.loaders.errors import LoadCancelled
@@ -81,8 +81,8 @@ def windows_text(rows: int, approx: bool, window: int, horizon: int, features: i
     are estimated), or why it makes none."""
     samples = rows - window - horizon + 1
     if samples < 1:
-        return (f"No windows: a window of {window:,} rows and a horizon of {horizon:,} need at least {window + horizon:,} rows; "
-                f"the table has {'about ' if approx else ''}{rows:,}")
+        return (f"No windows: a window of {counted(window, 'row')} and a horizon of {horizon:,} need at least "
+                f"{window + horizon:,} rows; the table has {'about ' if approx else ''}{counted(rows, 'row')}")
     return f"{'≈ ' if approx else ''}{samples:,} windows of {window:,} × {features:,} (steps × features)"
 
 

@@ -40,7 +40,7 @@ def test_windows_are_consecutive_rows_of_every_numeric_column_and_the_target_fol
     np.testing.assert_array_equal(data.y[:, 0], [13, 14, 15, 16])  # temp (the first input) one row after each window
     assert data.feature_names[:3] == ("t1_temp", "t1_wind", "t2_temp") and data.target_names == ("temp",)
     assert data.meta["forecast"] == {"window": 3, "horizon": 1, "feature": 0, "consecutive": True}
-    assert data.meta["series"] == {"columns": ["temp", "wind"], "target": "temp"}
+    assert data.meta["series"] == {"columns": ["temp", "wind"], "target": "temp", "left_out": 0}
 
 
 def test_the_horizon_the_columns_and_the_target(table):
@@ -54,18 +54,47 @@ def test_the_horizon_the_columns_and_the_target(table):
     np.testing.assert_array_equal(by_position.y[:, 0], [3, 4, 5, 6, 7])
 
 
-def test_rows_with_missing_values_are_dropped_before_windowing_and_counted(tmp_path):
+def test_rows_with_missing_values_are_dropped_and_no_window_crosses_the_gap(tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text("temp,wind\n1,10\n2,\n3,30\n,40\n5,50\n6,60\n7,70\n", encoding="utf-8")
     data = load_file(path, LoadOptions(window=2))
-    np.testing.assert_array_equal(data.X.reshape(-1, 2, 2)[:, :, 0], [[1, 3], [3, 5], [5, 6]])
+    np.testing.assert_array_equal(data.X.reshape(-1, 2, 2)[:, :, 0], [[5, 6]])  # rows 5, 6 and the target 7: one unbroken run
+    np.testing.assert_array_equal(data.y[:, 0], [7])
     assert data.meta["missing"]["rows_dropped"] == 2 and "2 rows dropped" in data.meta["missing_summary"]
+    assert data.meta["series"]["left_out"] == 2 and data.meta["forecast"]["consecutive"] is False
     only_temp = load_file(path, LoadOptions(window=2, columns=("temp",)))
     assert only_temp.meta["missing"]["rows_dropped"] == 1  # the gap in wind does not count
+    np.testing.assert_array_equal(only_temp.X, [[1, 2], [5, 6]])
+    filled = load_file(path, LoadOptions(window=2, missing="mean"))
+    assert filled.n_samples == 5 and filled.meta["forecast"]["consecutive"] is True and filled.meta["series"]["left_out"] == 0
+
+
+def test_a_series_with_gaps_every_few_rows_keeps_only_unbroken_windows(tmp_path):
+    """The red team's table: a missing temp every 7th row, wind every 11th (row 0 and 77 empty)."""
+    path = tmp_path / "weather.csv"
+    cells = [("" if i % 7 == 0 else str(100 + i), "" if i % 11 == 0 else str(i)) for i in range(100)]
+    path.write_text("temp,wind\n" + "".join(f"{t},{w}\n" for t, w in cells), encoding="utf-8")
+    data = load_file(path, LoadOptions(window=5))
+    rows = data.X.reshape(-1, 5, 2)[:, :, 1]  # wind = the row number
+    assert len(rows) and np.all(np.diff(rows, axis=1) == 1) and np.all(rows % 7 != 0) and np.all(rows % 11 != 0)
+    np.testing.assert_array_equal(data.y[:, 0], 100 + rows[:, -1] + 1)  # the row after each window, never across a gap
+    assert data.meta["forecast"]["consecutive"] is False
+    assert data.meta["rows_read"] == 100 and data.meta["missing"]["empty_rows"] == 2  # rows 0 and 77: empty, still counted
+    assert data.meta["missing"]["rows_dropped"] + 2 == sum(1 for t, w in cells if not (t and w))
+    assert "2 empty rows dropped" in data.meta["missing_summary"]
+    assert data.n_samples + data.meta["series"]["left_out"] == 100 - 2 - data.meta["missing"]["rows_dropped"] - 5
+
+
+def test_empty_rows_are_counted_among_the_rows_read_of_a_plain_table(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("a,b,y\n1,2,0\n,,\n3,4,1\n5,6,0\n\n", encoding="utf-8")  # an empty row inside, a blank line at the end
+    data = load_file(path, LoadOptions(target="y"))
+    assert data.n_samples == 3 and data.meta["rows_read"] == 4 and data.meta["missing"]["empty_rows"] == 1
+    assert data.meta["missing_summary"] == "no missing values; 1 empty row dropped"
 
 
 @pytest.mark.parametrize(("options", "words"), [
-    ({"window": 7}, r"a window of 7 rows and a horizon of 1 need at least 8 rows; the table has 7 rows"),
+    ({"window": 7}, r"a window of 7 rows and a horizon of 1 need 8 consecutive rows .*; the table has 7 rows: choose a shorter"),
     ({"window": 2, "columns": ("label",)}, r'line 2, column 4 \("label"\): \'a\' is not a number \(a text column\)'),
     ({"window": 2, "columns": ("temp", "temp")}, "column 'temp' is named twice"),
     ({"window": 2, "columns": ("rain",)}, "no column named 'rain'"),
@@ -93,9 +122,18 @@ def test_settings_that_cannot_be_are_refused_before_reading(options, words):
 
 
 def test_missing_rows_that_leave_too_few_and_a_table_without_numbers(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(LoaderError, match=r"a window of 1 row and a horizon of 1 need 2 consecutive rows .*; the table has 1 row: "
+                                          "a series needs more rows"):
+        load_file(one, LoadOptions(window=1))
+    broken = tmp_path / "broken.csv"
+    broken.write_text("a\n1\n2\nNA\n3\n4\n", encoding="utf-8")  # 4 rows kept, but never 3 in a row
+    with pytest.raises(LoaderError, match="the 1 row dropped for missing values leave no such stretch"):
+        load_file(broken, LoadOptions(window=2))
     gaps = tmp_path / "short.csv"
     gaps.write_text("temp,wind\n1,1\n2,NA\n3,3\n4,4\n", encoding="utf-8")
-    with pytest.raises(LoaderError, match="need at least 4 rows; the table has 3 rows after dropping 1 with missing values"):
+    with pytest.raises(LoaderError, match="need 4 consecutive rows .*; the table has 3 rows after dropping 1 with missing values"):
         load_file(gaps, LoadOptions(window=3))
     words = tmp_path / "words.csv"
     words.write_text("a,b\nx,y\nz,w\n", encoding="utf-8")
@@ -118,7 +156,7 @@ def test_windows_beyond_memory_are_refused_before_they_are_made(tmp_path, monkey
     path = tmp_path / "long.csv"
     path.write_text("a,b\n" + "".join(f"{2 * i},{-i}\n" for i in range(200)), encoding="utf-8")
     monkeypatch.setattr(core.limits, "available_memory_bytes", lambda: 20_000)  # the table fits, its windows do not
-    with pytest.raises(LoaderError, match=r"150 windows of 50 rows × 2 columns \(float64\) needs 117.2 KiB: too large"):
+    with pytest.raises(LoaderError, match=r"150 windows of 50 rows × 2 columns \(float64\) needs 175.8 KiB: too large"):
         load_file(path, LoadOptions(window=50))
 
 
@@ -153,7 +191,7 @@ def test_the_cli_trains_on_a_series_and_refuses_series_options_without_a_file(ta
     assert main(["train", "--dataset", "xor", "--window", "3"]) == 2
     assert "--window, --horizon and --columns apply to --data files" in capsys.readouterr().err
     assert main(["train", "--data", str(table), "--window", "9", "--epochs", "1"]) == 2
-    assert "need at least 10 rows" in capsys.readouterr().err
+    assert "need 10 consecutive rows" in capsys.readouterr().err
     assert main(["train", "--data", str(table), "--window", "2", "--columns", "temp,,wind"]) == 2
     assert "leaves a column name empty" in capsys.readouterr().err
 

@@ -32,6 +32,8 @@ class MissingReport:
         target_missing: rows without a target value (always dropped).
         rows_dropped: rows removed in all (missing target, and missing features under "drop").
         filled: column name → the value missing cells were filled with.
+        empty_rows: rows empty in every column, dropped as the table was read (not in
+            rows_dropped; the rows read count them).
     """
 
     policy: str = "drop"
@@ -42,6 +44,7 @@ class MissingReport:
     target_missing: int = 0
     rows_dropped: int = 0
     filled: dict[str, float] = field(default_factory=dict)
+    empty_rows: int = 0
 
     @property
     def any(self) -> bool:
@@ -49,8 +52,9 @@ class MissingReport:
 
     def summary(self, unit: str = "line") -> str:
         """One line for people, e.g. "16 missing values in bare_nuclei (16) at lines 24, 41, …; 16 rows dropped"."""
+        empty = f"{self.empty_rows} empty row{'s' * (self.empty_rows != 1)} dropped" if self.empty_rows else ""
         if not self.any:
-            return "no missing values"
+            return "; ".join(filter(None, ("no missing values", empty)))
         parts = []
         if self.cells:
             listed = list(self.by_column.items())[:COLUMNS_LISTED]
@@ -64,12 +68,13 @@ class MissingReport:
         if self.target_missing:
             parts.append(f"{self.target_missing} row{'s' * (self.target_missing != 1)} without a target")
         parts.append(f"{self.rows_dropped} row{'s' * (self.rows_dropped != 1)} dropped")
-        return "; ".join(parts)
+        return "; ".join(filter(None, (*parts, empty)))
 
     def to_json(self) -> dict:
         return {"policy": self.policy, "cells": self.cells, "by_column": dict(self.by_column),
                 "rows_with_missing": self.rows_with_missing, "where": list(self.where),
-                "target_missing": self.target_missing, "rows_dropped": self.rows_dropped, "filled": dict(self.filled)}
+                "target_missing": self.target_missing, "rows_dropped": self.rows_dropped, "filled": dict(self.filled),
+                "empty_rows": self.empty_rows}
 
 
 def most_frequent(column: np.ndarray) -> float:

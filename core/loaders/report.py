@@ -26,7 +26,9 @@ def describe_dataset(dataset: Dataset) -> list[str]:
         lines.append(f"dataset: {meta['title']}")
     read = meta.get("rows_read")
     if "series" in meta:
-        lines.append(f"windows: {dataset.n_samples:,}, of consecutive rows of the {read:,} read")
+        left_out = meta["series"].get("left_out", 0)
+        gaps = f"; {left_out:,} left out that would cross a row dropped" if left_out else ""
+        lines.append(f"windows: {dataset.n_samples:,}, of consecutive rows of the {read:,} read{gaps}")
     else:
         lines.append(f"rows: {dataset.n_samples:,}" + (f" used of {read:,} read" if read is not None and read != dataset.n_samples else ""))
     lines.append(f"features: {dataset.n_features} ({_names(dataset.feature_names)})")

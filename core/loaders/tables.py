@@ -11,10 +11,10 @@ table:
   hold text are read as text in a second pass.
 
 Both keep the names of :func:`read_names`, treat cells such as ``?``, ``NA`` or empty
-cells as missing values, drop blank rows after parsing (row i of a pandas-read frame is
-line ``first_line + i`` unless a quoted field spans lines; the wide reader counts lines
-exactly) and refuse ragged rows with their line number. A column left as text whose cells
-are numbers in the dialect's syntax (a decimal comma, thousands grouped as in ``1.234,56``,
+cells as missing values, drop empty rows after parsing, counting them
+(:attr:`Table.empty_rows`; row i of a pandas-read frame is line ``first_line + i`` unless a
+quoted field spans lines; the wide reader counts lines exactly) and refuse ragged rows
+with their line number. A column left as text whose cells are numbers in the dialect's syntax (a decimal comma, thousands grouped as in ``1.234,56``,
 see :func:`.dialect.number_pattern`) becomes numbers; in a column with a few other cells
 the numbers become floats and the rest stay text (bad cells, reported with their line). A
 column of only true/false words becomes bools, as pandas reads it.
@@ -72,14 +72,24 @@ PARSE_ERRORS = (ValueError, OverflowError, csv.Error, OSError, EOFError, zlib.er
 
 @dataclass(frozen=True)
 class Table:
-    """A parsed table: ``frame`` (rows × the columns read, blank rows removed), the file
-    line of each row in ``lines`` (1-based), and how the file is written (``dialect``: the
-    encoding it was read in, which may differ from the one the sample suggested)."""
+    """A parsed table: ``frame`` (rows × the columns read, empty rows removed), the file
+    line of each row in ``lines`` (1-based), how the file is written (``dialect``: the
+    encoding it was read in, which may differ from the one the sample suggested), and
+    ``positions`` (rows,) int64: each row's place among the rows parsed, empty ones included
+    (a row empty in every column read; the pandas reader also parses a blank line as one), so
+    that a jump marks empty rows dropped there."""
 
     frame: pd.DataFrame
     lines: pd.Index
     dialect: Dialect
     path: Path
+    positions: np.ndarray
+
+    @property
+    def empty_rows(self) -> int:
+        """How many empty rows were dropped between the first row kept and the last (those
+        after the last row, such as blank lines ending the file, are not counted)."""
+        return int(self.positions[-1] + 1 - len(self.positions)) if len(self.positions) else 0
 
 
 # ----- records -------------------------------------------------------------------------------------
@@ -500,6 +510,7 @@ def _read(path: Path, dialect: Dialect, monitor: Monitor, nrows: int | None, col
         raise _parse_error(path, exc, dialect) from None
     frame.columns = names if positions is None else [names[p] for p in positions]
     blank = frame.isna().all(axis=1).to_numpy()
+    positions = np.flatnonzero(~blank)
     if blank.any():
         frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
     if len(frame) == 0:
@@ -508,7 +519,7 @@ def _read(path: Path, dialect: Dialect, monitor: Monitor, nrows: int | None, col
         raise LoaderError(f"{path}: no data rows")
     frame = _values_in_text(frame, dialect.decimal)
     monitor.update(0.9, f"read {len(frame):,} rows")
-    return Table(frame, pd.Index(lines), dialect, path)
+    return Table(frame, pd.Index(lines), dialect, path, positions)
 
 
 def read_frame(path: Path, dialect: Dialect, monitor: Monitor | None = None, nrows: int | None = None,

@@ -113,6 +113,7 @@ def table_dataset(table: Table, options: LoadOptions, name: str, monitor: Monito
     categorical[list(levels)] = True
     M, keep, report = handle_missing(M, feature_names, categorical, policy=options.missing,
                                      positions=table.lines.to_numpy(), target_missing=np.isnan(target_column.values))
+    report = replace(report, empty_rows=table.empty_rows)
     monitor.check()
     X, names = _encode(table, M, feature_names, levels) if levels else (M, feature_names)
     if X.shape[1] == 0:
@@ -125,7 +126,7 @@ def table_dataset(table: Table, options: LoadOptions, name: str, monitor: Monito
         "columns": [{"name": columns.names[j], "kind": columns.kinds[j], "role": columns.roles[j]}
                     for j in np.flatnonzero((columns.roles != "feature") | (columns.kinds != NUMERIC))],
         "target": target_name, "missing": report.to_json(), "missing_summary": report.summary(),
-        "scaling": scaling, "rows_read": int(len(frame)),
+        "scaling": scaling, "rows_read": int(len(frame)) + table.empty_rows,
     }
     return make_dataset(X, target.y, name=name, task=target.task, feature_names=names, class_names=target.class_names or None,
                         target_names=(target_name,), meta=meta)

@@ -5,19 +5,28 @@ With ``options.window`` = T, ``options.horizon`` = h (default 1), the input colu
 and the target column (``options.target``; default: the first input column):
 
 1. rows with a missing value in any of those columns are dropped (or filled, as
-   ``options.missing`` says; the report says how many), leaving n rows;
-2. sample i, for 0 ≤ i < m = n − T − h + 1, holds rows i … i + T − 1 of the F input
-   columns, (T, F) flattened step by step into X (m, T·F); its target is the target
-   column at row i + T − 1 + h.
+   ``options.missing`` says; the report says how many), and so are rows empty in every
+   column (counted in the rows read and the missing report: ``Table.empty_rows``);
+2. a window is T + h rows that follow one another in the file with none dropped between
+   them: sample i holds T rows r … r + T − 1 of the F input columns, (T, F) flattened step by
+   step into X (m, T·F); its target y[i, 0] is the target column at row r + T − 1 + h. Windows
+   that would contain or span a dropped row are left out (``meta["series"]["left_out"]``
+   counts them), so no window crosses a gap.
 
 ``meta["forecast"]`` = {"window": T, "horizon": h, "feature": the target's place among the
-inputs (None when it is not one of them), "consecutive": True}. Refused with a LoaderError
-naming the file: a column that is not numeric (with the line of a cell that is not a
-number), a column given twice, fewer than T + h rows, and windows that would need more
-memory than there is (m·T·F float64 values, checked before anything is copied).
+inputs, or None when it is not one of them (forecasting one column from others is allowed; a
+view then has no input series of the target to draw), "consecutive": True when no window was
+left out (window i then starts one row after window i − 1)}. Windows are in the file's order
+either way (the trainer's validation part is the last stretch of them: see
+:func:`core.trainer.split_indices`). Refused with a LoaderError naming the file: a column that
+is not numeric (with the line of a cell that is not a number), a column given twice, no T + h
+consecutive rows left, and windows that would need more memory than there is (m·T·F float64
+values, checked before anything is copied).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -27,12 +36,10 @@ from ..limits import check_allocation
 from ..sequences import step_names
 from .columns import ID_NAMES, MIN_ROWS_FOR_IDS, NUMERIC, infer_kind, numeric_columns, parse_column, resolve_column
 from .errors import LoaderError
-from .missing import handle_missing
+from .missing import MissingReport, handle_missing
 from .options import LoadOptions
 from .progress import Monitor
 from .tables import Table
-
-WINDOW_COPIES = 1  # the windows' X is the one large array made (the rows themselves are a few columns)
 
 
 def _is_row_number(values: np.ndarray) -> bool:
@@ -86,6 +93,28 @@ def _numbers(table: Table, j: int, name: str) -> np.ndarray:
     return parsed.values
 
 
+def _unbroken_starts(positions: np.ndarray, reach: int) -> tuple[np.ndarray, int]:
+    """(the first rows of the windows, (m,) int64; how many windows were left out): of the rows
+    kept, at their ``positions`` (n,) among the rows parsed, a window starts at row i when rows
+    i … i + ``reach`` follow one another there (no row dropped between them)."""
+    candidates = max(len(positions) - reach, 0)
+    unbroken = positions[reach:] - positions[:candidates] == reach  # (candidates,)
+    return np.flatnonzero(unbroken), int(candidates - unbroken.sum())
+
+
+def _too_short(window: int, horizon: int, rows: int, report: MissingReport) -> str:
+    """Why ``rows`` rows (after what ``report`` says was dropped) give no window."""
+    needed = window + horizon
+    want = (f"a window of {counted(window, 'row')} and a horizon of {horizon:,} need {needed:,} consecutive rows "
+            f"({counted(window, 'row')} read, then the target {counted(horizon, 'row')} after the last)")
+    dropped = report.rows_dropped + report.empty_rows
+    if rows >= needed:
+        return f"{want}; the {counted(dropped, 'row')} dropped for missing values leave no such stretch: fill them (missing: mean) or choose a shorter window"
+    left = counted(rows, "row") + (f" after dropping {dropped:,} with missing values" if dropped else "")
+    remedy = "choose a shorter window or horizon" if needed > 2 else "a series needs more rows"
+    return f"{want}; the table has {left}: {remedy}"
+
+
 def series_dataset(table: Table, options: LoadOptions, name: str, monitor: Monitor | None = None) -> Dataset:
     """The windows ``options`` (a window, maybe horizon, columns, target) make of ``table``
     (see the module docstring). Raises LoaderError or DataError."""
@@ -97,29 +126,28 @@ def series_dataset(table: Table, options: LoadOptions, name: str, monitor: Monit
     target = inputs[0] if options.target is None else resolve_column(options.target, names)
     used = inputs + ([target] if target not in inputs else [])
     features = len(inputs)
-    rows_needed = window + horizon
-    most = max(len(frame) - rows_needed + 1, 0)
+    reach = window - 1 + horizon  # rows from a window's first to its target
+    most = max(len(frame) - reach, 0)
     check_allocation(f"{path}: {most:,} windows of {window:,} rows × {counted(features, 'column')} (float64)",
-                     8 * most * window * features * WINDOW_COPIES, error=LoaderError)
+                     8 * most * window * (features + 1), error=LoaderError)  # X and its (m, T) row numbers
     monitor.update(0.92, "reading the series")
     M = np.column_stack([_numbers(table, j, names[j]) for j in used])
-    M, _, report = handle_missing(M, [names[j] for j in used], np.zeros(len(used), bool), policy=options.missing,
-                                  positions=table.lines.to_numpy())
-    samples = len(M) - rows_needed + 1
-    if samples < 1:
-        left = f"{len(M):,} rows" + (f" after dropping {report.rows_dropped:,} with missing values" if report.rows_dropped else "")
-        raise LoaderError(f"{path}: a window of {window:,} rows and a horizon of {horizon:,} need at least {rows_needed:,} rows; "
-                          f"the table has {left}: choose a shorter window")
+    M, keep, report = handle_missing(M, [names[j] for j in used], np.zeros(len(used), bool), policy=options.missing,
+                                     positions=table.lines.to_numpy())
+    report = replace(report, empty_rows=table.empty_rows)
+    starts, left_out = _unbroken_starts(table.positions[keep], reach)
+    if not len(starts):
+        raise LoaderError(f"{path}: {_too_short(window, horizon, len(M), report)}")
     monitor.check()
-    steps = np.lib.stride_tricks.sliding_window_view(M[:, :features], window, axis=0)[:samples]  # (m, F, T), a view
-    X = np.ascontiguousarray(steps.transpose(0, 2, 1)).reshape(samples, window * features)
-    y = M[window - 1 + horizon : window - 1 + horizon + samples, used.index(target)]
+    rows = starts[:, None] + np.arange(window)  # (m, T): the rows of each window
+    X = M[:, :features][rows].reshape(len(starts), window * features)
+    y = M[starts + reach, used.index(target)]
     forecast = {"window": window, "horizon": horizon, "feature": inputs.index(target) if target in inputs else None,
-                "consecutive": True}
+                "consecutive": left_out == 0}
     meta = {"source": str(path), "format": "table", "dialect": table.dialect.describe(), "target": names[target],
-            "series": {"columns": [names[j] for j in inputs], "target": names[target]}, "forecast": forecast,
+            "series": {"columns": [names[j] for j in inputs], "target": names[target], "left_out": left_out}, "forecast": forecast,
             "missing": report.to_json(), "missing_summary": report.summary(), "scaling": {"method": "none"},
-            "rows_read": int(len(frame))}
+            "rows_read": int(len(frame)) + table.empty_rows}
     monitor.update(0.98, "checking values")
     return make_dataset(X, y, name=name, task="regression", feature_names=step_names(window, tuple(names[j] for j in inputs)),
                         target_names=(names[target],), meta=meta, sample_shape=(window, features))
