@@ -67,7 +67,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.backend import BackendUnavailable, get_backend
-from core.data import DataError, Dataset
+from core.data import DataError, Dataset, suggested_head
 from core.epochlab import SUFFIX, SessionFile, dataset_fingerprint, is_session_path, load_session, load_session_dataset
 from core.experiment import Experiment, apply_weights, check_split, default_experiment, load_dataset
 from core.files import FileFormatError
@@ -506,7 +506,9 @@ class MainWindow(QMainWindow):
             self.layer_builder.show_problem(str(exc))
             self.layer_stats.set_layers([])
             self._network = None
-            self._start_run(None, "accuracy", 1)
+            metric = "r2" if setup.dataset.task == "regression" else "accuracy"  # as a trainer of the setup would say
+            self._show_quantities(setup.config.loss or suggested_head(setup.dataset.task, setup.dataset.n_outputs)[1], metric)
+            self._start_run(None, metric, 1)
             self._status_network.setText(f"Network: invalid · {BACKEND_TITLES[setup.backend]}")
             return
         self._show_run(trainer)
@@ -519,15 +521,19 @@ class MainWindow(QMainWindow):
         self.layer_builder.show_network(network)
         self.layer_stats.set_layers([layer.describe() for layer in network.layers])
         self.weights.set_layers(weight_layers(network))
-        self.loss_plot.set_quantity(LOSS_TITLES[trainer.loss.name])
-        self.metric_plot.set_quantity(trainer.metric_name)
-        self.views.views["metric"].setWindowTitle("R²" if trainer.metric_name == "r2" else "Accuracy")
+        self._show_quantities(trainer.loss.name, trainer.metric_name)
         self.training_settings.set_training_size(trainer.train_size)
         count = len(network.layers)
         self._status_network.setText(f"{count} layer{'s' if count != 1 else ''}, {network.parameter_count:,} parameters · "
                                      f"{BACKEND_TITLES[self._setup.backend]}")
         self._network = network
         self._start_run(trainer, trainer.metric_name, trainer.batches_per_epoch, state=state, session=session, branch=branch)
+
+    def _show_quantities(self, loss: str, metric: str) -> None:
+        """The loss and metric plots (and the metric dock's title) name ``loss`` and ``metric``."""
+        self.loss_plot.set_quantity(LOSS_TITLES[loss])
+        self.metric_plot.set_quantity(metric)
+        self.views.views["metric"].setWindowTitle("R²" if metric == "r2" else "Accuracy")
 
     def _start_run(self, trainer: Trainer | None, metric_name: str, batches: int, *, state: TrainerState | None = None,
                    session: Session | None = None, branch: tuple[Run, int] | None = None) -> None:

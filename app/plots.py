@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsSimpleTextItem, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
 from core.files import FileFormatError
 from core.run import Run, Session
 
 from .history import Marker, RunHistory
+from .layer_builder import LOSS_TITLES
 from .plot_export import ask_export_plot
 from .style import DIVERGED_COLOR, MARKER_COLOR, PLOT_FONT_POINTS, TRAIN_COLOR, VAL_COLOR, plot_font, style_plot_item
 from .views.common import header_row, readout_label
@@ -48,6 +50,7 @@ LEGEND_RUNS = 6  # other runs named in a plot's legend (the runs table lists the
 LEGEND_SHARE = 0.5  # of a plot's height and width, at most, for its legend
 LEGEND_DIFFERENCES = 3  # differences named per run in the legend, then "…"
 CURSOR_COLOR = "#6a3d9a"
+NOTE_COLOR = "#5b6472"
 READOUT_GAP, READOUT_GAP_HTML = "   ", "&nbsp;&nbsp;&nbsp;"  # between the readout's parts
 CURSOR_KEYS = {  # keys that move the epoch cursor (with the plot focused), as (key, Ctrl held)
     (Qt.Key.Key_Left, True): "previous", (Qt.Key.Key_Right, True): "next", (Qt.Key.Key_Home, False): "first",
@@ -211,8 +214,9 @@ class FadedRuns:
 
     :meth:`update` draws a run again only when its epochs, its name, the log axis or (on a
     zoomed long run) the epochs in view changed, so a frame of a training session costs a
-    comparison per run. Runs whose metric is another (accuracy beside R²) are not drawn on a
-    metric plot."""
+    comparison per run. Runs whose quantity is another (an MSE beside a cross-entropy, accuracy
+    beside R²) share no axis with the current run: they are not drawn, and a note in the
+    plot's free corner (bottom left for the loss, top left for a metric) counts them."""
 
     def __init__(self, item: pg.PlotItem, columns: tuple[str, str], legend_offset: tuple[int, int], metric: bool):
         self.item, self.columns, self.metric = item, columns, metric
@@ -222,7 +226,12 @@ class FadedRuns:
         self.legend.setParentItem(item.getViewBox())
         self.legend.hide()
         self._legend_rows: tuple = ()
+        self.note = QGraphicsSimpleTextItem()  # "2 runs with another loss not drawn"
+        self.note.setParentItem(item.getViewBox())
+        self.note.setBrush(QColor(NOTE_COLOR))
+        self.note.hide()
         item.getViewBox().sigResized.connect(self._fit_legend)
+        item.getViewBox().sigResized.connect(self._place_note)
 
     @property
     def run_ids(self) -> list[int]:
@@ -232,15 +241,16 @@ class FadedRuns:
     def items(self, run_id: int) -> _FadedItems:
         return self._items[run_id]
 
-    def update(self, session: Session, current_curve: pg.PlotDataItem, metric_name: str, log: bool,
+    def update(self, session: Session, current_curve: pg.PlotDataItem, same: Callable[[Run], bool], log: bool,
                window: tuple[float, float] | None) -> None:
-        """Draw the runs of ``session`` that are visible and not current (nothing else): each
-        changed one again, its epochs in ``window`` (x0, x1) only when that is given and it is
-        longer than ``RAW_POINTS``. ``current_curve`` is the current run's training curve, for
-        the legend's first line."""
+        """Draw the runs of ``session`` that are visible, not current and of the ``same``
+        quantity as the current run (nothing else): each changed one again, its epochs in
+        ``window`` (x0, x1) only when that is given and it is longer than ``RAW_POINTS``.
+        ``current_curve`` is the current run's training curve, for the legend's first line."""
         current = session.current
-        shown = [run for run in session.runs if run.visible and run is not current
-                 and (not self.metric or run.record.metric_name == metric_name)]
+        others = [run for run in session.runs if run.visible and run is not current]
+        shown = [run for run in others if same(run)]
+        self._show_note(sum(1 for run in others if len(run.record) and not same(run)))
         for run_id in set(self._items) - {run.id for run in shown}:
             self._remove(run_id)
         for run in shown:
@@ -322,6 +332,21 @@ class FadedRuns:
                 self.legend.addItem(pg.PlotDataItem(), f"and {rows[-1]} more (see Runs)")
         self._fit_legend()
 
+    def _show_note(self, left_out: int) -> None:
+        quantity = "metric" if self.metric else "loss"
+        text = f"{left_out} run{'s' if left_out != 1 else ''} with another {quantity} not drawn" if left_out else ""
+        if text != self.note.text():
+            self.note.setText(text)
+            self.note.setToolTip(f"Other runs measured another {quantity}: their values share no axis with this run's"
+                                 " (the Runs table lists them all)")
+            self._place_note()
+        self.note.setVisible(bool(text))
+
+    def _place_note(self) -> None:
+        box = self.item.getViewBox().boundingRect()
+        y = 6 if self.metric else box.height() - self.note.boundingRect().height() - 6
+        self.note.setPos(6, y)
+
     def _fit_legend(self) -> None:
         """The legend is shown when there are other runs and it leaves most of the plot free
         (at most LEGEND_SHARE of its height and width): on a small plot the runs' names at
@@ -330,6 +355,15 @@ class FadedRuns:
         size = self.legend.boundingRect()
         fits = size.height() <= LEGEND_SHARE * box.height() and size.width() <= LEGEND_SHARE * box.width()
         self.legend.setVisible(bool(self._legend_rows) and fits)
+
+
+def loss_of(run: Run) -> str | None:
+    """The title of ``run``'s loss as its experiment tells: its own loss setting, else MSE for
+    a regression (R²), else None (the suggested cross-entropy of a classification)."""
+    loss = run.training.get("loss")
+    if loss:
+        return LOSS_TITLES.get(loss, loss)
+    return LOSS_TITLES["mse"] if run.record.metric_name == "r2" else None
 
 
 def _merged(bounds: list[tuple[float, float] | None]) -> tuple[float, float] | None:
@@ -466,6 +500,8 @@ class EpochPlot(QWidget):
         layout.setSpacing(2)
         layout.addWidget(header_widget)
         layout.addWidget(self.canvas, 1)
+        self._loss = "loss"  # the current run's loss (its title: "mean squared error"), for a loss plot
+        self._run_losses: dict[int, str] = {}  # the loss of each run this plot showed as current, by run id
         self._titles: tuple[str, ...] = ()  # the value axis's names, longest first
         self._title = ""  # the one shown
         item.getViewBox().sigResized.connect(self._fit_title)
@@ -475,6 +511,7 @@ class EpochPlot(QWidget):
         """What the curves show: a loss name for a loss plot, "accuracy" or "r2" for a metric plot."""
         item = self.canvas.getPlotItem()
         if self.kind == "loss":
+            self._loss, self._version = name, -1  # the other runs drawn depend on the loss
             self._titles = (f"loss ({name.replace('_', ' ')})", "loss") if name != "loss" else ("loss",)
             self._fit_title()
             return
@@ -549,7 +586,11 @@ class EpochPlot(QWidget):
 
     def refresh(self) -> None:
         history = self._history
+        if history.session is not self._session:
+            self._run_losses.clear()  # another session's runs (their ids start at 1 again)
         self._version, self._session = history.version, history.session
+        if self.kind == "loss" and history.session.current is not None:
+            self._run_losses[history.session.current.id] = self._loss  # (an empty run's id is used again)
         if history.run != self._run:
             for line in self._marks:
                 self.canvas.getPlotItem().removeItem(line)
@@ -603,7 +644,15 @@ class EpochPlot(QWidget):
     def _draw_faded(self) -> None:
         """The session's other visible runs (each drawn again only when it changed)."""
         window = None if self._follow else tuple(self.canvas.getPlotItem().getViewBox().viewRange()[0])
-        self.faded.update(self._history.session, self.train_curve, self._metric_name, self._log(), window)
+        self.faded.update(self._history.session, self.train_curve, self._same_quantity, self._log(), window)
+
+    def _same_quantity(self, run: Run) -> bool:
+        """Whether ``run`` measured what the current run does (the same loss, the same metric):
+        a run of unknown loss counts as the same."""
+        if self.kind == "metric":
+            return run.record.metric_name == self._metric_name
+        loss = self._run_losses.get(run.id) or loss_of(run)
+        return loss is None or loss == self._loss
 
     def _follow_run(self, epochs: np.ndarray) -> None:
         """Fit the axes to the run's ``epochs`` (the epoch column) and the other runs drawn,

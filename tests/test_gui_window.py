@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from gui_helpers import WAIT_MS, child, choose, click, pause, play_until
+from gui_helpers import WAIT_MS, child, choose, click, pause, play_until, step_epochs
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableWidget, QToolButton
 
@@ -248,3 +248,17 @@ def test_status_bar_counts_layers_in_the_singular_for_one(qtbot, window):
         click(qtbot, child(window, QPushButton, "removeLayerButton"))
     assert window.layer_builder.architecture()[0] == []
     assert status.text().startswith("1 layer, ")
+
+
+def test_the_plots_name_the_setups_loss_and_metric_even_when_the_network_cannot_be_built(qtbot, window):
+    choose(child(window, QComboBox, "datasetCombo"), "sine_forecast")
+    window.layer_builder.set_architecture([{"type": "rnn", "units": 8}], None, None)
+    window.layer_builder.architectureChanged.emit()
+    step_epochs(qtbot, window)
+    assert window.loss_plot.canvas.getPlotItem().getAxis("left").labelText == "loss (mean squared error)"
+    choose(child(window, QComboBox, "datasetCombo"), "chars")  # a SimpleRNN on token ids: no network
+    assert not child(window, QToolButton, "playButton").isEnabled()
+    assert window.loss_plot.canvas.getPlotItem().getAxis("left").labelText == "loss (categorical cross-entropy)"
+    assert window.metric_plot._metric_name == "accuracy" and window.views.views["metric"].windowTitle() == "Accuracy"
+    window.loss_plot.refresh()
+    assert window.loss_plot.faded.run_ids == [] and window.loss_plot.faded.note.text() == "1 run with another loss not drawn"
