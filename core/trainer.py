@@ -1,9 +1,13 @@
 """Mini-batch training, one epoch or one mini-batch at a time, with immutable reports.
 
-The trainer owns the data split, input standardization (fitted on the training part
-only; never of token ids: when the network's first layer is an Embedding its inputs stay
-raw whole numbers whatever ``standardize`` says, see :func:`fits_standardization`), the
-optimizer and the position inside the current epoch. ``step_batch()`` runs the
+The trainer owns the data split (:func:`split_indices`, the one the views and the exports
+use too: independent samples at random; forecasting windows of one series in time order by
+time, the validation part the last stretch of windows and the training part ending T + h − 1
+windows before it, so that no window of one part shares a row or a target with the other;
+the training part is shuffled each epoch, seeded, as any other), input standardization
+(fitted on the training part only; never of token ids: when the network's first layer is an
+Embedding its inputs stay raw whole numbers whatever ``standardize`` says, see
+:func:`fits_standardization`), the optimizer and the position inside the current epoch. ``step_batch()`` runs the
 next mini-batch, ``run_epoch()`` runs the rest of the current epoch; both return a
 :class:`Report` holding host numbers only, never live arrays. Running the batches of an
 epoch one by one gives the same weights, bit for bit, as running the epoch at once.
@@ -49,7 +53,7 @@ import numpy as np
 from pydantic import Field
 
 from .backend import DTYPES
-from .data import DataError, Dataset, encode_targets, suggested_head
+from .data import DataError, Dataset, counted, encode_targets, suggested_head
 from .layers import Dropout
 from .limits import check_allocation
 from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
@@ -274,7 +278,7 @@ class Trainer:
         self.metric_name = "r2" if dataset.task == "regression" else "accuracy"
         self._metric = r_squared if dataset.task == "regression" else accuracy
 
-        train_idx, val_idx = split_indices(dataset.n_samples, config.val_fraction, config.seed)
+        train_idx, val_idx = split_indices(dataset, config.val_fraction, config.seed)
         self._check_memory(len(train_idx), len(val_idx))
         preprocess = network.preprocess
         with np.errstate(over="ignore", invalid="ignore"):  # inputs beyond the dtype's range: refused just below
@@ -881,10 +885,36 @@ def fits_standardization(network: Network, config: TrainingConfig) -> bool:
     return config.standardize and network.preprocess is None and not takes_token_ids(network)
 
 
-def split_indices(samples: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffled (train, validation) row indices; the validation part has
-    round(samples × val_fraction) rows (at least 1 when the fraction is > 0) and the
-    training part keeps at least one."""
-    order = np.random.default_rng([seed, 0]).permutation(samples)
+def split_indices(data: Dataset | int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, validation) sample indices of ``data`` (a Dataset, or a number of samples
+    that are independent rows): the one split the trainer, the views and the exports use.
+
+    The validation part has round(m × val_fraction) samples (at least 1 when the fraction is
+    > 0) and the training part keeps at least one. Independent samples are split at random
+    (a permutation seeded with [seed, 0]). Forecasting windows of one series in time order
+    (``meta["forecast"]`` of a time-series table, or consecutive windows) overlap their
+    neighbours, so a random split would validate on rows the training part saw: the
+    validation part is then the last stretch of windows, and the training part ends
+    T + h − 1 windows before it (window T, horizon h), so that no training window's rows or
+    target lie in a validation window. ConfigError when the data are too few for that gap.
+    """
+    samples = data if isinstance(data, int) else data.n_samples
     n_val = 0 if val_fraction <= 0 else min(max(1, round(samples * val_fraction)), samples - 1)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    gap = None if isinstance(data, int) else time_split_gap(data)
+    if gap is None:
+        order = np.random.default_rng([seed, 0]).permutation(samples)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+    train = samples - n_val - (gap if n_val else 0)
+    if train < 1:
+        raise ConfigError(f"{counted(samples, 'window')} are too few: a validation part of the last {n_val:,} needs "
+                          f"{counted(gap, 'window')} left out before it (nearer windows share rows with it) and one to train on: "
+                          "lower the validation share, shorten the window or read more rows")
+    return np.arange(train), np.arange(samples - n_val, samples)
+
+
+def time_split_gap(dataset: Dataset) -> int | None:
+    """T + h − 1 for forecasting windows in time order (see :func:`split_indices`), else None."""
+    forecast = dataset.meta.get("forecast")
+    if forecast is None or not (forecast.get("consecutive") or "series" in dataset.meta):
+        return None
+    return int(forecast["window"]) + int(forecast["horizon"]) - 1

@@ -28,7 +28,7 @@ from ..data import Dataset, encode_targets, suggested_head
 from ..files import atomic_write
 from ..layers import Dense, Dropout, SpecError
 from ..network import Network, Preprocess, layer_seed
-from ..trainer import TrainingConfig, split_indices
+from ..trainer import TrainingConfig, split_indices, time_split_gap
 
 if TYPE_CHECKING:
     from ..run import Run
@@ -96,14 +96,18 @@ class ExportSource:
         if config.clip_norm:
             raise SpecError(f"the exported programs do not clip gradients; this run clips them to a norm of {config.clip_norm:g} "
                             "(export a run with clip_norm 0, or save the model as .npz)")
+        if config.val_fraction > 0 and time_split_gap(dataset) is not None:
+            raise SpecError("the exported programs split the samples at random; this run's forecasting windows are split by "
+                            "time (the last windows validate, apart from those the training part sees): export a run with "
+                            "no validation part (val_fraction 0), or save the model as .npz")
         initial = np.array(network.backend.to_host(initial), dtype=network.backend.dtype)
         if initial.shape != (network.parameter_count,):
             raise ValueError(f"the initial parameters have shape {initial.shape}, the network has {network.parameter_count}")
         preprocess = network.preprocess
+        train_rows = split_indices(dataset, config.val_fraction, config.seed)[0]
         if preprocess is None and config.standardize:
-            train_rows = split_indices(dataset.n_samples, config.val_fraction, config.seed)[0]
             preprocess = Preprocess.fit(dataset.X[train_rows])
-        batches = math.ceil(len(split_indices(dataset.n_samples, config.val_fraction, config.seed)[0]) / config.batch_size)
+        batches = math.ceil(len(train_rows) / config.batch_size)
         changes = tuple((int(position), round((position - int(position)) * batches), name, float(value))
                         for position, name, value in setting_changes)
         for edit in parameter_edits:
@@ -184,7 +188,7 @@ class ExportSource:
 
     def split(self) -> tuple[np.ndarray, np.ndarray]:
         """(train, validation) row indices, as the trainer splits the data."""
-        return split_indices(self.dataset.n_samples, self.config.val_fraction, self.config.seed)
+        return split_indices(self.dataset, self.config.val_fraction, self.config.seed)
 
     def fitted_standardization(self) -> bool:
         """Whether the run's standardization is the one fitted on its own training part (the
