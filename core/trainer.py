@@ -232,6 +232,32 @@ def check_input_fits(input_shape: tuple[int, ...], dataset: Dataset) -> None:
     raise ConfigError(f"the network takes images of shape {'×'.join(map(str, input_shape))} but the data's samples are {shape}")
 
 
+def check_token_ids(network: Network, dataset: Dataset) -> None:
+    """Refuse data an Embedding first layer cannot look up, naming the first offending sample
+    and value: its inputs must be whole numbers 0 … vocabulary − 1 (checked on the host
+    float64 data, so the value named is exact; the layer's own check, on the backend's dtype,
+    stays the last guard). Nothing for other networks."""
+    if not takes_token_ids(network):
+        return
+    X, vocabulary = dataset.X, network.layers[0].vocabulary
+    with np.errstate(invalid="ignore"):
+        bad = ~((X >= 0) & (X < vocabulary) & (X == np.floor(X)))  # (m, n); NaN is bad too
+    if not bad.any():
+        return
+    sample, step = divmod(int(np.flatnonzero(bad)[0]), X.shape[1])
+    value = float(X[sample, step])
+    whole = math.isfinite(value) and value == math.floor(value)
+    where = f"sample {sample + 1}, step {step + 1}: {int(value) if whole else value!r}"
+    if not whole:
+        raise ConfigError(f"an Embedding first layer takes token ids, whole numbers 0 … {vocabulary - 1}; {where} is not one "
+                          "(these inputs look like measurements: start the network with a recurrent or dense layer instead)")
+    if value < 0:
+        raise ConfigError(f"an Embedding first layer takes token ids 0 … {vocabulary - 1}; {where} is negative")
+    largest = int(np.max(X))
+    raise ConfigError(f"an Embedding first layer takes token ids 0 … {vocabulary - 1} (its vocabulary of {vocabulary:,}); "
+                      f"{where} is beyond it: set the vocabulary to at least {largest + 1:,}")
+
+
 def check_targets_fit(loss: str, dataset: Dataset) -> None:
     """Raise ConfigError when a cross-entropy loss is asked of continuous targets: regression
     data (float targets) whose values are not class labels (0 or 1; for categorical
@@ -264,6 +290,7 @@ class Trainer:
         self.network, self.dataset, self.config = network, dataset, config
         self.backend = backend = network.backend
         check_input_fits(network.input_shape, dataset)
+        check_token_ids(network, dataset)
         check_output_layer(network)
         check_batch_statistics(network, min(config.batch_size, dataset.n_samples))
         _check_finite_weights(network)

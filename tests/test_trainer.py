@@ -525,3 +525,20 @@ def test_optimizer_state_dict_and_load_state_dict():
     w[...] = w_saved
     opt.step(w, np.array([0.5, 0.5, 0.5]))
     np.testing.assert_array_equal(w, w_next)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (2.5, r"sample 3, step 2: 2.5 is not one \(these inputs look like measurements"),
+    (-1.0, "sample 3, step 2: -1 is negative"),
+    (1e12, "sample 3, step 2: 1000000000000 is beyond it: set the vocabulary to at least 1,000,000,000,001"),
+    (3.0, "sample 3, step 2: 3 is beyond it: set the vocabulary to at least 4"),
+])
+def test_an_embedding_first_layer_refuses_inputs_that_are_not_its_token_ids(value, words):
+    X = np.tile([0.0, 1.0, 2.0], (6, 1))
+    X[2, 1] = value
+    data = make_dataset(X, np.arange(6) % 2, task="binary")
+    spec = network_spec(data, [{"type": "embedding", "vocabulary": 3, "dimension": 2}, {"type": "gru", "units": 2}])
+    with pytest.raises(ConfigError, match=words):
+        Trainer(Network(spec, get_backend("numpy", "float32")), data, TrainingConfig())
+    X[2, 1] = 2.0  # whole numbers inside the vocabulary train
+    Trainer(Network(spec, get_backend("numpy", "float32")), make_dataset(X, np.arange(6) % 2, task="binary"), TrainingConfig())
