@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import numpy as np
 
 from .backend import BACKENDS, DTYPES, BackendUnavailable, get_backend
-from .data import DataError, Dataset, encode_targets
+from .data import DataError, Dataset, a_or_an, encode_targets
 from .epochlab import (
     PATH_KEYS,
     SessionFile,
@@ -45,6 +45,7 @@ from .epochlab import (
 )
 from .experiment import Experiment, apply_weights, check_split, layers_text, load_dataset, network_spec, parse_layers
 from .files import FileFormatError, check_writable, load_model, save_model, write_history_csv
+from .layer_types import check_layers_fit
 from .layers import SpecError
 from .limits import available_memory_bytes, format_bytes
 from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, parse_image_size
@@ -442,6 +443,7 @@ def _build_trainer(args: argparse.Namespace, experiment: Experiment, base: str, 
                 hidden = parse_layers(args.layers)
             else:
                 hidden = spec["layers"][:-1] if spec else parse_layers(DEFAULT_HIDDEN)
+            check_layers_fit(dataset.sample_shape, hidden)
             spec = network_spec(dataset, hidden, args.output_activation)
         network = Network(spec, backend, seed=config.seed)
         if experiment.weights is not None:
@@ -705,8 +707,8 @@ def cmd_inspect(args: argparse.Namespace, read_image: ReadImage | None = None) -
     network = load_model(args.model, get_backend("numpy", "float64"))
     if not network.is_dense:
         other = next(layer for layer in network.layers if layer.kind not in ("dense", "dropout"))
-        raise UsageError(f"{args.model}: inspect traces networks of dense and dropout layers; this model has a "
-                         f"{other.describe()} layer")
+        raise UsageError(f"{args.model}: inspect traces networks of dense and dropout layers; this model has "
+                         f"{a_or_an(other.describe())} layer")
     loss = args.loss or _session_loss(args.model) or default_loss(network)
     check_loss_fits(loss, network.output_activation, network.output_shape[0])
     dataset, source = _inspected_data(args, read_image)

@@ -113,6 +113,14 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def a_or_an(phrase: str) -> str:
+    """``phrase`` after the article its first sound takes: "a GRU(8)", "an LSTM(8)" (an
+    acronym is read letter by letter), "an Embedding(58, 8)", "a Dense(4)"."""
+    acronym = len(phrase) > 1 and phrase[:2].isupper()
+    vowel = phrase[:1] in "AEFHILMNORSX" if acronym else phrase[:1].lower() in tuple("aeiou")
+    return f"{'an' if vowel and phrase else 'a'} {phrase}"
+
+
 def make_dataset(X, y, *, name: str = "data", task: str | None = None, feature_names=None, class_names=None, target_names=None,
                  classes=None, **extra) -> Dataset:
     """Check and normalise raw arrays into a :class:`Dataset`, inferring the task.

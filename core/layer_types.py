@@ -45,6 +45,27 @@ def _any_kind(layer_specs: list[dict], flag: str) -> bool:
                for s in layer_specs)
 
 
+def check_layers_fit(sample_shape: tuple[int, ...], layer_specs: list[dict]) -> None:
+    """SpecError, in the data's words, for hidden layers that cannot take samples of
+    ``sample_shape``: a convolution or pooling layer on sequences (T, F), which would get
+    them flattened, and an Embedding followed by neither a recurrent nor a Flatten layer (its
+    (T, dimension) vectors would reach a Dense layer)."""
+    kinds = [s.get("type") if isinstance(s, dict) else None for s in layer_specs]
+    if len(sample_shape) == 2:
+        image = next((i for i, kind in enumerate(kinds) if kind in ("conv2d", "maxpool2d", "avgpool2d")), None)
+        if image is not None:
+            steps, features = sample_shape
+            raise SpecError(f"layer {image + 1} ({kinds[image]}): a convolution or pooling layer needs images (H, W, C); this "
+                            f"data is sequences of {steps} steps × {features} feature{'s' * (features != 1)}: use recurrent layers "
+                            "(rnn, lstm, gru) for sequences")
+    if "embedding" in kinds:
+        after = kinds[kinds.index("embedding") + 1:]
+        if not any(kind in ("rnn", "lstm", "gru", "flatten") for kind in after):
+            raise SpecError(f"layer {kinds.index('embedding') + 1} (embedding): an Embedding gives a (steps, dimension) vector "
+                            "sequence, one vector a token: put a recurrent layer (rnn, lstm, gru) after it to read them, "
+                            "or a Flatten layer")
+
+
 def input_shape_for(sample_shape: tuple[int, ...], layer_specs: list[dict]) -> tuple[int, ...]:
     """The input shape of a network of ``layer_specs`` on samples of ``sample_shape``: the
     image shape (H, W, C) when a layer takes images, the sequence shape (T, F) when one takes

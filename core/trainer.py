@@ -53,7 +53,7 @@ import numpy as np
 from pydantic import Field
 
 from .backend import DTYPES
-from .data import DataError, Dataset, counted, encode_targets, suggested_head
+from .data import DataError, Dataset, a_or_an, counted, encode_targets, suggested_head
 from .layers import Dropout
 from .limits import check_allocation
 from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
@@ -209,7 +209,7 @@ def check_output_layer(network: Network) -> None:
         raise ConfigError(f"the last layer ({last.describe()}) outputs {shape} per sample: end the network with Flatten and a "
                           "Dense output layer")
     if last.activation_name is None:
-        raise ConfigError(f"the network ends with a {last.describe()} layer: end it with a Dense output layer, whose "
+        raise ConfigError(f"the network ends with {a_or_an(last.describe())} layer: end it with a Dense output layer, whose "
                           "activation makes the outputs the loss compares with the targets")
 
 

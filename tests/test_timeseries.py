@@ -183,7 +183,10 @@ def test_the_experiment_schema_takes_window_horizon_columns_and_target(table):
 
 def test_the_cli_trains_on_a_series_and_refuses_series_options_without_a_file(table, capsys):
     assert main(["train", "--data", str(table), "--window", "3", "--columns", "temp,wind", "--horizon", "1", "--epochs", "1",
-                 "--loss", "mse", "--layers", "gru:4"]) == 0
+                 "--loss", "mse", "--layers", "gru:4"]) == 2  # 4 windows: the last validates, the 3 before it overlap it
+    assert "4 windows are too few: a validation part of the last 1 needs 3 windows left out" in capsys.readouterr().err
+    assert main(["train", "--data", str(table), "--window", "3", "--columns", "temp,wind", "--horizon", "1", "--epochs", "1",
+                 "--loss", "mse", "--layers", "gru:4", "--val-split", "0"]) == 0
     assert "epoch 1:" in capsys.readouterr().out
     assert main(["data", str(table), "--window", "3", "--target", "wind"]) == 0
     out = capsys.readouterr().out

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backend import get_backend
-from ..data import Dataset, encode_targets, suggested_head
+from ..data import Dataset, a_or_an, encode_targets, suggested_head
 from ..files import atomic_write
 from ..layers import Dense, Dropout, SpecError
 from ..network import Network, Preprocess, layer_seed
@@ -55,7 +55,7 @@ def check_exportable(network: Network) -> None:
     programs and the ONNX model are written for those."""
     other = next((layer for layer in network.layers if not isinstance(layer, (Dense, Dropout))), None)
     if other is not None:
-        raise SpecError(f"exports cover networks of dense and dropout layers; this one has a {other.describe()} layer "
+        raise SpecError(f"exports cover networks of dense and dropout layers; this one has {a_or_an(other.describe())} layer "
                         "(save the model as .npz instead)")
 
 
