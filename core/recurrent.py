@@ -35,7 +35,8 @@ How a pass runs (the stored parameters never change layout; only the pass's copi
   U_n·h + bh_n (n needs its two parts apart).
 * σ(a) = ½·tanh(½a) + ½: the step GEMM runs on a copy of the stacked matrix with the
   sigmoid rows halved (made once per pass), so one tanh covers all the gates of a step.
-* Backward is backpropagation through time over the whole sequence: the factors of each
+* Backward is backpropagation through time over the whole sequence (or truncated, with
+  ``bptt_steps`` k > 0: see :meth:`Recurrent.cut_steps`): the factors of each
   step's derivatives that do not depend on the gradient (σ′, tanh′ and the values they
   multiply) are computed for all steps at once before the loop; the loop back from T to 1
   writes each step's pre-activation gradients dA_t; then d[W | b | U] = dA·xhᵀ and
@@ -107,6 +108,7 @@ class Recurrent(Layer):
         self._scale: Array = None  # (C, 1): ½ on the sigmoid rows, 1 elsewhere
         self.record_step_norms = False  # while True, every backward sets step_norms
         self.step_norms: np.ndarray | None = None  # host float64 (T,): ‖∂L/∂h_{t+1}‖ of the last recorded backward
+        self.bptt_steps = 0  # truncated BPTT: cut the gradient through the state every k steps back from T; 0: full BPTT
 
     @property
     def steps(self) -> int:
@@ -115,6 +117,15 @@ class Recurrent(Layer):
     @property
     def features(self) -> int:
         return self.input_shape[1]
+
+    def cut_steps(self) -> frozenset[int]:
+        """The steps t (0-based, step t reads h_t and writes h_{t+1}) at whose start backward cuts
+        the gradient through the recurrent state (h_t, and an LSTM's c_t, taken as constants there):
+        with ``bptt_steps`` k > 0, t = T − k, T − 2k, … > 0, so that the chunks back from the last
+        step are [T − k, T), [T − 2k, T − k), …; the output's own gradient at a step (with
+        return_sequences) still reaches its chunk. Empty for k = 0 (full BPTT) or k ≥ T."""
+        k = self.bptt_steps
+        return frozenset(range(self.steps - k, 0, -k)) if k else frozenset()
 
     @property
     def width(self) -> int:
@@ -282,7 +293,7 @@ class Recurrent(Layer):
         norms = run["norms"] if self.record_step_norms else None
         self._start_back(run)
         dh[...] = d_out[steps - 1] if self.return_sequences else grad.T
-        self._loop_back(run, d_out, norms)
+        self._loop_back(run, d_out, norms, self.cut_steps())
         if norms is not None:
             self.step_norms = self.backend.to_host(norms).astype(np.float64)
         da_flat, xh_flat = run["da_flat"], run["xh_flat"]
@@ -296,12 +307,22 @@ class Recurrent(Layer):
         dx = xp.dot(run["stacked"][:, :f].T, da_flat).reshape(f, steps, m)
         return xp.ascontiguousarray(dx.transpose(2, 1, 0))
 
-    def _loop_back(self, run: dict[str, Array], d_out: Array | None, norms: Array | None) -> None:
+    def _loop_back(self, run: dict[str, Array], d_out: Array | None, norms: Array | None, cuts: frozenset[int]) -> None:
         """The steps back from T to 1, from dL/dh_T in ``run["dh"]`` (units, m): each step's
         pre-activation gradients into the GEMM's rows of ``run["da"][t]``, then dL/dh_{t−1} = Uᵀ·dA_t
         (with ``run["ut"]``), plus the part past U and d_out[t − 1] (dL/d(output) (T, units, m) with
-        return_sequences); ``norms[t]`` (T,) = ‖dL/dh_{t+1}‖ when given."""
+        return_sequences); at a step of ``cuts`` (:meth:`cut_steps`) dL/dh_{t−1} is d_out[t − 1] alone
+        (:meth:`_restart`); ``norms[t]`` (T,) = ‖dL/dh_{t+1}‖ when given."""
         raise NotImplementedError
+
+    @staticmethod
+    def _restart(dh: Array, d_out: Array | None, t: int) -> None:
+        """At a cut before step t: dL/dh_t (units, m) into ``dh`` from the output alone, d_out[t − 1]
+        (0 without return_sequences)."""
+        if d_out is None:
+            dh.fill(0.0)
+        else:
+            dh[...] = d_out[t - 1]
 
     def _h(self, t: int, run: dict[str, Array]) -> Array:
         """h_t (units, m) (h_0 = 0), in the GEMM column that step t + 1 reads."""
@@ -357,13 +378,15 @@ class SimpleRNN(Recurrent):
         h = run["xh"][1:, self.features + 1:]
         run["g_prime"] = self.activation.backward(h, run["ones"], run["fac"], self.backend.xp)  # "ones" itself when linear
 
-    def _loop_back(self, run, d_out, norms):
+    def _loop_back(self, run, d_out, norms, cuts):
         xp, dh, ut, da, g_prime = self.backend.xp, run["dh"], run["ut"], run["da"], run["g_prime"]
         for t in range(self.steps - 1, -1, -1):
             if norms is not None:
                 norms[t] = xp.linalg.norm(dh)
             xp.multiply(dh, g_prime[t], da[t])
-            if t:
+            if t in cuts:
+                self._restart(dh, d_out, t)
+            elif t:
                 xp.dot(ut, da[t], dh)
                 if d_out is not None:
                     xp.add(dh, d_out[t - 1], dh)
@@ -451,7 +474,7 @@ class LSTM(Recurrent):
             xp.multiply(part, by, out=part)
         fac[:, 5 * u:] = f
 
-    def _loop_back(self, run, d_out, norms):
+    def _loop_back(self, run, d_out, norms, cuts):
         xp, dh, ut, back = self.backend.xp, run["dh"], run["ut"], run["back"]
         dot, multiply, add, norm = xp.dot, xp.multiply, xp.add, xp.linalg.norm
         for t in range(self.steps - 1, -1, -1):
@@ -462,7 +485,10 @@ class LSTM(Recurrent):
             if carry is not None:
                 add(dc, carry, dc)
             multiply(dc, fac_c, d_c)
-            if t:
+            if t in cuts:
+                d_c[3].fill(0.0)  # the carry f⊙dL/dc_t that step t − 1 reads: c_t taken as a constant too
+                self._restart(dh, d_out, t)
+            elif t:
                 dot(ut, gemm_rows, dh)
                 if d_out is not None:
                     add(dh, d_out[t - 1], dh)
@@ -545,7 +571,7 @@ class GRU(Recurrent):
         z_copy[...] = z
         r_copy[...] = r
 
-    def _loop_back(self, run, d_out, norms):
+    def _loop_back(self, run, d_out, norms, cuts):
         xp, dh, ut, back = self.backend.xp, run["dh"], run["ut"], run["back"]
         dot, multiply, add, norm = xp.dot, xp.multiply, xp.add, xp.linalg.norm
         for t in range(self.steps - 1, -1, -1):
@@ -554,7 +580,9 @@ class GRU(Recurrent):
                 norms[t] = norm(dh)
             multiply(dh, fac_h, d_h)
             multiply(dn, fac_n, d_n)
-            if t:
+            if t in cuts:
+                self._restart(dh, d_out, t)
+            elif t:
                 dot(ut, gemm_rows, dh)
                 add(dh, direct, dh)
                 if d_out is not None:
