@@ -49,6 +49,7 @@ How a pass runs (the stored parameters never change layout; only the pass's copi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -336,6 +337,14 @@ class Recurrent(Layer):
 
     def to_spec(self):
         return {"type": self.kind, "units": self.units, "return_sequences": self.return_sequences}
+
+
+def set_bptt_steps(layers: Iterable[Layer], steps: int) -> None:
+    """Truncate backpropagation through time to ``steps`` (0: full BPTT) in every recurrent layer of
+    ``layers`` (see :meth:`Recurrent.cut_steps`); other layers have nothing to truncate."""
+    for layer in layers:
+        if isinstance(layer, Recurrent):
+            layer.bptt_steps = steps
 
 
 class SimpleRNN(Recurrent):

@@ -9,6 +9,7 @@ import pytest
 
 from core.backend import get_backend
 from core.network import Network
+from core.recurrent import set_bptt_steps
 
 F64 = get_backend("numpy", "float64")
 STEPS, FEATURES, UNITS, SAMPLES = 7, 2, 3, 2
@@ -162,3 +163,13 @@ def test_recorded_step_norms_are_of_the_truncated_gradient(kind):
     layer.record_step_norms = True
     analytic(net, x, output_weights(net), 3)
     assert not layer.step_norms[: STEPS - 3].any() and layer.step_norms[STEPS - 3:].all()
+
+
+def test_set_bptt_steps_sets_every_recurrent_layer_of_a_network_and_back_to_full():
+    net = Network({"input_shape": [STEPS, FEATURES], "layers": [
+        {"type": "lstm", "units": UNITS, "return_sequences": True}, {"type": "gru", "units": UNITS},
+        {"type": "dense", "units": 1, "activation": "linear"}]}, backend=F64, seed=0)
+    set_bptt_steps(net.layers, 4)
+    assert [getattr(layer, "bptt_steps", None) for layer in net.layers] == [4, 4, None]
+    set_bptt_steps(net.layers, 0)
+    assert [layer.cut_steps() for layer in net.layers[:2]] == [frozenset(), frozenset()]
