@@ -48,7 +48,7 @@ from .files import FileFormatError, check_writable, load_model, save_model, writ
 from .layer_types import check_layers_fit
 from .layers import SpecError
 from .limits import available_memory_bytes, format_bytes
-from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, parse_image_size
+from .loaders import MISSING_POLICIES, ReadImage, describe_dataset, detect_format, parse_image_size
 from .loaders.npz import load_npz_inputs
 from .losses import LOSSES
 from .network import Network
@@ -56,7 +56,7 @@ from .optimizers import OPTIMIZERS
 from .realdata import REAL_DATASETS
 from .run import Marker, Run, Session
 from .synthetic import SYNTHETIC
-from .trainer import ConfigError, Report, Trainer, TrainingConfig, check_loss_fits, check_targets_fit
+from .trainer import ConfigError, Report, Trainer, TrainingConfig, check_loss_fits, check_targets_fit, takes_token_ids
 
 if TYPE_CHECKING:
     from .export import ExportSource
@@ -142,7 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="print a model's outputs for every sample of a data file")
     predict.add_argument("model", type=_path, help="model file written by train --save (or a session file RUN.epochlab)")
-    predict.add_argument("--data", type=_path, required=True, help=".npz data file with an array X")
+    predict.add_argument("--data", type=_path, required=True,
+                         help=".npz data file with an array X, or with --window a table read as a time series")
+    series = predict.add_argument_group("a table as a time series (as the model was trained on it)")
+    _add_series_options(series)
+    series.add_argument("--target", metavar="COLUMN", help="with --window: the column the model forecasts (default: the "
+                        "first input column)")
+    series.add_argument("--missing", choices=MISSING_POLICIES, help="with --window: rows with missing values: drop them "
+                        "(default; no window crosses one), or fill with the column mean / most frequent value")
     predict.add_argument("--json", action="store_true", help="print one JSON list per sample")
 
     data = commands.add_parser("data", help="show what a data file (or built-in dataset) holds, without training")
@@ -174,6 +181,10 @@ def _add_file_options(group: argparse._ActionsContainer) -> None:
                        "or fill with the column mean / most frequent value")
     group.add_argument("--image-size", metavar="HxW", type=_image_size, help="resize the images of a folder, e.g. 28x28")
     group.add_argument("--rgb", action="store_true", help="read the images of a folder in colour (default: grey)")
+    _add_series_options(group)
+
+
+def _add_series_options(group: argparse._ActionsContainer) -> None:
     group.add_argument("--window", type=int, metavar="T", help="read a table as a time series: each sample is T consecutive "
                        "rows of the input columns, its target the target column --horizon rows after the last")
     group.add_argument("--horizon", type=int, metavar="H", help="with --window: how many rows ahead the target lies (default 1)")
@@ -634,8 +645,9 @@ def _export_source(path: str, saved: SessionFile, run: Run, network: Network, re
 
 def cmd_predict(args: argparse.Namespace) -> int:
     network = load_model(args.model)
-    X, sample_shape = load_npz_inputs(args.data)
-    _check_inputs_fit_model(network.input_shape, X.shape[1], sample_shape, args.data)
+    X, sample_shape = _predicted_inputs(args)
+    _check_inputs_fit_model(network.input_shape, X.shape[1], sample_shape, args.data, tokens=takes_token_ids(network),
+                            series=args.window is not None)
     _check_fits_network(X, network, args.data)
     with np.errstate(over="ignore", invalid="ignore"):
         outputs = network.predict(X)
@@ -648,22 +660,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_inputs_fit_model(input_shape: tuple[int, ...], features: int, sample_shape: tuple[int, ...], path: str) -> None:
+def _predicted_inputs(args: argparse.Namespace) -> tuple[np.ndarray, tuple[int, ...]]:
+    """(X (m, n), sample shape) of ``args.data``: an .npz file's X, or with --window the
+    windows (m, T·F) of a table read as a time series, (T, F)."""
+    series = {"window": args.window, "horizon": args.horizon, "columns": args.columns, "target": args.target,
+              "missing": args.missing}
+    if args.window is None:
+        given = [f"--{name}" for name, value in series.items() if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} apply with --window (a table read as a time series)")
+        if detect_format(args.data) == "table":
+            raise UsageError(f"{args.data}: a table; to predict the windows of a time series give --window T (and --columns, "
+                             "--horizon, --target as the model was trained); otherwise give an .npz file with an array X")
+        return load_npz_inputs(args.data)
+    if detect_format(args.data) != "table":
+        raise UsageError(f"{args.data}: --window reads a table (CSV, TSV, …) as a time series; this is not one")
+    dataset = load_dataset({"path": args.data, **{k: v for k, v in series.items() if v is not None}}, ".")
+    return dataset.X, dataset.sample_shape
+
+
+def _check_inputs_fit_model(input_shape: tuple[int, ...], features: int, sample_shape: tuple[int, ...], path: str, *,
+                            tokens: bool = False, series: bool = False) -> None:
     """Refuse inputs of ``features`` values a sample (images or sequences of ``sample_shape``)
     that the model's ``input_shape`` does not take: it takes its own image or sequence shape,
-    or the same number of values flattened."""
+    or the same number of values flattened. ``tokens``: the model takes token ids (its first
+    layer is an Embedding); ``series``: the inputs are the windows of a table."""
     if math.prod(input_shape) == features and (len(sample_shape) == 1 or sample_shape == input_shape
                                                or len(input_shape) == 1):
         return
-    raise UsageError(f"{path}: X holds {_sample_words(sample_shape)} per sample but the model takes {_sample_words(input_shape)}")
+    words = _sample_words(sample_shape)
+    held = f"its windows are {words}" if series else f"X holds {words} per sample"
+    hint = ": give the --window and --columns the model was trained with" if series else ""
+    raise UsageError(f"{path}: {held} but the model takes {_sample_words(input_shape, tokens=tokens)}{hint}")
 
 
-def _sample_words(shape: tuple[int, ...]) -> str:
-    """``8×8×1 images``, ``sequences of 20 steps × 1 feature`` or ``64 features``."""
+def _sample_words(shape: tuple[int, ...], *, tokens: bool = False) -> str:
+    """``8×8×1 images``, ``sequences of 20 steps × 1 feature``, ``32 token steps`` (``tokens``)
+    or ``64 features``."""
     if len(shape) == 3:
         return "×".join(map(str, shape)) + " images"
     if len(shape) == 2:
         return f"sequences of {shape[0]} steps × {shape[1]} feature{'s' if shape[1] != 1 else ''}"
+    if tokens:
+        return f"{shape[0]} token step{'s' if shape[0] != 1 else ''} (ids)"
     return f"{shape[0]} features"
 
 

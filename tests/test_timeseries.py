@@ -251,3 +251,33 @@ def test_the_time_series_group_is_offered_for_tables_only(qtbot, load_dialog, tm
     show_preview(qtbot, load_dialog, path)
     assert not load_dialog.series_box.isEnabled() and "Only a table" in load_dialog.series_box.toolTip()
     assert "window" not in load_dialog.current_source()
+
+
+def test_predict_reads_a_table_as_the_windows_the_model_was_trained_on(tmp_path, capsys):
+    from core.files import load_model
+
+    path = tmp_path / "wave.csv"
+    path.write_text("a,b\n" + "".join(f"{np.sin(i / 4):.5f},{np.cos(i / 4):.5f}\n" for i in range(40)), encoding="utf-8")
+    model = tmp_path / "m.npz"
+    assert main(["train", "--data", str(path), "--window", "4", "--layers", "gru:3", "--epochs", "1", "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), "--data", str(path), "--window", "4"]) == 0
+    printed = np.array([float(line) for line in capsys.readouterr().out.split()])
+    windows = load_file(path, LoadOptions(window=4))
+    np.testing.assert_allclose(printed, load_model(model).predict(windows.X)[:, 0], rtol=1e-5)
+    assert main(["predict", str(model), "--data", str(path)]) == 2
+    assert "a table; to predict the windows of a time series give --window T" in capsys.readouterr().err
+    assert main(["predict", str(model), "--data", str(path), "--window", "5"]) == 2
+    assert ("its windows are sequences of 5 steps × 2 features but the model takes sequences of 4 steps × 2 features: "
+            "give the --window and --columns") in capsys.readouterr().err
+    assert main(["predict", str(model), "--data", str(path), "--horizon", "2"]) == 2
+    assert "--horizon apply with --window" in capsys.readouterr().err
+
+
+def test_predict_names_token_steps_for_a_model_that_takes_token_ids(tmp_path, capsys):
+    model, data = tmp_path / "chars.npz", tmp_path / "x.npz"
+    assert main(["train", "--dataset", "chars", "--layers", "embedding:58:4,gru:3", "--epochs", "1", "--save", str(model)]) == 0
+    np.savez(data, X=np.zeros((2, 5)))
+    capsys.readouterr()
+    assert main(["predict", str(model), "--data", str(data)]) == 2
+    assert "X holds 5 features per sample but the model takes 32 token steps (ids)" in capsys.readouterr().err
