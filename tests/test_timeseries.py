@@ -281,3 +281,11 @@ def test_predict_names_token_steps_for_a_model_that_takes_token_ids(tmp_path, ca
     capsys.readouterr()
     assert main(["predict", str(model), "--data", str(data)]) == 2
     assert "X holds 5 features per sample but the model takes 32 token steps (ids)" in capsys.readouterr().err
+
+
+def test_a_target_that_is_not_an_input_is_forecast_from_the_other_columns(table, capsys):
+    assert main(["data", str(table), "--window", "2", "--columns", "wind", "--target", "temp"]) == 0
+    assert "after each window, a column not among the inputs" in capsys.readouterr().out
+    assert main(["train", "--data", str(table), "--window", "2", "--columns", "wind", "--target", "temp", "--layers", "gru:2",
+                 "--epochs", "1", "--val-split", "0"]) == 0
+    assert "epoch 1:" in capsys.readouterr().out

@@ -43,7 +43,8 @@ def describe_dataset(dataset: Dataset) -> list[str]:
         lines.append(f"token ids: {dataset.n_features} a sample, whole numbers 0 … {meta['tokens'] - 1} ({meta['tokens']:,} tokens)")
     if "forecast" in meta:
         horizon = meta["forecast"]["horizon"]
-        lines.append(f"forecast: the target is the value {horizon} step{'s' if horizon != 1 else ''} after each window")
+        outside = ", a column not among the inputs" if meta["forecast"].get("feature", 0) is None else ""
+        lines.append(f"forecast: the target is the value {horizon} step{'s' if horizon != 1 else ''} after each window{outside}")
     target = f", target column {meta['target']!r}" if "target" in meta else ""
     if dataset.task == "regression":
         lines.append(f"task: regression{target}, {dataset.y.shape[1]} output(s), range {dataset.y.min():.4g} … {dataset.y.max():.4g}")
