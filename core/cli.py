@@ -56,7 +56,16 @@ from .optimizers import OPTIMIZERS
 from .realdata import REAL_DATASETS
 from .run import Marker, Run, Session
 from .synthetic import SYNTHETIC
-from .trainer import ConfigError, Report, Trainer, TrainingConfig, check_loss_fits, check_targets_fit, takes_token_ids
+from .trainer import (
+    ConfigError,
+    Report,
+    Trainer,
+    TrainingConfig,
+    check_loss_fits,
+    check_targets_fit,
+    check_token_ids,
+    takes_token_ids,
+)
 
 if TYPE_CHECKING:
     from .export import ExportSource
@@ -648,6 +657,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     X, sample_shape = _predicted_inputs(args)
     _check_inputs_fit_model(network.input_shape, X.shape[1], sample_shape, args.data, tokens=takes_token_ids(network),
                             series=args.window is not None)
+    check_token_ids(network, X)
     _check_fits_network(X, network, args.data)
     with np.errstate(over="ignore", invalid="ignore"):
         outputs = network.predict(X)

@@ -232,14 +232,14 @@ def check_input_fits(input_shape: tuple[int, ...], dataset: Dataset) -> None:
     raise ConfigError(f"the network takes images of shape {'×'.join(map(str, input_shape))} but the data's samples are {shape}")
 
 
-def check_token_ids(network: Network, dataset: Dataset) -> None:
-    """Refuse data an Embedding first layer cannot look up, naming the first offending sample
-    and value: its inputs must be whole numbers 0 … vocabulary − 1 (checked on the host
-    float64 data, so the value named is exact; the layer's own check, on the backend's dtype,
-    stays the last guard). Nothing for other networks."""
+def check_token_ids(network: Network, X: np.ndarray) -> None:
+    """Refuse inputs X (m, T) an Embedding first layer cannot look up, naming the first
+    offending sample and value: they must be whole numbers 0 … vocabulary − 1 (checked on the
+    host float64 data, so the value named is exact; the layer's own check, on the backend's
+    dtype, stays the last guard). Nothing for other networks."""
     if not takes_token_ids(network):
         return
-    X, vocabulary = dataset.X, network.layers[0].vocabulary
+    vocabulary = network.layers[0].vocabulary
     with np.errstate(invalid="ignore"):
         bad = ~((X >= 0) & (X < vocabulary) & (X == np.floor(X)))  # (m, n); NaN is bad too
     if not bad.any():
@@ -290,7 +290,7 @@ class Trainer:
         self.network, self.dataset, self.config = network, dataset, config
         self.backend = backend = network.backend
         check_input_fits(network.input_shape, dataset)
-        check_token_ids(network, dataset)
+        check_token_ids(network, dataset.X)
         check_output_layer(network)
         check_batch_statistics(network, min(config.batch_size, dataset.n_samples))
         _check_finite_weights(network)

@@ -281,6 +281,9 @@ def test_predict_names_token_steps_for_a_model_that_takes_token_ids(tmp_path, ca
     capsys.readouterr()
     assert main(["predict", str(model), "--data", str(data)]) == 2
     assert "X holds 5 features per sample but the model takes 32 token steps (ids)" in capsys.readouterr().err
+    np.savez(data, X=np.full((2, 32), 1e12))
+    assert main(["predict", str(model), "--data", str(data)]) == 2
+    assert "sample 1, step 1: 1000000000000 is beyond it" in capsys.readouterr().err  # exact, not float32's 999999995904
 
 
 def test_a_target_that_is_not_an_input_is_forecast_from_the_other_columns(table, capsys):

@@ -45,8 +45,9 @@ class LoadOptions:
         image_size: (height, width) every image of a folder is resized to; None: keep
             the size (then all images must have the same size).
         grey: read images as one grey channel (True) or as RGB (False).
-        window: read a table as a time series (core.loaders.timeseries): sample i is rows
-            i … i + window − 1 of the input ``columns``; None: a plain table.
+        window: read a table as a time series (core.loaders.timeseries): a sample is
+            ``window`` consecutive rows of the input ``columns`` (none crossing a row dropped
+            for missing values); None: a plain table.
         horizon: how many rows after a window's last row its target lies (≥ 1; None: 1).
         columns: the input columns of a time series (names or 0-based positions); None:
             every numeric column (not an ID, a row number or an empty one). With a window,
