@@ -199,7 +199,8 @@ def vanishing_text(norms: np.ndarray) -> str:
 @dataclass(frozen=True)
 class SeriesData:
     """Consecutive windows drawn as one series: ``values`` (P,) the series at positions 0 … P − 1
-    (window i covers positions i … i + T − 1 and forecasts position i + T − 1 + h), and for each
+    (window i covers positions i … i + T − 1 and forecasts position i + T − 1 + h; a target not
+    among the inputs is known only where windows forecast it, NaN before), and for each
     window predicted (k of them, see :class:`ForecastData`) its forecast position ``positions``
     (k,), its prediction ``predicted`` (k,) and whether it is a validation sample, ``validation``
     (k,) bool; ``val_stretch`` (first, last) forecast positions of the validation windows when they
@@ -215,7 +216,8 @@ class SeriesData:
 @dataclass(frozen=True)
 class ForecastData:
     """The forecast of sample ``sample``: its ``window`` (T,) (the series feature over its steps
-    1 … T, raw units), the ``horizon`` h, the ``actual`` value at step T + h and the network's
+    1 … T, raw units; when the target is not among the inputs, the first input, named
+    ``input_name``, which is "" otherwise), the ``horizon`` h, the ``actual`` value at step T + h and the network's
     ``predicted`` one (of the first target, ``target_name``); ``val_mse`` the mean squared
     error of the first target over the validation windows predicted (NaN without one);
     ``predicted_windows`` of the ``windows`` m were predicted (all, or :data:`FORECAST_WINDOWS`
@@ -234,15 +236,19 @@ class ForecastData:
     series: SeriesData | None
     epoch: int
     reason: str = ""
+    input_name: str = ""
 
 
 def forecast_setup(dataset) -> dict | None:
-    """The dataset's ``meta["forecast"]`` when it describes its sequences, else None."""
+    """The dataset's ``meta["forecast"]`` when it describes its sequences, else None. Its "feature"
+    is the input that is the target series, or None when the target is not among the inputs (a
+    CSV series forecasting one column from others)."""
     setup = dataset.meta.get("forecast")
     if not isinstance(setup, dict) or not dataset.is_sequence or dataset.task != "regression":
         return None
     steps, features = dataset.sample_shape
-    if setup.get("window") != steps or not 0 <= int(setup.get("feature", -1)) < features or int(setup.get("horizon", 0)) < 1:
+    feature = setup.get("feature")
+    if setup.get("window") != steps or not (feature is None or 0 <= int(feature) < features) or int(setup.get("horizon", 0)) < 1:
         return None
     return setup
 
@@ -277,7 +283,9 @@ class ForecastProbe:
         if setup is None:
             return ForecastData(index, None, 0, math.nan, math.nan, math.nan, 0, m, "", None, trainer.epoch, NO_FORECAST)
         steps, features = data.sample_shape
-        series = data.X.reshape(-1, steps, features)[:, :, int(setup["feature"])]  # (m, T)
+        feature = setup["feature"]
+        own = feature is not None  # the windows are of the target series itself
+        series = data.X.reshape(-1, steps, features)[:, :, int(feature) if own else 0]  # (m, T)
         horizon = int(setup["horizon"])
         actual = np.asarray(data.y, dtype=np.float64)[:, 0]
         shown = spread_windows(m, index)  # (k,)
@@ -290,12 +298,20 @@ class ForecastProbe:
         whole = None
         if setup.get("consecutive"):
             reach = steps - 1 + horizon  # from a window's first position to the one it forecasts
-            whole = SeriesData(consecutive_series(series, actual, horizon), shown + reach, predicted, in_val,
+            values = consecutive_series(series, actual, horizon) if own else np.concatenate([np.full(reach, np.nan), actual])
+            whole = SeriesData(values, shown + reach, predicted, in_val,
                                one_stretch(np.asarray(val_idx) + reach))
         target = data.target_names[0] if data.target_names else "y"
         chosen = int(np.searchsorted(shown, index))
         return ForecastData(index, series[index].copy(), horizon, float(actual[index]), float(predicted[chosen]), val_mse,
-                            len(shown), m, target, whole, trainer.epoch)
+                            len(shown), m, target, whole, trainer.epoch,
+                            input_name="" if own else first_input_name(data.feature_names))
+
+
+def first_input_name(feature_names: tuple[str, ...]) -> str:
+    """The name of a sequence's first input feature from its step names ("t1_wind" → "wind"), or "input 1"."""
+    first = feature_names[0] if feature_names else ""
+    return first[3:] if first.startswith("t1_") and len(first) > 3 else "input 1"
 
 
 def consecutive_series(windows: np.ndarray, targets: np.ndarray, horizon: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from core.sequence_insight import (
     vanishing_short,
     vanishing_text,
 )
-from core.sequences import adding_problem
+from core.sequences import adding_problem, step_names
 from core.trainer import Trainer, TrainingConfig
 
 F32 = get_backend("numpy", "float32")
@@ -201,6 +201,37 @@ def test_the_forecast_probe_marks_the_networks_own_prediction_and_rebuilds_the_s
     assert result.predicted_windows == result.windows == 60 and result.series.val_stretch == one_stretch(np.asarray(val) + 13)
     shuffled, _ = sine_windows(consecutive=False)
     assert ForecastProbe()(trainer_of(shuffled, [{"type": "rnn", "units": 3}, DENSE_OUT], epochs=0)).series is None
+
+
+def wind_windows(samples: int = 40, steps: int = 6, consecutive: bool = True):
+    """Windows (steps, 1) of a "wind" series forecasting the next "temp", a column not among the
+    inputs (meta["forecast"]["feature"] None, as the CSV loader gives it)."""
+    rows = np.arange(samples + steps)
+    wind, temp = np.cos(0.2 * rows), np.sin(0.2 * rows)
+    X = np.stack([wind[s: s + steps] for s in range(samples)])
+    y = temp[steps: steps + samples, None]
+    meta = {"forecast": {"window": steps, "horizon": 1, "feature": None, "consecutive": consecutive}}
+    return make_dataset(X, y, name="csv", sample_shape=(steps, 1), feature_names=step_names(steps, ("wind",)),
+                        target_names=["temp"], meta=meta)
+
+
+def test_a_target_not_among_the_inputs_forecasts_from_the_first_input_and_draws_the_targets():
+    data = wind_windows()
+    trainer = trainer_of(data, [{"type": "lstm", "units": 3}, DENSE_OUT], loss="mse")
+    probe = ForecastProbe()
+    probe.index = 4
+    result = probe(trainer)
+    assert not result.reason and result.input_name == "wind" and result.target_name == "temp"
+    np.testing.assert_array_equal(result.window, data.X[4])
+    assert result.actual == data.y[4, 0]
+    values = result.series.values  # the targets, known only where windows forecast them
+    assert len(values) == 40 + 6 and np.isnan(values[:6]).all()
+    np.testing.assert_array_equal(values[result.series.positions], data.y[:, 0])
+    gaps = wind_windows(consecutive=False)
+    assert ForecastProbe()(trainer_of(gaps, [{"type": "rnn", "units": 3}, DENSE_OUT], epochs=0)).series is None
+    assert ForecastProbe()(trainer_of(data, [{"type": "rnn", "units": 3}, DENSE_OUT], epochs=0)).input_name == "wind"
+    own, _ = sine_windows()
+    assert ForecastProbe()(trainer_of(own, [{"type": "rnn", "units": 3}, DENSE_OUT], epochs=0)).input_name == ""
 
 
 def test_a_long_series_predicts_an_even_spread_of_windows_and_the_chosen_one():
@@ -436,6 +467,25 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     shuffled, _ = sine_windows(consecutive=False)
     deliver(view, ForecastProbe()(trainer_of(shuffled, [{"type": "gru", "units": 4}, DENSE_OUT], epochs=0)))
     assert not view.showing_series()
+
+
+def test_the_forecast_view_of_a_target_not_among_the_inputs_names_the_input_and_draws_the_targets(qtbot):
+    from app.views.forecast import ForecastView
+
+    data = wind_windows()
+    view = shown(qtbot, ForecastView())
+    result = ForecastProbe()(trainer_of(data, [{"type": "gru", "units": 3}, DENSE_OUT], loss="mse"))
+    deliver(view, result)
+    np.testing.assert_array_equal(view.window_curve.yData, data.X[0])
+    assert view.window_plot.getAxis("left").labelText == "wind"
+    assert len(view.actual_mark.data) == len(view.predicted_mark.data) == 0  # not in the input's units
+    assert [label.text for _, label in view.window_legend.items] == ["input wind"]
+    assert [label.text for _, label in view.series_legend.items][0] == "target temp"
+    assert view.showing_series() and "y = " in view.readout.text()
+    own, _ = sine_windows()
+    deliver(view, ForecastProbe()(trainer_of(own, [{"type": "gru", "units": 3}, DENSE_OUT], epochs=0)))
+    assert view.window_plot.getAxis("left").labelText == "value" and len(view.actual_mark.data) == 1
+    assert [label.text for _, label in view.window_legend.items] == ["window", "true at T + h", "predicted"]
 
 
 def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_model):

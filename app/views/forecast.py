@@ -3,7 +3,9 @@ sample's window over its steps 1 … T with the true value at step T + h and the
 prediction marked; when the windows are consecutive (they tile one series), also the whole
 series with the windows' predictions, the training windows' and the validation windows' in
 their colours, the validation part shaded where it is one stretch, and the chosen window
-marked. From the "forecast" probe (:class:`core.sequence_insight.ForecastProbe`), which predicts
+marked. When the target is not among the inputs (a CSV column forecast from others), the window
+plot shows the first input, named, without the true and predicted values (not in its units: they
+are in the readout), and the series plot the targets, known where windows forecast them. From the "forecast" probe (:class:`core.sequence_insight.ForecastProbe`), which predicts
 at most 20,000 windows evenly spread over a longer series; the readout gives the validation MSE
 (and, then, how many windows it and the series plot are of).
 """
@@ -40,20 +42,20 @@ class ForecastView(SampleViewPanel):
                                             symbolBrush=SERIES_COLOR, symbolPen=None)
         self.actual_mark = pg.ScatterPlotItem(size=13, pen=pg.mkPen(TRAIN_COLOR, width=2.5), brush=None, symbol="o")
         self.predicted_mark = pg.ScatterPlotItem(size=12, pen=None, brush=pg.mkBrush(VAL_COLOR), symbol="x")
-        self._add(self.window_plot, 1, [(self.window_curve, "window"), (self.actual_mark, "true at T + h"),
-                                        (self.predicted_mark, "predicted")])
+        self.window_legend = self._add(self.window_plot, 1, [self.window_curve, self.actual_mark, self.predicted_mark])
+        self._input_name: str | None = None  # the input drawn for a target not among the inputs ("": the target's own series)
         self.series_plot = plot_item(self.canvas, SERIES_AXIS, "value", row=2, col=0)
         self.val_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*VAL_BRUSH), pen=pg.mkPen(None))
         self.window_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*WINDOW_BRUSH), pen=pg.mkPen(None))
-        self.series_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=1.5))
+        self.series_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=1.5), connect="finite")
         self.series_curve.setDownsampling(auto=True, method="peak")  # a long series: ~100k points
         self.series_curve.setClipToView(True)
         self.train_points = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(TRAIN_COLOR))
         self.val_points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(VAL_COLOR))
         for item in (self.val_region, self.window_region):
             self.series_plot.addItem(item)
-        self.series_legend = self._add(self.series_plot, 3, [(self.series_curve, "series"), (self.train_points, "training"),
-                                                             (self.val_points, "validation predictions")])
+        self.series_legend = self._add(self.series_plot, 3, [self.series_curve, self.train_points, self.val_points])
+        self._name_the_window("", "")
         self.canvas.setToolTip("Top: the chosen window of the series (steps 1 … T), the true value h steps after it (ring) "
                                "and the network's prediction (cross). Bottom, when the windows tile one series: the whole "
                                "series and every window's prediction, the chosen window shaded blue (and the validation "
@@ -62,15 +64,31 @@ class ForecastView(SampleViewPanel):
         self.data: ForecastData | None = None
         self.clear()
 
-    def _add(self, plot: pg.PlotItem, row: int, items: list[tuple[pg.GraphicsObject, str]]) -> pg.LegendItem:
-        """``items`` (item, name) into ``plot`` and a one-row legend of them in the canvas's row ``row``, under
-        the plot, where it hides nothing."""
-        legend = pg.LegendItem(colCount=len(items), labelTextSize="9pt")
-        for item, name in items:
+    def _add(self, plot: pg.PlotItem, row: int, items: list[pg.GraphicsObject]) -> pg.LegendItem:
+        """``items`` into ``plot`` and a legend for them (filled by :meth:`_name_the_window`) in the canvas's
+        row ``row``, under the plot, where it hides nothing."""
+        legend = pg.LegendItem(labelTextSize="9pt")
+        for item in items:
             plot.addItem(item)
-            legend.addItem(item, name)
         self.canvas.addItem(legend, row=row, col=0)
         return legend
+
+    def _name_the_window(self, name: str, target: str) -> None:
+        """The legends and the window plot's value axis for the target's own series, or for an input
+        ``name`` when the target ``target`` is not among the inputs (one-row legends; set when that changes)."""
+        if name == self._input_name:
+            return
+        self._input_name = name
+        window = ([(self.window_curve, f"input {name}")] if name else
+                  [(self.window_curve, "window"), (self.actual_mark, "true at T + h"), (self.predicted_mark, "predicted")])
+        series = [(self.series_curve, f"target {target}" if name else "series"), (self.train_points, "training"),
+                  (self.val_points, "validation predictions")]
+        for legend, items in ((self.window_legend, window), (self.series_legend, series)):
+            legend.clear()
+            legend.setColumnCount(len(items))
+            for item, text in items:
+                legend.addItem(item, text)
+        self.window_plot.setLabel("left", name or "value")  # short: a short plot cuts an axis title
 
     def clear(self) -> None:
         self.data = None
@@ -83,10 +101,12 @@ class ForecastView(SampleViewPanel):
     def show_data(self, data: ForecastData) -> None:
         if not self.keep_or_explain(data):
             return
+        self._name_the_window(data.input_name, data.target_name)
         steps = len(data.window)
         self.window_curve.setData(np.arange(1, steps + 1), data.window)
-        self.actual_mark.setData([steps + data.horizon], [data.actual])
-        self.predicted_mark.setData([steps + data.horizon], [data.predicted])
+        marked = not data.input_name  # an input's plot has not the target's units
+        self.actual_mark.setData([steps + data.horizon] if marked else [], [data.actual] if marked else [])
+        self.predicted_mark.setData([steps + data.horizon] if marked else [], [data.predicted] if marked else [])
         self.window_plot.setXRange(0.5, steps + data.horizon + 0.5, padding=0.02)  # room for the ring's size
         self._show_series(data.series is not None)
         if data.series is not None:
