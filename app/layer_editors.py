@@ -157,6 +157,7 @@ class LayerSettings(QGroupBox):
         self.kind_combo.activated.connect(lambda _index: self.edited.emit("type", self.kind_combo.currentData()))
         self.form = QFormLayout(self)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow panel: a field under its label, not cut
         self.form.addRow("Kind", self.kind_combo)
         self.editors: dict[tuple[str, str], QWidget] = {}
         self.labels: dict[tuple[str, str], QLabel] = {}
@@ -167,12 +168,17 @@ class LayerSettings(QGroupBox):
             if slot in self.editors:
                 continue
             editor = field_editor(field)
+            self.editors[slot] = editor
+            self._connect(editor, slot)
+            if isinstance(editor, QCheckBox):  # named by its own text, across the form: no label column as wide as "Return sequences"
+                editor.setText(field.label)
+                self.form.addRow(editor)
+                continue
             label = QLabel(field.label)
             label.setObjectName(_name(field, "Label"))
             label.setBuddy(editor)
-            self.editors[slot], self.labels[slot] = editor, label
+            self.labels[slot] = label
             self.form.addRow(label, editor)
-            self._connect(editor, slot)
 
     def _connect(self, editor: QWidget, slot: tuple[str, str]) -> None:
         def report(*_args) -> None:

@@ -8,11 +8,12 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from gui_helpers import WAIT_MS, child, choose, click, pause, play_until, step_epochs
+from gui_helpers import WAIT_MS, child, choose, click, open_window, pause, play_until, step_epochs
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QTableWidget, QToolButton
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QScrollArea, QSpinBox, QTableWidget, QToolButton
 
 from app.main_window import MainWindow
+from app.style import apply_style
 from app.widgets import LogSpinBox
 from core.epochlab import load_session
 from core.experiment import Experiment
@@ -262,3 +263,37 @@ def test_the_plots_name_the_setups_loss_and_metric_even_when_the_network_cannot_
     assert window.metric_plot._metric_name == "accuracy" and window.views.views["metric"].windowTitle() == "Accuracy"
     window.loss_plot.refresh()
     assert window.loss_plot.faded.run_ids == [] and window.loss_plot.faded.note.text() == "1 run with another loss not drawn"
+
+
+@pytest.mark.parametrize(("dataset", "hidden"), [
+    ("adding", [{"type": "lstm", "units": 16, "return_sequences": True}, {"type": "lstm", "units": 16}]),
+    ("chars", [{"type": "embedding", "vocabulary": 58, "dimension": 16}, {"type": "lstm", "units": 64}]),
+    ("spiral", [{"type": "dense", "units": 8}, {"type": "dense", "units": 8, "activation": "leaky_relu"}])])
+def test_the_network_tab_of_a_recurrent_stack_or_a_leaky_relu_fits_a_1280_by_720_window(qtbot, dataset, hidden):
+    """With the window's own fonts (wider than the tests' default) the Network tab of a
+    recurrent stack (or of a layer with the long "Leaky ReLU slope" row) shows every column,
+    combo and button without scrolling sideways."""
+    app = QApplication.instance()
+    saved = (app.style().name(), app.palette(), app.font(), app.styleSheet())
+    apply_style(app)
+    win = open_window(qtbot, size=(1280, 720))
+    try:
+        choose(child(win, QComboBox, "datasetCombo"), dataset)
+        win.layer_builder.set_architecture(hidden, None, None)
+        win.layer_builder.architectureChanged.emit()
+        tabs = win.setup_tabs
+        tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Network"))
+        area = tabs.currentWidget()
+        assert isinstance(area, QScrollArea)
+        table = child(win, QTableWidget, "layerTable")
+        table.selectRow(1)
+        qtbot.waitUntil(lambda: area.widget().width() > 0)
+        QApplication.processEvents()
+        assert area.widget().minimumSizeHint().width() <= area.viewport().width()
+        assert not area.horizontalScrollBar().isVisible() and not table.horizontalScrollBar().isVisible()
+    finally:
+        win.close()
+        app.setStyle(saved[0])
+        app.setPalette(saved[1])
+        app.setFont(saved[2])
+        app.setStyleSheet(saved[3])
