@@ -577,9 +577,14 @@ class DatasetPanel(QWidget):
         name = self.source.get("name")
         text = SYNTHETIC[name].description if name in SYNTHETIC and "path" not in self.source else dataset.description
         self.description.setText(sentence(text) or "Loaded data")
-        _, val_idx = split_indices(dataset.n_samples, self.validation_fraction(), self._split_seed)
         validation = np.zeros(dataset.n_samples, bool)
-        validation[val_idx] = True
+        try:
+            train_idx, val_idx = split_indices(dataset, self.validation_fraction(), self._split_seed)
+            split_text = f"Training {counted(len(train_idx), 'sample')}, validation {len(val_idx)}."
+            validation[val_idx] = True
+        except ConfigError as exc:  # a series too short for its validation part
+            split_text = f"No validation part: {exc}"
+
         shown = self.image_preview if dataset.is_image else self.preview
         shown.show_data(dataset, validation)
         self.preview_stack.setCurrentWidget(shown)
@@ -592,4 +597,4 @@ class DatasetPanel(QWidget):
         else:
             origin = f"built-in, seed {self.source.get('seed', 0)}"
         self.summary.setText(f"<b>{dataset_title(dataset.name)}</b> ({origin}): {dataset.summary()}.<br>"
-                             f"Training {counted(dataset.n_samples - len(val_idx), 'sample')}, validation {len(val_idx)}.")
+                             + split_text)

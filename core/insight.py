@@ -134,7 +134,7 @@ def split_of(trainer) -> tuple[np.ndarray, np.ndarray]:
     """The dataset indices (sorted) of the trainer's training and validation samples."""
     from .trainer import split_indices
 
-    return split_indices(trainer.dataset.n_samples, trainer.config.val_fraction, trainer.config.seed)
+    return split_indices(trainer.dataset, trainer.config.val_fraction, trainer.config.seed)
 
 
 def raw_split(trainer) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
+from .data import a_or_an
 from .layers import Dense, Dropout
 from .losses import get_loss
 from .network import Network
@@ -111,7 +112,7 @@ def trace(network: Network, x: np.ndarray, y: np.ndarray, loss_name: str | None 
     :func:`default_loss`. Raises ValueError for inputs or targets of the wrong shape."""
     unsupported = next((layer for layer in network.layers if not isinstance(layer, (Dense, Dropout))), None)
     if unsupported is not None:
-        raise ValueError(f"the trace has no rule for a {unsupported.describe()} layer (dense and dropout layers only)")
+        raise ValueError(f"the trace has no rule for {a_or_an(unsupported.describe())} layer (dense and dropout layers only)")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 2 or x.shape[1:] != network.input_shape or len(x) == 0:

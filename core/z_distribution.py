@@ -150,7 +150,7 @@ class ZDistributionProbe:
         key = (trainer, network, network.preprocess, data)  # held, not ids: a new trainer may reuse a freed one's id
         if len(key) == len(self._key) and all(a is b for a, b in zip(key, self._key, strict=True)):
             return
-        train, _ = split_indices(data.n_samples, config.val_fraction, config.seed)
+        train, _ = split_indices(data, config.val_fraction, config.seed)
         rng = np.random.default_rng([config.seed, 11])
         chosen = np.sort(rng.choice(train, size=min(self.most_samples, len(train)), replace=False))
         x = np.asarray(data.X[chosen], dtype=np.float64).reshape(len(chosen), -1)

@@ -1,5 +1,5 @@
 """The split of forecasting windows: the validation part is the last stretch of windows, apart
-from the training part, and the trainer, the exports and split_indices agree on it."""
+from the training part, and the trainer, the views, the exports and split_indices agree on it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import pytest
 from core.backend import get_backend
 from core.experiment import network_spec, parse_layers
 from core.export.source import ExportSource
+from core.insight import split_of
 from core.layers import SpecError
 from core.loaders import LoadOptions, load_file
 from core.network import Network
 from core.sequences import sine_forecast
 from core.trainer import ConfigError, Trainer, TrainingConfig, split_indices
+from core.z_distribution import ZDistributionProbe
 
 WINDOW, HORIZON = 4, 2
 
@@ -49,6 +51,10 @@ def test_the_trainer_and_the_export_split_as_split_indices_does(series):
     assert (trainer.train_size, trainer.val_size) == (len(train), len(val))
     np.testing.assert_allclose(trainer.backend.to_host(trainer.y_val)[:, 0], series.y[val, 0])
     np.testing.assert_allclose(trainer.network.preprocess.mean, series.X[train].mean(axis=0))  # fitted on that training part
+    view_train, view_val = split_of(trainer)  # what the views mark as training and validation
+    np.testing.assert_array_equal(view_train, train)
+    np.testing.assert_array_equal(view_val, val)
+    assert ZDistributionProbe()(trainer).train_size == len(train)
     network = Network(spec, get_backend("numpy", "float64"), seed=0)
     with pytest.raises(SpecError, match="split by time"):  # the exported programs would split at random
         ExportSource.of(network, network.params.copy(), series, config, 1)

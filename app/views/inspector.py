@@ -604,7 +604,7 @@ class InspectorView(ViewPanel):
             side = "left" if "Left" in button.objectName() else "right"
             describe(button, f"Scroll the tabs {side}", f"Show the tabs further {side}")
         self.dataset: Dataset | None = None
-        self._split: tuple | None = None  # (samples, val_fraction, seed) of the split the table shows
+        self._split: tuple | None = None  # (dataset, val_fraction, seed) of the split the table shows
         self._key: tuple | None = None
         self._models: dict[str, ArrayModel] = {}
         self._tables: dict[str, ArrayTable] = {}
@@ -698,11 +698,11 @@ class InspectorView(ViewPanel):
         dataset = self.sample_table.sample_model.dataset
         if dataset is None:
             return
-        split = (dataset.n_samples, data.val_fraction, data.seed)
-        if split != self._split:
+        split = (dataset, data.val_fraction, data.seed)  # the split depends on the data (a series validates on its end)
+        if self._split is None or self._split[0] is not dataset or self._split[1:] != split[1:]:
             self._split = split
             validation = np.zeros(dataset.n_samples, bool)
-            validation[split_indices(*split)[1]] = True
+            validation[split_indices(dataset, data.val_fraction, data.seed)[1]] = True
             self.sample_table.sample_model.set_validation(validation)
 
     # ----- building the pages ---------------------------------------------------------------------
