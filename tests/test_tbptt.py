@@ -35,12 +35,15 @@ def output_weights(net: Network) -> np.ndarray:
 
 
 def analytic(net: Network, x: np.ndarray, weights: np.ndarray, bptt_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """(dL/dparams (P,), dL/dx (m, T, F)) of the layer with ``bptt_steps``."""
-    layer = net.layers[0]
-    layer.bptt_steps = bptt_steps
-    layer.forward(x, True)
-    dx = layer.backward(weights, True)
-    return net.grads.copy(), dx.copy()
+    """(dL/dparams (P,), dL/dx (m, T, F)) of the network's layers, each with ``bptt_steps``."""
+    set_bptt_steps(net.layers, bptt_steps)
+    out = x
+    for layer in net.layers:
+        out = layer.forward(out, True)
+    grad = weights
+    for layer in reversed(net.layers):
+        grad = layer.backward(grad, True)
+    return net.grads.copy(), grad.copy()
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -75,29 +78,34 @@ def states(kind: str, p: dict[str, np.ndarray], x: np.ndarray, frozen: dict[int,
     return out, started
 
 
-def truncated_reference(net: Network, kind: str, x: np.ndarray, weights: np.ndarray, cuts: list[int],
-                        eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """(dL/dparams, dL/dx) by central differences of L = Σ output ⊙ weights with the state each step
-    of ``cuts`` starts from held at its value for the unperturbed parameters and inputs."""
-    params, sequences_out = net.layers[0].params, net.layers[0].return_sequences  # views of net.params
+def truncated_reference(net: Network, x: np.ndarray, weights: np.ndarray, k: int, eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """(dL/dparams, dL/dx) by central differences of L = Σ output ⊙ weights through the network's
+    recurrent layers, the state each step T − k, T − 2k, … > 0 of each layer starts from held at its
+    value for the unperturbed parameters and inputs."""
+    cuts = list(range(STEPS - k, 0, -k))
+    frozen: list[dict[int, tuple]] = [{} for _ in net.layers]
 
-    def loss() -> float:
-        h = states(kind, params, x, frozen)[0]
-        return float(((h if sequences_out else h[:, -1]) * weights).sum())
+    def loss(hold: bool) -> float:
+        out = x
+        for layer, held in zip(net.layers, frozen, strict=True):
+            h, started = states(layer.kind, layer.params, out, held if hold else None)  # params: views of net.params
+            if not hold:
+                held.update({t: started[t] for t in cuts})
+            out = h if layer.return_sequences else h[:, -1]
+        return float((out * weights).sum())
 
-    started = states(kind, params, x)[1]
-    frozen = {t: started[t] for t in cuts}
+    loss(False)
     grads = []
     for vector in (net.params, x):
         flat, grad = vector.reshape(-1), np.empty(vector.size)
-        for k in range(flat.size):
-            keep = flat[k]
-            flat[k] = keep + eps
-            up = loss()
-            flat[k] = keep - eps
-            down = loss()
-            flat[k] = keep
-            grad[k] = (up - down) / (2 * eps)
+        for i in range(flat.size):
+            keep = flat[i]
+            flat[i] = keep + eps
+            up = loss(True)
+            flat[i] = keep - eps
+            down = loss(True)
+            flat[i] = keep
+            grad[i] = (up - down) / (2 * eps)
         grads.append(grad.reshape(vector.shape))
     return grads[0], grads[1]
 
@@ -121,13 +129,25 @@ def test_truncated_gradients_are_those_of_a_state_held_constant_at_each_chunks_s
     """T = 7: k = 3 cuts before steps 4 and 1 (chunks [4, 7), [1, 4), [0, 1)); k = 1 before every step."""
     net, x = layer_net(kind, sequences_out), inputs()
     weights = output_weights(net)
-    cuts = list(range(STEPS - k, 0, -k))
     d_params, d_x = analytic(net, x, weights, k)
-    ref_params, ref_x = truncated_reference(net, kind, x, weights, cuts)
+    ref_params, ref_x = truncated_reference(net, x, weights, k)
     np.testing.assert_allclose(d_params, ref_params, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(d_x, ref_x, rtol=1e-6, atol=1e-9)
     full_params, _ = analytic(net, x, weights, 0)
     assert not np.allclose(d_params, full_params)  # the cut changes the gradient
+
+
+def test_in_a_stack_each_recurrent_layer_cuts_its_own_state():
+    """LSTM (sequences) → GRU, k = 3: the GRU's gradient reaches the LSTM at every step of its chunk."""
+    net = Network({"input_shape": [STEPS, FEATURES], "layers": [{"type": "lstm", "units": UNITS, "return_sequences": True},
+                                                                {"type": "gru", "units": UNITS}]}, backend=F64, seed=4)
+    net.params[:] += np.random.default_rng(4).standard_normal(net.params.size) * 0.5
+    x = inputs()
+    weights = output_weights(net)
+    d_params, d_x = analytic(net, x, weights, 3)
+    ref_params, ref_x = truncated_reference(net, x, weights, 3)
+    np.testing.assert_allclose(d_params, ref_params, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(d_x, ref_x, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("kind", KINDS)
