@@ -56,6 +56,7 @@ WIDGET_CONCEPTS = {  # controls whose concept is fixed, by objectName
     "epochsSpin": "epochs", "validationSpin": "val_fraction", "standardizeCheck": "standardize", "shuffleCheck": "shuffle",
     "trainingSeedSpin": "seed", "precisionCombo": "dtype",
     "l1Spin": "l1", "branchL1": "l1", "l2Spin": "l2", "branchL2": "l2", "clipNormSpin": "clip_norm",
+    "bpttStepsSpin": "bptt_steps",
     "momentumSpin": "momentum", "nesterovCheck": "momentum", "beta1Spin": "adam", "beta2Spin": "adam", "rhoSpin": "rmsprop",
     "layerSlopeSpin": "leaky_relu", "activationFunctionsSlopeSpin": "leaky_relu",
     "layerRateSpin": "dropout", "layerFiltersSpin": "conv2d", "layerKernelRowsSpin": "conv2d",

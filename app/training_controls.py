@@ -113,6 +113,14 @@ class TrainingSettings(QWidget):
         describe(self.clip_norm, "Gradient clipping", "Scale each mini-batch's gradient down to a global norm of at most c "
                                                       "(0: off); for recurrent networks, whose gradients can explode")
         penalty_form.addRow("Clip ‖g‖ ≤", self.clip_norm)
+        self.bptt_steps = QSpinBox()
+        self.bptt_steps.setObjectName("bpttStepsSpin")
+        self.bptt_steps.setRange(0, 100_000)
+        self.bptt_steps.setSpecialValueText("full")
+        describe(self.bptt_steps, "BPTT steps", "Truncated backpropagation through time: recurrent layers pass the gradient back "
+                                                "through at most this many steps, in chunks counted back from the last step "
+                                                "(full: through the whole sequence)")
+        penalty_form.addRow("BPTT steps", self.bptt_steps)
 
         self.seed = QSpinBox()
         self.seed.setObjectName("trainingSeedSpin")
@@ -155,10 +163,10 @@ class TrainingSettings(QWidget):
             layout.addWidget(box)
         layout.addStretch(1)
 
-        for spin in (self.batch_size, self.epochs, self.seed):
+        for spin in (self.batch_size, self.epochs, self.seed, self.bptt_steps):
             spin.setKeyboardTracking(False)
         self.optimizer.currentIndexChanged.connect(self._on_optimizer)
-        for widget in (self.batch_size, self.l1, self.l2, self.clip_norm, self.seed):
+        for widget in (self.batch_size, self.l1, self.l2, self.clip_norm, self.bptt_steps, self.seed):
             widget.valueChanged.connect(self.settingsChanged)
         for check in (self.nesterov, self.shuffle, self.standardize):
             check.toggled.connect(self.settingsChanged)
@@ -175,7 +183,7 @@ class TrainingSettings(QWidget):
     def _number_boxes(self) -> dict[str, QSpinBox | QDoubleSpinBox]:
         """The TrainingConfig fields this form holds in number boxes, and their boxes."""
         return {"batch_size": self.batch_size, "epochs": self.epochs, "l1": self.l1, "l2": self.l2, "clip_norm": self.clip_norm,
-                "seed": self.seed, **self._live_spins()}
+                "bptt_steps": self.bptt_steps, "seed": self.seed, **self._live_spins()}
 
     def check_config(self, config: TrainingConfig) -> None:
         """Raise ConfigError when a number of ``config`` lies beyond its box's range (see the module docstring)."""

@@ -81,8 +81,8 @@ FILE_ONLY = "--target, --labels, --image-size, --rgb, --window, --horizon and --
 # the options that describe an experiment: a session file's run keeps its own
 EXPERIMENT_OPTIONS = ("dataset", "samples", "noise", "steps", "data", "target", "labels", "missing", "image_size", "rgb", "window",
                       "horizon", "columns", "layers",
-                      "output_activation", "init", "loss", "optimizer", "lr", "batch_size", "l1", "l2", "clip_norm", "val_split",
-                      "seed", "no_standardize", "no_shuffle")
+                      "output_activation", "init", "loss", "optimizer", "lr", "batch_size", "l1", "l2", "clip_norm", "bptt_steps",
+                      "val_split", "seed", "no_standardize", "no_shuffle")
 EXPORTS = {"script": ("py", "a standalone NumPy training script"), "notebook": ("ipynb", "a Jupyter notebook of the same"),
            "torch": ("py", "a PyTorch training script"),
            "onnx": ("onnx", "an ONNX file of the trained network (needs the onnx package)"),
@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--l2", type=float)
     settings.add_argument("--clip-norm", type=float, metavar="C",
                           help="clip each mini-batch's gradient to a global norm of at most C (default 0: off)")
+    settings.add_argument("--bptt-steps", type=int, metavar="K",
+                          help="truncate backpropagation through time in recurrent layers to chunks of K steps "
+                               "back from the last (default 0: through the whole sequence)")
     settings.add_argument("--val-split", type=float, help="validation fraction in [0, 1); 0: none")
     settings.add_argument("--seed", type=int)
     settings.add_argument("--no-standardize", action="store_true", help="feed raw inputs (default: standardize on the training part)")
@@ -229,7 +232,7 @@ def _training_config(args: argparse.Namespace, base: TrainingConfig) -> Training
     overrides = {
         "loss": args.loss, "optimizer": args.optimizer, "learning_rate": args.lr, "batch_size": args.batch_size,
         "epochs": args.epochs, "l1": args.l1, "l2": args.l2, "clip_norm": args.clip_norm,
-        "val_fraction": args.val_split, "seed": args.seed,
+        "bptt_steps": args.bptt_steps, "val_fraction": args.val_split, "seed": args.seed,
     }
     merged = {**base.to_json(), **{k: v for k, v in overrides.items() if v is not None}}
     if args.no_standardize:

@@ -506,6 +506,18 @@ _CONCEPTS = (
         "Too small a c makes every step the same length, so training slows like a small α. Clipping does not help a "
         "vanishing gradient, only an exploding one, and it cannot rescue inputs that are not standardized.",
     ),
+    Concept(
+        "bptt_steps", "Truncated backpropagation through time", "setting",
+        "k steps: the gradient through h<sub>t</sub> (and an LSTM's c<sub>t</sub>) stops at t = T − k, T − 2k, …<br>"
+        "∂L/∂h<sub>T−k</sub> keeps only the output's own part: h<sub>T−k</sub> counts as a constant for the steps after it "
+        "(k = 0: full BPTT)",
+        "Backpropagates through at most k time steps at a time, in chunks counted back from the last step.",
+        "Long sequences, where the backward pass through every step is slow or its gradient explodes; a next-value or "
+        "next-character task, whose targets at each step depend mostly on the recent past. Pick k at least as long as "
+        "the dependencies the network must learn.",
+        "The network cannot learn a dependency longer than k steps: with one output at the end, the steps before the "
+        "last chunk get no gradient at all. The forward pass still reads the whole sequence. k ≥ T changes nothing.",
+    ),
     # ----- what the views show -----
     Concept(
         "hidden_state", "Hidden state hₜ", "view",

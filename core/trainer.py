@@ -16,6 +16,8 @@ The training loss and metric of an epoch are over the network outputs seen durin
 epoch's mini-batches (as Keras reports them); losses exclude the L1/L2 penalty so that
 training and validation losses compare. With ``clip_norm`` > 0 each mini-batch's gradient,
 penalty included, is scaled down to a global L2 norm of at most clip_norm (:func:`clip_by_global_norm`).
+With ``bptt_steps`` k > 0 the recurrent layers backpropagate through time truncated to chunks of k
+steps back from the last (:func:`core.recurrent.set_bptt_steps`, set when the trainer is made).
 A non-finite loss or weight rolls the network and optimizer back to the start of the epoch
 (the last finite weights) and the report says what it found (inputs far from unit scale,
 a penalty too large, or a learning rate too high). :meth:`request_stop` (thread-safe) stops a running epoch between mini-batches;
@@ -59,6 +61,7 @@ from .limits import check_allocation
 from .losses import LOSSES, accuracy, add_penalty_gradient, get_loss, r_squared
 from .network import Network, Preprocess, activation_bytes
 from .optimizers import LIVE_SETTINGS, OPTIMIZERS, check_setting, make_optimizer
+from .recurrent import set_bptt_steps
 from .run_record import RunRecord
 from .trainer_state import PARAMETER_NAMES, EpochStart, ParameterEdit, SettingChange, TrainerState, frozen_copy, frozen_optimizer
 
@@ -104,6 +107,7 @@ class TrainingConfig:
     epsilon: Annotated[float, Field(gt=0)] = 1e-7
     dtype: Literal[tuple(DTYPES)] = "float32"  # the network's floating-point type (core.backend.get_backend)
     clip_norm: Annotated[float, Field(ge=0)] = 0.0  # the largest global gradient norm ‖g‖ a step takes; 0: no clipping
+    bptt_steps: Annotated[int, Field(ge=0)] = 0  # truncated BPTT: the recurrent gradient cut every k steps back from T; 0: full
 
     def __post_init__(self) -> None:
         from .schema import check_training_config  # imported here: core.schema imports this module
@@ -336,6 +340,7 @@ class Trainer:
         self._epoch_start: EpochStart | None = None  # on the device: what the current epoch started from
         self._setting_changes: list[SettingChange] = []
         self._parameter_edits: list[ParameterEdit] = []
+        set_bptt_steps(network.layers, config.bptt_steps)  # last: a trainer refused leaves the network as it was
 
     def _check_memory(self, train_size: int, val_size: int) -> None:
         """Refuse (ResourceError) a run whose data copies and activations exceed the memory

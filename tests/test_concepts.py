@@ -18,7 +18,7 @@ from core.optimizers import OPTIMIZERS
 TAG = re.compile(r"</?(sub|sup|b|i|br)>")
 ENTITY = re.compile(r"&(gt|lt|amp|nbsp);")
 REGULARIZERS = ("l1", "l2", "dropout")
-SETTINGS = ("learning_rate", "batch_size", "epochs", "val_fraction", "standardize", "shuffle", "seed", "dtype", "clip_norm")
+SETTINGS = ("learning_rate", "batch_size", "epochs", "val_fraction", "standardize", "shuffle", "seed", "dtype", "clip_norm", "bptt_steps")
 VIEWS = ("hidden_state", "gates", "vanishing_gradient", "temperature")  # what the recurrent views show
 TEXTS = ("formula_html", "summary", "when_to_use", "pitfalls")
 

@@ -97,6 +97,7 @@ def settings(qtbot):
 
 def test_each_training_setting_control_names_its_concept(settings):
     expected = {settings.batch_size: "batch_size", settings.epochs: "epochs", settings.l1: "l1", settings.l2: "l2", settings.clip_norm: "clip_norm",
+                settings.bptt_steps: "bptt_steps",
                 settings.seed: "seed", settings.standardize: "standardize", settings.shuffle: "shuffle",
                 settings.precision: "dtype", settings.momentum: "momentum", settings.rho: "rmsprop", settings.beta1: "adam"}
     for widget, key in expected.items():

@@ -1,6 +1,8 @@
 """Truncated backpropagation through time (``Recurrent.bptt_steps``): k ≥ T is full BPTT bit for
 bit; k < T cuts the gradient through the state (h, and the LSTM's c) at the steps T − k, T − 2k,
-…, checked against finite differences of a float64 reference whose state is a constant there."""
+…, checked against finite differences of a float64 reference whose state is a constant there;
+then the setting ``TrainingConfig.bptt_steps`` through the trainer, states, experiments, the CLI
+and the Training tab."""
 
 from __future__ import annotations
 
@@ -8,8 +10,13 @@ import numpy as np
 import pytest
 
 from core.backend import get_backend
+from core.cli import main
+from core.epochlab import load_session
+from core.experiment import Experiment
 from core.network import Network
 from core.recurrent import set_bptt_steps
+from core.sequences import adding_problem
+from core.trainer import ConfigError, Trainer, TrainingConfig
 
 F64 = get_backend("numpy", "float64")
 STEPS, FEATURES, UNITS, SAMPLES = 7, 2, 3, 2
@@ -193,3 +200,110 @@ def test_set_bptt_steps_sets_every_recurrent_layer_of_a_network_and_back_to_full
     assert [getattr(layer, "bptt_steps", None) for layer in net.layers] == [4, 4, None]
     set_bptt_steps(net.layers, 0)
     assert [layer.cut_steps() for layer in net.layers[:2]] == [frozenset(), frozenset()]
+
+
+# ----- the training setting --------------------------------------------------------------------
+def make(bptt_steps: int | None = None, optimizer: str = "sgd") -> Trainer:
+    """An LSTM trainer on a short adding problem (T = 6); ``bptt_steps`` None leaves the field out."""
+    data = adding_problem(60, 6, seed=0)
+    net = Network({"input_shape": [6, 2], "layers": [{"type": "lstm", "units": 4},
+                                                     {"type": "dense", "units": 1, "activation": "linear"}]}, seed=0)
+    given = {"optimizer": optimizer, "learning_rate": 0.1, "batch_size": 16, "standardize": False}
+    if bptt_steps is not None:
+        given["bptt_steps"] = bptt_steps
+    return Trainer(net, data, TrainingConfig(**given))
+
+
+def history(trainer: Trainer, epochs: int = 2) -> tuple[np.ndarray, list]:
+    reports = trainer.run(epochs)
+    return trainer.network.params.copy(), [(r.train_loss, r.val_loss) for r in reports]
+
+
+def same(a: tuple[np.ndarray, list], b: tuple[np.ndarray, list]) -> bool:
+    return bool(np.array_equal(a[0], b[0])) and a[1] == b[1]
+
+
+def test_the_trainer_sets_its_layers_truncation_and_off_or_at_t_is_a_run_without_the_field():
+    assert TrainingConfig().bptt_steps == 0
+    trainer = make(2)
+    assert trainer.network.layers[0].bptt_steps == 2
+    with pytest.raises(ConfigError):  # a trainer refused (a cross-entropy on regression targets) changes nothing
+        Trainer(trainer.network, trainer.dataset, TrainingConfig(loss="binary_crossentropy", bptt_steps=5))
+    assert trainer.network.layers[0].bptt_steps == 2
+    Trainer(trainer.network, trainer.dataset, TrainingConfig(standardize=False))  # a new trainer of the same network
+    assert trainer.network.layers[0].bptt_steps == 0
+    absent = history(make(None))
+    assert same(history(make(0)), absent) and same(history(make(6)), absent)
+    assert not same(history(make(2)), absent)
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, "3", True])
+def test_bad_values_are_refused_in_one_line_naming_bptt_steps(value):
+    with pytest.raises(ConfigError, match=r"^bptt_steps: ") as caught:
+        TrainingConfig(bptt_steps=value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_experiment_with_bptt_steps_round_trips(tmp_path):
+    path = tmp_path / "run.json"
+    Experiment({"name": "moons"}, {}, TrainingConfig(bptt_steps=5)).save(path)
+    assert Experiment.load(path).training.bptt_steps == 5
+
+
+def test_a_state_keeps_bptt_steps_and_an_older_state_without_it_restores_as_full_bptt_bit_for_bit():
+    trainer = make(2)
+    trainer.run(1)
+    trainer.step_batch()
+    state = trainer.state()
+    assert state.config["bptt_steps"] == 2
+    fresh = make(2)
+    fresh.restore(state)
+    assert same(history(fresh), history(trainer))
+
+    full = make(0, "adam")
+    full.run(1)
+    full.set_learning_rate(0.05)  # a live change the optimizer state holds: a branch would drop it
+    old = full.state()
+    older = type(old)(**{**{f: getattr(old, f) for f in old.__dataclass_fields__},
+                         "config": {k: v for k, v in old.config.items() if k != "bptt_steps"}})
+    again = make(0, "adam")
+    again.restore(older)
+    assert again.learning_rate == pytest.approx(0.05)
+    assert same(history(again), history(full))
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_cli_option_trains_and_saves_it_and_a_bad_one_is_one_line(capsys, tmp_path):
+    session = tmp_path / "run.epochlab"
+    status, out, err = run_cli(capsys, "train", "--dataset", "adding", "--samples", "40", "--steps", "6", "--layers", "lstm:3",
+                               "--epochs", "1", "--bptt-steps", "3", "--save", str(session))
+    assert status == 0 and "Traceback" not in out + err
+    assert load_session(session).state.config["bptt_steps"] == 3
+    status, out, err = run_cli(capsys, "train", "--config", str(session), "--bptt-steps", "2")
+    assert status == 2 and "--bptt-steps" in err and "Traceback" not in err
+    status, out, err = run_cli(capsys, "train", "--dataset", "adding", "--samples", "20", "--steps", "6", "--layers", "lstm:3",
+                               "--epochs", "1", "--bptt-steps", "-1")
+    assert status == 2 and err.count("\n") == 1 and "bptt_steps" in err and "Traceback" not in err
+
+
+def test_the_training_tab_shows_and_sets_the_bptt_steps(qtbot):
+    from app.help_panel import concept_for_widget
+    from app.training_controls import TrainingSettings
+
+    settings = TrainingSettings()
+    qtbot.addWidget(settings)
+    assert settings.bptt_steps.objectName() == "bpttStepsSpin" and settings.bptt_steps.text() == "full"
+    assert concept_for_widget(settings.bptt_steps) == "bptt_steps"
+    with qtbot.assertNotEmitted(settings.settingsChanged):
+        settings.set_config(TrainingConfig(bptt_steps=20))
+    assert settings.bptt_steps.value() == 20 and settings.values()["bptt_steps"] == 20
+    with qtbot.waitSignal(settings.settingsChanged):
+        settings.bptt_steps.setValue(0)
+    assert settings.values()["bptt_steps"] == 0 and settings.bptt_steps.text() == "full"
+    with pytest.raises(ConfigError, match="^training.bptt_steps: "):
+        settings.check_config(TrainingConfig(bptt_steps=10**6))
