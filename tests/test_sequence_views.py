@@ -457,12 +457,12 @@ def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):
     assert view.series_plot.getAxis("bottom").labelText == "position in the series"
     assert len(view.train_points.data) + len(view.val_points.data) == 60
     np.testing.assert_array_equal(view.val_points.data["y"], result.series.predicted[result.series.validation])
-    assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} · y = ")  # every window predicted: no count
+    assert view.readout.full_text.startswith(f"val MSE {result.val_mse:.3g} · y = ")  # every window predicted: no count
     from dataclasses import replace
 
     deliver(view, replace(result, predicted_windows=20_001, windows=25_000))
-    assert view.readout.text().startswith(f"val MSE {result.val_mse:.3g} · y = ")
-    assert view.readout.text().endswith(" · of 20,001 windows in 25,000")  # last: a narrow dock cuts it first
+    assert view.readout.full_text.startswith(f"val MSE {result.val_mse:.3g} · y = ")
+    assert view.readout.full_text.endswith(" · of 20,001 windows in 25,000")  # the first part a narrow dock leaves out
     assert view.series_plot.getAxis("bottom").labelText == "position (80 % of the windows predicted)"
     shuffled, _ = sine_windows(consecutive=False)
     deliver(view, ForecastProbe()(trainer_of(shuffled, [{"type": "gru", "units": 4}, DENSE_OUT], epochs=0)))
@@ -481,11 +481,36 @@ def test_the_forecast_view_of_a_target_not_among_the_inputs_names_the_input_and_
     assert len(view.actual_mark.data) == len(view.predicted_mark.data) == 0  # not in the input's units
     assert [label.text for _, label in view.window_legend.items] == ["input wind"]
     assert [label.text for _, label in view.series_legend.items][0] == "target temp"
-    assert view.showing_series() and "y = " in view.readout.text()
+    assert view.showing_series() and "y = " in view.readout.full_text
     own, _ = sine_windows()
     deliver(view, ForecastProbe()(trainer_of(own, [{"type": "gru", "units": 3}, DENSE_OUT], epochs=0)))
     assert view.window_plot.getAxis("left").labelText == "value" and len(view.actual_mark.data) == 1
     assert [label.text for _, label in view.window_legend.items] == ["window", "true at T + h", "predicted"]
+
+
+def fits(label) -> bool:
+    return label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+@pytest.mark.parametrize("width", [260, 330, 420, 900])
+def test_the_forecast_and_hidden_state_readouts_never_cut_a_number(qtbot, width, lstm_rnn):
+    from app.views.forecast import ForecastView
+    from app.views.hidden_state import HiddenStateView
+
+    data, _ = sine_windows()
+    forecast = ForecastProbe()(trainer_of(data, [{"type": "gru", "units": 3}, DENSE_OUT], loss="mse", val_fraction=0.25))
+    for made, result in ((ForecastView(), forecast), (HiddenStateView(), HiddenStateProbe()(lstm_rnn))):
+        view = shown(qtbot, made)
+        view.resize(width, 400)
+        deliver(view, result)
+        qtbot.waitUntil(lambda view=view: fits(view.readout))  # once laid out at this width
+        text = view.readout.text()
+        assert view.readout.toolTip().startswith(view.readout.full_text)
+        if text:  # a shorter variant keeps each number whole
+            for number in ("0.", "target", "y ", "ŷ "):
+                if number in view.readout.full_text and number in text:
+                    assert not text.endswith(number.strip())
+    assert HiddenStateView().readout.full_text == ""
 
 
 def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_model):

@@ -66,9 +66,46 @@ def is_shown(view: QWidget) -> bool:
 class ReadoutLabel(QLabel):
     """A one-line label whose changing text never resizes its view (it is clipped instead).
 
-    Its size hint is one line of its font whatever the text: a label asks its rich text
+    :meth:`set_variants` gives it several texts, longest first: it shows the longest that fits
+    its width (chosen again at every resize), so a number is shown whole or not at all, and its
+    tooltip starts with the whole text (``full_text``). Its size hint is one line of its font whatever the text: a label asks its rich text
     to lay itself out twice more for its size hints on every change (a third of a loss
     plot's frame, measured here), and no layout needs them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._variants: tuple[str, ...] = ()
+        self.full_text = ""  # the longest variant, whether shown or not
+
+    def set_variants(self, variants: list[str], explanation: str = "") -> None:
+        """Show the longest of the plain texts ``variants`` (longest first) that fits, none when none
+        does; the tooltip: the first, then ``explanation`` on the next line."""
+        self._variants = tuple(variants)
+        self.full_text = variants[0] if variants else ""
+        self.setToolTip("\n".join(part for part in (self.full_text, explanation) if part))
+        if variants:
+            self._fit()
+        else:
+            super().setText("")
+
+    def setText(self, text: str) -> None:
+        """One text, cut if it does not fit (for a text that changes as the mouse moves)."""
+        self._variants = ()
+        self.full_text = text
+        super().setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if not self._variants:
+            return
+        metrics = QFontMetricsF(self.font())
+        width = self.contentsRect().width()
+        text = next((text for text in self._variants if metrics.horizontalAdvance(text) <= width), "")
+        if text != self.text():
+            super().setText(text)
 
     def sizeHint(self) -> QSize:
         margins = self.contentsMargins()

@@ -25,6 +25,21 @@ SERIES_COLOR = "#30363d"
 WINDOW_BRUSH = (31, 111, 235, 40)  # the chosen window on the series
 VAL_BRUSH = (213, 94, 0, 28)  # the validation stretch
 SERIES_AXIS = "position in the series"
+READOUT_TIP = ("The mean squared error of the predictions over the validation part, and the window's true value y h steps "
+               "after its end with the network's prediction ŷ of it; of a long series, the windows predicted "
+               f"({FORECAST_WINDOWS:,}, evenly spread), over which the MSE is taken")
+
+
+def forecast_readouts(data: ForecastData) -> list[str]:
+    """The readout's texts, longest first ("val MSE 0.00117 · y = 0.386, ŷ = 0.391 · of 20,001 windows in
+    25,000", then without the count, with short names, the MSE alone), for :meth:`ReadoutLabel.set_variants`."""
+    finite = np.isfinite(data.val_mse)
+    mse = f"val MSE {data.val_mse:.3g}" if finite else "no validation part"
+    values = f"y = {data.actual:.3g}, ŷ = {data.predicted:.3g}"
+    count = f" · of {data.predicted_windows:,} windows in {data.windows:,}" if data.predicted_windows < data.windows else ""
+    short = f"MSE {data.val_mse:.3g}" if finite else "no val"
+    return [f"{mse} · {values}{count}", f"{mse} · {values}", f"{short} · y {data.actual:.3g} · ŷ {data.predicted:.3g}",
+            short]
 
 
 class ForecastView(SampleViewPanel):
@@ -33,9 +48,7 @@ class ForecastView(SampleViewPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("forecast", parent)
         self.add_sample_box("whose window is shown")
-        self.readout.setToolTip("The mean squared error of the predictions over the validation part, and the window's true "
-                                "value y h steps after its end with the network's prediction ŷ of it; of a long series, the "
-                                f"windows predicted ({FORECAST_WINDOWS:,}, evenly spread), over which the MSE is taken")
+        self.readout.setToolTip(READOUT_TIP)
         self.finish_header()
         self.window_plot = plot_item(self.canvas, "step t", "value", row=0, col=0)
         self.window_curve = pg.PlotDataItem(pen=pg.mkPen(SERIES_COLOR, width=2), symbol="o", symbolSize=5,
@@ -114,9 +127,7 @@ class ForecastView(SampleViewPanel):
             thinned = data.predicted_windows < data.windows
             share = f"position ({100 * data.predicted_windows / data.windows:.2g} % of the windows predicted)"
             self._set_series_axis(share if thinned else SERIES_AXIS)  # short: an axis label is not cut, it overflows
-        mse = f"val MSE {data.val_mse:.3g}" if np.isfinite(data.val_mse) else "no validation part"
-        count = f" · of {data.predicted_windows:,} windows in {data.windows:,}" if data.predicted_windows < data.windows else ""
-        self.readout.setText(f"{mse} · y = {data.actual:.3g}, ŷ = {data.predicted:.3g}{count}".replace("-", "−"))
+        self.readout.set_variants([text.replace("-", "−") for text in forecast_readouts(data)], READOUT_TIP)
         self.set_sample(data.sample)
 
     def _set_series_axis(self, text: str) -> None:

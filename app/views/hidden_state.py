@@ -33,6 +33,7 @@ STATE_STRETCH, GATE_STRETCH = 3, 2  # the heights of h_t's row and the gates' ro
 BAR_MARGIN = 8  # pixels above and below a colour bar
 TITLE_POINTS = 10.0  # the heatmaps' titles
 TITLE_SLACK = 30  # pixels of the canvas's margins and spacing beside h_t's title
+CAPTION_TIP = "The sample, its target and the layer shown; hover a cell for its step, unit and value"
 MIN_HEIGHT = 260  # pixels of the heatmaps at least: a shorter dock scrolls them
 
 
@@ -96,7 +97,7 @@ class HiddenStateView(SampleViewPanel):
         describe(self.layer_combo, "Recurrent layer whose hidden state is shown",
                  "The recurrent layer whose hidden state h_t (and gates) are drawn for the sample")
         self.header.insertWidget(2, self.layer_combo)
-        self.readout.setToolTip("The sample, its target and the layer shown; hover a cell for its step, unit and value")
+        self.readout.setToolTip(CAPTION_TIP)
         self.finish_header()
         self.canvas.setToolTip("The layer's hidden state h_t for the sample: one row per unit, one column per time step "
                                "(blue negative, red positive, white about 0), and its gates from 0 (closed) to 1 (open). "
@@ -119,11 +120,11 @@ class HiddenStateView(SampleViewPanel):
         self.canvas.sigDeviceRangeChanged.connect(self._fit_title)  # resized
         self.data: HiddenStateData | None = None
         self._layers: tuple[RecurrentLayer, ...] = ()
-        self._caption = ""  # the readout when no cell is hovered
+        self._caption: list[str] = []  # the readout's variants when no cell is hovered
         self.clear()
 
     def clear(self) -> None:
-        self.data, self._layers, self._caption = None, (), ""
+        self.data, self._layers, self._caption = None, (), []
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         self.layer_combo.blockSignals(False)
@@ -152,8 +153,9 @@ class HiddenStateView(SampleViewPanel):
         steps, units = data.states["h"].shape
         self.state.title = f"{GATE_NAMES['h']} of {data.layer.label}"
         self._fit_title()
-        self._caption = f"target {data.target} · {units} units × {steps} steps"
-        self.readout.setText(self._caption)
+        self._caption = [f"target {data.target} · {units} units × {steps} steps", f"target {data.target} · {units} × {steps}",
+                         f"target {data.target}"]
+        self.readout.set_variants(self._caption, CAPTION_TIP)
         self.set_sample(data.sample)
 
     def shown_values(self, name: str = "h") -> np.ndarray | None:
@@ -201,6 +203,8 @@ class HiddenStateView(SampleViewPanel):
             if cell is not None:
                 step, unit = cell
                 value = heatmap.values[unit - 1, step - 1]
-                self.readout.setText(f"{GATE_NAMES[name]}: step t = {step}, unit {unit}: {value:.4g}".replace("-", "−"))
+                shown = f"{value:.4g}".replace("-", "−")
+                self.readout.set_variants([f"{GATE_NAMES[name]}: step t = {step}, unit {unit}: {shown}",
+                                           f"{name} t{step} u{unit}: {shown}", shown], CAPTION_TIP)
                 return
-        self.readout.setText(self._caption)
+        self.readout.set_variants(self._caption, CAPTION_TIP)
