@@ -76,8 +76,10 @@ def layer_input(network, x: np.ndarray, index: int):
 class HiddenStateData:
     """The hidden states of sample ``sample`` in ``layer`` (one of ``layers``, every recurrent layer
     of the network): ``states`` by name, each (T, units) host float64, "h" first, then the layer's
-    gates (:data:`GATES`); ``target`` the sample's target as text. ``reason`` says why there is
-    nothing to show (then ``layer`` is None and ``states`` empty)."""
+    gates (:data:`GATES`); ``target`` the sample's target as text; h's colour levels are ±``limit``:
+    1 when ``bounded`` (an LSTM's, a GRU's, a tanh/sigmoid SimpleRNN's h lies within ±1), else the
+    sample's largest |h| (:func:`state_limit`). ``reason`` says why there is nothing to show (then
+    ``layer`` is None and ``states`` empty)."""
 
     sample: int
     layers: tuple[RecurrentLayer, ...]
@@ -86,6 +88,22 @@ class HiddenStateData:
     target: str
     epoch: int
     reason: str = ""
+    limit: float = 1.0
+    bounded: bool = True
+
+
+BOUNDED_ACTIVATIONS = ("tanh", "sigmoid", "softsign")  # a SimpleRNN's h within ±1 with these
+
+
+def state_limit(layer, h: np.ndarray) -> tuple[float, bool]:
+    """(L, bounded): h's colour levels ±L for recurrent ``layer``'s states h (T, units): 1 when its
+    h is bounded by ±1 (LSTM, GRU, a SimpleRNN of a bounded activation), else the largest |h|
+    (1 when h is all zero or not finite)."""
+    if layer.kind in ("lstm", "gru") or getattr(layer, "activation_key", "") in BOUNDED_ACTIVATIONS:
+        return 1.0, True
+    finite = np.abs(h[np.isfinite(h)])
+    largest = float(finite.max()) if finite.size else 0.0
+    return (largest if largest > 0 else 1.0), False
 
 
 class HiddenStateProbe:
@@ -106,7 +124,9 @@ class HiddenStateProbe:
         chosen = next((layer for layer in layers if layer.index == self.layer), layers[0])
         traced = network.layers[chosen.index].trace(layer_input(network, data.X[index: index + 1], chosen.index))
         states = {name: np.asarray(traced[name][0], dtype=np.float64) for name in ("h", *GATES[chosen.kind])}
-        return HiddenStateData(index, layers, chosen, states, sample_target_text(data, index), trainer.epoch)
+        limit, bounded = state_limit(network.layers[chosen.index], states["h"])
+        return HiddenStateData(index, layers, chosen, states, sample_target_text(data, index), trainer.epoch,
+                               limit=limit, bounded=bounded)
 
 
 # ----- gradient through time -------------------------------------------------------------------------

@@ -513,6 +513,23 @@ def test_the_forecast_and_hidden_state_readouts_never_cut_a_number(qtbot, width,
     assert HiddenStateView().readout.full_text == ""
 
 
+def test_an_unbounded_hidden_state_is_coloured_to_its_largest_value(qtbot, adding, lstm_rnn):
+    from app.views.hidden_state import HiddenStateView
+
+    relu = trainer_of(adding, [{"type": "rnn", "units": 4, "activation": "relu"}, DENSE_OUT], epochs=0)
+    data = HiddenStateProbe()(relu)
+    largest = float(np.abs(data.states["h"]).max())
+    assert not data.bounded and data.limit == largest
+    bounded = HiddenStateProbe()(lstm_rnn)
+    assert bounded.bounded and bounded.limit == 1.0
+    view = shown(qtbot, HiddenStateView())
+    deliver(view, data)
+    assert view.state_bar.levels() == (-largest, largest) and view.state.image.levels.tolist() == [-largest, largest]
+    assert "largest |h|" in view.readout.full_text
+    deliver(view, bounded)
+    assert view.state_bar.levels() == (-1.0, 1.0) and "largest" not in view.readout.full_text
+
+
 def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_model):
     from PySide6.QtGui import QTextCursor
 

@@ -25,7 +25,6 @@ from ..accessibility import describe
 from ..style import TARGET_COLORMAP, WEIGHT_COLORMAP
 from .common import SampleViewPanel, plot_item
 
-STATE_LIMIT = 1.0  # h_t's colour levels ±1: tanh's range
 GATE_NAMES = {"h": "hidden state h", "i": "input gate i", "f": "forget gate f", "o": "output gate o",
               "r": "reset gate r", "z": "update gate z"}
 TICK_LIMIT = 12  # at most this many cells along an axis are labelled one by one
@@ -105,7 +104,7 @@ class HiddenStateView(SampleViewPanel):
         self.canvas.setAccessibleName("Heatmaps of the hidden state and gates of a recurrent layer, units by time steps")
         self.scroll = self.scroll_canvas(MIN_HEIGHT)
         self.state = Heatmap(plot_item(self.canvas, "step t", "unit", row=0, col=0), GATE_NAMES["h"])
-        self.state_bar = pg.ColorBarItem(values=(-STATE_LIMIT, STATE_LIMIT), colorMap=pg.colormap.get(WEIGHT_COLORMAP),
+        self.state_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(WEIGHT_COLORMAP),
                                          interactive=False, label="h", colorMapMenu=False, width=14)
         self.state_bar.setImageItem(self.state.image)
         self.gate_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get(TARGET_COLORMAP), interactive=False,
@@ -147,14 +146,20 @@ class HiddenStateView(SampleViewPanel):
         gate_names = tuple(name for name in data.states if name != "h")
         if gate_names != self._gate_names:
             self._build_gates(gate_names)
-        self.state.set_values(data.states["h"].T, (-STATE_LIMIT, STATE_LIMIT))
+        limit = data.limit
+        self.state.set_values(data.states["h"].T, (-limit, limit))
+        self.state_bar.setLevels((-limit, limit))
+        bar_label = "h" if data.bounded else "h: ±largest |h|"
+        if self.state_bar.axis.labelText != bar_label:
+            self.state_bar.axis.setLabel(bar_label)
         for heatmap, name in zip(self.gates, gate_names, strict=True):
             heatmap.set_values(data.states[name].T, (0.0, 1.0))
         steps, units = data.states["h"].shape
         self.state.title = f"{GATE_NAMES['h']} of {data.layer.label}"
         self._fit_title()
-        self._caption = [f"target {data.target} · {units} units × {steps} steps", f"target {data.target} · {units} × {steps}",
-                         f"target {data.target}"]
+        levels = "" if data.bounded else f" · colours ±{limit:.3g}, the largest |h|"  # not tanh's ±1: a ReLU's h
+        self._caption = [f"target {data.target} · {units} units × {steps} steps{levels}", f"target {data.target} · {units} × {steps}{levels}",
+                         f"target {data.target}{levels}", f"target {data.target}"]
         self.readout.set_variants(self._caption, CAPTION_TIP)
         self.set_sample(data.sample)
 
