@@ -530,6 +530,21 @@ def test_an_unbounded_hidden_state_is_coloured_to_its_largest_value(qtbot, addin
     assert view.state_bar.levels() == (-1.0, 1.0) and "largest" not in view.readout.full_text
 
 
+def test_the_heatmaps_label_as_many_steps_and_units_as_fit(qtbot, lstm_rnn):
+    from app.views.hidden_state import HiddenStateView, tick_every
+
+    assert tick_every(10, 400, 16) == 1 and tick_every(10, 120, 16) == 2 and tick_every(100, 200, 20) == 10
+    assert tick_every(8, 0, 16) == 1 and tick_every(3, 10, 100) == 3  # before a layout; never past the count
+    view = shown(qtbot, HiddenStateView())
+    view.resize(1200, 700)
+    deliver(view, HiddenStateProbe()(lstm_rnn))  # 10 steps, 6 units
+    labels = lambda heatmap, axis: [tick for tick, _ in heatmap.plot.getAxis(axis)._tickLevels[0]]  # noqa: E731
+    qtbot.waitUntil(lambda: labels(view.state, "bottom") == list(range(1, 11)))
+    view.resize(320, 400)  # three gates side by side: a few pixels a step
+    qtbot.waitUntil(lambda: labels(view.gates[0], "bottom") == [1, 5, 10])
+    assert labels(view.state, "bottom") == list(range(1, 11))  # h spans the three: room for every step
+
+
 def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_model):
     from PySide6.QtGui import QTextCursor
 

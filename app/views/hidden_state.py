@@ -27,13 +27,26 @@ from .common import SampleViewPanel, plot_item
 
 GATE_NAMES = {"h": "hidden state h", "i": "input gate i", "f": "forget gate f", "o": "output gate o",
               "r": "reset gate r", "z": "update gate z"}
-TICK_LIMIT = 12  # at most this many cells along an axis are labelled one by one
+TICK_GAP = 8  # pixels at least between two step labels
 STATE_STRETCH, GATE_STRETCH = 3, 2  # the heights of h_t's row and the gates' row
 BAR_MARGIN = 8  # pixels above and below a colour bar
 TITLE_POINTS = 10.0  # the heatmaps' titles
 TITLE_SLACK = 30  # pixels of the canvas's margins and spacing beside h_t's title
 CAPTION_TIP = "The sample, its target and the layer shown; hover a cell for its step, unit and value"
 MIN_HEIGHT = 260  # pixels of the heatmaps at least: a shorter dock scrolls them
+
+
+def tick_every(count: int, pixels: float, least: float) -> int:
+    """Label every k-th of ``count`` cells spread over ``pixels``: the smallest k of 1, 2, 5, 10, 20, 50, …
+    that puts labels at least ``least`` pixels apart (every cell before the first layout, ``pixels`` 0)."""
+    if pixels <= 0 or count <= 1:
+        return 1
+    every, steps = 1, (2, 2.5, 2)  # 1 → 2 → 5 → 10 → 20 → 50 …
+    n = 0
+    while every * pixels / count < least and every < count:
+        every = round(every * steps[n % 3])
+        n += 1
+    return min(every, count)
 
 
 class Heatmap:
@@ -52,6 +65,8 @@ class Heatmap:
         plot.addItem(self.image)
         self.values: np.ndarray | None = None  # (units, T), as drawn
         self._shape: tuple[int, int] | None = None
+        self._ticks: dict[str, list[tuple[int, str]]] = {}  # the ticks set, by axis
+        plot.vb.sigResized.connect(self._fit_ticks)
 
     def fit_title(self, width: float) -> bool:
         """Show ``title``, cut short to ``width`` pixels when it is wider; whether the text shown changed."""
@@ -67,9 +82,25 @@ class Heatmap:
         if values.shape != self._shape:
             self._shape = units, steps = values.shape
             self.image.setRect(QRectF(0.5, 0.5, steps, units))
-            for axis, count in (("left", units), ("bottom", steps)):
-                self.plot.getAxis(axis).setTicks([[(i, str(i)) for i in range(1, count + 1)]] if count <= TICK_LIMIT else None)
             self.plot.setRange(xRange=(0.5, steps + 0.5), yRange=(0.5, units + 0.5), padding=0)
+            self._fit_ticks()
+
+    def _fit_ticks(self) -> None:
+        """Label the steps and units every :func:`tick_every` cells, as many as fit the plot's size without
+        their labels overlapping (all of 1 … 10 in a wide plot, 2, 4, … or 5, 10, … in a narrow one)."""
+        if self._shape is None:
+            return
+        units, steps = self._shape
+        size = self.plot.vb.size()
+        for name, count, pixels in (("left", units, size.height()), ("bottom", steps, size.width())):
+            axis = self.plot.getAxis(name)
+            metrics = QFontMetricsF(axis.style["tickFont"] or QFont())
+            least = metrics.height() + 2 if name == "left" else metrics.horizontalAdvance(str(count)) + TICK_GAP
+            every = tick_every(count, pixels, least)
+            ticks = [(i, str(i)) for i in range(1, count + 1) if i % every == 0 or (i == 1 and every >= 5)]
+            if ticks != self._ticks.get(name):
+                self._ticks[name] = ticks
+                axis.setTicks([ticks])
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         """(step t, unit), from 1, of the cell under ``scene_pos``; None outside the picture."""
