@@ -412,8 +412,7 @@ def test_the_step_gradient_view_draws_the_norms_and_keeps_the_first_faintly(qtbo
     assert view.readout.text() == f"‖∂L/∂h₁‖/‖∂L/∂h_T‖: {vanishing_short(second.norms[0])} · {vanishing_short(second.norms[1])}"
     assert view.readout.toolTip().splitlines()[:2] == [f"layer 1: LSTM(5, sequences): {vanishing_text(second.norms[0])}",
                                                        f"layer 2: SimpleRNN(4, tanh): {vanishing_text(second.norms[1])}"]
-    assert legend_texts(view) == ["layer 1: LSTM(5, sequences)", "epoch 1 (first measured)", "layer 2: SimpleRNN(4, tanh)",
-                                  "epoch 1 (first measured)"]
+    assert legend_texts(view) == ["layer 1: LSTM", "layer 2: SimpleRNN", "dashed: epoch 1 (first measured)"]
     view.new_run()  # Reset: the faint curves of the old run go
     assert view.first is None and view.first_curves == [] and legend_texts(view) == []
     fresh = trainer_of(adding, [{"type": "rnn", "units": 4}, DENSE_OUT], epochs=3)
@@ -438,6 +437,21 @@ def test_the_gradient_readout_of_two_layers_fits_a_1280_wide_windows_dock(qtbot,
     qtbot.waitUntil(lambda: view.readout.width() > 0)
     text = view.readout.text()
     assert text.count(" · ") == 1 and view.readout.fontMetrics().horizontalAdvance(text) <= view.readout.width()
+
+
+def test_the_gradient_legend_of_two_layers_is_one_row(qtbot, adding):
+    from app.views.step_gradients import StepGradientsView
+
+    view = shown(qtbot, StepGradientsView())
+    trainer = trainer_of(adding, [{"type": "lstm", "units": 5, "return_sequences": True}, {"type": "gru", "units": 4}, DENSE_OUT])
+    deliver(view, step_gradient_data(trainer), epoch=4)
+    names = [label.text for _, label in view.legend.items]
+    assert names == ["layer 1: LSTM", "layer 2: GRU", "dashed: epoch 1 (first measured)"]
+    assert view.legend.columnCount == len(names) and view.legend.layout.rowCount() == 1
+    view.new_run()
+    one = trainer_of(adding, [{"type": "rnn", "units": 3}, DENSE_OUT])
+    deliver(view, step_gradient_data(one))
+    assert [label.text for _, label in view.legend.items] == ["layer 1: SimpleRNN(3, tanh)", "epoch 1 (first measured)"]
 
 
 def test_the_forecast_view_marks_the_true_and_predicted_values(qtbot):

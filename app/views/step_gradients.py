@@ -87,7 +87,7 @@ class StepGradientsView(ViewPanel):
         self.legend.clear()
         self.first = data
         self.curves, self.first_curves = [], []
-        for n, (layer, norms) in enumerate(zip(data.layers, data.norms, strict=True)):
+        for n, norms in enumerate(data.norms):
             colour = pg.mkColor(CLASS_COLORS[n % len(CLASS_COLORS)])
             faint = pg.mkColor(colour)
             faint.setAlpha(FIRST_ALPHA)
@@ -96,12 +96,25 @@ class StepGradientsView(ViewPanel):
                                     symbolPen=None, connect="finite")
             self.plot.addItem(first)
             self.plot.addItem(curve)
-            self.legend.addItem(curve, layer.label)
-            self.legend.addItem(first, f"epoch {data.epoch} (first measured)")
             if norms is not None:
                 self._set(first, norms)
             self.curves.append(curve)
             self.first_curves.append(first)
+        self._fill_legend(data)
+
+    def _fill_legend(self, data: StepGradientData) -> None:
+        """One row, under the plot: a layer's full name and its first curve's epoch; for several layers,
+        each layer's short name ("layer 2: GRU") and one entry for the dashed first curves (a two-row
+        legend squeezed the plot of a short dock)."""
+        first = f"epoch {data.epoch} (first measured)"
+        if len(data.layers) == 1:
+            entries = [(self.curves[0], data.layers[0].label), (self.first_curves[0], first)]
+        else:
+            entries = [(curve, layer.label.split("(")[0]) for curve, layer in zip(self.curves, data.layers, strict=True)]
+            entries.append((self.first_curves[0], f"dashed: {first}"))
+        self.legend.setColumnCount(len(entries))
+        for item, name in entries:
+            self.legend.addItem(item, name)
 
     @staticmethod
     def _set(curve: pg.PlotDataItem, norms: np.ndarray | None) -> None:
