@@ -559,6 +559,27 @@ def test_the_heatmaps_label_as_many_steps_and_units_as_fit(qtbot, lstm_rnn):
     assert labels(view.state, "bottom") == list(range(1, 11))  # h spans the three: room for every step
 
 
+def test_the_wheel_over_the_heatmaps_scrolls_a_short_dock(qtbot, lstm_rnn):
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from app.views.hidden_state import HiddenStateView
+
+    view = shown(qtbot, HiddenStateView())
+    view.resize(500, 160)  # shorter than the heatmaps' least height
+    deliver(view, HiddenStateProbe()(lstm_rnn))
+    bar = view.scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    viewport = view.canvas.viewport()
+    state = view.state.plot.sceneBoundingRect().center()
+    at = QPointF(view.canvas.mapFromScene(state))
+    wheel = QWheelEvent(at, QPointF(viewport.mapToGlobal(at.toPoint())), QPoint(), QPoint(0, -120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    assert bar.value() > 0
+
+
 def test_the_sampled_text_view_shows_the_seed_apart_from_the_text(qtbot, char_model):
     from PySide6.QtGui import QTextCursor
 

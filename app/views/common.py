@@ -14,11 +14,13 @@ from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QScrollArea,
+    QScrollBar,
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
@@ -212,6 +214,7 @@ class ViewPanel(QWidget):
         self.readout = readout_label(f"{name}Readout")
         self.epoch_label = epoch_label(f"{name}Epoch")
         self._pending: Any = None
+        self._wheel_bar: QScrollBar | None = None  # the bar the wheel over the canvas scrolls (scroll_canvas)
         self.export_button = QToolButton()
         self.export_button.setObjectName(f"{name}Export")
         self.export_button.setText("Export")
@@ -274,10 +277,12 @@ class ViewPanel(QWidget):
         """Show the view's picture: the stack's first page (the canvas, or what holds it)."""
         self.stack.setCurrentIndex(0)
 
-    def scroll_canvas(self, min_height: int) -> QScrollArea:
+    def scroll_canvas(self, min_height: int, wheel_scrolls: bool = False) -> QScrollArea:
         """Put the canvas, at least ``min_height`` pixels tall, in a scroll area (objectName
         ``{name}Scroll``) that becomes the stack's first page: in a shorter dock the view scrolls
-        up and down instead of squeezing its plots to nothing."""
+        up and down instead of squeezing its plots to nothing. With ``wheel_scrolls`` the mouse
+        wheel over the canvas scrolls the area (for plots with nothing to zoom: pyqtgraph's view
+        boxes take every wheel event, even with their mouse interaction off)."""
         self.stack.removeWidget(self.canvas)
         scroll = QScrollArea()
         scroll.setObjectName(f"{self.name}Scroll")
@@ -287,7 +292,16 @@ class ViewPanel(QWidget):
         scroll.setWidget(self.canvas)
         self.canvas.setMinimumHeight(min_height)
         self.stack.insertWidget(0, scroll)
+        if wheel_scrolls:
+            self._wheel_bar = scroll.verticalScrollBar()
+            self.canvas.viewport().installEventFilter(self)
         return scroll
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Wheel and self._wheel_bar is not None and watched is self.canvas.viewport():
+            QApplication.sendEvent(self._wheel_bar, event)  # the scroll area's bar, not the plots under the mouse
+            return True
+        return super().eventFilter(watched, event)
 
     def keep_or_explain(self, data) -> bool:
         """Keep a probe result as ``self.data`` and show the canvas (True), or, when its

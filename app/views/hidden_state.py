@@ -133,7 +133,7 @@ class HiddenStateView(SampleViewPanel):
                                "(blue negative, red positive, white about 0), and its gates from 0 (closed) to 1 (open). "
                                "Hover a cell for its step, unit and value.")
         self.canvas.setAccessibleName("Heatmaps of the hidden state and gates of a recurrent layer, units by time steps")
-        self.scroll = self.scroll_canvas(MIN_HEIGHT)
+        self.scroll = self.scroll_canvas(MIN_HEIGHT, wheel_scrolls=True)  # the heatmaps have nothing to zoom
         self.state = Heatmap(plot_item(self.canvas, "step t", "unit", row=0, col=0), GATE_NAMES["h"])
         self.state_bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=pg.colormap.get(WEIGHT_COLORMAP),
                                          interactive=False, label="h", colorMapMenu=False, width=14)
