@@ -539,7 +539,8 @@ def test_an_unbounded_hidden_state_is_coloured_to_its_largest_value(qtbot, addin
     view = shown(qtbot, HiddenStateView())
     deliver(view, data)
     assert view.state_bar.levels() == (-largest, largest) and view.state.image.levels.tolist() == [-largest, largest]
-    assert "largest |h|" in view.readout.full_text
+    assert "largest |h|" in view.readout.full_text and view.state_bar.getAxis("left").labelText == "h: ±largest |h|"
+    assert view.state_bar.getAxis("right").labelText == ""
     deliver(view, bounded)
     assert view.state_bar.levels() == (-1.0, 1.0) and "largest" not in view.readout.full_text
 

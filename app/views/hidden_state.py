@@ -181,8 +181,9 @@ class HiddenStateView(SampleViewPanel):
         self.state.set_values(data.states["h"].T, (-limit, limit))
         self.state_bar.setLevels((-limit, limit))
         bar_label = "h" if data.bounded else "h: ±largest |h|"
-        if self.state_bar.axis.labelText != bar_label:
-            self.state_bar.axis.setLabel(bar_label)
+        named = self.state_bar.getAxis("left")  # the bar's title (its values are on the right)
+        if named.labelText != bar_label:
+            named.setLabel(bar_label)
         for heatmap, name in zip(self.gates, gate_names, strict=True):
             heatmap.set_values(data.states[name].T, (0.0, 1.0))
         steps, units = data.states["h"].shape
