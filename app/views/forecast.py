@@ -120,7 +120,7 @@ class ForecastView(SampleViewPanel):
         marked = not data.input_name  # an input's plot has not the target's units
         self.actual_mark.setData([steps + data.horizon] if marked else [], [data.actual] if marked else [])
         self.predicted_mark.setData([steps + data.horizon] if marked else [], [data.predicted] if marked else [])
-        self.window_plot.setXRange(0.5, steps + data.horizon + 0.5, padding=0.02)  # room for the ring's size
+        self.window_plot.setXRange(0.5, steps + (data.horizon if marked else 0) + 0.5, padding=0.02)  # room for the ring's size
         self._show_series(data.series is not None)
         if data.series is not None:
             self._draw_series(data.series, data.sample, steps)
