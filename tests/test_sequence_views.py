@@ -410,7 +410,7 @@ def test_the_step_gradient_view_draws_the_norms_and_keeps_the_first_faintly(qtbo
         np.testing.assert_array_equal(faint.yData, before)
         assert not np.array_equal(now, before)
     assert view.readout.text() == f"‖∂L/∂h₁‖/‖∂L/∂h_T‖: {vanishing_short(second.norms[0])} · {vanishing_short(second.norms[1])}"
-    assert view.readout.toolTip().splitlines()[:2] == [f"layer 1: LSTM(5, sequences): {vanishing_text(second.norms[0])}",
+    assert view.readout.toolTip().splitlines()[1:3] == [f"layer 1: LSTM(5, sequences): {vanishing_text(second.norms[0])}",
                                                        f"layer 2: SimpleRNN(4, tanh): {vanishing_text(second.norms[1])}"]
     assert legend_texts(view) == ["layer 1: LSTM", "layer 2: SimpleRNN", "dashed: epoch 1 (first measured)"]
     view.new_run()  # Reset: the faint curves of the old run go
@@ -437,6 +437,10 @@ def test_the_gradient_readout_of_two_layers_fits_a_1280_wide_windows_dock(qtbot,
     qtbot.waitUntil(lambda: view.readout.width() > 0)
     text = view.readout.text()
     assert text.count(" · ") == 1 and view.readout.fontMetrics().horizontalAdvance(text) <= view.readout.width()
+    view.resize(330, 220)  # narrower: the words alone, whole
+    words = " · ".join(vanishing_short(norms) for norms in step_gradient_data(trainer).norms)
+    qtbot.waitUntil(lambda: view.readout.text() in (words, ""))
+    assert fits(view.readout)
 
 
 def test_the_gradient_legend_of_two_layers_is_one_row(qtbot, adding):

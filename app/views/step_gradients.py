@@ -77,8 +77,9 @@ class StepGradientsView(ViewPanel):
             self._set(curve, norms)
         measured = [(layer, norms) for layer, norms in zip(data.layers, data.norms, strict=True) if norms is not None]
         ratio = "‖∂L/∂h₁‖ / ‖∂L/∂h_T‖: " if len(measured) == 1 else "‖∂L/∂h₁‖/‖∂L/∂h_T‖: "  # several: in the legend's order
-        self.readout.setText(ratio + " · ".join(vanishing_short(norms) for _, norms in measured))
-        self.readout.setToolTip("\n".join([f"{layer.label}: {vanishing_text(norms)}" for layer, norms in measured] + [READOUT_TIP]))
+        words = " · ".join(vanishing_short(norms) for _, norms in measured)
+        self.readout.set_variants([ratio + words, words],  # the ratios' words whole or not at all
+                                  "\n".join([f"{layer.label}: {vanishing_text(norms)}" for layer, norms in measured] + [READOUT_TIP]))
 
     def _build(self, data: StepGradientData) -> None:
         """A curve per layer, and the faint curves of ``data``, the first result of these layers."""
