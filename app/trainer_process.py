@@ -73,7 +73,8 @@ class Probe:
     ``compute(trainer)`` must be picklable (a module-level function, or an instance of a
     module-level class whose module imports no Qt) and return picklable host data (copies,
     never live arrays). It runs at most every ``interval`` seconds while playing, after
-    every step, load and pause, and only while ``enabled``.
+    every step, load and pause, and only while ``enabled``; a result whose data say
+    ``again`` (nothing measured yet) runs it again after the next epoch instead.
     """
 
     name: str
@@ -447,7 +448,10 @@ class TrainerServer:
             return
         probe.last = time.perf_counter()
         self._flush()  # the epochs a probe result shows arrive before it
-        self._send("probed", ProbeResult(probe.name, trainer.epoch, trainer.cursor, probe.compute(trainer)))
+        data = probe.compute(trainer)
+        if getattr(data, "again", False):
+            probe.last = -math.inf
+        self._send("probed", ProbeResult(probe.name, trainer.epoch, trainer.cursor, data))
 
     def _send(self, signal: str, *args: Any) -> None:
         """Send ``signal(*args)`` to the window, about the current trainer."""

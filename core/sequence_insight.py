@@ -141,6 +141,12 @@ class StepGradientData:
     epoch: int
     reason: str = ""
 
+    @property
+    def again(self) -> bool:
+        """Recording has begun but no mini-batch has been measured yet: the probe runs again after
+        the next epoch (see app.trainer_process.Probe) so the first curve is of the first epoch."""
+        return bool(self.layers) and all(n is None for n in self.norms)
+
 
 def step_gradient_data(trainer) -> StepGradientData:
     """The step norms of the last mini-batch; also makes every recurrent layer record them from now on."""

@@ -4,6 +4,7 @@ process, and the probes run in a process that never imports Qt."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import pickle
 import subprocess
@@ -16,9 +17,11 @@ import pytest
 from app.trainer_process import Probe, TrainerRecipe, TrainerServer, weight_matrices
 from core import insight
 from core.backend import cupy_status
-from core.experiment import default_experiment, load_dataset
+from core.experiment import default_experiment, load_dataset, network_spec, parse_layers
 from core.network import Network
-from core.trainer import Report, Trainer
+from core.sequence_insight import StepGradientProbe
+from core.sequences import sine_forecast
+from core.trainer import Report, Trainer, TrainingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = ("seconds", "samples_per_second")
@@ -97,3 +100,30 @@ def test_a_backend_the_process_cannot_use_is_reported():
     assert (generation, signal) == (1, "failed") and "BackendUnavailable: CuPy" in message
     server.step_epoch()  # no trainer: nothing happens
     assert not messages.poll()
+
+
+def test_a_probe_with_nothing_measured_yet_runs_again_after_the_next_epoch():
+    """Gradient through time starts recording at its first call, before any mini-batch: its probe
+    does not wait its interval for the second call, so the first curve drawn is epoch 1's."""
+
+    class Outbox:
+        def __init__(self) -> None:
+            self.sent: list = []
+
+        def send(self, message) -> None:
+            self.sent.append(message)
+
+    data = sine_forecast(40, 6)
+    spec = network_spec(data, parse_layers("rnn:4"))
+    outbox = Outbox()
+    server = TrainerServer(outbox)
+    server._trainer = Trainer(Network(spec, seed=0), data, TrainingConfig(epochs=3))
+    probe = Probe("stepGradients", StepGradientProbe(), 60.0, enabled=True)
+    server._probes[probe.name] = probe
+    server._run_probes(force=True)
+    assert probe.last == -math.inf  # nothing measured yet: due again at once
+    server._trainer.run_epoch()
+    server._run_probes(force=False)
+    assert probe.last > 0  # measured: back to its interval
+    results = [args[0] for _, signal, args in outbox.sent if signal == "probed"]
+    assert [r.epoch for r in results] == [0, 1] and results[1].data.norms[0].shape == (6,)
