@@ -3,10 +3,30 @@ combo item, play, pause and step."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox, QToolButton, QWidget
 
 WAIT_MS = 10_000
+
+
+@contextmanager
+def window_style():
+    """The app's own style and fonts (app.style.apply_style, wider than the tests' default) while
+    the block runs; the test application's style, palette, font and style sheet back after it."""
+    from app.style import apply_style
+
+    app = QApplication.instance()
+    saved = (app.style().name(), app.palette(), app.font(), app.styleSheet())
+    apply_style(app)
+    try:
+        yield
+    finally:
+        app.setStyle(saved[0])
+        app.setPalette(saved[1])
+        app.setFont(saved[2])
+        app.setStyleSheet(saved[3])
 
 
 def child(win, kind, name):

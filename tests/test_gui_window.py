@@ -8,12 +8,11 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from gui_helpers import WAIT_MS, child, choose, click, open_window, pause, play_until, step_epochs
+from gui_helpers import WAIT_MS, child, choose, click, open_window, pause, play_until, step_epochs, window_style
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QScrollArea, QSpinBox, QTableWidget, QToolButton
 
 from app.main_window import MainWindow
-from app.style import apply_style
 from app.widgets import LogSpinBox
 from core.epochlab import load_session
 from core.experiment import Experiment
@@ -273,27 +272,21 @@ def test_the_network_tab_of_a_recurrent_stack_or_a_leaky_relu_fits_a_1280_by_720
     """With the window's own fonts (wider than the tests' default) the Network tab of a
     recurrent stack (or of a layer with the long "Leaky ReLU slope" row) shows every column,
     combo and button without scrolling sideways."""
-    app = QApplication.instance()
-    saved = (app.style().name(), app.palette(), app.font(), app.styleSheet())
-    apply_style(app)
-    win = open_window(qtbot, size=(1280, 720))
-    try:
-        choose(child(win, QComboBox, "datasetCombo"), dataset)
-        win.layer_builder.set_architecture(hidden, None, None)
-        win.layer_builder.architectureChanged.emit()
-        tabs = win.setup_tabs
-        tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Network"))
-        area = tabs.currentWidget()
-        assert isinstance(area, QScrollArea)
-        table = child(win, QTableWidget, "layerTable")
-        table.selectRow(1)
-        qtbot.waitUntil(lambda: area.widget().width() > 0)
-        QApplication.processEvents()
-        assert area.widget().minimumSizeHint().width() <= area.viewport().width()
-        assert not area.horizontalScrollBar().isVisible() and not table.horizontalScrollBar().isVisible()
-    finally:
-        win.close()
-        app.setStyle(saved[0])
-        app.setPalette(saved[1])
-        app.setFont(saved[2])
-        app.setStyleSheet(saved[3])
+    with window_style():
+        win = open_window(qtbot, size=(1280, 720))
+        try:
+            choose(child(win, QComboBox, "datasetCombo"), dataset)
+            win.layer_builder.set_architecture(hidden, None, None)
+            win.layer_builder.architectureChanged.emit()
+            tabs = win.setup_tabs
+            tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == "Network"))
+            area = tabs.currentWidget()
+            assert isinstance(area, QScrollArea)
+            table = child(win, QTableWidget, "layerTable")
+            table.selectRow(1)
+            qtbot.waitUntil(lambda: area.widget().width() > 0)
+            QApplication.processEvents()
+            assert area.widget().minimumSizeHint().width() <= area.viewport().width()
+            assert not area.horizontalScrollBar().isVisible() and not table.horizontalScrollBar().isVisible()
+        finally:
+            win.close()

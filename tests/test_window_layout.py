@@ -4,9 +4,9 @@ off at 1280×720, and Reset layout brings it back."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import WAIT_MS, child, open_window
+from gui_helpers import WAIT_MS, child, open_window, window_style
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QTabBar, QToolBar
+from PySide6.QtWidgets import QLabel, QTabBar, QToolBar
 
 
 def sized_window(qtbot, width: int, height: int):
@@ -95,29 +95,22 @@ def test_the_experiment_panel_never_scrolls_sideways_at_1280_by_720(qtbot):
     (its widest content): nothing of it is behind a horizontal scroll bar."""
     from PySide6.QtWidgets import QScrollArea
 
-    from app.style import apply_style
     from core.experiment import Experiment
     from core.lessons import lessons
 
-    app = QApplication.instance()
-    saved = (app.style().name(), app.palette(), app.font(), app.styleSheet())
-    apply_style(app)  # the window's own fonts, as the app runs: wider than the tests' default
-    win = sized_window(qtbot, 1280, 720)
-    try:
-        cnn = next(lesson for lesson in lessons() if lesson.key == "16-convolutions-on-digits").experiment
-        tabs = win.setup_tabs
-        for experiment in (None, Experiment.from_json(cnn.to_json())):  # the default spiral, then a CNN on digits
-            if experiment is not None:
-                win.apply_experiment(experiment)
-            for index in range(tabs.count()):
-                tabs.setCurrentIndex(index)
-                area = tabs.widget(index)
-                assert isinstance(area, QScrollArea)
-                qtbot.waitUntil(lambda area=area: area.widget().width() > 0)
-                assert area.widget().minimumSizeHint().width() <= area.viewport().width(), tabs.tabText(index)
-    finally:
-        win.close()
-        app.setStyle(saved[0])
-        app.setPalette(saved[1])
-        app.setFont(saved[2])
-        app.setStyleSheet(saved[3])
+    with window_style():
+        win = sized_window(qtbot, 1280, 720)
+        try:
+            cnn = next(lesson for lesson in lessons() if lesson.key == "16-convolutions-on-digits").experiment
+            tabs = win.setup_tabs
+            for experiment in (None, Experiment.from_json(cnn.to_json())):  # the default spiral, then a CNN on digits
+                if experiment is not None:
+                    win.apply_experiment(experiment)
+                for index in range(tabs.count()):
+                    tabs.setCurrentIndex(index)
+                    area = tabs.widget(index)
+                    assert isinstance(area, QScrollArea)
+                    qtbot.waitUntil(lambda area=area: area.widget().width() > 0)
+                    assert area.widget().minimumSizeHint().width() <= area.viewport().width(), tabs.tabText(index)
+        finally:
+            win.close()
