@@ -443,15 +443,19 @@ def test_the_gradient_readout_of_two_layers_fits_a_1280_wide_windows_dock(qtbot,
     assert fits(view.readout)
 
 
-def test_the_gradient_legend_of_two_layers_is_one_row(qtbot, adding):
+def test_the_gradient_legend_of_two_layers_is_one_row_where_it_fits(qtbot, adding):
     from app.views.step_gradients import StepGradientsView
 
     view = shown(qtbot, StepGradientsView())
+    view.resize(700, 300)
     trainer = trainer_of(adding, [{"type": "lstm", "units": 5, "return_sequences": True}, {"type": "gru", "units": 4}, DENSE_OUT])
     deliver(view, step_gradient_data(trainer), epoch=4)
     names = [label.text for _, label in view.legend.items]
     assert names == ["layer 1: LSTM", "layer 2: GRU", "dashed: epoch 1 (first measured)"]
     assert view.legend.columnCount == len(names) and view.legend.layout.rowCount() == 1
+    view.resize(280, 300)  # a dock narrower than the row: one entry under another, the plot kept inside the dock
+    qtbot.waitUntil(lambda: view.legend.columnCount == 1)
+    assert view.legend.layout.rowCount() == len(names)
     view.new_run()
     one = trainer_of(adding, [{"type": "rnn", "units": 3}, DENSE_OUT])
     deliver(view, step_gradient_data(one))

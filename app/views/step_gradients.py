@@ -113,9 +113,22 @@ class StepGradientsView(ViewPanel):
         else:
             entries = [(curve, layer.label.split("(")[0]) for curve, layer in zip(self.curves, data.layers, strict=True)]
             entries.append((self.first_curves[0], f"dashed: {first}"))
-        self.legend.setColumnCount(len(entries))
         for item, name in entries:
             self.legend.addItem(item, name)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """The legend's entries in one row when they fit the canvas's width, else one under another
+        (a row wider than the dock would widen the plot past the dock's edge)."""
+        entries = len(self.legend.items)
+        if not entries:
+            return
+        widths = [label.boundingRect().width() + sample.boundingRect().width() + 10 for sample, label in self.legend.items]
+        self.legend.setColumnCount(entries if sum(widths) < self.canvas.width() - 20 else 1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
 
     @staticmethod
     def _set(curve: pg.PlotDataItem, norms: np.ndarray | None) -> None:
