@@ -149,7 +149,7 @@ def _without_seconds(records) -> list[dict]:
 def test_continue_from_here_branches_and_keeps_both_runs(qtbot, window):
     step_epochs(qtbot, window, 4)
     root = window.history.current
-    assert root.checkpoints.epochs == [0, 1, 2, 3, 4]
+    qtbot.waitUntil(lambda: root.checkpoints.epochs == [0, 1, 2, 3, 4], timeout=WAIT_MS)  # checkpointsReady follows epochsReady
     assert window.continue_from(2)  # the same settings: the branch retraces its parent exactly
     same = window.history.current
     assert (same.parent, same.branch_epoch, same.epochs) == (root.id, 2, 2) and window.trainer_state().epoch == 2
