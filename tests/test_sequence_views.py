@@ -393,6 +393,21 @@ def test_in_a_narrow_dock_the_hidden_states_title_is_cut_short_and_its_colour_ba
     qtbot.waitUntil(lambda: title.text == view.state.title)
 
 
+def test_in_a_narrow_dock_the_gates_titles_shorten_to_their_letters(qtbot, adding):
+    from app.views.hidden_state import HiddenStateView
+
+    view = shown(qtbot, HiddenStateView())
+    view.resize(900, 500)
+    trainer = trainer_of(adding, [{"type": "lstm", "units": 4}, DENSE_OUT], epochs=0)
+    deliver(view, HiddenStateProbe()(trainer))
+    titles = lambda: [heatmap.plot.titleLabel.text for heatmap in view.gates]  # noqa: E731
+    qtbot.waitUntil(lambda: titles() == ["input gate i", "forget gate f", "output gate o"])
+    view.resize(330, 500)  # three full titles side by side need more than this
+    qtbot.waitUntil(lambda: titles()[:2] == ["gate i", "gate f"])
+    view.resize(900, 500)
+    qtbot.waitUntil(lambda: titles() == ["input gate i", "forget gate f", "output gate o"])
+
+
 def test_the_step_gradient_view_draws_the_norms_and_keeps_the_first_faintly(qtbot, adding):
     from app.views.step_gradients import StepGradientsView
 

@@ -54,8 +54,8 @@ class Heatmap:
     Its ``title`` can be cut short ("…") to a width (:meth:`fit_title`): a title's whole width is the plot's
     least, which in a narrow dock pushed the colour bar beside it out of the view, its labels cut off."""
 
-    def __init__(self, plot: pg.PlotItem, title: str):
-        self.plot, self.title = plot, title
+    def __init__(self, plot: pg.PlotItem, title: str, short: str = ""):
+        self.plot, self.title, self.short = plot, title, short  # short: shown instead of a title cut short
         self._font = QFont(plot.titleLabel.font())
         self._font.setPointSizeF(TITLE_POINTS)
         plot.setTitle(title, size=f"{TITLE_POINTS:g}pt")
@@ -70,7 +70,9 @@ class Heatmap:
 
     def fit_title(self, width: float) -> bool:
         """Show ``title``, cut short to ``width`` pixels when it is wider; whether the text shown changed."""
-        shown = QFontMetricsF(self._font).elidedText(self.title, Qt.TextElideMode.ElideRight, max(width, 0.0))
+        metrics = QFontMetricsF(self._font)
+        title = self.short if self.short and metrics.horizontalAdvance(self.title) > width else self.title
+        shown = metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(width, 0.0))
         changed = shown != self.plot.titleLabel.text
         if changed:
             self.plot.setTitle(shown, size=f"{TITLE_POINTS:g}pt")
@@ -211,8 +213,8 @@ class HiddenStateView(SampleViewPanel):
         columns = max(len(names), 1)
         self.canvas.addItem(self.state.plot, row=0, col=0, colspan=columns)
         self.canvas.addItem(self.state_bar, row=0, col=columns)
-        self.gates = [Heatmap(plot_item(self.canvas, "step t", "unit" if c == 0 else "", row=1, col=c), GATE_NAMES[name])
-                      for c, name in enumerate(names)]
+        self.gates = [Heatmap(plot_item(self.canvas, "step t", "unit" if c == 0 else "", row=1, col=c), GATE_NAMES[name],
+                              short=f"gate {name}") for c, name in enumerate(names)]
         self._gate_names = names
         self.state.plot.getAxis("bottom").showLabel(not names)  # "step t": the gates' row under it says it
         if names:
@@ -223,9 +225,11 @@ class HiddenStateView(SampleViewPanel):
 
     def _fit_title(self) -> None:
         """h_t's title cut to the canvas's width less the colour bar's and the unit axis's (not to its plot's,
-        which the title itself keeps from shrinking)."""
+        which the title itself keeps from shrinking), each gate's to its share of that width."""
         room = self.canvas.viewport().width() - self.state_bar.width() - self.state.plot.getAxis("left").width()
-        if self.state.fit_title(room - TITLE_SLACK):  # the canvas kept the old title's least width: lay it out again
+        share = (room - TITLE_SLACK) / max(len(self.gates), 1)  # a gate's title: its share of the row ("gate f" when narrow)
+        changed = [heatmap.fit_title(width) for heatmap, width in ((self.state, room - TITLE_SLACK), *((g, share) for g in self.gates))]
+        if any(changed):  # the canvas kept the old titles' least width: lay it out again
             self.canvas.ci.layout.invalidate()
             self.canvas.ci.setGeometry(self.canvas.range)
 
