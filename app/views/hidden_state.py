@@ -68,11 +68,15 @@ class Heatmap:
         self._ticks: dict[str, list[tuple[int, str]]] = {}  # the ticks set, by axis
         plot.vb.sigResized.connect(self._fit_ticks)
 
-    def fit_title(self, width: float) -> bool:
-        """Show ``title``, cut short to ``width`` pixels when it is wider; whether the text shown changed."""
-        metrics = QFontMetricsF(self._font)
-        title = self.short if self.short and metrics.horizontalAdvance(self.title) > width else self.title
-        shown = metrics.elidedText(title, Qt.TextElideMode.ElideRight, max(width, 0.0))
+    def title_fits(self, width: float) -> bool:
+        """Whether the whole ``title`` fits ``width`` pixels."""
+        return QFontMetricsF(self._font).horizontalAdvance(self.title) <= width
+
+    def fit_title(self, width: float, short: bool = False) -> bool:
+        """Show ``title`` (``short`` when asked, or when the title is wider than ``width`` pixels and there is a
+        short one), cut short to ``width``; whether the text shown changed."""
+        title = self.short if self.short and (short or not self.title_fits(width)) else self.title
+        shown = QFontMetricsF(self._font).elidedText(title, Qt.TextElideMode.ElideRight, max(width, 0.0))
         changed = shown != self.plot.titleLabel.text
         if changed:
             self.plot.setTitle(shown, size=f"{TITLE_POINTS:g}pt")
@@ -228,7 +232,8 @@ class HiddenStateView(SampleViewPanel):
         which the title itself keeps from shrinking), each gate's to its share of that width."""
         room = self.canvas.viewport().width() - self.state_bar.width() - self.state.plot.getAxis("left").width()
         share = (room - TITLE_SLACK) / max(len(self.gates), 1)  # a gate's title: its share of the row ("gate f" when narrow)
-        changed = [heatmap.fit_title(width) for heatmap, width in ((self.state, room - TITLE_SLACK), *((g, share) for g in self.gates))]
+        short = not all(gate.title_fits(share) for gate in self.gates)  # the gates' titles all short, or none
+        changed = [self.state.fit_title(room - TITLE_SLACK), *(gate.fit_title(share, short) for gate in self.gates)]
         if any(changed):  # the canvas kept the old titles' least width: lay it out again
             self.canvas.ci.layout.invalidate()
             self.canvas.ci.setGeometry(self.canvas.range)
